@@ -1,0 +1,88 @@
+// One build for the three bundles: the extension (node, cjs, 'vscode' external),
+// the CLI (node, never 'vscode') and the webview code (browser, iife).
+// Usage: node esbuild.js [--production] [--watch]
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  sourcesContent: false,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+/** Fails the CLI build if anything pulls in 'vscode': the engine must stay editor-free. */
+const forbidVscode = {
+  name: 'forbid-vscode',
+  setup(build) {
+    build.onResolve({ filter: /^vscode$/ }, (args) => ({
+      errors: [{ text: `'vscode' imported by ${args.importer}: the CLI and src/core must not depend on the editor` }],
+    }));
+  },
+};
+
+function builds() {
+  const list = [
+    {
+      ...common,
+      entryPoints: ['src/extension/extension.ts'],
+      outfile: 'dist/extension.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode'],
+    },
+    {
+      ...common,
+      entryPoints: ['src/cli/main.ts'],
+      outfile: 'dist/cli.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      banner: { js: '#!/usr/bin/env node' },
+      plugins: [forbidVscode],
+    },
+  ];
+  const webviews = path.join(__dirname, 'webviews');
+  if (fs.existsSync(webviews)) {
+    for (const name of fs.readdirSync(webviews)) {
+      const entry = path.join('webviews', name, 'main.ts');
+      if (fs.existsSync(entry)) {
+        list.push({
+          ...common,
+          entryPoints: [entry],
+          outfile: `dist/webview/${name}.js`,
+          platform: 'browser',
+          format: 'iife',
+          target: 'es2022',
+        });
+      }
+    }
+  }
+  return list;
+}
+
+async function main() {
+  const configs = builds();
+  if (watch) {
+    for (const config of configs) {
+      const ctx = await esbuild.context(config);
+      await ctx.watch();
+    }
+    console.log('[esbuild] watching for changes');
+    return;
+  }
+  await Promise.all(configs.map((config) => esbuild.build(config)));
+  fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+/**
+ * The contract of the memory (MCP) client, shared by both transports and by the
+ * migration's memory copy. Values are JSON.
+ */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface MemoryRecord {
+  key: string;
+  content: JsonValue;
+  scope?: string;
+  /** Seconds to live, as the Orchestra Memory API takes it. */
+  ttl?: number;
+  updatedAt?: string;
+  /** True when served from the last known value because the server is unreachable. */
+  stale?: boolean;
+}
+
+export interface SetOptions {
+  scope?: string;
+  ttl?: number;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  limit?: number;
+  /** Ask for records (key and content) instead of keys only, where the transport can. */
+  includeContent?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ListPage {
+  keys: string[];
+  /** Present when includeContent was asked and honoured. */
+  records?: MemoryRecord[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+export interface WriteResult {
+  /** True when the write went to the durable outbox (breaker open) instead of the server. */
+  queued: boolean;
+}
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface MemoryHealth {
+  ok: boolean;
+  endpoint: string;
+  transport: string;
+  breaker: BreakerStateName;
+  pendingWrites: number;
+  latencyMs?: number;
+  message?: string;
+}
+
+export interface MemoryClient {
+  get(key: string, options?: { signal?: AbortSignal }): Promise<MemoryRecord | undefined>;
+  set(key: string, content: JsonValue, options?: SetOptions): Promise<WriteResult>;
+  delete(key: string, options?: { signal?: AbortSignal }): Promise<WriteResult>;
+  list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
+  health(): Promise<MemoryHealth>;
+  /** Replays the outbox now; resolves with the number of writes delivered. */
+  flush(): Promise<number>;
+  close(): Promise<void>;
+}
