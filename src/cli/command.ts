@@ -1,0 +1,29 @@
+/**
+ * The shape of one CLI command. Each command lives in its own file under
+ * commands/ and is listed once in commands/index.ts.
+ */
+import type { Logger } from '../core/logger';
+
+export const EXIT_OK = 0;
+export const EXIT_MIGRATION_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export interface CliContext {
+  /** Arguments after the command name. */
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  logger: Logger;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  /** Usage lines shown by `orchestra-migrate help <name>`. */
+  usage: string;
+  run(ctx: CliContext): Promise<number>;
+}

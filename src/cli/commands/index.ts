@@ -1,0 +1,8 @@
+/**
+ * Every CLI command, in the order `help` lists them. One line per command:
+ * add a file under commands/ and register it here.
+ */
+import type { CliCommand } from '../command';
+import { statusCommand } from './status';
+
+export const COMMANDS: readonly CliCommand[] = [statusCommand];

@@ -1,0 +1,83 @@
+/**
+ * `orchestra-migrate`: the command-line twin of the extension, over the same engine.
+ * Exit codes: 0 ok, 1 migration failure, 2 bad input.
+ */
+import { errorMessage, InputError } from '../core/errors';
+import { nullLogger } from '../core/logger';
+import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
+import { COMMANDS } from './commands';
+
+declare const ORCHESTRA_VERSION: string | undefined;
+
+function version(): string {
+  // esbuild can define it; fall back to package.json when run from source (tsx).
+  if (typeof ORCHESTRA_VERSION === 'string') return ORCHESTRA_VERSION;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../package.json') as { version: string }).version;
+}
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: orchestra-migrate <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options: --version, --help; `orchestra-migrate help <command>` for a command.',
+    'Exit codes: 0 ok, 1 migration failure, 2 bad input.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], partial: Partial<CliContext> = {}): Promise<number> {
+  const stdout = partial.stdout ?? process.stdout;
+  const stderr = partial.stderr ?? process.stderr;
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    stdout.write(version() + '\n');
+    return EXIT_OK;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = COMMANDS.find((c) => c.name === rest[0]);
+    stdout.write((target ? `${target.summary}\n\nUsage: ${target.usage}` : help()) + '\n');
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    stderr.write(`orchestra-migrate: unknown command '${name}'.\n\n${help()}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await command.run({
+      argv: rest,
+      cwd: partial.cwd ?? process.cwd(),
+      env: partial.env ?? process.env,
+      stdout,
+      stderr,
+      logger: partial.logger ?? nullLogger,
+      signal: partial.signal ?? controller.signal,
+    });
+  } catch (error) {
+    stderr.write(`orchestra-migrate ${name}: ${errorMessage(error)}\n`);
+    return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_MIGRATION_FAILED;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`orchestra-migrate: ${errorMessage(error)}\n`);
+      process.exitCode = EXIT_MIGRATION_FAILED;
+    },
+  );
+}
