@@ -1,0 +1,2 @@
+export { consoleLogger, redactingLogger, streamLogger, type StreamLoggerOptions } from './loggers';
+export { createRedactor, maskSecret, type Redactor } from './redact';

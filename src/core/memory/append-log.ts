@@ -1,0 +1,149 @@
+/**
+ * An append-only JSON-lines file whose appends resolve only once the bytes are
+ * fsync'd. Appends that arrive while a flush is in progress are written and
+ * fsync'd together (group commit): durability per write at the cost of one fsync
+ * per batch, not per write. Used by the client's outbox and the local memory server.
+ */
+import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+interface Pending {
+  line: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class AppendLog {
+  private handle: fsp.FileHandle | undefined;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private paused: Promise<void> | undefined;
+  /** Bytes written through this handle since open (plus the size at open). */
+  size = 0;
+
+  private constructor(readonly file: string) {}
+
+  static async open(file: string): Promise<AppendLog> {
+    const log = new AppendLog(file);
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    log.handle = await fsp.open(file, 'a');
+    log.size = (await log.handle.stat()).size;
+    return log;
+  }
+
+  /** Reads every complete line of a log; a torn last line (crash mid-append) is skipped. */
+  static async read<T>(file: string): Promise<T[]> {
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const out: T[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as T);
+      } catch {
+        // Only the last line can be torn; a crash never leaves garbage in the middle.
+      }
+    }
+    return out;
+  }
+
+  append(record: unknown): Promise<void> {
+    return this.appendMany([record]);
+  }
+
+  appendMany(records: unknown[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`append log ${this.file} is closed`));
+    const line = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ line, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      if (this.paused) await this.paused;
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        const data = batch.map((p) => p.line).join('');
+        try {
+          await this.handle!.write(data);
+          await this.handle!.datasync();
+          this.size += Buffer.byteLength(data);
+          for (const p of batch) p.resolve();
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Waits for every append made so far. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * Replaces the file's content atomically with `records` (temp file, fsync,
+   * rename, fsync of the folder), then appends continue on the new file.
+   */
+  async rewrite(records: unknown[]): Promise<void> {
+    await this.drain();
+    // Appends made meanwhile wait for the new file instead of landing in the old one.
+    let release!: () => void;
+    this.paused = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const temp = `${this.file}.${process.pid}.compact`;
+      const data = records.map((r) => JSON.stringify(r) + '\n').join('');
+      await writeFileDurably(temp, data);
+      await this.handle?.close();
+      await fsp.rename(temp, this.file);
+      await fsyncDir(path.dirname(this.file));
+      this.handle = await fsp.open(this.file, 'a');
+      this.size = Buffer.byteLength(data);
+    } finally {
+      this.paused = undefined;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain();
+    this.closed = true;
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}
+
+export async function writeFileDurably(file: string, data: string): Promise<void> {
+  const handle = await fsp.open(file, 'w');
+  try {
+    await handle.write(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a folder; rename is still atomic there.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

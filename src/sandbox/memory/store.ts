@@ -1,0 +1,210 @@
+/**
+ * The local memory server's data: an in-memory map made durable by an append-only
+ * log (one JSON line per applied change, holding the record's full new state so
+ * replay is idempotent). A write is acknowledged only after its line is fsync'd,
+ * with concurrent writes sharing one fsync. Compaction rewrites the log as one line
+ * per live record (temp file + rename), so a crash at any point leaves either the
+ * old or the new file, both complete.
+ */
+import * as path from 'node:path';
+import { AppendLog } from '../../core/memory/append-log';
+import type { JsonValue } from '../../core/memory/types';
+
+export interface StoredRecord {
+  key: string;
+  content: JsonValue;
+  scope?: string;
+  ttl?: number;
+  createdAt: string;
+  updatedAt: string;
+  /** 1 on the first write of a key, +1 on each write after it. */
+  version: number;
+  expiresAt?: number;
+}
+
+export interface WriteOp {
+  op: 'set' | 'delete';
+  key: string;
+  content?: JsonValue;
+  scope?: string;
+  ttl?: number;
+  /** Idempotency key: a write with an id already applied is acknowledged again, not re-applied. */
+  id?: string;
+}
+
+export interface WriteOutcome {
+  key: string;
+  op: 'set' | 'delete';
+  /** set: the record's version; delete: whether a record was removed. */
+  version?: number;
+  deleted?: boolean;
+  updatedAt?: string;
+  duplicate?: boolean;
+}
+
+type LogLine =
+  | { t: 'set'; r: StoredRecord; id?: string }
+  | { t: 'del'; key: string; id?: string; deleted: boolean }
+  | { t: 'ids'; ids: [string, WriteOutcome][] };
+
+const MAX_REMEMBERED_IDS = 200_000;
+const LOG_FILE = 'memory.log.jsonl';
+
+export class MemoryStore {
+  private readonly records = new Map<string, StoredRecord>();
+  private readonly applied = new Map<string, WriteOutcome>();
+  private sortedKeys: string[] | undefined;
+  private lines = 0;
+  private compacting: Promise<void> | undefined;
+
+  private constructor(private readonly log: AppendLog) {}
+
+  static async open(dataDir: string): Promise<MemoryStore> {
+    const file = path.join(dataDir, LOG_FILE);
+    const lines = await AppendLog.read<LogLine>(file);
+    const store = new MemoryStore(await AppendLog.open(file));
+    for (const line of lines) store.replay(line);
+    store.lines = lines.length;
+    return store;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get logLines(): number {
+    return this.lines;
+  }
+
+  get(key: string, now = Date.now()): StoredRecord | undefined {
+    const record = this.records.get(key);
+    if (!record) return undefined;
+    return record.expiresAt !== undefined && record.expiresAt <= now ? undefined : record;
+  }
+
+  async write(op: WriteOp): Promise<WriteOutcome> {
+    return (await this.writeMany([op]))[0];
+  }
+
+  /** Applies the ops in order and resolves once all of them are on disk. */
+  async writeMany(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    const lines: LogLine[] = [];
+    const outcomes = ops.map((op) => this.apply(op, lines));
+    if (lines.length > 0) {
+      this.lines += lines.length;
+      await this.log.appendMany(lines);
+    }
+    return outcomes;
+  }
+
+  /** Keys in order, after `cursor` (exclusive), with the prefix; expired records are skipped. */
+  list(prefix: string, cursor: string | undefined, limit: number): { records: StoredRecord[]; next?: string } {
+    const keys = this.keysSorted();
+    const start = cursor !== undefined && cursor >= prefix ? cursor : undefined;
+    let i = lowerBound(keys, start ?? prefix);
+    if (start !== undefined && keys[i] === start) i++;
+    const now = Date.now();
+    const records: StoredRecord[] = [];
+    for (; i < keys.length && records.length < limit; i++) {
+      if (!keys[i].startsWith(prefix)) break;
+      const record = this.get(keys[i], now);
+      if (record) records.push(record);
+    }
+    const more = i < keys.length && keys[i].startsWith(prefix);
+    return more && records.length > 0 ? { records, next: records[records.length - 1].key } : { records };
+  }
+
+  /** Rewrites the log as the live state; safe while writes continue. */
+  compact(): Promise<void> {
+    this.compacting ??= (async () => {
+      try {
+        const now = Date.now();
+        const snapshot: LogLine[] = [];
+        for (const record of this.records.values()) {
+          if (record.expiresAt === undefined || record.expiresAt > now) snapshot.push({ t: 'set', r: record });
+        }
+        snapshot.push({ t: 'ids', ids: [...this.applied.entries()] });
+        await this.log.rewrite(snapshot);
+        this.lines = snapshot.length;
+      } finally {
+        this.compacting = undefined;
+      }
+    })();
+    return this.compacting;
+  }
+
+  async close(): Promise<void> {
+    if (this.compacting) await this.compacting;
+    await this.log.close();
+  }
+
+  private apply(op: WriteOp, lines: LogLine[]): WriteOutcome {
+    const seen = op.id !== undefined ? this.applied.get(op.id) : undefined;
+    if (seen) return { ...seen, duplicate: true };
+    const outcome = op.op === 'set' ? this.applySet(op, lines) : this.applyDelete(op, lines);
+    if (op.id !== undefined) this.remember(op.id, outcome);
+    return outcome;
+  }
+
+  private applySet(op: WriteOp, lines: LogLine[]): WriteOutcome {
+    const now = new Date();
+    const previous = this.records.get(op.key);
+    const record: StoredRecord = {
+      key: op.key,
+      content: op.content ?? null,
+      ...(op.scope !== undefined ? { scope: op.scope } : {}),
+      ...(op.ttl !== undefined ? { ttl: op.ttl, expiresAt: now.getTime() + op.ttl * 1000 } : {}),
+      createdAt: previous?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+      version: (previous?.version ?? 0) + 1,
+    };
+    if (!previous) this.sortedKeys = undefined;
+    this.records.set(op.key, record);
+    lines.push({ t: 'set', r: record, ...(op.id !== undefined ? { id: op.id } : {}) });
+    return { key: op.key, op: 'set', version: record.version, updatedAt: record.updatedAt };
+  }
+
+  private applyDelete(op: WriteOp, lines: LogLine[]): WriteOutcome {
+    const deleted = this.get(op.key) !== undefined;
+    if (this.records.delete(op.key)) this.sortedKeys = undefined;
+    lines.push({ t: 'del', key: op.key, deleted, ...(op.id !== undefined ? { id: op.id } : {}) });
+    return { key: op.key, op: 'delete', deleted };
+  }
+
+  private replay(line: LogLine): void {
+    if (line.t === 'set') {
+      this.records.set(line.r.key, line.r);
+      if (line.id !== undefined)
+        this.remember(line.id, { key: line.r.key, op: 'set', version: line.r.version, updatedAt: line.r.updatedAt });
+    } else if (line.t === 'del') {
+      this.records.delete(line.key);
+      if (line.id !== undefined) this.remember(line.id, { key: line.key, op: 'delete', deleted: line.deleted });
+    } else if (line.t === 'ids') {
+      for (const [id, outcome] of line.ids) this.remember(id, outcome);
+    }
+    this.sortedKeys = undefined;
+  }
+
+  private remember(id: string, outcome: WriteOutcome): void {
+    this.applied.set(id, outcome);
+    if (this.applied.size > MAX_REMEMBERED_IDS) {
+      this.applied.delete(this.applied.keys().next().value as string);
+    }
+  }
+
+  private keysSorted(): string[] {
+    this.sortedKeys ??= [...this.records.keys()].sort();
+    return this.sortedKeys;
+  }
+}
+
+function lowerBound(sorted: string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
