@@ -44,6 +44,9 @@ export function isTransientError(error: unknown, depth = 0): boolean {
   if (depth > 3 || error === undefined || error === null) return false;
   if (isBrokenCircuitError(error) || isBulkheadRejectedError(error)) return false;
   if (error instanceof CallTimeoutError || isTaskCancelledError(error)) return true;
+  // Errors of our own may declare themselves transient (a lost MCP connection, say).
+  const declared = field(error, 'transient');
+  if (typeof declared === 'boolean') return declared;
   const status = field(error, 'status') ?? field(error, 'statusCode');
   if (typeof status === 'number') return TRANSIENT_STATUSES.has(status);
   const code = field(error, 'code') ?? field(error, 'errno');

@@ -275,7 +275,6 @@ function decodeCursor(cursor: string): string {
 }
 
 function publicRecord(record: StoredRecord): Omit<StoredRecord, 'expiresAt'> {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { expiresAt: _expiresAt, ...rest } = record;
   return rest;
 }

@@ -1,0 +1,410 @@
+/**
+ * The resilient memory client: every call through the endpoint's policy (retry,
+ * breaker, timeout, bulkhead); reads fall back to the last known value while the
+ * server is away; writes the server cannot take go to the durable outbox and are
+ * replayed in order when the breaker closes. Writes never overtake the outbox, so
+ * per-key order holds across an outage and a restart.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { isBrokenCircuitError } from 'cockatiel';
+import type { BreakerConfig, MemoryConfig } from '../config/types';
+import { nullLogger, type Logger } from '../logger';
+import { redactingLogger } from '../logging/loggers';
+import { createRedactor, type Redactor } from '../logging/redact';
+import { BreakerRegistry, type BreakerInfo, type Disposable } from '../resilience/registry';
+import { createPolicy, DEFAULT_BREAKER_CONFIG, type ResiliencePolicy } from '../resilience/policy';
+import { isTransientError } from '../resilience/transient';
+import { MemoryProtocolError, MemoryUnavailableError } from './errors';
+import { HttpMemoryTransport } from './http-transport';
+import { LruCache } from './lru';
+import { McpMemoryTransport } from './mcp-transport';
+import { Outbox, type OutboxEntry } from './outbox';
+import type { MemoryTransport, TransportStatus, WriteOperation } from './transport';
+import type {
+  JsonValue,
+  ListOptions,
+  ListPage,
+  MemoryClient,
+  MemoryHealth,
+  MemoryRecord,
+  SetOptions,
+  WriteResult,
+} from './types';
+
+export interface MemoryClientOptions {
+  config: MemoryConfig;
+  /** The resolved endpoint (getEndpoint('memory')); wins over config.endpoint. */
+  endpoint?: string;
+  breaker?: Partial<BreakerConfig>;
+  registry?: BreakerRegistry;
+  /** From SecretStorage or the environment; never from a config file. */
+  apiKey?: string;
+  logger?: Logger;
+  redactor?: Redactor;
+  /** Absolute outbox folder; default config.outboxDir resolved against `cwd`. */
+  outboxDir?: string;
+  cwd?: string;
+  /** Last known values kept for stale reads (default 1000). */
+  cacheSize?: number;
+  /** mcp-stdio: extra environment for the server process. */
+  env?: Record<string, string>;
+  /** Writes replayed per request when the server offers the batch route (default 200). */
+  replayBatchSize?: number;
+  /** Test and benchmark hook: a ready transport instead of one built from config. */
+  transport?: MemoryTransport;
+}
+
+export interface ResilientMemoryClient extends MemoryClient {
+  readonly endpoint: string;
+  readonly breakerName: string;
+  readonly policy: ResiliencePolicy;
+  /** Writes waiting in the outbox. */
+  readonly pendingWrites: number;
+}
+
+export async function createMemoryClient(options: MemoryClientOptions): Promise<ResilientMemoryClient> {
+  const redactor = options.redactor ?? createRedactor();
+  redactor.addSecret(options.apiKey);
+  const transport = options.transport ?? createTransport(options);
+  const cwd = options.cwd ?? process.cwd();
+  const outboxDir = options.outboxDir ?? path.resolve(cwd, options.config.outboxDir || '.orchestra/outbox');
+  const outbox = await Outbox.open(outboxDir, `${transport.kind} ${transport.endpoint}`);
+  const client = new Client(transport, outbox, options, redactor);
+  client.start();
+  return client;
+}
+
+function createTransport(options: MemoryClientOptions): MemoryTransport {
+  const { config } = options;
+  const endpoint = options.endpoint ?? config.endpoint;
+  if (config.transport === 'http') {
+    if (!endpoint) {
+      throw new MemoryProtocolError('MEMORY_BAD_ENDPOINT', 'no memory endpoint is configured', {
+        fix: 'set memory.endpoint or endpoints.memory, or run `orchestra-migrate sandbox` for a local one',
+      });
+    }
+    return new HttpMemoryTransport({ endpoint, apiKey: options.apiKey, poolSize: config.poolSize });
+  }
+  return new McpMemoryTransport({
+    kind: config.transport,
+    endpoint,
+    command: config.command,
+    args: config.args,
+    env: options.env,
+    cwd: options.cwd,
+    apiKey: options.apiKey,
+  });
+}
+
+class Client implements ResilientMemoryClient {
+  readonly endpoint: string;
+  readonly breakerName: string;
+  readonly policy: ResiliencePolicy;
+  private readonly logger: Logger;
+  private readonly registry: BreakerRegistry;
+  private readonly ownsRegistry: boolean;
+  private readonly cache: LruCache<string, MemoryRecord | null>;
+  private readonly subscription: Disposable;
+  private features: Promise<TransportStatus> | undefined;
+  private draining: Promise<number> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
+  /** After a refused batch, replay one by one up to this sequence, to find the write at fault. */
+  private singleThrough = 0;
+  private closed = false;
+
+  constructor(
+    private readonly transport: MemoryTransport,
+    private readonly outbox: Outbox,
+    private readonly options: MemoryClientOptions,
+    private readonly redactor: Redactor,
+  ) {
+    this.endpoint = transport.endpoint;
+    this.breakerName = `memory:${transport.endpoint}`;
+    this.logger = redactingLogger(options.logger ?? nullLogger, redactor);
+    this.ownsRegistry = !options.registry;
+    this.registry = options.registry ?? new BreakerRegistry(redactor);
+    const breaker: BreakerConfig = {
+      ...DEFAULT_BREAKER_CONFIG,
+      ...options.breaker,
+      retry: { ...DEFAULT_BREAKER_CONFIG.retry, ...options.breaker?.retry },
+      timeoutMs: options.config.timeoutMs || options.breaker?.timeoutMs || DEFAULT_BREAKER_CONFIG.timeoutMs,
+    };
+    this.policy = createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger });
+    this.cache = new LruCache(options.cacheSize ?? 1000);
+    this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
+  }
+
+  get pendingWrites(): number {
+    return this.outbox.size;
+  }
+
+  start(): void {
+    // A restart keeps the outbox: replay what a previous run left.
+    if (this.outbox.size > 0) {
+      this.logger.info(`memory: ${this.outbox.size} queued writes from an earlier run; replaying to ${this.endpoint}`);
+      this.kick();
+    }
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<MemoryRecord | undefined> {
+    const queued = this.outbox.latest(key);
+    // Read your own writes: a queued write is newer than anything the server holds.
+    if (queued) return queued.op === 'set' ? entryRecord(queued) : undefined;
+    try {
+      const record = await this.policy.execute(({ signal }) => this.transport.get(key, signal), options.signal);
+      this.cache.set(key, record ?? null);
+      return record;
+    } catch (error) {
+      if (!this.isOutage(error)) throw this.clean(error);
+      const last = this.cache.get(key);
+      if (last !== undefined) {
+        this.logger.debug(`memory: serving the last known value of '${key}' (server unavailable)`);
+        return last === null ? undefined : { ...last, stale: true };
+      }
+      throw this.unavailable(error);
+    }
+  }
+
+  set(key: string, content: JsonValue, options: SetOptions = {}): Promise<WriteResult> {
+    const op: WriteOperation = { op: 'set', key, content, id: randomUUID() };
+    if (options.scope !== undefined) op.scope = options.scope;
+    if (options.ttl !== undefined) op.ttl = options.ttl;
+    return this.write(op, options.signal);
+  }
+
+  delete(key: string, options: { signal?: AbortSignal } = {}): Promise<WriteResult> {
+    return this.write({ op: 'delete', key, id: randomUUID() }, options.signal);
+  }
+
+  async list(prefix = '', cursor?: string, options: ListOptions = {}): Promise<ListPage> {
+    const limit = options.limit ?? 100;
+    const includeContent = options.includeContent ?? false;
+    try {
+      return await this.policy.execute(
+        ({ signal }) => this.transport.list(prefix, cursor, { limit, includeContent }, signal),
+        options.signal,
+      );
+    } catch (error) {
+      throw this.isOutage(error) ? this.unavailable(error) : this.clean(error);
+    }
+  }
+
+  async health(): Promise<MemoryHealth> {
+    const info = this.registry.get(this.breakerName);
+    const base = {
+      endpoint: this.endpoint,
+      transport: this.transport.kind,
+      pendingWrites: this.outbox.size,
+    };
+    if (info && (info.state === 'isolated' || (info.state === 'open' && !info.probeDue))) {
+      return { ...base, ok: false, breaker: info.state, message: this.redactor.redact(this.outageText(info)) };
+    }
+    const started = performance.now();
+    try {
+      const status = await this.policy.execute(({ signal }) => this.transport.status(signal));
+      this.features = Promise.resolve(status);
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      const pending = this.outbox.size > 0 ? `; ${this.outbox.size} writes waiting to be replayed` : '';
+      return {
+        ...base,
+        ok: true,
+        breaker: this.state(),
+        latencyMs,
+        message: `reachable${pending}${status.limitations ? `; ${status.limitations}` : ''}`,
+      };
+    } catch (error) {
+      this.clean(error);
+      return { ...base, ok: false, breaker: this.state(), message: this.redactor.redact(errorText(error)) };
+    }
+  }
+
+  async flush(): Promise<number> {
+    if (this.draining) await this.draining.catch(() => undefined);
+    return this.kick();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.subscription.dispose();
+    if (this.draining) await this.draining.catch(() => undefined);
+    this.registry.unregister(this.breakerName);
+    if (this.ownsRegistry) this.registry.dispose();
+    await this.outbox.close();
+    await this.transport.close();
+  }
+
+  private async write(op: WriteOperation, signal?: AbortSignal): Promise<WriteResult> {
+    if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
+    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueue(op);
+    try {
+      await this.policy.execute(({ signal: s }) => this.transport.write(op, s), signal);
+    } catch (error) {
+      if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
+      this.logger.debug(`memory: ${op.op} '${op.key}' queued (${errorText(error)})`);
+      return this.enqueue(op);
+    }
+    this.remember(op);
+    return { queued: false };
+  }
+
+  private async enqueue(op: WriteOperation): Promise<WriteResult> {
+    await this.outbox.append(op);
+    this.remember(op);
+    void this.kick();
+    return { queued: true };
+  }
+
+  private remember(op: WriteOperation): void {
+    this.cache.set(op.key, op.op === 'set' ? entryRecord(op) : null);
+  }
+
+  /** Starts (or joins) one replay pass; resolves with the writes delivered by it. */
+  private kick(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drain(): Promise<number> {
+    let delivered = 0;
+    while (this.outbox.size > 0 && !this.closed) {
+      if (this.breakerBlocks()) return delivered; // the probe-due event kicks us again
+      const batch = await this.nextBatch();
+      try {
+        await this.policy.execute(({ signal }) =>
+          batch.length === 1 || !this.transport.writeBatch
+            ? this.transport.write(batch[0], signal)
+            : this.transport.writeBatch(batch, signal),
+        );
+      } catch (error) {
+        if (this.isOutage(error)) {
+          this.scheduleRetry();
+          return delivered;
+        }
+        if (batch.length > 1) {
+          this.singleThrough = batch[batch.length - 1].seq;
+          continue;
+        }
+        if (!isRefusedWrite(error)) {
+          // Auth or protocol trouble is not the write's fault: keep it and try again later.
+          this.logger.error(
+            `memory: replay to ${this.endpoint} stopped; ${this.outbox.size} writes kept`,
+            errorText(error),
+          );
+          this.scheduleRetry();
+          return delivered;
+        }
+        // The server refuses this write for good (bad input): set it aside rather than block the queue.
+        this.logger.error(
+          `memory: the server rejected a queued ${batch[0].op} of '${batch[0].key}'; dropped`,
+          errorText(error),
+        );
+        await this.outbox.ack(batch[0].seq);
+        delivered++;
+        continue;
+      }
+      await this.outbox.ack(batch[batch.length - 1].seq);
+      delivered += batch.length;
+      this.retryDelayMs = 0;
+    }
+    return delivered;
+  }
+
+  private async nextBatch(): Promise<OutboxEntry[]> {
+    const size = this.options.replayBatchSize ?? 200;
+    const head = this.outbox.peek(size);
+    if (head.length <= 1 || !this.transport.writeBatch || head[0].seq <= this.singleThrough) return head.slice(0, 1);
+    const features = await this.knownFeatures();
+    return features.includes('batch') ? head : head.slice(0, 1);
+  }
+
+  private async knownFeatures(): Promise<string[]> {
+    this.features ??= this.policy.execute(({ signal }) => this.transport.status(signal));
+    try {
+      return (await this.features).features;
+    } catch {
+      this.features = undefined;
+      return [];
+    }
+  }
+
+  /** Retries a stalled replay while the breaker stays closed (failures below its threshold). */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, 250), 10_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.kick();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  private onBreakerChange(info: BreakerInfo): void {
+    if (info.name !== this.breakerName || this.outbox.size === 0) return;
+    if (info.state === 'closed' || (info.state === 'open' && info.probeDue)) void this.kick();
+  }
+
+  /** True while the breaker refuses calls and no probe is due. */
+  private breakerBlocks(): boolean {
+    const info = this.registry.get(this.breakerName);
+    return !!info && (info.state === 'isolated' || (info.state === 'open' && !info.probeDue));
+  }
+
+  private state() {
+    return this.registry.get(this.breakerName)?.state ?? 'closed';
+  }
+
+  private isOutage(error: unknown): boolean {
+    return isBrokenCircuitError(error) || isTransientError(error);
+  }
+
+  private outageText(info: BreakerInfo): string {
+    if (info.state === 'isolated') return `memory server at ${this.endpoint} is isolated by hand (circuit held open)`;
+    return (
+      `memory server at ${this.endpoint} is unavailable (circuit open since ${info.openedAt ?? '?'}, ` +
+      `next probe at ${info.nextProbeAt ?? '?'})` +
+      (info.lastFailure ? `; last failure: ${info.lastFailure.message}` : '')
+    );
+  }
+
+  private unavailable(error: unknown): MemoryUnavailableError {
+    const info = this.registry.get(this.breakerName);
+    const message =
+      info && (info.state === 'open' || info.state === 'isolated')
+        ? this.outageText(info)
+        : `memory server at ${this.endpoint} is unavailable: ${errorText(error)}`;
+    return this.clean(
+      new MemoryUnavailableError(message, {
+        where: this.endpoint,
+        fix: 'start the memory server (orchestra-migrate sandbox runs a local one) or check memory.endpoint; writes are queued meanwhile',
+        cause: error,
+      }),
+    );
+  }
+
+  private clean<E>(error: E): E {
+    return this.redactor.redactError(error);
+  }
+}
+
+function isRefusedWrite(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return status === 400 || status === 413 || status === 422;
+}
+
+function entryRecord(op: WriteOperation): MemoryRecord {
+  return {
+    key: op.key,
+    content: op.content ?? null,
+    ...(op.scope !== undefined ? { scope: op.scope } : {}),
+    ...(op.ttl !== undefined ? { ttl: op.ttl } : {}),
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,74 @@
+import * as path from 'node:path';
+import * as assert from 'node:assert/strict';
+import { createMemoryClient } from '../../../src/core/memory';
+import { describeMemoryContract } from './contract';
+import { memoryConfig, tempDir } from './helpers';
+
+const SERVER = path.resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
+
+describeMemoryContract('MCP transport over stdio against @modelcontextprotocol/server-memory', async () => {
+  const temp = await tempDir('contract-mcp');
+  const client = await createMemoryClient({
+    config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [SERVER], timeoutMs: 10_000 }),
+    env: { MEMORY_FILE_PATH: path.join(temp.dir, 'memory.jsonl') },
+    outboxDir: path.join(temp.dir, 'outbox'),
+  });
+  return {
+    client,
+    async cleanup() {
+      await client.close();
+      await temp.cleanup();
+    },
+  };
+});
+
+describe('MCP transport specifics', function () {
+  this.timeout(30_000);
+
+  it('says in health() what the mapping cannot keep', async () => {
+    const temp = await tempDir('mcp-health');
+    const client = await createMemoryClient({
+      config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [SERVER] }),
+      env: { MEMORY_FILE_PATH: path.join(temp.dir, 'memory.jsonl') },
+      outboxDir: path.join(temp.dir, 'outbox'),
+    });
+    try {
+      const health = await client.health();
+      assert.equal(health.ok, true);
+      assert.equal(health.transport, 'mcp-stdio');
+      assert.match(health.message ?? '', /TTL is stored but never enforced/);
+      assert.match(health.message ?? '', /scope/);
+    } finally {
+      await client.close();
+      await temp.cleanup();
+    }
+  });
+
+  it('fails clearly at connect when the server lacks the memory tools', async () => {
+    const temp = await tempDir('mcp-wrong');
+    // A real MCP server without the knowledge-graph tools: the SDK's own example server shape.
+    const script = path.join(temp.dir, 'other-server.mjs');
+    const sdk = path.resolve('node_modules/@modelcontextprotocol/sdk/dist/esm');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      script,
+      `import { McpServer } from '${sdk}/server/mcp.js';
+import { StdioServerTransport } from '${sdk}/server/stdio.js';
+const server = new McpServer({ name: 'other', version: '1.0.0' });
+server.registerTool('echo', { description: 'echo' }, async () => ({ content: [{ type: 'text', text: 'hi' }] }));
+await server.connect(new StdioServerTransport());
+`,
+    );
+    const client = await createMemoryClient({
+      config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [script] }),
+      outboxDir: path.join(temp.dir, 'outbox'),
+      breaker: { retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
+    });
+    try {
+      await assert.rejects(client.get('x'), /lacks the tools create_entities, add_observations/);
+    } finally {
+      await client.close();
+      await temp.cleanup();
+    }
+  });
+});
