@@ -144,7 +144,7 @@ class Client implements ResilientMemoryClient {
     // A restart keeps the outbox: replay what a previous run left.
     if (this.outbox.size > 0) {
       this.logger.info(`memory: ${this.outbox.size} queued writes from an earlier run; replaying to ${this.endpoint}`);
-      this.kick();
+      void this.kick();
     }
   }
 
@@ -265,7 +265,14 @@ class Client implements ResilientMemoryClient {
   /** Starts (or joins) one replay pass; resolves with the writes delivered by it. */
   private kick(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    this.draining ??= this.drain()
+      .catch((error: unknown) => {
+        // The outbox file itself failed (disk full?): keep the entries in memory and say so.
+        this.logger.error(`memory: replaying the outbox to ${this.endpoint} failed`, errorText(error));
+        this.scheduleRetry();
+        return 0;
+      })
+      .finally(() => (this.draining = undefined));
     return this.draining;
   }
 

@@ -134,7 +134,6 @@ export class Outbox {
       const probe = new Outbox(orphan, `${orphan}.lock`, this.log);
       probe.load(lines);
       for (const entry of probe.pending) {
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars
         const { seq: _seq, at: _at, ...op } = entry;
         await this.append(op);
       }
@@ -145,7 +144,6 @@ export class Outbox {
 }
 
 function stripTag(line: { t: 'w' } & OutboxEntry): OutboxEntry {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { t: _t, ...entry } = line;
   return entry;
 }
