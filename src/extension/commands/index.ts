@@ -1,0 +1,41 @@
+/**
+ * Every command, registered in one place through one wrapper that logs each call
+ * and shows failures to the user (with a way to the log). Add a command: one file
+ * here, its id in constants.ts, its entry in package.json `contributes.commands`.
+ */
+import * as vscode from 'vscode';
+import { errorMessage } from '../../core/errors';
+import type { OrchestraContext } from '../context';
+import type { OrchestraCommand } from './command';
+import { refreshCommand } from './refresh';
+import { showEnvironmentCommand } from './show-environment';
+import { showLogCommand } from './show-log';
+
+export const ALL_COMMANDS: readonly OrchestraCommand[] = [refreshCommand, showLogCommand, showEnvironmentCommand];
+
+/** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */
+export async function runCommand(ctx: OrchestraContext, command: OrchestraCommand, args: unknown[]): Promise<unknown> {
+  ctx.log.debug(`command ${command.id}`);
+  try {
+    return await command.run(ctx, ...args);
+  } catch (error) {
+    const message = errorMessage(error);
+    ctx.log.error(
+      `command ${command.id} failed: ${message}`,
+      ...(error instanceof Error && error.stack ? [error.stack] : []),
+    );
+    void vscode.window.showErrorMessage(`Orchestra: ${message}`, 'Show Log').then((choice) => {
+      if (choice) ctx.log.show(true);
+    });
+    return undefined;
+  }
+}
+
+export function registerCommands(
+  ctx: OrchestraContext,
+  commands: readonly OrchestraCommand[] = ALL_COMMANDS,
+): vscode.Disposable[] {
+  return commands.map((command) =>
+    vscode.commands.registerCommand(command.id, (...args: unknown[]) => runCommand(ctx, command, args)),
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * Every identifier the manifest (package.json) and the code share, in one place.
+ * The extension-host suite checks that package.json and the registered commands agree.
+ */
+
+/** The extension's id: `publisher.name` from package.json. */
+export const EXTENSION_ID = 'orchestra.orchestra-migrate';
+
+export const VIEW_CONTAINER_ID = 'orchestra';
+
+export const VIEW_IDS = {
+  phases: 'orchestra.phases',
+} as const;
+
+export const COMMAND_IDS = {
+  refresh: 'orchestra.refresh',
+  showLog: 'orchestra.showLog',
+  showEnvironment: 'orchestra.showEnvironment',
+} as const;
+
+export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];
+
+/** The configuration section every setting lives under. */
+export const SETTINGS_SECTION = 'orchestra';
+
+/** Setting keys, relative to {@link SETTINGS_SECTION} (`orchestra.environment` is `environment`). */
+export const SETTING_KEYS = {
+  environment: 'environment',
+  projectId: 'projectId',
+  location: 'location',
+  memoryEndpoint: 'memory.endpoint',
+  gcpEndpointOverrides: 'gcp.endpointOverrides',
+  gcpEmulator: 'gcp.emulator',
+  logLevel: 'logLevel',
+} as const;
+
+export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
+
+/** The full key of a setting, as users write it in settings.json. */
+export function settingId(key: SettingKey): string {
+  return `${SETTINGS_SECTION}.${key}`;
+}
+
+export const STATUS_BAR_ITEM_ID = 'orchestra.environment';
+
+export const OUTPUT_CHANNEL_NAME = 'Orchestra Migrate';

@@ -1,0 +1,16 @@
+import type * as vscode from 'vscode';
+import type { EnvironmentDetection } from '../core/environment';
+import type { PhaseTreeProvider } from './phase-tree';
+import type { EnvironmentStatusItem } from './status-bar';
+
+/** What commands and views share: built once in activate(), passed to every command. */
+export interface OrchestraContext {
+  readonly extension: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly phaseTree: PhaseTreeProvider;
+  readonly statusItem: EnvironmentStatusItem;
+  /** The last detection, as the status bar shows it. */
+  environment(): EnvironmentDetection;
+  /** Detects again (settings or variables changed) and updates the status bar. */
+  redetectEnvironment(): EnvironmentDetection;
+}

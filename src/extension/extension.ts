@@ -1,0 +1,63 @@
+/**
+ * Activation: the glue between VS Code and the engine. Keep it cheap: nothing
+ * here loads a cloud or network module; those load on first use.
+ */
+import * as vscode from 'vscode';
+import type { EnvironmentDetection } from '../core/environment';
+import type { OrchestraApi } from './api';
+import { registerCommands } from './commands';
+import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
+import type { OrchestraContext } from './context';
+import { detectEditorEnvironment } from './environment';
+import { createLogChannel } from './log';
+import { PhaseTreeProvider } from './phase-tree';
+import { EnvironmentStatusItem } from './status-bar';
+
+function describe(detection: EnvironmentDetection): string {
+  const signals = detection.evidence.map((e) => `${e.signal}${e.value ? `=${e.value}` : ''}`).join(', ');
+  return `${detection.kind}${detection.forcedBy ? ` (forced by ${detection.forcedBy})` : ''} [${signals}]`;
+}
+
+export function activate(context: vscode.ExtensionContext): OrchestraApi {
+  const started = Date.now();
+  const log = createLogChannel();
+  context.subscriptions.push(log);
+
+  const phaseTree = new PhaseTreeProvider();
+  const treeView = vscode.window.createTreeView(VIEW_IDS.phases, { treeDataProvider: phaseTree });
+  const statusItem = new EnvironmentStatusItem();
+  context.subscriptions.push(phaseTree, treeView, statusItem);
+
+  let detection = detectEditorEnvironment();
+  statusItem.update(detection);
+
+  const ctx: OrchestraContext = {
+    extension: context,
+    log,
+    phaseTree,
+    statusItem,
+    environment: () => detection,
+    redetectEnvironment() {
+      detection = detectEditorEnvironment();
+      statusItem.update(detection);
+      log.info(`environment: ${describe(detection)}`);
+      return detection;
+    },
+  };
+
+  context.subscriptions.push(
+    ...registerCommands(ctx),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(settingId(SETTING_KEYS.environment))) ctx.redetectEnvironment();
+    }),
+  );
+
+  log.info(
+    `Orchestra Migrate ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms; ` +
+      `environment: ${describe(detection)}`,
+  );
+  return { phaseTree, statusItem, environment: () => detection };
+}
+
+/** Everything is disposed through context.subscriptions. */
+export function deactivate(): void {}
