@@ -42,7 +42,16 @@ export interface GcpRequest {
    * A create with a client-chosen ID: safe to retry; a 409 ALREADY_EXISTS after a
    * retry means our first attempt landed, so the layer reads `readBackPath` and returns it.
    */
-  createWithId?: { readBackPath: string };
+  createWithId?: {
+    readBackPath: string;
+    /** The create returns an Operation: the read-back resource then comes wrapped as a done Operation. */
+    lro?: boolean;
+  };
+  /**
+   * Safe to send twice (default: GET, PUT, PATCH, DELETE and creates with an ID).
+   * Read-only POSTs (getIamPolicy, testIamPermissions) and batchEnable may set it.
+   */
+  idempotent?: boolean;
 }
 
 /** google.longrunning.Operation */
@@ -65,7 +74,11 @@ export interface WaitOptions {
 export interface GcpClient {
   request<T = unknown>(req: GcpRequest): Promise<T>;
   /** GET that returns undefined on 404 instead of throwing. */
-  getOrUndefined<T = unknown>(api: GcpApi, path: string, options?: { signal?: AbortSignal; query?: GcpRequest['query'] }): Promise<T | undefined>;
+  getOrUndefined<T = unknown>(
+    api: GcpApi,
+    path: string,
+    options?: { signal?: AbortSignal; query?: GcpRequest['query'] },
+  ): Promise<T | undefined>;
   /** Polls `GET <host>/<version>/<operation.name>` until done; returns `response` or throws the operation's error. */
   waitForOperation<R = unknown>(api: GcpApi, operation: LongRunningOperation<R>, options?: WaitOptions): Promise<R>;
   /** Counters for metrics: requests made and retries taken. */

@@ -1,0 +1,31 @@
+/** Every API the emulator speaks, in one table. */
+import type { Route, View } from '../router';
+import { artifactRegistryRoutes, artifactRegistryViews } from './artifactregistry';
+import { firestoreRoutes, firestoreViews } from './firestore';
+import { iamRoutes } from './iam';
+import { operationRoutes } from './operations';
+import { resourceManagerRoutes } from './resourcemanager';
+import { runRoutes, runViews } from './run';
+import { secretManagerRoutes } from './secretmanager';
+import { serviceUsageRoutes } from './serviceusage';
+import { storageRoutes } from './storage';
+import { workstationsRoutes, workstationsViews } from './workstations';
+
+export function allRoutes(): Route[] {
+  return [
+    ...serviceUsageRoutes(),
+    ...iamRoutes(),
+    ...resourceManagerRoutes(),
+    ...artifactRegistryRoutes(),
+    ...storageRoutes(),
+    ...workstationsRoutes(),
+    ...firestoreRoutes(),
+    ...secretManagerRoutes(),
+    ...runRoutes(),
+    ...operationRoutes(),
+  ];
+}
+
+export function allViews(): Record<string, View> {
+  return { ...artifactRegistryViews, ...runViews, ...workstationsViews, ...firestoreViews } as Record<string, View>;
+}

@@ -1,0 +1,215 @@
+/**
+ * Cloud Run Admin API v2 services: https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services
+ * A service is visible at once with `reconciling: true`, like on Google, and
+ * becomes Ready when its operation is done. Its `uri` is served by this emulator
+ * under /__run/, answering with the configured latency (for the Validation phase).
+ */
+import { randomBytes } from 'node:crypto';
+import { ApiFault, alreadyExists, invalid, notFound } from '../faults';
+import { locationOperationName, startOperation } from '../lro';
+import { ok, type EmuContext, type EmuRequest, type Reply, type Route } from '../router';
+import type { ResourceEntry } from '../store';
+import { nowIso, projectId, quotedEtag, requireId, uid } from './common';
+
+const KIND = 'run.service';
+const SERVICE_ID = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
+export const RUN_URL_PREFIX = '/__run/';
+const SERVICE_TYPE = 'type.googleapis.com/google.cloud.run.v2.Service';
+const CREATOR = 'sandbox-owner@example.com';
+
+function nameOf(ctx: EmuContext, req: EmuRequest): string {
+  return `projects/${projectId(ctx, req.params.project)}/locations/${req.params.location}/services/${req.params.service}`;
+}
+
+function revisionName(service: string, generation: number): string {
+  const suffix = Array.from(randomBytes(3), (b) => String.fromCharCode(97 + (b % 26))).join('');
+  return `${service.split('/').pop()}-${String(generation).padStart(5, '0')}-${suffix}`;
+}
+
+function validateTemplate(template: unknown): Record<string, unknown> {
+  const t = (template ?? {}) as { containers?: Array<{ image?: string }> };
+  if (
+    !Array.isArray(t.containers) ||
+    t.containers.length === 0 ||
+    !t.containers.every((c) => typeof c?.image === 'string' && c.image)
+  ) {
+    throw invalid(
+      'Violation in CreateServiceRequest.service.template.containers: every container must name an image.',
+      'service.template.containers',
+    );
+  }
+  return t as Record<string, unknown>;
+}
+
+/** The template as Run returns it: defaults filled in. */
+function normalizeTemplate(template: Record<string, unknown>): Record<string, unknown> {
+  const containers = (template.containers as Array<Record<string, unknown>>).map((c) => ({
+    ...c,
+    resources: (c.resources as object | undefined) ?? {
+      limits: { cpu: '1000m', memory: '512Mi' },
+      cpuIdle: true,
+      startupCpuBoost: true,
+    },
+    ports: (c.ports as object | undefined) ?? [{ name: 'http1', containerPort: 8080 }],
+  }));
+  return {
+    scaling: { maxInstanceCount: 100 },
+    timeout: '300s',
+    maxInstanceRequestConcurrency: 80,
+    ...template,
+    containers,
+  };
+}
+
+function write(
+  ctx: EmuContext,
+  name: string,
+  given: Record<string, unknown>,
+  previous?: ResourceEntry,
+): Record<string, unknown> {
+  const generation = previous ? Number(previous.body.generation) + 1 : 1;
+  const now = nowIso(ctx);
+  const template = normalizeTemplate(validateTemplate(given.template ?? previous?.body.template));
+  const revision = revisionName(name, generation);
+  const body: Record<string, unknown> = {
+    ...(previous?.body ?? {}),
+    name,
+    uid: previous?.body.uid ?? uid(),
+    generation: String(generation),
+    createTime: previous?.body.createTime ?? now,
+    updateTime: now,
+    creator: previous?.body.creator ?? CREATOR,
+    lastModifier: CREATOR,
+    ingress: (given.ingress as string | undefined) ?? previous?.body.ingress ?? 'INGRESS_TRAFFIC_ALL',
+    launchStage: (given.launchStage as string | undefined) ?? previous?.body.launchStage ?? 'GA',
+    template,
+    traffic: (given.traffic as unknown[] | undefined) ??
+      previous?.body.traffic ?? [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],
+    latestCreatedRevision: `${name}/revisions/${revision}`,
+    etag: quotedEtag(),
+    _previousReadyRevision: previous ? readyRevision(previous, ctx) : undefined,
+  };
+  for (const field of ['labels', 'annotations', 'description', 'client', 'clientVersion', 'binaryAuthorization']) {
+    if (given[field] !== undefined) body[field] = given[field];
+  }
+  ctx.store.put(name, { kind: KIND, body, readyAt: ctx.now() + ctx.faults.lroDelayMs });
+  return body;
+}
+
+function readyRevision(entry: ResourceEntry, ctx: EmuContext): string | undefined {
+  const ready = entry.readyAt === undefined || ctx.now() >= entry.readyAt;
+  return (ready ? entry.body.latestCreatedRevision : entry.body._previousReadyRevision) as string | undefined;
+}
+
+export function runServiceUrl(ctx: EmuContext, name: string): string {
+  const [, project, , location, , service] = name.split('/');
+  return `${ctx.baseUrl}${RUN_URL_PREFIX}${project}/${location}/${service}`;
+}
+
+export function serviceView(name: string, entry: ResourceEntry, ctx: EmuContext): Record<string, unknown> {
+  const { _previousReadyRevision: _prev, ...body } = entry.body;
+  const reconciling = entry.readyAt !== undefined && ctx.now() < entry.readyAt;
+  const transition = new Date(
+    reconciling ? Date.parse(String(body.updateTime)) : (entry.readyAt ?? ctx.now()),
+  ).toISOString();
+  const state = reconciling ? 'CONDITION_RECONCILING' : 'CONDITION_SUCCEEDED';
+  const latestReady = readyRevision(entry, ctx);
+  const uri = runServiceUrl(ctx, name);
+  return {
+    ...body,
+    observedGeneration: body.generation,
+    terminalCondition: { type: 'Ready', state, lastTransitionTime: transition },
+    conditions: [
+      { type: 'RoutesReady', state, lastTransitionTime: transition },
+      { type: 'ConfigurationsReady', state, lastTransitionTime: transition },
+    ],
+    ...(latestReady ? { latestReadyRevision: latestReady } : {}),
+    trafficStatuses: latestReady ? [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }] : [],
+    uri,
+    urls: [uri],
+    reconciling,
+  };
+}
+
+function operation(ctx: EmuContext, name: string): Reply {
+  const [, project, , location] = name.split('/');
+  const entry = ctx.store.get(name)!;
+  return ok(
+    startOperation(ctx, {
+      name: locationOperationName(project, location),
+      api: 'run',
+      metadata: { '@type': SERVICE_TYPE, ...serviceView(name, entry, ctx) },
+      responseRef: name,
+      responseType: SERVICE_TYPE,
+    }),
+  );
+}
+
+function create(req: EmuRequest, ctx: EmuContext): Reply {
+  const id = requireId(req, 'serviceId', SERVICE_ID);
+  const name = `projects/${projectId(ctx, req.params.project)}/locations/${req.params.location}/services/${id}`;
+  if (ctx.store.get(name)) throw alreadyExists(name);
+  write(ctx, name, req.body);
+  return operation(ctx, name);
+}
+
+function patch(req: EmuRequest, ctx: EmuContext): Reply {
+  const name = nameOf(ctx, req);
+  const previous = ctx.store.get(name);
+  if (!previous && req.query.get('allowMissing') !== 'true') throw notFound(name);
+  if (previous && typeof req.body.etag === 'string' && req.body.etag !== previous.body.etag) {
+    throw new ApiFault(
+      'ABORTED',
+      `The etag '${req.body.etag}' does not match the current etag of ${name}: read the service again and retry.`,
+    );
+  }
+  write(ctx, name, req.body, previous);
+  return operation(ctx, name);
+}
+
+export function runRoutes(): Route[] {
+  const api = 'run' as const;
+  const base = '/v2/projects/{project}/locations/{location}/services';
+  return [
+    { api, method: 'POST', template: base, permission: 'run.services.create', handle: create },
+    {
+      api,
+      method: 'GET',
+      template: `${base}/{service}`,
+      permission: 'run.services.get',
+      handle: (req, ctx) => {
+        const name = nameOf(ctx, req);
+        const entry = ctx.store.get(name);
+        if (!entry) throw notFound(name);
+        return ok(serviceView(name, entry, ctx));
+      },
+    },
+    { api, method: 'PATCH', template: `${base}/{service}`, permission: 'run.services.update', handle: patch },
+    {
+      api,
+      method: 'GET',
+      template: base,
+      permission: 'run.services.list',
+      handle: (req, ctx) => {
+        const prefix = `projects/${projectId(ctx, req.params.project)}/locations/${req.params.location}/services/`;
+        const services = ctx.store.list(KIND, prefix).map(([n, e]) => serviceView(n, e, ctx));
+        return ok(services.length ? { services } : {});
+      },
+    },
+  ];
+}
+
+/** A deployed service's own URL: ready services answer 200 after the configured latency. */
+export async function handleRunServiceUrl(path: string, ctx: EmuContext): Promise<Reply> {
+  const [project, location, service, ...rest] = path.slice(RUN_URL_PREFIX.length).split('/');
+  const name = `projects/${project}/locations/${location}/services/${service}`;
+  const entry = ctx.store.get(name);
+  if (!entry) return { status: 404, body: { error: `No Cloud Run service ${name} in the emulator.` } };
+  const view = serviceView(name, entry, ctx);
+  if (view.reconciling) return { status: 503, body: { error: `${service} is still deploying.` } };
+  if (ctx.faults.runServiceLatencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.runServiceLatencyMs));
+  const revision = String(view.latestReadyRevision).split('/').pop();
+  return { status: 200, body: { status: 'ok', service, revision, path: `/${rest.join('/')}` } };
+}
+
+export const runViews = { [KIND]: serviceView };

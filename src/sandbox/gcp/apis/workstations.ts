@@ -1,0 +1,191 @@
+/**
+ * Cloud Workstations v1: https://cloud.google.com/workstations/docs/reference/rest/v1/projects.locations.workstationClusters
+ * (and .workstationConfigs, .workstationConfigs.workstations). A child needs its
+ * parent: creating a config in a missing cluster is 404 NOT_FOUND, as on Google.
+ */
+import { createHash } from 'node:crypto';
+import { alreadyExists, notFound } from '../faults';
+import { commonMetadata, locationOperationName, startOperation } from '../lro';
+import { ok, type EmuContext, type EmuRequest, type Route } from '../router';
+import type { ResourceEntry } from '../store';
+import { listOf, nowIso, page, projectId, quotedEtag, requireId, uid, view } from './common';
+
+const API = 'workstations' as const;
+const TYPE = 'type.googleapis.com/google.cloud.workstations.v1';
+
+interface Level {
+  kind: string;
+  collection: string;
+  idParam: string;
+  type: string;
+  listField: string;
+  /** Path parameters naming the parent below the location. */
+  parentParams: string[];
+  permission: string;
+  defaults(name: string, body: Record<string, unknown>, ctx: EmuContext): Record<string, unknown>;
+}
+
+function clusterHostname(clusterName: string): string {
+  return `cluster-${createHash('sha256').update(clusterName).digest('hex').slice(0, 24)}.cloudworkstations.dev`;
+}
+
+const LEVELS: Level[] = [
+  {
+    kind: 'workstations.cluster',
+    collection: 'workstationClusters',
+    idParam: 'workstationClusterId',
+    type: 'WorkstationCluster',
+    listField: 'workstationClusters',
+    parentParams: [],
+    permission: 'workstations.workstationClusters',
+    defaults: (name, body) => {
+      const project = name.split('/')[1];
+      return {
+        network: body.network ?? `projects/${project}/global/networks/default`,
+        subnetwork: body.subnetwork ?? `projects/${project}/regions/${name.split('/')[3]}/subnetworks/default`,
+        controlPlaneIp: '10.128.0.2',
+        privateClusterConfig: {
+          clusterHostname: clusterHostname(name),
+          ...((body.privateClusterConfig as object) ?? {}),
+        },
+        degraded: false,
+      };
+    },
+  },
+  {
+    kind: 'workstations.config',
+    collection: 'workstationConfigs',
+    idParam: 'workstationConfigId',
+    type: 'WorkstationConfig',
+    listField: 'workstationConfigs',
+    parentParams: ['cluster'],
+    permission: 'workstations.workstationConfigs',
+    defaults: (_name, body) => {
+      const host = (body.host as { gceInstance?: Record<string, unknown> } | undefined)?.gceInstance ?? {};
+      return {
+        idleTimeout: body.idleTimeout ?? '1200s',
+        runningTimeout: body.runningTimeout ?? '43200s',
+        host: { gceInstance: { machineType: 'e2-standard-4', poolSize: 0, bootDiskSizeGb: 50, ...host } },
+        container: (body.container as object) ?? {
+          image: 'us-central1-docker.pkg.dev/cloud-workstations-images/predefined/code-oss:latest',
+        },
+        persistentDirectories: body.persistentDirectories ?? [
+          {
+            mountPath: '/home',
+            gcePd: { sizeGb: 200, fsType: 'ext4', diskType: 'pd-standard', reclaimPolicy: 'DELETE' },
+          },
+        ],
+        degraded: false,
+      };
+    },
+  },
+  {
+    kind: 'workstations.workstation',
+    collection: 'workstations',
+    idParam: 'workstationId',
+    type: 'Workstation',
+    listField: 'workstations',
+    parentParams: ['cluster', 'config'],
+    permission: 'workstations.workstations',
+    defaults: (name) => {
+      const clusterName = name.split('/').slice(0, 6).join('/');
+      return { state: 'STATE_STOPPED', host: `${name.split('/').pop()}.${clusterHostname(clusterName)}` };
+    },
+  },
+];
+
+function parentName(ctx: EmuContext, req: EmuRequest, level: Level): string {
+  let name = `projects/${projectId(ctx, req.params.project)}/locations/${req.params.location}`;
+  level.parentParams.forEach((param, i) => (name += `/${LEVELS[i].collection}/${req.params[param]}`));
+  return name;
+}
+
+function template(level: Level): string {
+  let path = '/v1/projects/{project}/locations/{location}';
+  level.parentParams.forEach((param, i) => (path += `/${LEVELS[i].collection}/{${param}}`));
+  return `${path}/${level.collection}`;
+}
+
+function reconcilingView(name: string, entry: ResourceEntry, ctx: EmuContext): Record<string, unknown> {
+  return { ...entry.body, reconciling: entry.readyAt !== undefined && ctx.now() < entry.readyAt };
+}
+
+function create(level: Level) {
+  return (req: EmuRequest, ctx: EmuContext) => {
+    const parent = parentName(ctx, req, level);
+    // Google checks the parent before the ID: a missing cluster is NOT_FOUND whatever the body.
+    if (level.parentParams.length && !ctx.store.get(parent)) throw notFound(parent);
+    const id = requireId(req, level.idParam);
+    const name = `${parent}/${level.collection}/${id}`;
+    if (ctx.store.get(name)) throw alreadyExists(name);
+    const now = nowIso(ctx);
+    const { name: _ignored, ...given } = req.body;
+    const body = {
+      ...given,
+      name,
+      uid: uid(),
+      createTime: now,
+      updateTime: now,
+      etag: quotedEtag(),
+      ...level.defaults(name, given, ctx),
+    };
+    ctx.store.put(name, { kind: level.kind, body, readyAt: ctx.now() + ctx.faults.lroDelayMs });
+    return ok(
+      startOperation(ctx, {
+        name: locationOperationName(projectId(ctx, req.params.project), req.params.location),
+        api: API,
+        metadata: commonMetadata(`${TYPE}.OperationMetadata`, name, 'create'),
+        responseRef: name,
+        responseType: `${TYPE}.${level.type}`,
+      }),
+    );
+  };
+}
+
+export function workstationsRoutes(): Route[] {
+  const routes: Route[] = [];
+  for (const level of LEVELS) {
+    const collection = template(level);
+    const idParam = level.collection.replace(/s$/, '');
+    routes.push(
+      {
+        api: API,
+        method: 'POST',
+        template: collection,
+        permission: `${level.permission}.create`,
+        handle: create(level),
+      },
+      {
+        api: API,
+        method: 'GET',
+        template: `${collection}/{${idParam}}`,
+        permission: `${level.permission}.get`,
+        handle: (req, ctx) => {
+          const name = `${parentName(ctx, req, level)}/${level.collection}/${req.params[idParam]}`;
+          const entry = ctx.store.get(name);
+          if (!entry) throw notFound(name);
+          return ok(view(ctx, name, entry));
+        },
+      },
+      {
+        api: API,
+        method: 'GET',
+        template: collection,
+        permission: `${level.permission}.list`,
+        handle: (req, ctx) => {
+          const { items, nextPageToken } = page(
+            listOf(ctx, level.kind, `${parentName(ctx, req, level)}/${level.collection}/`),
+            req,
+          );
+          return ok({
+            ...(items.length ? { [level.listField]: items } : {}),
+            ...(nextPageToken ? { nextPageToken } : {}),
+          });
+        },
+      },
+    );
+  }
+  return routes;
+}
+
+export const workstationsViews = Object.fromEntries(LEVELS.map((l) => [l.kind, reconcilingView]));

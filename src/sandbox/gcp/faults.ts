@@ -1,0 +1,213 @@
+/** Error JSON the way Google's front ends write it, and the emulator's fault switches. */
+
+export type Status =
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'ABORTED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL'
+  | 'UNIMPLEMENTED';
+
+const HTTP: Record<Status, number> = {
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  PERMISSION_DENIED: 403,
+  UNAUTHENTICATED: 401,
+  RESOURCE_EXHAUSTED: 429,
+  ABORTED: 409,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+  UNIMPLEMENTED: 501,
+};
+
+/** Thrown by handlers; the server writes it in the API's error dialect. */
+export class ApiFault extends Error {
+  constructor(
+    readonly status: Status,
+    message: string,
+    readonly details: unknown[] = [],
+    /** Cloud Storage's dialect: `errors[0].reason`. */
+    readonly storageReason?: string,
+  ) {
+    super(message);
+  }
+
+  get httpStatus(): number {
+    return HTTP[this.status];
+  }
+}
+
+export function errorInfo(reason: string, domain: string, metadata: Record<string, string>): unknown {
+  return { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain, metadata };
+}
+
+/** google.rpc.Status as JSON over HTTP (https://cloud.google.com/apis/design/errors#http_mapping). */
+export function googleErrorBody(fault: ApiFault): unknown {
+  const error: Record<string, unknown> = { code: fault.httpStatus, message: fault.message, status: fault.status };
+  if (fault.details.length) error.details = fault.details;
+  return { error };
+}
+
+/** Cloud Storage JSON API errors (https://cloud.google.com/storage/docs/json_api/v1/status-codes). */
+export function storageErrorBody(fault: ApiFault): unknown {
+  const reason = fault.storageReason ?? STORAGE_REASONS[fault.status] ?? 'backendError';
+  return {
+    error: {
+      code: fault.httpStatus,
+      message: fault.message,
+      errors: [{ message: fault.message, domain: 'global', reason }],
+    },
+  };
+}
+
+const STORAGE_REASONS: Partial<Record<Status, string>> = {
+  INVALID_ARGUMENT: 'invalid',
+  NOT_FOUND: 'notFound',
+  ALREADY_EXISTS: 'conflict',
+  PERMISSION_DENIED: 'forbidden',
+  UNAUTHENTICATED: 'required',
+  RESOURCE_EXHAUSTED: 'rateLimitExceeded',
+  UNAVAILABLE: 'backendError',
+};
+
+export function notFound(name: string): ApiFault {
+  return new ApiFault('NOT_FOUND', `Resource '${name}' was not found`, [
+    { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', resourceName: name },
+  ]);
+}
+
+export function alreadyExists(name: string): ApiFault {
+  return new ApiFault('ALREADY_EXISTS', `Resource '${name}' already exists`, [
+    { '@type': 'type.googleapis.com/google.rpc.ResourceInfo', resourceName: name },
+  ]);
+}
+
+export function invalid(message: string, field?: string): ApiFault {
+  const details = field
+    ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field, description: message }] }]
+    : [];
+  return new ApiFault('INVALID_ARGUMENT', message, details);
+}
+
+export function permissionDenied(permission: string, resource: string): ApiFault {
+  return new ApiFault(
+    'PERMISSION_DENIED',
+    `Permission '${permission}' denied on resource '${resource}' (or it may not exist).`,
+    [errorInfo('IAM_PERMISSION_DENIED', 'iam.googleapis.com', { permission, resource })],
+  );
+}
+
+/** What Google answers when the API is not enabled on the consumer project. */
+export function serviceDisabled(service: string, title: string, projectNumber: string): ApiFault {
+  const activationUrl = `https://console.developers.google.com/apis/api/${service}/overview?project=${projectNumber}`;
+  return new ApiFault(
+    'PERMISSION_DENIED',
+    `${title} has not been used in project ${projectNumber} before or it is disabled. Enable it by visiting ${activationUrl} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`,
+    [
+      errorInfo('SERVICE_DISABLED', 'googleapis.com', {
+        consumer: `projects/${projectNumber}`,
+        service,
+        activationUrl,
+        containerInfo: projectNumber,
+        serviceTitle: title,
+      }),
+      {
+        '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+        locale: 'en-US',
+        message: `${title} has not been used in project ${projectNumber} before or it is disabled. Enable it by visiting ${activationUrl} then retry.`,
+      },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [{ description: 'Google developers console API activation', url: activationUrl }],
+      },
+    ],
+    'accessNotConfigured',
+  );
+}
+
+export function unauthenticated(): ApiFault {
+  return new ApiFault(
+    'UNAUTHENTICATED',
+    'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+    [errorInfo('CREDENTIALS_MISSING', 'googleapis.com', {})],
+    'required',
+  );
+}
+
+export function unavailable(): ApiFault {
+  return new ApiFault('UNAVAILABLE', 'The service is currently unavailable.');
+}
+
+export function rateLimited(service: string): ApiFault {
+  return new ApiFault(
+    'RESOURCE_EXHAUSTED',
+    `Quota exceeded for quota metric 'Requests' and limit 'Requests per minute' of service '${service}'.`,
+    [
+      errorInfo('RATE_LIMIT_EXCEEDED', 'googleapis.com', {
+        service,
+        quota_metric: `${service}/requests`,
+        quota_limit: 'RequestsPerMinutePerProject',
+      }),
+    ],
+    'rateLimitExceeded',
+  );
+}
+
+/** A scripted failure: the next `count` matching requests fail this way. */
+export interface ScriptedFailure {
+  /** HTTP status to answer (503, 429, 500...), or 'drop' to close the socket without an answer. */
+  status: number | 'drop';
+  count: number;
+  method?: string;
+  /** Only requests whose path contains this. */
+  pathContains?: string;
+}
+
+export interface Faults {
+  /** Added to every API answer, ms. */
+  latencyMs: number;
+  /** Share of API requests answered 503 UNAVAILABLE / 429 RESOURCE_EXHAUSTED, 0..1. */
+  errorRate503: number;
+  errorRate429: number;
+  /** Permissions the caller is denied (403 IAM_PERMISSION_DENIED; testIamPermissions leaves them out). */
+  deniedPermissions: string[];
+  /** Time until a new long-running operation is done, ms. */
+  lroDelayMs: number;
+  /** Latency of the Cloud Run service URLs, ms. */
+  runServiceLatencyMs: number;
+  failures: ScriptedFailure[];
+}
+
+export function defaultFaults(partial: Partial<Faults> = {}): Faults {
+  return {
+    latencyMs: 0,
+    errorRate503: 0,
+    errorRate429: 0,
+    deniedPermissions: [],
+    lroDelayMs: 100,
+    runServiceLatencyMs: 0,
+    failures: [],
+    ...partial,
+  };
+}
+
+/** Takes one scripted failure matching this request, if any. */
+export function takeScriptedFailure(faults: Faults, method: string, path: string): ScriptedFailure | undefined {
+  const match = faults.failures.find(
+    (f) =>
+      f.count > 0 &&
+      (!f.method || f.method.toUpperCase() === method) &&
+      (!f.pathContains || path.includes(f.pathContains)),
+  );
+  if (!match) return undefined;
+  match.count--;
+  faults.failures = faults.failures.filter((f) => f.count > 0);
+  return match;
+}

@@ -1,0 +1,324 @@
+/**
+ * The Google Cloud emulator: one HTTP server, every API on its real path shape.
+ * Order of checks per request, as Google's front ends do it: authentication,
+ * injected faults (latency, scripted or random 503/429), API enabled on the
+ * project, caller's permission, then the API itself.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ApiFault,
+  defaultFaults,
+  googleErrorBody,
+  permissionDenied,
+  rateLimited,
+  serviceDisabled,
+  storageErrorBody,
+  takeScriptedFailure,
+  unauthenticated,
+  unavailable,
+  type Faults,
+} from './faults';
+import { GCP_API_SERVICES } from '../../core/gcp/endpoints';
+import { Router, type EmuContext, type EmuRequest, type Reply, type Route } from './router';
+import { DEFAULT_ENABLED_SERVICES, Store } from './store';
+import { allRoutes, allViews } from './apis';
+import { serviceTitle } from './apis/serviceusage';
+import { handleRunServiceUrl, RUN_URL_PREFIX } from './apis/run';
+
+export interface GcpEmulatorOptions {
+  port?: number;
+  host?: string;
+  /** Folder for the persistent state (gcp-emulator.json); without it, state lives in memory. */
+  dataDir?: string;
+  lroDelayMs?: number;
+  latencyMs?: number;
+  runServiceLatencyMs?: number;
+  /** Services enabled on every new project besides Google's defaults. */
+  enabledServices?: string[];
+  /** A project to create up front (any project ID works anyway). */
+  projectId?: string;
+  faults?: Partial<Faults>;
+  /** Most recent requests kept in the log (default 10 000). */
+  requestLogLimit?: number;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+  at: string;
+  /** 'operation' marks LRO polls; 'service-url' requests to a deployed Cloud Run service. */
+  kind: 'api' | 'operation' | 'service-url';
+}
+
+export interface GcpEmulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  requestLog(): LoggedRequest[];
+  clearRequestLog(): void;
+  setFaults(faults: Partial<Faults>): Faults;
+  faults(): Faults;
+  /** Wipes every resource, operation and project, the log and the faults. */
+  reset(): void;
+}
+
+const ADMIN_PREFIX = '/__admin/';
+
+export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promise<GcpEmulator> {
+  const initialFaults = (): Faults =>
+    defaultFaults({
+      ...(options.lroDelayMs !== undefined ? { lroDelayMs: options.lroDelayMs } : {}),
+      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+      ...(options.runServiceLatencyMs !== undefined ? { runServiceLatencyMs: options.runServiceLatencyMs } : {}),
+      ...options.faults,
+    });
+  const store = new Store(options.dataDir, [...DEFAULT_ENABLED_SERVICES, ...(options.enabledServices ?? [])]);
+  const router = new Router();
+  router.add(allRoutes());
+  const ctx: EmuContext = { store, faults: initialFaults(), baseUrl: '', views: allViews(), now: () => Date.now() };
+  const log: LoggedRequest[] = [];
+  const limit = options.requestLogLimit ?? 10_000;
+  const record = (entry: LoggedRequest) => {
+    log.push(entry);
+    if (log.length > limit) log.splice(0, log.length - limit);
+  };
+  const handle: GcpEmulator = {
+    url: '',
+    port: 0,
+    close: async () => undefined,
+    requestLog: () => log.slice(),
+    clearRequestLog: () => void log.splice(0),
+    setFaults: (f) =>
+      (ctx.faults = { ...ctx.faults, ...f, failures: (f.failures ?? ctx.faults.failures).map((x) => ({ ...x })) }),
+    faults: () => ctx.faults,
+    reset: () => {
+      store.reset();
+      ctx.faults = initialFaults();
+      log.splice(0);
+    },
+  };
+  if (options.projectId) {
+    store.project(options.projectId);
+    store.flush();
+  }
+
+  const server = http.createServer((req, res) => {
+    void serve(req, res, { router, ctx, handle, record }).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { error: { code: 500, message: String(error), status: 'INTERNAL' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  handle.port = address.port;
+  handle.url = `http://${host}:${address.port}`;
+  ctx.baseUrl = handle.url;
+  handle.close = () =>
+    new Promise<void>((resolve) => {
+      store.flush();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return handle;
+}
+
+interface Env {
+  router: Router;
+  ctx: EmuContext;
+  handle: GcpEmulator;
+  record(entry: LoggedRequest): void;
+}
+
+async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: Env): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://emulator');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const raw = await readBody(req);
+  if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(method, url.pathname, raw, res, env);
+  if (url.pathname.startsWith(RUN_URL_PREFIX)) {
+    const reply = await handleRunServiceUrl(url.pathname, env.ctx);
+    logRequest(env, method, url, raw, reply.status, 'service-url');
+    return send(res, reply.status, reply.body);
+  }
+  const matched = env.router.match(method, url.pathname);
+  const route = matched && 'route' in matched ? matched.route : undefined;
+  const storageDialect = url.pathname.startsWith('/storage/');
+  let status = 404;
+  try {
+    if (!route) {
+      status = 404;
+      res.writeHead(404, { 'content-type': 'text/html; charset=UTF-8' });
+      res.end(notFoundPage(url.pathname));
+      return;
+    }
+    const reply = await answer(req, route, (matched as { params: Record<string, string> }).params, url, raw, env);
+    if (reply === 'drop') {
+      status = 0;
+      res.socket?.destroy();
+      return;
+    }
+    status = reply.status;
+    send(res, reply.status, reply.body);
+  } catch (error) {
+    const fault =
+      error instanceof ApiFault
+        ? error
+        : new ApiFault('INTERNAL', error instanceof Error ? error.message : String(error));
+    status = fault.httpStatus;
+    send(res, status, storageDialect ? storageErrorBody(fault) : googleErrorBody(fault));
+  } finally {
+    env.ctx.store.flush();
+    logRequest(env, method, url, raw, status, route?.kind ?? 'api');
+  }
+}
+
+async function answer(
+  req: http.IncomingMessage,
+  route: Route,
+  params: Record<string, string>,
+  url: URL,
+  raw: string,
+  env: Env,
+): Promise<Reply | 'drop'> {
+  const { ctx } = env;
+  if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
+  if (!/^Bearer \S+/i.test(req.headers.authorization ?? '')) throw unauthenticated();
+  const service = GCP_API_SERVICES[route.api];
+  const scripted = takeScriptedFailure(ctx.faults, route.method, url.pathname);
+  if (scripted?.status === 'drop') return 'drop';
+  if (scripted) throw scriptedFault(scripted.status, service);
+  if (Math.random() < ctx.faults.errorRate503) throw unavailable();
+  if (Math.random() < ctx.faults.errorRate429) throw rateLimited(service);
+  const request: EmuRequest = {
+    method: route.method,
+    path: url.pathname,
+    params,
+    query: url.searchParams,
+    body: parseJson(raw),
+  };
+  const project = route.project ? route.project(request, ctx) : params.project;
+  if (route.kind !== 'operation' && project && project !== '-' && !isAlwaysOn(route.api)) {
+    const state = ctx.store.project(project);
+    if (!state.services[service]) throw serviceDisabled(service, serviceTitle(service), state.number);
+  }
+  if (route.permission && ctx.faults.deniedPermissions.includes(route.permission)) {
+    throw permissionDenied(route.permission, project ? `projects/${project}` : url.pathname);
+  }
+  return route.handle(request, ctx);
+}
+
+function isAlwaysOn(api: string): boolean {
+  return api === 'serviceusage' || api === 'cloudresourcemanager';
+}
+
+function scriptedFault(status: number, service: string): ApiFault {
+  if (status === 429) return rateLimited(service);
+  if (status === 503) return unavailable();
+  const byHttp: Record<number, ApiFault['status']> = {
+    400: 'INVALID_ARGUMENT',
+    403: 'PERMISSION_DENIED',
+    404: 'NOT_FOUND',
+    409: 'ABORTED',
+    501: 'UNIMPLEMENTED',
+  };
+  return new ApiFault(byHttp[status] ?? 'INTERNAL', `Injected failure (HTTP ${status}).`);
+}
+
+function parseJson(raw: string): Record<string, unknown> {
+  if (!raw.trim()) return {};
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through: Google names the position, we name the problem.
+  }
+  throw new ApiFault('INVALID_ARGUMENT', 'Invalid JSON payload received. Unexpected token.', [
+    {
+      '@type': 'type.googleapis.com/google.rpc.BadRequest',
+      fieldViolations: [{ description: 'Invalid JSON payload received.' }],
+    },
+  ]);
+}
+
+function logRequest(
+  env: Env,
+  method: string,
+  url: URL,
+  raw: string,
+  status: number,
+  kind: LoggedRequest['kind'],
+): void {
+  let body: unknown = undefined;
+  if (raw) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+  }
+  env.record({
+    method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    body,
+    status,
+    at: new Date().toISOString(),
+    kind,
+  });
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=UTF-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Google's front end answers unknown paths with an HTML page, not JSON. */
+function notFoundPage(path: string): string {
+  return `<!DOCTYPE html>\n<html lang=en>\n<meta charset=utf-8>\n<title>Error 404 (Not Found)!!1</title>\n<p><b>404.</b> <ins>That’s an error.</ins>\n<p>The requested URL <code>${path.replace(/[<>&]/g, '')}</code> was not found on this server.  <ins>That’s all we know.</ins>\n`;
+}
+
+function admin(method: string, path: string, raw: string, res: http.ServerResponse, env: Env): void {
+  const route = `${method} ${path.slice(ADMIN_PREFIX.length).replace(/\/+$/, '')}`;
+  const body = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
+  switch (route) {
+    case 'GET health':
+      return send(res, 200, { ok: true });
+    case 'GET requests':
+      return send(res, 200, { requests: env.handle.requestLog() });
+    case 'DELETE requests':
+      env.handle.clearRequestLog();
+      return send(res, 200, {});
+    case 'GET faults':
+      return send(res, 200, env.handle.faults());
+    case 'POST faults':
+      return send(res, 200, env.handle.setFaults(body as Partial<Faults>));
+    case 'POST reset':
+      env.handle.reset();
+      return send(res, 200, {});
+    case 'GET state':
+      return send(res, 200, env.ctx.store.state);
+    default:
+      return send(res, 404, { error: { code: 404, message: `Unknown admin route ${route}`, status: 'NOT_FOUND' } });
+  }
+}

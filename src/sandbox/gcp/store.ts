@@ -1,0 +1,177 @@
+/**
+ * The emulator's state: projects, resources and operations, in one JSON file in
+ * the data folder. Every mutating request ends with an atomic write (temp file +
+ * rename), so a crash never leaves a half-written file and a restart sees it all.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface Binding {
+  role: string;
+  members: string[];
+  condition?: { title?: string; description?: string; expression: string };
+}
+
+export interface Policy {
+  version: number;
+  etag: string;
+  bindings: Binding[];
+}
+
+export interface ProjectState {
+  projectId: string;
+  number: string;
+  createTime: string;
+  /** service name -> ENABLED; absent means DISABLED. */
+  services: Record<string, 'ENABLED'>;
+  policy: Policy;
+}
+
+export interface ResourceEntry {
+  kind: string;
+  /** The stored body, as the API returns it (computed fields are added by the view). */
+  body: Record<string, unknown>;
+  /** Epoch ms when a pending create/update finishes reconciling. */
+  readyAt?: number;
+}
+
+export interface OperationEntry {
+  name: string;
+  api: string;
+  createdAt: number;
+  readyAt: number;
+  metadata?: Record<string, unknown>;
+  /** The response is the view of this resource at completion (or `response` as is). */
+  responseRef?: string;
+  responseType?: string;
+  response?: Record<string, unknown>;
+  error?: { code: number; message: string; details?: unknown[] };
+}
+
+export interface StateFile {
+  version: 1;
+  projects: Record<string, ProjectState>;
+  resources: Record<string, ResourceEntry>;
+  operations: Record<string, OperationEntry>;
+}
+
+/** Services a new Google Cloud project has enabled (plus the two that always answer). */
+export const DEFAULT_ENABLED_SERVICES = [
+  'serviceusage.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
+  'storage.googleapis.com',
+  'storage-api.googleapis.com',
+  'storage-component.googleapis.com',
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
+  'cloudapis.googleapis.com',
+  'servicemanagement.googleapis.com',
+];
+
+export const SANDBOX_OWNER = 'user:sandbox-owner@example.com';
+
+function emptyState(): StateFile {
+  return { version: 1, projects: {}, resources: {}, operations: {} };
+}
+
+export function newEtag(): string {
+  return randomBytes(8).toString('base64');
+}
+
+/** A stable 12-digit project number per project ID, like Google's. */
+export function projectNumberOf(projectId: string): string {
+  const digits = BigInt('0x' + createHash('sha256').update(projectId).digest('hex').slice(0, 15)) % 10n ** 11n;
+  return `1${digits.toString().padStart(11, '0')}`;
+}
+
+export class Store {
+  state: StateFile;
+  private dirty = false;
+  private readonly file?: string;
+
+  constructor(
+    dataDir: string | undefined,
+    private readonly enabledByDefault: string[],
+  ) {
+    this.file = dataDir ? path.join(dataDir, 'gcp-emulator.json') : undefined;
+    this.state = this.load();
+  }
+
+  private load(): StateFile {
+    if (!this.file || !fs.existsSync(this.file)) return emptyState();
+    const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as StateFile;
+    return parsed.version === 1 ? parsed : emptyState();
+  }
+
+  /** The project, created on first sight: every project ID exists in the emulator. */
+  project(idOrNumber: string): ProjectState {
+    const byNumber = /^\d+$/.test(idOrNumber)
+      ? Object.values(this.state.projects).find((p) => p.number === idOrNumber)
+      : undefined;
+    if (byNumber) return byNumber;
+    let project = this.state.projects[idOrNumber];
+    if (!project) {
+      project = {
+        projectId: idOrNumber,
+        number: projectNumberOf(idOrNumber),
+        createTime: new Date().toISOString(),
+        services: Object.fromEntries(this.enabledByDefault.map((s) => [s, 'ENABLED' as const])),
+        policy: { version: 1, etag: newEtag(), bindings: [{ role: 'roles/owner', members: [SANDBOX_OWNER] }] },
+      };
+      this.state.projects[idOrNumber] = project;
+      this.touch();
+    }
+    return project;
+  }
+
+  get(name: string): ResourceEntry | undefined {
+    return this.state.resources[name];
+  }
+
+  put(name: string, entry: ResourceEntry): void {
+    this.state.resources[name] = entry;
+    this.touch();
+  }
+
+  delete(name: string): void {
+    delete this.state.resources[name];
+    this.touch();
+  }
+
+  /** Entries of one kind whose name starts with `prefix`, in creation order. */
+  list(kind: string, prefix: string): Array<[string, ResourceEntry]> {
+    return Object.entries(this.state.resources).filter(([name, e]) => e.kind === kind && name.startsWith(prefix));
+  }
+
+  addOperation(op: Omit<OperationEntry, 'createdAt'>): OperationEntry {
+    const entry = { ...op, createdAt: Date.now() };
+    this.state.operations[op.name] = entry;
+    this.touch();
+    return entry;
+  }
+
+  operation(name: string): OperationEntry | undefined {
+    return this.state.operations[name];
+  }
+
+  touch(): void {
+    this.dirty = true;
+  }
+
+  reset(): void {
+    this.state = emptyState();
+    this.touch();
+    this.flush();
+  }
+
+  /** Atomic write: a reader (or a crash) sees the old file or the new one, never half of one. */
+  flush(): void {
+    if (!this.dirty || !this.file) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.state));
+    fs.renameSync(tmp, this.file);
+    this.dirty = false;
+  }
+}
