@@ -22,6 +22,7 @@ import { McpMemoryTransport } from './mcp-transport';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { MemoryTransport, TransportStatus, WriteOperation } from './transport';
 import type {
+  DeleteOptions,
   JsonValue,
   ListOptions,
   ListPage,
@@ -168,14 +169,14 @@ class Client implements ResilientMemoryClient {
   }
 
   set(key: string, content: JsonValue, options: SetOptions = {}): Promise<WriteResult> {
-    const op: WriteOperation = { op: 'set', key, content, id: randomUUID() };
+    const op: WriteOperation = { op: 'set', key, content, id: options.idempotencyKey ?? randomUUID() };
     if (options.scope !== undefined) op.scope = options.scope;
     if (options.ttl !== undefined) op.ttl = options.ttl;
     return this.write(op, options.signal);
   }
 
-  delete(key: string, options: { signal?: AbortSignal } = {}): Promise<WriteResult> {
-    return this.write({ op: 'delete', key, id: randomUUID() }, options.signal);
+  delete(key: string, options: DeleteOptions = {}): Promise<WriteResult> {
+    return this.write({ op: 'delete', key, id: options.idempotencyKey ?? randomUUID() }, options.signal);
   }
 
   async list(prefix = '', cursor?: string, options: ListOptions = {}): Promise<ListPage> {
@@ -352,7 +353,8 @@ class Client implements ResilientMemoryClient {
 
   private onBreakerChange(info: BreakerInfo): void {
     if (info.name !== this.breakerName || this.outbox.size === 0) return;
-    if (info.state === 'closed' || (info.state === 'open' && info.probeDue)) void this.kick();
+    // Deferred: calling through the breaker inside its own change event would reorder the events other listeners see.
+    if (info.state === 'closed' || (info.state === 'open' && info.probeDue)) setImmediate(() => void this.kick());
   }
 
   /** True while the breaker refuses calls and no probe is due. */

@@ -19,6 +19,17 @@ export interface SetOptions {
   scope?: string;
   ttl?: number;
   signal?: AbortSignal;
+  /**
+   * A stable id for this write. A server that honours idempotency keys applies a
+   * given id once, so a caller resuming after a crash (a checkpointed copy, say)
+   * can re-issue writes it is unsure about without applying them twice.
+   */
+  idempotencyKey?: string;
+}
+
+export interface DeleteOptions {
+  signal?: AbortSignal;
+  idempotencyKey?: string;
 }
 
 export interface ListOptions {
@@ -56,7 +67,7 @@ export interface MemoryHealth {
 export interface MemoryClient {
   get(key: string, options?: { signal?: AbortSignal }): Promise<MemoryRecord | undefined>;
   set(key: string, content: JsonValue, options?: SetOptions): Promise<WriteResult>;
-  delete(key: string, options?: { signal?: AbortSignal }): Promise<WriteResult>;
+  delete(key: string, options?: DeleteOptions): Promise<WriteResult>;
   list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */
