@@ -3,6 +3,7 @@
  * add a file under commands/ and register it here.
  */
 import type { CliCommand } from '../command';
+import { sandboxCommand } from './sandbox';
 import { statusCommand } from './status';
 
-export const COMMANDS: readonly CliCommand[] = [statusCommand];
+export const COMMANDS: readonly CliCommand[] = [statusCommand, sandboxCommand];
