@@ -58,7 +58,8 @@ export const PHASES: readonly PhaseInfo[] = [
     id: 'hybrid-config',
     configKey: 'hybridConfig',
     title: 'Hybrid Config',
-    description: 'Store the Cloud Run environment configuration in Secret Manager, adding a version only when it changed.',
+    description:
+      'Store the Cloud Run environment configuration in Secret Manager, adding a version only when it changed.',
     order: 4,
   },
   {
@@ -72,7 +73,8 @@ export const PHASES: readonly PhaseInfo[] = [
     id: 'api-deployment',
     configKey: 'apiDeployment',
     title: 'API Deployment',
-    description: "Deploy the Orchestra API to Cloud Run from the repository's image, wait until it is ready and record its URL.",
+    description:
+      "Deploy the Orchestra API to Cloud Run from the repository's image, wait until it is ready and record its URL.",
     order: 6,
   },
   {

@@ -1,0 +1,78 @@
+/**
+ * Converges one resource: read, then create or update only if needed, then wait
+ * until it is ready. Running it twice is safe by construction, which is what makes
+ * resume after a crash and re-running a finished migration correct.
+ */
+import { OrchestraError } from '../errors';
+import type { Resource, StepAction, StepContext } from './types';
+
+export interface ApplyResult {
+  action: StepAction;
+  live: unknown;
+}
+
+export async function applyResource(resource: Resource, ctx: StepContext): Promise<ApplyResult> {
+  let live = await resource.read(ctx);
+  let action: StepAction = 'none';
+  if (live === undefined) {
+    action = 'create';
+    live = (await resource.create(ctx)) ?? (await resource.read(ctx));
+    if (live === undefined) {
+      throw new OrchestraError('NOT_CREATED', `${resource.describe(ctx)} was created but cannot be read back.`, {
+        where: resource.id,
+        fix: 'Check the resource in the Cloud console; run execute again to retry.',
+      });
+    }
+  } else if (resource.diff && resource.update) {
+    const diff = await resource.diff(ctx, live);
+    if (diff.length > 0) {
+      action = 'update';
+      live = (await resource.update(ctx, live)) ?? (await resource.read(ctx));
+    }
+  }
+  if (resource.ready && live !== undefined && !resource.ready(live)) live = await waitReady(resource, ctx);
+  if (resource.record && live !== undefined) await resource.record(ctx, live);
+  return { action, live };
+}
+
+/** Polls read() with backoff until ready() holds; bounded by a deadline and the signal. */
+export async function waitReady(resource: Resource, ctx: StepContext, deadlineMs = 10 * 60_000): Promise<unknown> {
+  const started = Date.now();
+  let wait = 100;
+  for (;;) {
+    await sleep(wait, ctx.signal);
+    const live = await resource.read(ctx);
+    if (live !== undefined && (!resource.ready || resource.ready(live))) return live;
+    if (Date.now() - started > deadlineMs) {
+      throw new OrchestraError(
+        'NOT_READY',
+        `${resource.describe(ctx)} did not become ready within ${deadlineMs / 1000}s.`,
+        {
+          where: resource.id,
+          fix: 'Look at its conditions in the Cloud console, then run execute again.',
+        },
+      );
+    }
+    wait = Math.min(wait * 1.5, 5000);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('cancelled');
+}

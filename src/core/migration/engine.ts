@@ -1,0 +1,226 @@
+/**
+ * The migration engine: one object the CLI, the extension and the tests drive.
+ * verify() plans (read-only); execute() takes the lock, reloads the state and runs
+ * the steps of the selected phases as one dependency graph; skip()/reset() change
+ * one phase. Views follow `monitor` (or a StateFileMonitor from another process).
+ */
+import { setMaxListeners } from 'node:events';
+import * as path from 'node:path';
+import type { OrchestraConfig } from '../config/types';
+import { InputError } from '../errors';
+import type { GcpClient } from '../gcp/types';
+import { nullLogger, type Logger } from '../logger';
+import type { JsonValue } from '../memory/types';
+import { PHASES, type PhaseId } from './catalog';
+import { NamedMutexes, type EngineDeps } from './context';
+import { EngineEvents } from './events';
+import { executeSteps, type ExecuteResult } from './executor';
+import { MigrationLock, type LockOptions } from './lock';
+import { MigrationMonitor } from './monitor';
+import { planSteps, type Plan } from './planner';
+import type { PhaseRegistry } from './registry';
+import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
+import { assertTransition } from './status';
+import { StateStore, readStateFile, statePath } from './store';
+import type { MemoryPair, Step } from './types';
+
+export interface EngineOptions {
+  config: OrchestraConfig;
+  gcp: GcpClient;
+  /** The workspace folder; `config.state.dir` is relative to it. */
+  workspaceDir: string;
+  /** The phases; the seven built-in ones by default (phases/index.ts). */
+  registry: PhaseRegistry;
+  logger?: Logger;
+  /** Source and target memory servers of the copy; created on first use. */
+  memory?: () => MemoryPair;
+  /** The cloud_run configuration stored by Hybrid Config; the engine's own config otherwise. */
+  cloudRunConfig?: () => Promise<JsonValue>;
+  /** Steps running at once (default 8). */
+  concurrency?: number;
+  /** Reads in flight during verify (default 16). */
+  readConcurrency?: number;
+  lock?: LockOptions;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+}
+
+export class MigrationEngine {
+  readonly events = new EngineEvents();
+  readonly monitor: MigrationMonitor;
+  readonly stateDir: string;
+  private store: StateStore;
+  private readonly deps: EngineDeps;
+  private stepCache?: Step[];
+
+  private constructor(
+    private readonly options: EngineOptions,
+    store: StateStore,
+  ) {
+    this.store = store;
+    this.stateDir = store.file ? path.dirname(store.file) : '';
+    this.deps = {
+      config: options.config,
+      gcp: options.gcp,
+      logger: options.logger ?? nullLogger,
+      memory: options.memory,
+      cloudRunConfig: options.cloudRunConfig,
+      mutexes: new NamedMutexes(),
+      steps: () => this.allSteps(),
+    };
+    this.monitor = new MigrationMonitor(() => this.store.state, this.events);
+  }
+
+  static async open(options: EngineOptions): Promise<MigrationEngine> {
+    if (!options.config.projectId) {
+      throw new InputError('No Google Cloud project is configured.', {
+        where: 'projectId',
+        fix: 'Set projectId in config/common.json or ORCHESTRA_PROJECT_ID.',
+      });
+    }
+    const dir = path.resolve(options.workspaceDir, options.config.state.dir);
+    return new MigrationEngine(options, await StateStore.open(dir, options.config.projectId));
+  }
+
+  get stateFile(): string {
+    return this.store.file;
+  }
+
+  state(): MigrationState {
+    return this.store.state;
+  }
+
+  /** Every step of every registered phase, for this configuration. */
+  allSteps(): Step[] {
+    this.stepCache ??= this.options.registry.steps(this.options.config);
+    return this.stepCache;
+  }
+
+  async verify(phases?: readonly string[], options: RunOptions & { preflight?: boolean } = {}): Promise<Plan> {
+    await this.reload();
+    const selection = this.select(phases);
+    return planSteps({
+      deps: this.deps,
+      state: this.store.state,
+      steps: this.allSteps(),
+      phases: selection,
+      concurrency: this.options.readConcurrency ?? 16,
+      signal: unlimitedListeners(options.signal ?? new AbortController().signal),
+      preflight: options.preflight ?? true,
+    });
+  }
+
+  async execute(phases?: readonly string[], options: RunOptions = {}): Promise<ExecuteResult> {
+    const controller = new AbortController();
+    // Every in-flight request listens on the run's signal; dozens at once are expected.
+    setMaxListeners(0, controller.signal);
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const lock = await this.lock('execute', (holder) =>
+      controller.abort(new Error(`another run (pid ${holder?.pid ?? '?'}) took over the lock`)),
+    );
+    try {
+      this.store = await StateStore.open(this.stateDir, this.options.config.projectId);
+      const selection = this.select(phases).filter((p) => !p.excluded);
+      const ids = new Set(selection.map((p) => p.id));
+      const all = this.allSteps();
+      const steps = all.filter((s) => ids.has(s.phase));
+      const needed = new Set(steps.flatMap((s) => s.dependsOn));
+      const external = all.filter((s) => !ids.has(s.phase) && needed.has(s.id));
+      return await executeSteps({
+        deps: this.deps,
+        store: this.store,
+        events: this.events,
+        steps,
+        external,
+        phases: [...ids],
+        concurrency: this.options.concurrency ?? 8,
+        signal: controller.signal,
+        note: lock.tookOver,
+      });
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      await this.store.flush();
+      await lock.release();
+    }
+  }
+
+  /** Marks a phase skipped: execute passes over it; its dependants still need its resources. */
+  async skip(phase: string): Promise<void> {
+    const id = this.phaseId(phase);
+    await this.withState('skip', (s) => {
+      assertTransition(id, s.phases[id].status, 'skipped');
+      s.phases[id].status = 'skipped';
+      pushHistory(s, { at: new Date().toISOString(), type: 'phase-status', phase: id, message: `${id} skipped` });
+    });
+  }
+
+  /** Forgets a phase's progress (steps, checkpoints, metrics); the next execute re-reads everything. */
+  async reset(phase: string): Promise<void> {
+    const id = this.phaseId(phase);
+    await this.withState('reset', (s) => {
+      assertTransition(id, s.phases[id].status, 'not-started');
+      s.phases[id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
+      for (const key of Object.keys(s.steps)) if (s.steps[key].phase === id) delete s.steps[key];
+      pushHistory(s, { at: new Date().toISOString(), type: 'phase-status', phase: id, message: `${id} reset` });
+    });
+  }
+
+  private async withState(purpose: string, mutate: (s: MigrationState) => void): Promise<void> {
+    const lock = await this.lock(purpose);
+    try {
+      this.store = await StateStore.open(this.stateDir, this.options.config.projectId);
+      await this.store.update(mutate);
+      this.monitor.refresh();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private lock(purpose: string, onLost?: LockOptions['onLost']): Promise<MigrationLock> {
+    return MigrationLock.acquire(this.stateDir, this.options.config.projectId, {
+      ...this.options.lock,
+      purpose,
+      logger: this.deps.logger,
+      onLost,
+    });
+  }
+
+  /** Another process may have changed the file since this engine read it. */
+  private async reload(): Promise<void> {
+    const fresh = await readStateFile(
+      statePath(this.stateDir, this.options.config.projectId),
+      this.options.config.projectId,
+    );
+    if (fresh) Object.assign(this.store.state, fresh);
+  }
+
+  private phaseId(phase: string): PhaseId {
+    const known = this.options.registry.list().map((p) => p.info.id);
+    if (!known.includes(phase as PhaseId)) {
+      throw new InputError(`Unknown phase '${phase}'.`, { where: '--phase', fix: `Use one of: ${known.join(', ')}.` });
+    }
+    return phase as PhaseId;
+  }
+
+  private select(phases?: readonly string[]): { id: PhaseId; title: string; excluded?: 'skipped' | 'disabled' }[] {
+    const wanted = phases && phases.length > 0 ? new Set(phases.map((p) => this.phaseId(p))) : undefined;
+    return this.options.registry
+      .list()
+      .filter((p) => !wanted || wanted.has(p.info.id))
+      .map((p) => {
+        const enabled = this.options.config.phases[p.info.configKey]?.enabled !== false;
+        const skipped = this.store.state.phases[p.info.id]?.status === 'skipped';
+        return { id: p.info.id, title: p.info.title, excluded: skipped ? 'skipped' : enabled ? undefined : 'disabled' };
+      });
+  }
+}
+
+export { PHASES };
+
+function unlimitedListeners(signal: AbortSignal): AbortSignal {
+  setMaxListeners(0, signal);
+  return signal;
+}

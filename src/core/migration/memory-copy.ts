@@ -1,0 +1,221 @@
+/**
+ * Copies every memory record from the source server to the target, both through
+ * the MemoryClient. Pages of the source (list with content) are written to the
+ * target with bounded concurrency while the next page is already being read; after
+ * each page the cursor is saved in the state, so a killed copy resumes from the last
+ * finished page, not from zero (a page may be written twice on resume: writes are
+ * upserts by key, so the target still holds each record once). Then a verification
+ * pass compares the key sets and a SHA-256 of every value's canonical JSON.
+ */
+import { OrchestraError } from '../errors';
+import type { JsonValue, ListPage, MemoryClient, MemoryRecord } from '../memory/types';
+import { sha256, valueHash } from './canonical';
+import { mapBounded } from './planner';
+import type { StepContext } from './types';
+
+export interface CopyCheckpoint {
+  /** Cursor of the next source page; absent before the first page. */
+  cursor?: string;
+  copied: number;
+  pages: number;
+  /** Set once every page is written: resume then goes straight to verification. */
+  complete?: boolean;
+}
+
+export interface CopyOptions {
+  batchSize: number;
+  /** Target writes in flight (default 32). */
+  concurrency?: number;
+}
+
+export interface CopyReport {
+  copied: number;
+  sourceRecords: number;
+  targetRecords: number;
+  checksum: string;
+  resumedFrom?: string;
+}
+
+/** A memory client that can write many records per request (the Orchestra Memory API's batch route). */
+interface BatchWriter {
+  setMany(
+    records: { key: string; content: JsonValue; scope?: string; ttl?: number }[],
+    options?: { signal?: AbortSignal },
+  ): Promise<unknown>;
+}
+
+function hasSetMany(client: MemoryClient): client is MemoryClient & BatchWriter {
+  return typeof (client as Partial<BatchWriter>).setMany === 'function';
+}
+
+export async function copyMemory(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  options: CopyOptions,
+): Promise<CopyReport> {
+  const saved = ctx.checkpoint() as CopyCheckpoint | undefined;
+  const checkpoint: CopyCheckpoint = saved ? { ...saved } : { copied: 0, pages: 0 };
+  const resumedFrom = saved?.cursor;
+  if (saved && !saved.complete)
+    ctx.logger.info(`memory copy: resuming after ${saved.copied} records (page ${saved.pages})`);
+  if (!checkpoint.complete) {
+    await copyPages(ctx, source, target, options, checkpoint);
+    checkpoint.complete = true;
+    await ctx.saveCheckpoint({ ...checkpoint });
+  }
+  await drainOutbox(ctx, target);
+  const result = await verifyCopy(ctx, source, target, options.batchSize);
+  return { copied: checkpoint.copied, ...result, resumedFrom };
+}
+
+async function copyPages(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  options: CopyOptions,
+  checkpoint: CopyCheckpoint,
+): Promise<void> {
+  const concurrency = options.concurrency ?? 32;
+  const read = (cursor?: string) =>
+    source.list(undefined, cursor, { limit: options.batchSize, includeContent: true, signal: ctx.signal });
+  let next: Promise<ListPage> | undefined = read(checkpoint.cursor);
+  while (next) {
+    const page: ListPage = await next;
+    // Prefetch: the next page is read while this one is written.
+    next = page.cursor ? read(page.cursor) : undefined;
+    next?.catch(() => undefined);
+    const records = await withContent(ctx, source, page);
+    await writeRecords(ctx, target, records, concurrency);
+    checkpoint.copied += records.length;
+    checkpoint.pages++;
+    checkpoint.cursor = page.cursor;
+    await ctx.saveCheckpoint({ ...checkpoint });
+    ctx.progress(checkpoint.copied, checkpoint.copied + (page.cursor ? options.batchSize : 0), 'records copied');
+    if (!page.cursor) break;
+  }
+  ctx.metric('memory_records_copied', checkpoint.copied);
+}
+
+/** Servers that ignore includeContent answer keys only: fetch those records one by one. */
+async function withContent(ctx: StepContext, source: MemoryClient, page: ListPage): Promise<MemoryRecord[]> {
+  if (page.records) return page.records;
+  const records = await mapBounded(page.keys, 16, (key) => source.get(key, { signal: ctx.signal }));
+  return records.filter((r): r is MemoryRecord => r !== undefined);
+}
+
+async function writeRecords(
+  ctx: StepContext,
+  target: MemoryClient,
+  records: MemoryRecord[],
+  concurrency: number,
+): Promise<void> {
+  if (hasSetMany(target)) {
+    const slices: MemoryRecord[][] = [];
+    const per = Math.max(1, Math.ceil(records.length / concurrency));
+    for (let i = 0; i < records.length; i += per) slices.push(records.slice(i, i + per));
+    await Promise.all(
+      slices.map((slice) =>
+        target.setMany(
+          slice.map((r) => ({ key: r.key, content: r.content, scope: r.scope, ttl: r.ttl })),
+          { signal: ctx.signal },
+        ),
+      ),
+    );
+    return;
+  }
+  let queued = 0;
+  await mapBounded(records, concurrency, async (r) => {
+    const result = await target.set(r.key, r.content, { scope: r.scope, ttl: r.ttl, signal: ctx.signal });
+    if (result.queued) queued++;
+  });
+  if (queued) ctx.metric('memory_writes_queued', queued);
+}
+
+/** Writes parked in the client's durable outbox (breaker open) must land before we compare. */
+async function drainOutbox(ctx: StepContext, target: MemoryClient): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const health = await target.health();
+    if (health.pendingWrites === 0) return;
+    await target.flush().catch(() => 0);
+    if (Date.now() > deadline) {
+      throw new OrchestraError(
+        'MEMORY_OUTBOX_STUCK',
+        `${health.pendingWrites} copied records are still waiting in the outbox.`,
+        {
+          where: health.endpoint,
+          fix: 'Check the target memory server is reachable, then run execute again: the copy resumes and re-verifies.',
+        },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+  }
+}
+
+async function hashes(ctx: StepContext, client: MemoryClient, batchSize: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor: string | undefined;
+  do {
+    const page = await client.list(undefined, cursor, { limit: batchSize, includeContent: true, signal: ctx.signal });
+    for (const record of await withContent(ctx, client, page)) out.set(record.key, valueHash(record.content));
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
+
+/** One checksum for a whole store: SHA-256 over the sorted `key value-hash` lines. */
+export function storeChecksum(map: Map<string, string>): string {
+  return sha256(
+    [...map.keys()]
+      .sort()
+      .map((k) => `${k}\t${map.get(k)}\n`)
+      .join(''),
+  );
+}
+
+async function verifyCopy(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  batchSize: number,
+): Promise<Omit<CopyReport, 'copied' | 'resumedFrom'>> {
+  const limit = Math.max(batchSize, 1000);
+  const [fromSource, fromTarget] = await Promise.all([hashes(ctx, source, limit), hashes(ctx, target, limit)]);
+  const missing: string[] = [];
+  const different: string[] = [];
+  for (const [key, hash] of fromSource) {
+    const other = fromTarget.get(key);
+    if (other === undefined) missing.push(key);
+    else if (other !== hash) different.push(key);
+  }
+  const extra = [...fromTarget.keys()].filter((k) => !fromSource.has(k));
+  ctx.metric('memory_source_records', fromSource.size);
+  ctx.metric('memory_target_records', fromTarget.size);
+  if (extra.length) {
+    ctx.metric('memory_target_extra_records', extra.length);
+    ctx.logger.warn(
+      `memory copy: the target holds ${extra.length} record(s) the source does not, e.g. ${extra.slice(0, 5).join(', ')}`,
+    );
+  }
+  if (missing.length || different.length) {
+    const name = (keys: string[]) =>
+      keys.slice(0, 20).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
+    const parts = [
+      missing.length ? `${missing.length} missing on the target: ${name(missing)}` : '',
+      different.length ? `${different.length} with different content: ${name(different)}` : '',
+    ].filter(Boolean);
+    throw new OrchestraError('MEMORY_COPY_MISMATCH', `Memory copy verification failed: ${parts.join('; ')}.`, {
+      where: 'memory-system/copy',
+      fix: 'Run execute again to re-copy (reset the Memory System phase to copy from the start).',
+    });
+  }
+  const checksum = storeChecksum(fromSource);
+  if (storeChecksum(new Map([...fromTarget].filter(([k]) => fromSource.has(k)))) !== checksum) {
+    throw new OrchestraError('MEMORY_COPY_MISMATCH', 'Memory copy verification failed: the store checksums differ.', {
+      where: 'memory-system/copy',
+    });
+  }
+  return { sourceRecords: fromSource.size, targetRecords: fromTarget.size, checksum };
+}

@@ -1,0 +1,38 @@
+/**
+ * Phase 5: Gemini for Google Cloud (cloudaicompanion.googleapis.com) and its user
+ * role for the team members listed in config, by the same IAM read-modify-write.
+ */
+import { phaseInfo } from '../catalog';
+import { grantsResource, servicesResource } from '../ops';
+import type { PhaseDefinition } from '../types';
+import { CORE } from './core-infrastructure';
+
+const phase = 'ai-coding' as const;
+
+export const AI = {
+  api: 'ai-coding/gemini-api',
+  roles: 'ai-coding/team-roles',
+} as const;
+
+export const GEMINI_SERVICE = 'cloudaicompanion.googleapis.com';
+export const GEMINI_USER_ROLE = 'roles/cloudaicompanion.user';
+
+export const aiCodingPhase: PhaseDefinition = {
+  info: phaseInfo(phase)!,
+  steps: () => [
+    servicesResource({
+      id: AI.api,
+      phase,
+      title: 'Gemini for Google Cloud API',
+      services: () => [GEMINI_SERVICE],
+      dependsOn: [CORE.services],
+    }),
+    grantsResource({
+      id: AI.roles,
+      phase,
+      title: 'Gemini user role for the team',
+      dependsOn: [AI.api],
+      grants: (ctx) => ctx.config.phases.aiCoding.members.map((member) => ({ role: GEMINI_USER_ROLE, member })),
+    }),
+  ],
+};

@@ -1,0 +1,147 @@
+/**
+ * Phase 1: the APIs every later phase calls, the runtime service account and its
+ * least-privilege roles, the Artifact Registry Docker repository the API image lives
+ * in, and the Cloud Storage bucket reports go to.
+ */
+import { phaseInfo } from '../catalog';
+import { getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
+import type { PhaseDefinition, Resource, StepContext } from '../types';
+
+export const CORE = {
+  services: 'core-infrastructure/services',
+  serviceAccount: 'core-infrastructure/service-account',
+  roles: 'core-infrastructure/runtime-roles',
+  repository: 'core-infrastructure/repository',
+  bucket: 'core-infrastructure/reports-bucket',
+} as const;
+
+const phase = 'core-infrastructure' as const;
+
+export function runtimeServiceAccountEmail(ctx: StepContext): string {
+  const { serviceAccountId } = ctx.config.phases.coreInfrastructure;
+  return `${serviceAccountId}@${ctx.config.projectId}.iam.gserviceaccount.com`;
+}
+
+export function repositoryName(ctx: StepContext): string {
+  const { projectId, location } = ctx.config;
+  return `projects/${projectId}/locations/${location}/repositories/${ctx.config.phases.coreInfrastructure.repositoryId}`;
+}
+
+export function bucketName(ctx: StepContext): string {
+  return ctx.config.phases.coreInfrastructure.bucketName || `${ctx.config.projectId}-orchestra-reports`;
+}
+
+interface ServiceAccount {
+  email: string;
+  name: string;
+}
+
+const serviceAccount: Resource<ServiceAccount> = {
+  kind: 'resource',
+  id: CORE.serviceAccount,
+  phase,
+  title: 'Runtime service account',
+  dependsOn: [CORE.services],
+  permissions: ['iam.serviceAccounts.get', 'iam.serviceAccounts.create'],
+  describe: (ctx) => `service account ${runtimeServiceAccountEmail(ctx)}`,
+  read: (ctx) =>
+    getResource(ctx, 'iam', `/v1/projects/${ctx.config.projectId}/serviceAccounts/${runtimeServiceAccountEmail(ctx)}`),
+  create: (ctx) =>
+    ctx.gcp.request<ServiceAccount>({
+      api: 'iam',
+      method: 'POST',
+      path: `/v1/projects/${ctx.config.projectId}/serviceAccounts`,
+      body: {
+        accountId: ctx.config.phases.coreInfrastructure.serviceAccountId,
+        serviceAccount: { displayName: 'Orchestra runtime', description: 'Runs the Orchestra API on Cloud Run' },
+      },
+      createWithId: {
+        readBackPath: `/v1/projects/${ctx.config.projectId}/serviceAccounts/${runtimeServiceAccountEmail(ctx)}`,
+      },
+      signal: ctx.signal,
+    }),
+};
+
+interface Repository {
+  name: string;
+  format?: string;
+}
+
+const repository: Resource<Repository> = {
+  kind: 'resource',
+  id: CORE.repository,
+  phase,
+  title: 'Artifact Registry repository',
+  dependsOn: [CORE.services],
+  permissions: ['artifactregistry.repositories.get', 'artifactregistry.repositories.create'],
+  describe: (ctx) => `Docker repository ${repositoryName(ctx)}`,
+  read: (ctx) => getResource(ctx, 'artifactregistry', `/v1/${repositoryName(ctx)}`),
+  create: (ctx) => {
+    const { projectId, location } = ctx.config;
+    const id = ctx.config.phases.coreInfrastructure.repositoryId;
+    return requestAndWait<Repository>(ctx, {
+      api: 'artifactregistry',
+      method: 'POST',
+      path: `/v1/projects/${projectId}/locations/${location}/repositories`,
+      query: { repositoryId: id },
+      body: { format: 'DOCKER', description: 'Orchestra images' },
+      createWithId: { readBackPath: `/v1/${repositoryName(ctx)}`, lro: true },
+    });
+  },
+};
+
+interface Bucket {
+  name: string;
+  location?: string;
+}
+
+const bucket: Resource<Bucket> = {
+  kind: 'resource',
+  id: CORE.bucket,
+  phase,
+  title: 'Reports bucket',
+  dependsOn: [CORE.services],
+  permissions: ['storage.buckets.get', 'storage.buckets.create'],
+  describe: (ctx) => `bucket gs://${bucketName(ctx)}`,
+  read: (ctx) => getResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
+  create: (ctx) =>
+    ctx.gcp.request<Bucket>({
+      api: 'storage',
+      method: 'POST',
+      path: '/storage/v1/b',
+      query: { project: ctx.config.projectId },
+      body: {
+        name: bucketName(ctx),
+        location: ctx.config.location.toUpperCase(),
+        iamConfiguration: { uniformBucketLevelAccess: { enabled: true } },
+      },
+      createWithId: { readBackPath: `/storage/v1/b/${bucketName(ctx)}` },
+      signal: ctx.signal,
+    }),
+};
+
+export const coreInfrastructurePhase: PhaseDefinition = {
+  info: phaseInfo(phase)!,
+  steps: () => [
+    servicesResource({
+      id: CORE.services,
+      phase,
+      title: 'Google Cloud APIs',
+      services: (ctx) => ctx.config.phases.coreInfrastructure.services,
+    }),
+    serviceAccount,
+    grantsResource({
+      id: CORE.roles,
+      phase,
+      title: 'Runtime service account roles',
+      dependsOn: [CORE.serviceAccount],
+      grants: (ctx) =>
+        ctx.config.phases.coreInfrastructure.serviceAccountRoles.map((role) => ({
+          role,
+          member: `serviceAccount:${runtimeServiceAccountEmail(ctx)}`,
+        })),
+    }),
+    repository,
+    bucket,
+  ],
+};

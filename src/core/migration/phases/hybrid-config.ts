@@ -1,0 +1,104 @@
+/**
+ * Phase 4: the cloud_run configuration as a Secret Manager secret. addVersion is not
+ * idempotent, so a version is added only when the content differs from the latest
+ * version's, compared by accessing `versions/latest` and hashing its payload. We
+ * compare the payload itself rather than a hash kept in labels: labels can be edited
+ * by anyone without adding a version, and the payload is the truth Cloud Run reads.
+ */
+import { phaseInfo } from '../catalog';
+import { canonicalJson, sha256 } from '../canonical';
+import { isServiceDisabled } from '../gcp-errors';
+import { getResource } from '../ops';
+import type { PhaseDefinition, Resource, StepContext } from '../types';
+import { CORE } from './core-infrastructure';
+
+const phase = 'hybrid-config' as const;
+
+export const HYBRID = {
+  secret: 'hybrid-config/secret',
+  version: 'hybrid-config/secret-version',
+} as const;
+
+export const secretName = (ctx: StepContext) =>
+  `projects/${ctx.config.projectId}/secrets/${ctx.config.phases.hybridConfig.secretId}`;
+
+async function desiredPayload(ctx: StepContext): Promise<{ text: string; hash: string }> {
+  const text = canonicalJson(await ctx.cloudRunConfig());
+  return { text, hash: sha256(text) };
+}
+
+const secret: Resource<{ name: string }> = {
+  kind: 'resource',
+  id: HYBRID.secret,
+  phase,
+  title: 'Config secret',
+  dependsOn: [CORE.services],
+  permissions: ['secretmanager.secrets.get', 'secretmanager.secrets.create'],
+  describe: (ctx) => `secret ${secretName(ctx)}`,
+  read: (ctx) => getResource(ctx, 'secretmanager', `/v1/${secretName(ctx)}`),
+  create: (ctx) =>
+    ctx.gcp.request({
+      api: 'secretmanager',
+      method: 'POST',
+      path: `/v1/projects/${ctx.config.projectId}/secrets`,
+      query: { secretId: ctx.config.phases.hybridConfig.secretId },
+      body: { replication: { automatic: {} }, labels: { 'managed-by': 'orchestra-migrate' } },
+      createWithId: { readBackPath: `/v1/${secretName(ctx)}` },
+      signal: ctx.signal,
+    }),
+};
+
+interface VersionLive {
+  name: string;
+  hash: string;
+}
+
+const version: Resource<VersionLive> = {
+  kind: 'resource',
+  id: HYBRID.version,
+  phase,
+  title: 'Config secret version',
+  dependsOn: [HYBRID.secret],
+  permissions: ['secretmanager.versions.access', 'secretmanager.versions.add'],
+  describe: (ctx) => `latest version of ${secretName(ctx)}`,
+  async read(ctx) {
+    try {
+      const latest = await getResource<{ name: string; payload?: { data?: string } }>(
+        ctx,
+        'secretmanager',
+        `/v1/${secretName(ctx)}/versions/latest:access`,
+      );
+      if (!latest) return undefined;
+      return { name: latest.name, hash: sha256(Buffer.from(latest.payload?.data ?? '', 'base64').toString('utf8')) };
+    } catch (error) {
+      if (isServiceDisabled(error)) throw error;
+      // A secret with every version disabled or destroyed answers FAILED_PRECONDITION: nothing usable yet.
+      if ((error as { status?: string }).status === 'FAILED_PRECONDITION') return undefined;
+      throw error;
+    }
+  },
+  create: (ctx) => addVersion(ctx),
+  diff: async (ctx, live) => {
+    const desired = await desiredPayload(ctx);
+    return live.hash === desired.hash ? [] : [{ field: 'payload (sha256)', live: live.hash, desired: desired.hash }];
+  },
+  update: (ctx) => addVersion(ctx),
+};
+
+async function addVersion(ctx: StepContext): Promise<VersionLive> {
+  const { text, hash } = await desiredPayload(ctx);
+  const created = await ctx.gcp.request<{ name: string }>({
+    api: 'secretmanager',
+    method: 'POST',
+    path: `/v1/${secretName(ctx)}:addVersion`,
+    body: { payload: { data: Buffer.from(text, 'utf8').toString('base64') } },
+    signal: ctx.signal,
+  });
+  ctx.metric('secret_versions_added', 1);
+  return { name: created.name, hash };
+}
+
+export const hybridConfigPhase: PhaseDefinition = {
+  info: phaseInfo(phase)!,
+  steps: () => [secret, version],
+};

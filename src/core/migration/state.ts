@@ -1,0 +1,170 @@
+/**
+ * The migration state: one JSON file per project (`<state.dir>/state-<projectId>.json`),
+ * the source of truth for resume, the CLI's `status` and the editor's views.
+ * Schema changes bump STATE_SCHEMA_VERSION and add a step to `migrateState`.
+ */
+import type { JsonValue } from '../memory/types';
+import { PHASES, type PhaseId, type PhaseStatus } from './catalog';
+import type { StepRecord } from './types';
+
+export const STATE_SCHEMA_VERSION = 2;
+/** Events kept in the file; older ones fall off (the log has the rest). */
+export const HISTORY_LIMIT = 500;
+
+export interface PhaseMetrics {
+  steps: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  blocked: number;
+  requests: number;
+  retries: number;
+  durationMs: number;
+  custom: Record<string, number>;
+}
+
+export interface PhaseRecord {
+  status: PhaseStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+  /** The failed step that kept this phase from running (its dependants are blocked). */
+  blockedBy?: string;
+  metrics: PhaseMetrics;
+}
+
+export interface RunRecord {
+  id: string;
+  startedAt: string;
+  finishedAt?: string;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  phases: PhaseId[];
+  pid: number;
+  host: string;
+  error?: string;
+}
+
+export interface GlobalMetrics {
+  runs: number;
+  steps: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  blocked: number;
+  requests: number;
+  retries: number;
+  /** Wall time of the last run. */
+  lastRunMs: number;
+  custom: Record<string, number>;
+}
+
+export interface HistoryEvent {
+  at: string;
+  type: string;
+  phase?: PhaseId;
+  step?: string;
+  message: string;
+}
+
+export interface MigrationState {
+  schemaVersion: number;
+  projectId: string;
+  createdAt: string;
+  updatedAt: string;
+  phases: Record<PhaseId, PhaseRecord>;
+  steps: Record<string, StepRecord>;
+  run?: RunRecord;
+  metrics: GlobalMetrics;
+  /** Values steps record for later steps and for people, e.g. `apiUrl`, `endpoints`. */
+  outputs: Record<string, JsonValue>;
+  history: HistoryEvent[];
+}
+
+export function emptyPhaseMetrics(): PhaseMetrics {
+  return {
+    steps: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: 0,
+    blocked: 0,
+    requests: 0,
+    retries: 0,
+    durationMs: 0,
+    custom: {},
+  };
+}
+
+function emptyGlobalMetrics(): GlobalMetrics {
+  return {
+    runs: 0,
+    steps: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: 0,
+    blocked: 0,
+    requests: 0,
+    retries: 0,
+    lastRunMs: 0,
+    custom: {},
+  };
+}
+
+export function emptyState(projectId: string, now = new Date()): MigrationState {
+  const phases = {} as Record<PhaseId, PhaseRecord>;
+  for (const p of PHASES) phases[p.id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
+  return {
+    schemaVersion: STATE_SCHEMA_VERSION,
+    projectId,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    phases,
+    steps: {},
+    metrics: emptyGlobalMetrics(),
+    outputs: {},
+    history: [],
+  };
+}
+
+/**
+ * Version 1 (the first release) kept `phases` as an array of `{ id, status }` and had
+ * no steps, metrics or outputs. Unknown phases (from a newer build) are kept as they are.
+ */
+export function migrateState(raw: unknown, projectId: string): MigrationState {
+  if (raw === null || typeof raw !== 'object') throw new Error('the state is not a JSON object');
+  let doc = raw as Record<string, unknown>;
+  const version = typeof doc.schemaVersion === 'number' ? doc.schemaVersion : 1;
+  if (version > STATE_SCHEMA_VERSION) {
+    throw new Error(`schema version ${version} is newer than this build understands (${STATE_SCHEMA_VERSION})`);
+  }
+  if (version === 1) doc = fromV1(doc, projectId);
+  const base = emptyState(projectId);
+  const state = { ...base, ...doc, schemaVersion: STATE_SCHEMA_VERSION } as MigrationState;
+  // Phases registered after the file was written start as not started.
+  state.phases = { ...base.phases, ...state.phases };
+  for (const id of Object.keys(state.phases) as PhaseId[]) {
+    state.phases[id].metrics = { ...emptyPhaseMetrics(), ...state.phases[id].metrics };
+  }
+  state.metrics = { ...base.metrics, ...state.metrics };
+  state.steps ??= {};
+  state.outputs ??= {};
+  state.history ??= [];
+  return state;
+}
+
+function fromV1(doc: Record<string, unknown>, projectId: string): Record<string, unknown> {
+  const base = emptyState(projectId);
+  const list = Array.isArray(doc.phases) ? (doc.phases as { id: PhaseId; status: PhaseStatus }[]) : [];
+  for (const p of list) {
+    if (base.phases[p.id]) base.phases[p.id].status = p.status;
+  }
+  return { ...base, createdAt: typeof doc.createdAt === 'string' ? doc.createdAt : base.createdAt };
+}
+
+export function pushHistory(state: MigrationState, event: HistoryEvent): void {
+  state.history.push(event);
+  if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
+}

@@ -1,0 +1,127 @@
+/**
+ * The engine's model: a step is either a resource (read / create / update, idempotent
+ * by construction: every run reads first) or an action (the memory copy, the
+ * validation checks). A phase is a set of steps; steps name the steps they depend
+ * on, across phases, so the executor can schedule the whole migration as one graph.
+ */
+import type { OrchestraConfig } from '../config/types';
+import type { GcpClient } from '../gcp/types';
+import type { Logger } from '../logger';
+import type { JsonValue, MemoryClient } from '../memory/types';
+import type { PhaseId, PhaseInfo } from './catalog';
+
+export interface FieldDiff {
+  field: string;
+  live: unknown;
+  desired: unknown;
+}
+
+export interface MemoryPair {
+  source: MemoryClient;
+  target: MemoryClient;
+}
+
+/** Serializes critical sections that share one remote object (the project IAM policy). */
+export interface Mutexes {
+  run<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface StepContext {
+  readonly config: OrchestraConfig;
+  readonly gcp: GcpClient;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly mode: 'verify' | 'execute';
+  readonly mutexes: Mutexes;
+  /** The source and target memory servers of the copy, when the caller supplied them. */
+  memory(): MemoryPair;
+  /** The cloud_run configuration stored as the Hybrid Config secret. */
+  cloudRunConfig(): Promise<JsonValue>;
+  /** Values recorded by earlier steps (e.g. `apiUrl`), as in the state file. */
+  outputs(): Readonly<Record<string, JsonValue>>;
+  setOutput(key: string, value: JsonValue): Promise<void>;
+  /** A custom metric, summed into the step's phase and the run. */
+  metric(name: string, value: number): void;
+  /** An engine-level retry (e.g. an IAM policy write redone after ABORTED). */
+  retried(): void;
+  checkpoint(): JsonValue | undefined;
+  /** Durable: resolves once the checkpoint is in the state file. */
+  saveCheckpoint(value: JsonValue): Promise<void>;
+  progress(done: number, total: number, message?: string): void;
+  /** Reads another step's resource (validation reuses every resource's read()). */
+  readStep(id: string): Promise<{ live: unknown; ready: boolean } | undefined>;
+}
+
+interface StepBase {
+  /** `<phase>/<name>`, stable: it keys the state file. */
+  readonly id: string;
+  readonly phase: PhaseId;
+  readonly title: string;
+  readonly dependsOn: readonly string[];
+  /** IAM permissions the step needs, checked by verify's testIamPermissions preflight. */
+  readonly permissions: readonly string[];
+}
+
+export interface Resource<L = unknown> extends StepBase {
+  readonly kind: 'resource';
+  /** The cloud object's name, for people (plans, errors, reports). */
+  describe(ctx: StepContext): string;
+  /** Its GET: the live state, or undefined when absent. Never mutates. */
+  read(ctx: StepContext): Promise<L | undefined>;
+  /** Creates it; may return the live state (read back) so no extra GET is needed. */
+  create(ctx: StepContext): Promise<L | undefined>;
+  /** Differences between the live state and the desired one; empty when it matches. */
+  diff?(ctx: StepContext, live: L): FieldDiff[] | Promise<FieldDiff[]>;
+  update?(ctx: StepContext, live: L): Promise<L | undefined>;
+  /** False while the live object is still converging (e.g. Cloud Run reconciling). */
+  ready?(live: L): boolean;
+  /** Called after the step converged, to record outputs (e.g. the service URL). */
+  record?(ctx: StepContext, live: L): Promise<void>;
+}
+
+export interface ActionPlan {
+  action: 'run' | 'ok';
+  reason: string;
+}
+
+export interface Action extends StepBase {
+  readonly kind: 'action';
+  /** Read-only: what run() would do now, given the step's recorded state. */
+  plan(ctx: StepContext, recorded: StepRecord | undefined): Promise<ActionPlan>;
+  run(ctx: StepContext): Promise<void>;
+  /** True when a completed run need not be repeated (the memory copy); validation always re-measures. */
+  readonly once?: boolean;
+}
+
+export type Step = Resource | Action;
+
+export interface PhaseDefinition {
+  readonly info: PhaseInfo;
+  /**
+   * The phase's steps for this configuration. `earlier` holds the steps of the phases
+   * registered before it (validation checks them all).
+   */
+  steps(config: OrchestraConfig, earlier?: readonly Step[]): Step[];
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'blocked' | 'cancelled';
+
+/** What a step did (or, in a plan, would do). */
+export type StepAction = 'create' | 'update' | 'none' | 'run';
+
+export interface StepRecord {
+  id: string;
+  phase: PhaseId;
+  status: StepStatus;
+  action?: StepAction;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  attempts: number;
+  requests?: number;
+  error?: string;
+  /** The failing step this one waits on, when blocked. */
+  blockedBy?: string;
+  checkpoint?: JsonValue;
+  diff?: FieldDiff[];
+}

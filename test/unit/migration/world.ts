@@ -1,0 +1,180 @@
+/**
+ * A whole rehearsal world on 127.0.0.1 for the engine tests: the Google Cloud
+ * emulator, a source and a target memory server, a workspace folder, and a config
+ * pointing at them, as a user's sandbox would.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultConfig } from '../../../src/core/config/defaults';
+import type { OrchestraConfig } from '../../../src/core/config/types';
+import { createGcpClient, emulatorOverrides } from '../../../src/core/gcp';
+import type { GcpClient } from '../../../src/core/gcp/types';
+import { nullLogger, type Logger } from '../../../src/core/logger';
+import { createMemoryClient } from '../../../src/core/memory';
+import type { MemoryClient } from '../../../src/core/memory/types';
+import { MigrationEngine } from '../../../src/core/migration/engine';
+import { builtInPhases } from '../../../src/core/migration/phases';
+import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../../../src/sandbox/gcp';
+import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
+
+export const PROJECT = 'orchestra-test';
+
+export interface World {
+  dir: string;
+  workspace: string;
+  emulator: GcpEmulator;
+  source: MemoryServerHandle;
+  target: MemoryServerHandle;
+  config: OrchestraConfig;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: { emulator?: GcpEmulatorOptions; records?: number } = {}): Promise<World> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-engine-'));
+  const emulator = await startGcpEmulator({ lroDelayMs: 20, ...options.emulator });
+  const source = await startMemoryServer({ dataDir: path.join(dir, 'source-data'), compactIntervalMs: 0 });
+  const target = await startMemoryServer({ dataDir: path.join(dir, 'target-data'), compactIntervalMs: 0 });
+  await seed(source.url, options.records ?? 50);
+  const workspace = path.join(dir, 'workspace');
+  const config = worldConfig(emulator.url, source.url, target.url);
+  return {
+    dir,
+    workspace,
+    emulator,
+    source,
+    target,
+    config,
+    async close() {
+      await Promise.allSettled([emulator.close(), source.close(), target.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function worldConfig(emulatorUrl: string, sourceUrl: string, targetUrl: string): OrchestraConfig {
+  const config = defaultConfig();
+  config.projectId = PROJECT;
+  config.gcp = { endpointOverrides: emulatorOverrides(emulatorUrl), emulator: true };
+  config.phases.aiCoding.members = ['user:ana@example.com', 'group:orchestra-team@example.com'];
+  config.phases.memorySystem.sourceEndpoint = sourceUrl;
+  config.phases.memorySystem.targetEndpoint = targetUrl;
+  config.phases.memorySystem.batchSize = 20;
+  config.phases.validation.samples = 5;
+  // Generous targets: these tests check the flow; latency verdicts have their own tests.
+  config.validation.targets = { memoryReadMs: 500, apiMs: 500 };
+  config.breaker.retry = { maxAttempts: 6, initialDelayMs: 5, maxDelayMs: 50 };
+  config.breaker.recoveryTimeoutMs = 200;
+  return config;
+}
+
+/** Writes n records through the batch route (1000 per request). */
+export async function seed(url: string, n: number, prefix = 'mem'): Promise<void> {
+  for (let start = 0; start < n; start += 1000) {
+    const ops = [];
+    for (let i = start; i < Math.min(n, start + 1000); i++) {
+      const key = `${prefix}/${String(i).padStart(6, '0')}`;
+      ops.push({
+        op: 'set',
+        key,
+        content: { i, text: `record ${i}`, tags: ['a', i % 7], nested: { z: 1, a: [i] } },
+        scope: 'team',
+      });
+    }
+    const response = await fetch(`${url}/api/memory/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ops }),
+    });
+    if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+  }
+}
+
+export function testGcpClient(config: OrchestraConfig, logger: Logger = nullLogger): GcpClient {
+  return createGcpClient({
+    gcp: config.gcp,
+    credentials: { accessToken: 'test-token' },
+    logger,
+    retry: {
+      initialDelayMs: 5,
+      maxDelayMs: 40,
+      exhaustedInitialDelayMs: 5,
+      exhaustedMaxDelayMs: 40,
+      maxAttempts: 8,
+      exhaustedMaxAttempts: 8,
+    },
+    poll: { initialDelayMs: 10, maxDelayMs: 100 },
+  });
+}
+
+export interface EngineHandle {
+  engine: MigrationEngine;
+  gcp: GcpClient;
+  memory: { source: MemoryClient; target: MemoryClient };
+  close(): Promise<void>;
+}
+
+export async function openEngine(
+  config: OrchestraConfig,
+  workspace: string,
+  extra: { source?: (client: MemoryClient) => MemoryClient; concurrency?: number; gcp?: GcpClient } = {},
+): Promise<EngineHandle> {
+  const gcp = extra.gcp ?? testGcpClient(config);
+  const memoryConfig = { ...config.memory };
+  const source = await createMemoryClient({
+    config: memoryConfig,
+    endpoint: config.phases.memorySystem.sourceEndpoint,
+    breaker: config.breaker,
+    outboxDir: path.join(workspace, '.orchestra', 'outbox-source'),
+  });
+  const target = await createMemoryClient({
+    config: memoryConfig,
+    endpoint: config.phases.memorySystem.targetEndpoint,
+    breaker: config.breaker,
+    outboxDir: path.join(workspace, '.orchestra', 'outbox-target'),
+  });
+  const memory = { source: extra.source ? extra.source(source) : source, target };
+  const engine = await MigrationEngine.open({
+    config,
+    gcp,
+    workspaceDir: workspace,
+    registry: builtInPhases(),
+    memory: () => memory,
+    concurrency: extra.concurrency,
+    lock: { heartbeatMs: 500 },
+  });
+  return {
+    engine,
+    gcp,
+    memory,
+    async close() {
+      engine.monitor.dispose();
+      await Promise.allSettled([source.close(), target.close()]);
+    },
+  };
+}
+
+export const MUTATING = (r: { method: string; kind?: string }) => r.method !== 'GET' && r.kind !== 'service-url';
+
+/** Read-only POSTs Google defines: getIamPolicy and testIamPermissions. */
+export const READ_ONLY_POST = /:(getIamPolicy|testIamPermissions)$/;
+
+/** Every resource the seven phases create, by its emulator GET path. */
+export function expectedResourcePaths(config: OrchestraConfig): string[] {
+  const p = config.projectId;
+  const l = config.location;
+  const c = config.phases;
+  const ws = `/v1/projects/${p}/locations/${l}/workstationClusters/${c.workstationConfiguration.clusterId}`;
+  return [
+    `/v1/projects/${p}/serviceAccounts/${c.coreInfrastructure.serviceAccountId}@${p}.iam.gserviceaccount.com`,
+    `/v1/projects/${p}/locations/${l}/repositories/${c.coreInfrastructure.repositoryId}`,
+    `/storage/v1/b/${p}-orchestra-reports`,
+    ws,
+    `${ws}/workstationConfigs/${c.workstationConfiguration.configId}`,
+    `${ws}/workstationConfigs/${c.workstationConfiguration.configId}/workstations/${c.workstationConfiguration.workstationId}`,
+    `/v1/projects/${p}/databases/${c.memorySystem.databaseId}`,
+    `/v1/projects/${p}/secrets/${c.hybridConfig.secretId}`,
+    `/v1/projects/${p}/secrets/${c.hybridConfig.secretId}/versions/latest`,
+    `/v2/projects/${p}/locations/${l}/services/${c.apiDeployment.serviceName}`,
+  ];
+}
