@@ -22,7 +22,8 @@ const SHAPES: { pattern: RegExp; secretGroup: number }[] = [
   { pattern: /\b(x-api-key["']?\s*[:=]\s*["']?)([^\s"',;}]+)/gi, secretGroup: 2 },
   // ?key=..., &api_key=..., access_token=... in URLs and form bodies.
   {
-    pattern: /([?&;\s](?:key|api[_-]?key|access[_-]?token|refresh[_-]?token|token|client[_-]?secret)=)([^&\s"'#]+)/gi,
+    pattern:
+      /((?:^|[?&;\s"'])(?:key|api[_-]?key|access[_-]?token|refresh[_-]?token|token|client[_-]?secret)=)([^&\s"'#]+)/gi,
     secretGroup: 2,
   },
 ];
