@@ -1,0 +1,60 @@
+/** Spawns the execute child from a bundle built once per test run (a plain node start is fast). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import type { OrchestraConfig } from '../../../src/core/config/types';
+
+let bundle: Promise<string> | undefined;
+
+export function childBundle(dir: string): Promise<string> {
+  bundle ??= (async () => {
+    const outfile = path.join(dir, 'execute-child.cjs');
+    await build({
+      entryPoints: [path.join(__dirname, 'fixtures', 'execute-child.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile,
+      logLevel: 'error',
+      external: ['vscode'],
+    });
+    return outfile;
+  })();
+  return bundle;
+}
+
+export interface Child {
+  process: ChildProcess;
+  ready: Promise<void>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+export async function spawnExecute(
+  dir: string,
+  job: { config: OrchestraConfig; workspace: string; phases?: string[] },
+  name: string,
+): Promise<Child> {
+  const script = await childBundle(dir);
+  const jobFile = path.join(dir, `${name}.json`);
+  writeFileSync(jobFile, JSON.stringify(job));
+  const child = spawn(process.execPath, [script, jobFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes('ready\n')) onReady();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      child.on('exit', (code, signal) => {
+        onReady();
+        resolve({ code, signal, stdout, stderr });
+      }),
+  );
+  return { process: child, ready, exit };
+}
