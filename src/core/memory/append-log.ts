@@ -28,6 +28,7 @@ export class AppendLog {
   static async open(file: string): Promise<AppendLog> {
     const log = new AppendLog(file);
     await fsp.mkdir(path.dirname(file), { recursive: true });
+    await truncateTornTail(file);
     log.handle = await fsp.open(file, 'a');
     log.size = (await log.handle.stat()).size;
     return log;
@@ -145,5 +146,40 @@ export async function fsyncDir(dir: string): Promise<void> {
     // Some file systems refuse fsync on a folder; rename is still atomic there.
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Cuts a partial last line (a crash mid-append: never acknowledged) so the next
+ * append starts on a line of its own instead of gluing onto the fragment.
+ */
+async function truncateTornTail(file: string): Promise<void> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(file, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    let end = size;
+    const chunk = Buffer.alloc(64 * 1024);
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+      const at = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (at >= 0) {
+        end = start + at + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end < size) {
+      await handle.truncate(end);
+      await handle.sync();
+    }
+  } finally {
+    await handle.close();
   }
 }
