@@ -28,6 +28,8 @@ export function childBundle(dir: string): Promise<string> {
 export interface Child {
   process: ChildProcess;
   ready: Promise<void>;
+  /** Resolves when execute returned (before the process tidies up and exits). */
+  finished: Promise<void>;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
@@ -44,9 +46,12 @@ export async function spawnExecute(
   let stderr = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
+  let onFinished: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (onFinished = resolve));
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     if (stdout.includes('ready\n')) onReady();
+    if (stdout.includes('{"')) onFinished();
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
@@ -56,5 +61,5 @@ export async function spawnExecute(
         resolve({ code, signal, stdout, stderr });
       }),
   );
-  return { process: child, ready, exit };
+  return { process: child, ready, finished, exit };
 }
