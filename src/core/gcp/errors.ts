@@ -339,5 +339,6 @@ function describeNonJson(httpStatus: number, text: string): string {
     return `HTTP ${httpStatus} with an HTML page instead of an API answer${title ? ` ("${title}")` : ''}: a proxy or a wrong endpoint may be in the way`;
   }
   const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
-  return `HTTP ${httpStatus} with a non-JSON body: ${snippet}`;
+  const kind = /^[[{]/.test(text) ? 'a JSON body that is not a Google error' : 'a non-JSON body';
+  return `HTTP ${httpStatus} with ${kind}: ${snippet}`;
 }

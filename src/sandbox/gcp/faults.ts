@@ -162,8 +162,12 @@ export function rateLimited(service: string): ApiFault {
 
 /** A scripted failure: the next `count` matching requests fail this way. */
 export interface ScriptedFailure {
-  /** HTTP status to answer (503, 429, 500...), or 'drop' to close the socket without an answer. */
-  status: number | 'drop';
+  /**
+   * HTTP status to answer (503, 429, 500...); 'drop' closes the socket before the
+   * request is handled; 'lost' handles it, then closes the socket instead of answering
+   * (the answer was lost: the case where a blind retry of a create meets 409).
+   */
+  status: number | 'drop' | 'lost';
   count: number;
   method?: string;
   /** Only requests whose path contains this. */
@@ -183,6 +187,16 @@ export interface Faults {
   /** Latency of the Cloud Run service URLs, ms. */
   runServiceLatencyMs: number;
   failures: ScriptedFailure[];
+  /** The next `count` operations started by a matching request finish with this error. */
+  operationFailures: OperationFailure[];
+}
+
+export interface OperationFailure {
+  count: number;
+  pathContains?: string;
+  /** google.rpc.Code number, e.g. 9 FAILED_PRECONDITION. */
+  code: number;
+  message: string;
 }
 
 export function defaultFaults(partial: Partial<Faults> = {}): Faults {
@@ -194,6 +208,7 @@ export function defaultFaults(partial: Partial<Faults> = {}): Faults {
     lroDelayMs: 100,
     runServiceLatencyMs: 0,
     failures: [],
+    operationFailures: [],
     ...partial,
   };
 }
@@ -209,5 +224,13 @@ export function takeScriptedFailure(faults: Faults, method: string, path: string
   if (!match) return undefined;
   match.count--;
   faults.failures = faults.failures.filter((f) => f.count > 0);
+  return match;
+}
+
+export function takeOperationFailure(faults: Faults, path: string): OperationFailure | undefined {
+  const match = faults.operationFailures.find((f) => f.count > 0 && (!f.pathContains || path.includes(f.pathContains)));
+  if (!match) return undefined;
+  match.count--;
+  faults.operationFailures = faults.operationFailures.filter((f) => f.count > 0);
   return match;
 }

@@ -4,6 +4,7 @@
  * Cloud Run service in an operation's response shows its state at that moment.
  */
 import { randomUUID } from 'node:crypto';
+import { takeOperationFailure } from './faults';
 import type { EmuContext } from './router';
 import type { OperationEntry } from './store';
 
@@ -23,7 +24,9 @@ export function locationOperationName(project: string, location: string): string
 }
 
 export function startOperation(ctx: EmuContext, op: StartOperation): Record<string, unknown> {
-  const entry = ctx.store.addOperation({ ...op, readyAt: ctx.now() + ctx.faults.lroDelayMs });
+  const failure = takeOperationFailure(ctx.faults, ctx.requestPath);
+  const error = failure ? { code: failure.code, message: failure.message } : op.error;
+  const entry = ctx.store.addOperation({ ...op, error, readyAt: ctx.now() + ctx.faults.lroDelayMs });
   return operationView(entry, ctx);
 }
 

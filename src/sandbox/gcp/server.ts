@@ -79,7 +79,14 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   const store = new Store(options.dataDir, [...DEFAULT_ENABLED_SERVICES, ...(options.enabledServices ?? [])]);
   const router = new Router();
   router.add(allRoutes());
-  const ctx: EmuContext = { store, faults: initialFaults(), baseUrl: '', views: allViews(), now: () => Date.now() };
+  const ctx: EmuContext = {
+    store,
+    faults: initialFaults(),
+    baseUrl: '',
+    views: allViews(),
+    requestPath: '',
+    now: () => Date.now(),
+  };
   const log: LoggedRequest[] = [];
   const limit = options.requestLogLimit ?? 10_000;
   const record = (entry: LoggedRequest) => {
@@ -194,7 +201,7 @@ async function answer(
   const service = GCP_API_SERVICES[route.api];
   const scripted = takeScriptedFailure(ctx.faults, route.method, url.pathname);
   if (scripted?.status === 'drop') return 'drop';
-  if (scripted) throw scriptedFault(scripted.status, service);
+  if (scripted && scripted.status !== 'lost') throw scriptedFault(scripted.status, service);
   if (Math.random() < ctx.faults.errorRate503) throw unavailable();
   if (Math.random() < ctx.faults.errorRate429) throw rateLimited(service);
   const request: EmuRequest = {
@@ -212,7 +219,9 @@ async function answer(
   if (route.permission && ctx.faults.deniedPermissions.includes(route.permission)) {
     throw permissionDenied(route.permission, project ? `projects/${project}` : url.pathname);
   }
-  return route.handle(request, ctx);
+  ctx.requestPath = url.pathname;
+  const reply = await route.handle(request, ctx);
+  return scripted?.status === 'lost' ? 'drop' : reply;
 }
 
 function isAlwaysOn(api: string): boolean {
