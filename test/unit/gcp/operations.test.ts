@@ -36,7 +36,7 @@ describe('gcp long-running operations', () => {
   });
 
   const createService = (id: string) =>
-    client.request<LongRunningOperation>({
+    client.request<LongRunningOperation<never>>({
       api: 'run',
       method: 'POST',
       path: `/v2/projects/${P}/locations/us-central1/services`,
@@ -65,7 +65,7 @@ describe('gcp long-running operations', () => {
   });
 
   it('uses /v1/operations/... for Service Usage and /v1/projects/p/databases/d/operations for Firestore', async () => {
-    const enable = await client.request<LongRunningOperation>({
+    const enable = await client.request<LongRunningOperation<never>>({
       api: 'serviceusage',
       method: 'POST',
       path: `/v1/projects/${P}/services/compute.googleapis.com:enable`,
@@ -73,7 +73,7 @@ describe('gcp long-running operations', () => {
     });
     const r = await client.waitForOperation<{ service: { state: string } }>('serviceusage', enable);
     assert.equal(r.service.state, 'ENABLED');
-    const db = await client.request<LongRunningOperation>({
+    const db = await client.request<LongRunningOperation<never>>({
       api: 'firestore',
       method: 'POST',
       path: `/v1/projects/${P}/databases`,
