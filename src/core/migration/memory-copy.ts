@@ -126,10 +126,23 @@ async function writeRecords(
   }
   let queued = 0;
   await mapBounded(records, concurrency, async (r) => {
-    const result = await target.set(r.key, r.content, { scope: r.scope, ttl: r.ttl, signal: ctx.signal });
+    const result = await target.set(r.key, r.content, {
+      scope: r.scope,
+      ttl: r.ttl,
+      idempotencyKey: copyWriteId(r),
+      signal: ctx.signal,
+    });
     if (result.queued) queued++;
   });
   if (queued) ctx.metric('memory_writes_queued', queued);
+}
+
+/**
+ * The same record copied again (a page redone after a resume, a retry whose answer was
+ * lost) carries the same idempotency key, so the server applies it once.
+ */
+export function copyWriteId(record: MemoryRecord): string {
+  return `orchestra-copy-${sha256(`${record.key}\u0000${valueHash(record.content)}`).slice(0, 40)}`;
 }
 
 /** Writes parked in the client's durable outbox (breaker open) must land before we compare. */

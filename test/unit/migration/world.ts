@@ -19,6 +19,7 @@ import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 
 export const PROJECT = 'orchestra-test';
+export const COPY_CONCURRENCY = 32;
 
 export interface World {
   dir: string;
@@ -127,10 +128,11 @@ export async function openEngine(
     breaker: config.breaker,
     outboxDir: path.join(workspace, '.orchestra', 'outbox-source'),
   });
+  // The copy fans out 32 writes: the target client's pool and bulkhead must allow them.
   const target = await createMemoryClient({
-    config: memoryConfig,
+    config: { ...memoryConfig, poolSize: COPY_CONCURRENCY },
     endpoint: config.phases.memorySystem.targetEndpoint,
-    breaker: config.breaker,
+    breaker: { ...config.breaker, maxConcurrency: COPY_CONCURRENCY },
     outboxDir: path.join(workspace, '.orchestra', 'outbox-target'),
   });
   const memory = { source: extra.source ? extra.source(source) : source, target };
