@@ -111,7 +111,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       let copiedAtKill = 0;
       for (;;) {
         const state = await readStateFile(file, PROJECT).catch(() => undefined);
-        const checkpoint = state?.steps['memory-system/copy']?.checkpoint as CopyCheckpoint | undefined;
+        const checkpoint = state?.steps['memory-system/copy']?.checkpoint as unknown as CopyCheckpoint | undefined;
         if ((checkpoint?.copied ?? 0) >= RESUME_RECORDS * 0.3) {
           child.process.kill('SIGKILL');
           break;
@@ -120,7 +120,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       }
       await child.exit;
       const afterKill = (await readStateFile(file, PROJECT))!;
-      const checkpoint = afterKill.steps['memory-system/copy'].checkpoint as CopyCheckpoint;
+      const checkpoint = afterKill.steps['memory-system/copy'].checkpoint as unknown as CopyCheckpoint;
       copiedAtKill = checkpoint.copied;
       assert.ok(copiedAtKill > 0 && copiedAtKill < RESUME_RECORDS, `killed mid-copy (${copiedAtKill})`);
       assert.ok(checkpoint.cursor, 'a cursor was saved');
