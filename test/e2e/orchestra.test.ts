@@ -1,0 +1,84 @@
+/**
+ * What a person sees: code-server with the packaged VSIX installed, in headless
+ * Chromium. One screenshot per step under test-results/screenshots/.
+ */
+import * as assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { PHASES } from '../../src/core/migration/catalog';
+import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+
+describe('Orchestra in the VS Code UI (code-server)', function () {
+  this.timeout(90_000);
+  let run: UiRun;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    run = uiRun();
+    browser = await launch(run);
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(run.url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.activitybar').waitFor();
+    await snap(page, run, '01-workbench');
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await snap(page, run, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('has the Orchestra container in the activity bar', async () => {
+    const item = page.locator('.activitybar [aria-label^="Orchestra"]').first();
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+    await page.locator('.part.sidebar').getByText('Orchestra', { exact: false }).first().waitFor();
+    await snap(page, run, '02-orchestra-container');
+  });
+
+  it('lists the seven phases in order, each not started', async () => {
+    const rows = page.locator('.part.sidebar .monaco-list-row');
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('.part.sidebar .monaco-list-row').length >= count,
+      PHASES.length,
+      { timeout: 30_000 },
+    );
+    const texts = await rows.allInnerTexts();
+    assert.equal(texts.length, 7, `seven rows, got: ${texts.join(' | ')}`);
+    for (const [index, phase] of PHASES.entries()) {
+      assert.match(texts[index], new RegExp(`${phase.order}\\. ${phase.title}`));
+      assert.match(texts[index], /not started/);
+    }
+    await snap(page, run, '03-seven-phases');
+  });
+
+  it('shows the detected environment in the status bar, with the evidence in its tooltip', async () => {
+    const item = page.locator('.statusbar .statusbar-item', { hasText: 'Orchestra:' }).first();
+    await item.waitFor({ timeout: 30_000 });
+    assert.match(await item.innerText(), /Orchestra: (Local|Codespaces|Cloud Workstation|Cloud Run)/);
+    await item.hover();
+    await page.locator('.monaco-hover', { hasText: 'Signal' }).first().waitFor({ timeout: 10_000 });
+    await snap(page, run, '04-status-bar-tooltip');
+    await page.mouse.move(640, 300);
+  });
+
+  it('shows the evidence in a quick pick when the status bar item is clicked', async () => {
+    await page.locator('.statusbar .statusbar-item', { hasText: 'Orchestra:' }).first().click();
+    const widget = page.locator('.quick-input-widget');
+    await widget.getByText('Orchestra environment:').first().waitFor({ timeout: 10_000 });
+    assert.ok((await page.locator('.quick-input-list .monaco-list-row').count()) >= 2, 'evidence rows are listed');
+    await snap(page, run, '05-environment-quick-pick');
+    await page.keyboard.press('Escape');
+  });
+
+  it('opens its log from the command palette', async () => {
+    await runCommand(page, 'Orchestra: Show Log');
+    await page.locator('.part.panel').getByText('activated in').first().waitFor({ timeout: 15_000 });
+    await snap(page, run, '06-log');
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * The extension-host test entry: VS Code loads this file (extensionTestsPath) inside
+ * its real extension host and awaits run(). A rejected promise makes the test run
+ * exit with code 1. Every *.test.js beside this file (bundled by
+ * scripts/run-extension-tests.mjs) is a mocha suite.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { format } from 'node:util';
+import Mocha from 'mocha';
+
+/**
+ * Marks the report's lines when scripts/run-extension-tests.mjs asks (ORCHESTRA_TEST_MARK=1),
+ * so it can tell them from the workbench's own log, which arrives through the same channel.
+ */
+export const REPORT_MARK = process.env.ORCHESTRA_TEST_MARK === '1' ? '[mocha] ' : '';
+
+// The web extension host forwards console calls with their arguments joined by commas:
+// format them first, so mocha's report reads as it does in a terminal.
+const base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[]) => void };
+base.consoleLog = (...args: unknown[]) => console.log(REPORT_MARK + format(...args));
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
+  const grep = process.env.ORCHESTRA_TEST_GREP;
+  if (grep) mocha.grep(grep);
+  for (const file of readdirSync(__dirname).sort()) {
+    if (file.endsWith('.test.js')) mocha.addFile(path.join(__dirname, file));
+  }
+  return new Promise((resolve, reject) => {
+    try {
+      mocha.run((failures) => {
+        if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
+        else resolve();
+      });
+    } catch (error) {
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
