@@ -56,3 +56,51 @@ export function shapeOf(obj: unknown): Record<string, string> {
     ]),
   );
 }
+
+export type FieldType =
+  'string' | 'int64' | 'timestamp' | 'boolean' | 'number' | 'object' | 'array' | 'duration' | RegExp;
+
+/**
+ * A field-by-field check against a REST reference's JSON representation:
+ * `expected` fields must be present with their JSON type (int64 as a decimal
+ * string, Timestamp as RFC 3339, Duration as '<n>s', enums by pattern), and no
+ * field may appear that the reference does not list in `documented`.
+ */
+export function assertMatchesReference(
+  resource: Record<string, unknown>,
+  expected: Record<string, FieldType>,
+  documented: readonly string[],
+  reference: string,
+): void {
+  const allowed = new Set([...documented, ...Object.keys(expected)]);
+  for (const key of Object.keys(resource)) {
+    if (!allowed.has(key)) throw new Error(`field '${key}' is not in ${reference}`);
+  }
+  for (const [key, type] of Object.entries(expected)) {
+    const value = resource[key];
+    if (value === undefined) throw new Error(`field '${key}' is missing (${reference})`);
+    if (!fits(value, type))
+      throw new Error(`field '${key}' = ${JSON.stringify(value)} is not ${String(type)} (${reference})`);
+  }
+}
+
+function fits(value: unknown, type: FieldType): boolean {
+  if (type instanceof RegExp) return typeof value === 'string' && type.test(value);
+  switch (type) {
+    case 'int64':
+      return typeof value === 'string' && /^-?\d+$/.test(value);
+    case 'timestamp':
+      return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/.test(value);
+    case 'duration':
+      return typeof value === 'string' && /^\d+(\.\d+)?s$/.test(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return !!value && typeof value === 'object' && !Array.isArray(value);
+    default:
+      return typeof value === type;
+  }
+}
+
+/** google.longrunning.Operation: https://cloud.google.com/service-usage/docs/reference/rest/Shared.Types/Operation */
+export const OPERATION_FIELDS = ['name', 'metadata', 'done', 'error', 'response'] as const;

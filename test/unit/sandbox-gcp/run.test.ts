@@ -1,0 +1,167 @@
+import * as assert from 'node:assert/strict';
+import type { GcpEmulator } from '../../../src/sandbox/gcp';
+import { assertMatchesReference, caller, withEmulator } from './helpers';
+
+const SERVICE_REF = 'https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service';
+const SERVICE_FIELDS = [
+  'name',
+  'description',
+  'uid',
+  'generation',
+  'labels',
+  'annotations',
+  'createTime',
+  'updateTime',
+  'deleteTime',
+  'expireTime',
+  'creator',
+  'lastModifier',
+  'client',
+  'clientVersion',
+  'ingress',
+  'launchStage',
+  'binaryAuthorization',
+  'template',
+  'traffic',
+  'scaling',
+  'invokerIamDisabled',
+  'defaultUriDisabled',
+  'urls',
+  'iapEnabled',
+  'multiRegionSettings',
+  'customAudiences',
+  'observedGeneration',
+  'terminalCondition',
+  'conditions',
+  'latestReadyRevision',
+  'latestCreatedRevision',
+  'trafficStatuses',
+  'uri',
+  'satisfiesPzs',
+  'threatDetectionEnabled',
+  'buildConfig',
+  'reconciling',
+  'etag',
+];
+
+describe('emulator: Cloud Run v2 services', () => {
+  let emu: GcpEmulator;
+  const call = caller(() => emu);
+  const base = '/v2/projects/run-p/locations/us-central1/services';
+  const body = {
+    template: {
+      containers: [
+        { image: 'us-central1-docker.pkg.dev/run-p/orchestra/api:latest', ports: [{ containerPort: 8080 }] },
+      ],
+    },
+  };
+  before(async () => (emu = await withEmulator()));
+  after(() => emu.close());
+  beforeEach(async () => {
+    emu.reset();
+    await call('POST', '/v1/projects/run-p/services:batchEnable', { serviceIds: ['run.googleapis.com'] });
+  });
+
+  it('POST ?serviceId= returns an LRO; the service reconciles, then is Ready with a uri', async () => {
+    emu.setFaults({ lroDelayMs: 80 });
+    const op = await call('POST', `${base}?serviceId=orchestra-api`, body);
+    assert.equal(op.status, 200);
+    assert.match(String(op.json.name), /^projects\/run-p\/locations\/us-central1\/operations\/[\w-]+$/);
+    assert.equal(
+      (op.json.metadata as Record<string, string>)['@type'],
+      'type.googleapis.com/google.cloud.run.v2.Service',
+    );
+    const during = await call('GET', `${base}/orchestra-api`);
+    assert.equal(during.json.reconciling, true);
+    assert.deepEqual((during.json.terminalCondition as { state: string }).state, 'CONDITION_RECONCILING');
+    assert.equal(during.json.latestReadyRevision, undefined);
+    assert.equal((await fetch(String(during.json.uri))).status, 503, 'not serving before it is ready');
+    await new Promise((r) => setTimeout(r, 90));
+    const op2 = await call('GET', `/v2/${String(op.json.name)}`);
+    assert.equal(op2.json.done, true);
+    const ready = await call('GET', `${base}/orchestra-api`);
+    assertMatchesReference(
+      ready.json,
+      {
+        name: /^projects\/run-p\/locations\/us-central1\/services\/orchestra-api$/,
+        uid: 'string',
+        generation: 'int64',
+        observedGeneration: 'int64',
+        createTime: 'timestamp',
+        updateTime: 'timestamp',
+        creator: 'string',
+        lastModifier: 'string',
+        ingress: /^INGRESS_TRAFFIC_(ALL|INTERNAL_ONLY|INTERNAL_LOAD_BALANCER|NONE)$/,
+        launchStage: 'string',
+        template: 'object',
+        traffic: 'array',
+        terminalCondition: 'object',
+        conditions: 'array',
+        latestReadyRevision:
+          /^projects\/run-p\/locations\/us-central1\/services\/orchestra-api\/revisions\/orchestra-api-00001-[a-z]{3}$/,
+        latestCreatedRevision: 'string',
+        trafficStatuses: 'array',
+        uri: /^http:\/\/127\.0\.0\.1:\d+\/__run\//,
+        urls: 'array',
+        reconciling: 'boolean',
+        etag: 'string',
+      },
+      SERVICE_FIELDS,
+      SERVICE_REF,
+    );
+    assert.deepEqual(
+      { ...(ready.json.terminalCondition as object), lastTransitionTime: undefined },
+      { type: 'Ready', state: 'CONDITION_SUCCEEDED', lastTransitionTime: undefined },
+    );
+    assert.equal(ready.json.reconciling, false);
+    assert.equal(ready.json.generation, '1');
+  });
+
+  it('the service uri answers with the configured latency', async () => {
+    await call('POST', `${base}?serviceId=api`, body);
+    const uri = String((await call('GET', `${base}/api`)).json.uri);
+    emu.setFaults({ runServiceLatencyMs: 60 });
+    const t = performance.now();
+    const res = await fetch(`${uri}/api/status`);
+    const took = performance.now() - t;
+    assert.equal(res.status, 200);
+    const json = (await res.json()) as { status: string; path: string; revision: string };
+    assert.equal(json.status, 'ok');
+    assert.equal(json.path, '/api/status');
+    assert.ok(took >= 55, `took ${took}`);
+    assert.equal(emu.requestLog().filter((r) => r.kind === 'service-url').length, 1);
+    assert.equal((await fetch(uri.replace('/api', '/nope'))).status, 404);
+  });
+
+  it('PATCH with allowMissing=true creates; PATCH updates (generation 2, new revision); PATCH without it on a missing service is 404', async () => {
+    assert.equal((await call('PATCH', `${base}/ghost`, body)).status, 404);
+    const created = await call('PATCH', `${base}/api?allowMissing=true`, body);
+    assert.equal(created.status, 200);
+    const first = await call('GET', `${base}/api`);
+    assert.equal(first.json.generation, '1');
+    const updated = await call('PATCH', `${base}/api`, {
+      template: { containers: [{ image: 'us-docker.pkg.dev/x/api:v2' }] },
+    });
+    assert.equal(updated.status, 200);
+    const second = await call('GET', `${base}/api`);
+    assert.equal(second.json.generation, '2');
+    assert.notEqual(second.json.latestReadyRevision, first.json.latestReadyRevision);
+    assert.equal(second.json.uid, first.json.uid);
+    assert.equal(
+      (second.json.template as { containers: Array<{ image: string }> }).containers[0].image,
+      'us-docker.pkg.dev/x/api:v2',
+    );
+    const stale = await call('PATCH', `${base}/api`, { ...body, etag: first.json.etag });
+    assert.equal(stale.status, 409);
+    assert.equal((stale.json.error as { status: string }).status, 'ABORTED');
+  });
+
+  it('duplicate create 409, no image 400, unknown 404, list', async () => {
+    await call('POST', `${base}?serviceId=api`, body);
+    assert.equal((await call('POST', `${base}?serviceId=api`, body)).status, 409);
+    assert.equal((await call('POST', `${base}?serviceId=noimage`, { template: { containers: [{}] } })).status, 400);
+    assert.equal((await call('GET', `${base}/nope`)).status, 404);
+    assert.equal(((await call('GET', base)).json.services as unknown[]).length, 1);
+    assert.equal((await call('GET', '/v2/projects/run-p/locations/us-central1/operations/none')).status, 404);
+  });
+});
