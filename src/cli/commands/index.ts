@@ -3,7 +3,13 @@
  * add a file under commands/ and register it here.
  */
 import type { CliCommand } from '../command';
+import { configCommand } from './config';
+import { initCommand } from './init';
 import { sandboxCommand } from './sandbox';
+import { executeCommand } from './execute';
+import { monitorCommand } from './monitor';
+import { resetCommand, skipCommand } from './skip';
 import { statusCommand } from './status';
+import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly CliCommand[] = [statusCommand, sandboxCommand];
+export const COMMANDS: readonly CliCommand[] = [initCommand, configCommand, verifyCommand, executeCommand, statusCommand, monitorCommand, skipCommand, resetCommand, sandboxCommand];

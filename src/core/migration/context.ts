@@ -15,7 +15,7 @@ export interface EngineDeps {
   config: OrchestraConfig;
   gcp: GcpClient;
   logger: Logger;
-  memory?: () => MemoryPair;
+  memory?: () => MemoryPair | Promise<MemoryPair>;
   cloudRunConfig?: () => Promise<JsonValue>;
   mutexes: Mutexes;
   /** Every step of the migration, to let validation re-read any resource. */
@@ -86,14 +86,14 @@ export function makeStepContext(
     signal: hooks.signal,
     mode: hooks.mode,
     mutexes: deps.mutexes,
-    memory() {
+    async memory() {
       if (!deps.memory) {
         throw new OrchestraError('NO_MEMORY_CLIENTS', `${step.id} needs the source and target memory servers.`, {
           where: step.id,
           fix: 'Set phases.memorySystem.sourceEndpoint and targetEndpoint (or skip the Memory System phase).',
         });
       }
-      return deps.memory();
+      return await deps.memory();
     },
     cloudRunConfig: () =>
       deps.cloudRunConfig ? deps.cloudRunConfig() : Promise.resolve(defaultCloudRunConfig(deps.config)),

@@ -33,7 +33,7 @@ export interface EngineOptions {
   registry: PhaseRegistry;
   logger?: Logger;
   /** Source and target memory servers of the copy; created on first use. */
-  memory?: () => MemoryPair;
+  memory?: () => MemoryPair | Promise<MemoryPair>;
   /** The cloud_run configuration stored by Hybrid Config; the engine's own config otherwise. */
   cloudRunConfig?: () => Promise<JsonValue>;
   /** Steps running at once (default 8). */

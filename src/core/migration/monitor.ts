@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { PHASES, type PhaseId, type PhaseStatus } from './catalog';
 import type { Disposable, EngineEvent, EngineEvents } from './events';
-import type { GlobalMetrics, MigrationState, PhaseMetrics, RunRecord } from './state';
+import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, RunRecord } from './state';
 import { emptyState } from './state';
 import { readStateFile } from './store';
 import type { StepRecord } from './types';
@@ -162,6 +162,11 @@ export class StateFileMonitor implements Disposable {
 
   snapshot(): MonitorSnapshot {
     return snapshotOf(this.last ?? emptyState(this.projectId));
+  }
+
+  /** The bounded event history kept in the state file, oldest first. */
+  history(): HistoryEvent[] {
+    return this.last?.history ?? [];
   }
 
   async reload(): Promise<void> {

@@ -34,7 +34,7 @@ export interface StepContext {
   readonly mode: 'verify' | 'execute';
   readonly mutexes: Mutexes;
   /** The source and target memory servers of the copy, when the caller supplied them. */
-  memory(): MemoryPair;
+  memory(): Promise<MemoryPair>;
   /** The cloud_run configuration stored as the Hybrid Config secret. */
   cloudRunConfig(): Promise<JsonValue>;
   /** Values recorded by earlier steps (e.g. `apiUrl`), as in the state file. */

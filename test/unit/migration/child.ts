@@ -19,6 +19,7 @@ export function childBundle(dir: string): Promise<string> {
       outfile,
       logLevel: 'error',
       external: ['vscode'],
+      mainFields: ['module', 'main'],
     });
     return outfile;
   })();

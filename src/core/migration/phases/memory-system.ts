@@ -65,7 +65,7 @@ const copy: Action = {
     return { action: 'run', reason: 'copy every record from the source memory server, then compare checksums' };
   },
   async run(ctx) {
-    const { source, target } = ctx.memory();
+    const { source, target } = await ctx.memory();
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
     await ctx.setOutput('memoryCopy', {
       records: report.sourceRecords,

@@ -107,7 +107,7 @@ const memoryLatency: Action = {
     reason: `sample ${ctx.config.phases.validation.samples} reads against ${ctx.config.validation.targets.memoryReadMs} ms`,
   }),
   async run(ctx) {
-    const { target } = ctx.memory();
+    const { target } = await ctx.memory();
     const page = await target.list(undefined, undefined, {
       limit: Math.max(1, ctx.config.phases.validation.samples),
       signal: ctx.signal,

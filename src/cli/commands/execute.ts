@@ -1,0 +1,64 @@
+import * as readline from 'node:readline/promises';
+import { InputError } from '../../core/errors';
+import { describeEvent } from '../../core/migration/events';
+import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
+import { openMigration, parseFlags, phasesFlag } from './migration-context';
+
+const USAGE = 'orchestra-migrate execute [--phase P]... [--yes] [--json]';
+
+async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    throw new InputError('execute changes your Google Cloud project and there is no terminal to confirm it.', {
+      fix: 'Pass --yes to confirm (as CI does), after checking the plan with orchestra-migrate verify.',
+    });
+  }
+  const rl = readline.createInterface({ input: stdin, output: ctx.stderr as NodeJS.WritableStream });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export const executeCommand: CliCommand = {
+  name: 'execute',
+  summary: 'Run the migration: apply the plan, resumably (asks first unless --yes)',
+  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run").`,
+  async run(ctx) {
+    const flags = parseFlags(ctx.argv, { booleans: ['--json', '--yes', '-y'], values: ['--phase'], usage: USAGE });
+    const session = await openMigration(ctx);
+    try {
+      const phases = phasesFlag(flags);
+      if (!flags.booleans.has('--yes') && !flags.booleans.has('-y')) {
+        const what = phases ? `phases ${phases.join(', ')}` : 'every phase';
+        const ok = await confirm(ctx, `Execute ${what} against project ${session.config.projectId}? [y/N] `);
+        if (!ok) {
+          ctx.stderr.write('Nothing done.\n');
+          return EXIT_OK;
+        }
+      }
+      const subscription = session.engine.events.on((event) => {
+        if (event.type !== 'progress' && event.type !== 'step-progress') ctx.stderr.write(`${describeEvent(event)}\n`);
+      });
+      try {
+        const result = await session.engine.execute(phases, { signal: ctx.signal });
+        if (flags.booleans.has('--json')) {
+          ctx.stdout.write(JSON.stringify({ ...result, state: session.engine.stateFile }, null, 2) + '\n');
+        } else {
+          ctx.stdout.write(`Run ${result.runId} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s.\n`);
+          for (const f of result.failures) ctx.stdout.write(`  failed: ${f.step}: ${f.error}\n`);
+          for (const b of result.blocked) ctx.stdout.write(`  blocked: ${b.step} (by ${b.blockedBy})\n`);
+          if (result.status !== 'completed')
+            ctx.stdout.write('Fix the cause, then run execute again: it resumes where it stopped.\n');
+        }
+        return result.status === 'completed' ? EXIT_OK : EXIT_MIGRATION_FAILED;
+      } finally {
+        subscription.dispose();
+      }
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { build } from 'esbuild';
+import { after, before, describe, it } from 'mocha';
+import { main } from '../../../src/cli/main';
+import type { StatusDocument } from '../../../src/cli/commands/status';
+import { startWorld, type World } from './world';
+
+async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await main(args, { cwd, env: { PATH: process.env.PATH, ...env }, stdout, stderr });
+  return { code, out, err };
+}
+
+describe('orchestra-migrate verify / execute / status / monitor / skip / reset', function () {
+  this.timeout(60_000);
+  let world: World;
+  let cliBundle: string;
+
+  before(async () => {
+    world = await startWorld({ records: 30 });
+    await mkdir(path.join(world.workspace, 'config'), { recursive: true });
+    const c = world.config;
+    await writeFile(
+      path.join(world.workspace, 'config', 'common.json'),
+      JSON.stringify({
+        projectId: c.projectId,
+        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+        phases: {
+          aiCoding: { members: c.phases.aiCoding.members },
+          memorySystem: {
+            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
+            targetEndpoint: c.phases.memorySystem.targetEndpoint,
+          },
+          validation: { samples: 3 },
+        },
+        validation: { targets: { memoryReadMs: 500, apiMs: 500 } },
+      }),
+    );
+    cliBundle = path.join(world.dir, 'cli.cjs');
+    await build({
+      entryPoints: ['src/cli/main.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: cliBundle,
+      logLevel: 'error',
+      external: ['vscode'],
+      // jsonc-parser's UMD build requires its parts dynamically; its ESM build bundles.
+      mainFields: ['module', 'main'],
+    });
+  });
+  after(async () => world?.close());
+
+  function spawnCli(args: string[]) {
+    const child = spawn(process.execPath, [cliBundle, ...args], {
+      cwd: world.workspace,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    return new Promise<{ code: number | null; out: string }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, out })),
+    );
+  }
+
+  it('status --json before anything ran: every phase not started, in the documented shape', async () => {
+    const { code, out } = await cli(['status', '--json'], world.workspace);
+    assert.equal(code, 0);
+    const doc = JSON.parse(out) as StatusDocument;
+    assert.equal(doc.statusVersion, 1);
+    assert.equal(doc.projectId, 'orchestra-test');
+    assert.equal(doc.running, false);
+    assert.deepEqual(
+      doc.phases.map((p) => [p.order, p.id, p.status]),
+      [
+        [1, 'core-infrastructure', 'not-started'],
+        [2, 'workstation-configuration', 'not-started'],
+        [3, 'memory-system', 'not-started'],
+        [4, 'hybrid-config', 'not-started'],
+        [5, 'ai-coding', 'not-started'],
+        [6, 'api-deployment', 'not-started'],
+        [7, 'validation', 'not-started'],
+      ],
+    );
+  });
+
+  it('verify prints the plan and changes nothing', async () => {
+    world.emulator.clearRequestLog();
+    const { code, out } = await cli(['verify'], world.workspace);
+    assert.equal(code, 0, out);
+    assert.match(out, /\+ create +core-infrastructure\/service-account/);
+    assert.match(out, /~ update +core-infrastructure\/services/);
+    assert.deepEqual(
+      world.emulator
+        .requestLog()
+        .filter((r) => r.method !== 'GET' && !/:(getIamPolicy|testIamPermissions)$/.test(r.path)),
+      [],
+    );
+  });
+
+  it('verify and execute reject an unknown phase with exit 2', async () => {
+    const { code, err } = await cli(['verify', '--phase', 'nope'], world.workspace);
+    assert.equal(code, 2);
+    assert.match(err, /Unknown phase 'nope'\.\n {2}where: --phase\n {2}fix: Use one of: core-infrastructure/);
+  });
+
+  it('execute without --yes and without a terminal refuses with exit 2 and says why', async () => {
+    const { code, out } = await spawnCli(['execute']);
+    assert.equal(code, 2, out);
+    assert.match(out, /no terminal to confirm.*\n.*--yes/);
+  });
+
+  it('two executes at once: one runs, the other exits 2 with the lock message', async () => {
+    const [a, b] = await Promise.all([spawnCli(['execute', '--yes']), spawnCli(['execute', '--yes'])]);
+    assert.deepEqual([a.code, b.code].sort(), [0, 2], `${a.out}\n---\n${b.out}`);
+    const loser = a.code === 2 ? a : b;
+    assert.match(loser.out, /locked by pid \d+ on host \S+ since \S+ \(heartbeat \d+s ago, execute\)/);
+  });
+
+  it('execute --yes --json reports completion; status --json shows every phase completed with metrics and the API URL', async () => {
+    const run = await cli(['execute', '--yes', '--json'], world.workspace);
+    assert.equal(run.code, 0, run.err);
+    assert.equal(JSON.parse(run.out).status, 'completed');
+    assert.match(run.err, /already up to date/);
+    const { out } = await cli(['status', '--json'], world.workspace);
+    const doc = JSON.parse(out) as StatusDocument;
+    for (const p of doc.phases) assert.equal(p.status, 'completed', p.id);
+    assert.ok(doc.metrics.runs >= 2);
+    assert.match(String(doc.outputs.apiUrl), /^http:\/\/127\.0\.0\.1/);
+    const text = await cli(['status'], world.workspace);
+    assert.match(text.out, /7\. Validation +completed +3\/3 steps/);
+  });
+
+  it('skip and reset change one phase; monitor --once prints the history', async () => {
+    assert.equal((await cli(['skip', 'validation'], world.workspace)).code, 0);
+    let doc = JSON.parse((await cli(['status', '--json'], world.workspace)).out) as StatusDocument;
+    assert.equal(doc.phases[6].status, 'skipped');
+    const verify = await cli(['verify'], world.workspace);
+    assert.match(verify.out, /Validation \[skipped\] \(skipped: not planned\)/);
+    assert.equal((await cli(['reset', 'validation'], world.workspace)).code, 0);
+    doc = JSON.parse((await cli(['status', '--json'], world.workspace)).out) as StatusDocument;
+    assert.equal(doc.phases[6].status, 'not-started');
+    assert.deepEqual(doc.phases[6].steps, []);
+    const monitor = await cli(['monitor', '--once'], world.workspace);
+    assert.equal(monitor.code, 0);
+    assert.match(monitor.out, /validation skipped\n/);
+    assert.match(monitor.out, /validation reset\n/);
+  });
+});
