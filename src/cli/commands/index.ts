@@ -12,4 +12,14 @@ import { resetCommand, skipCommand } from './skip';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, configCommand, verifyCommand, executeCommand, statusCommand, monitorCommand, skipCommand, resetCommand, sandboxCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  initCommand,
+  configCommand,
+  verifyCommand,
+  executeCommand,
+  statusCommand,
+  monitorCommand,
+  skipCommand,
+  resetCommand,
+  sandboxCommand,
+];
