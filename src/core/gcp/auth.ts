@@ -82,11 +82,26 @@ export function readCredentialsFile(file: string): Record<string, unknown> | und
   }
 }
 
+/** project_id of a key, quota_project_id of user credentials, the pool's project number of an external_account. */
+export function projectFromCredentials(json: Record<string, unknown> | undefined): string | undefined {
+  if (!json) return undefined;
+  for (const key of ['project_id', 'quota_project_id', 'workforce_pool_user_project']) {
+    if (typeof json[key] === 'string' && json[key]) return json[key] as string;
+  }
+  const audience = typeof json.audience === 'string' ? json.audience : '';
+  return /\/projects\/(\d+)\/locations\//.exec(audience)?.[1];
+}
+
 export interface AdcOptions {
   gcp?: Pick<GcpConfig, 'targetPrincipal' | 'quotaProjectId'>;
   env?: NodeJS.ProcessEnv;
   scopes?: string[];
   logger?: Logger;
+  /**
+   * The project, when known. google-auth-library otherwise looks it up while
+   * building the client (for external_account, by a token exchange and an API call).
+   */
+  projectId?: string;
 }
 
 export interface Adc {
@@ -104,8 +119,10 @@ export function createAdc(options: AdcOptions = {}): Adc {
   const scopes = options.scopes ?? [CLOUD_PLATFORM_SCOPE];
   const { source, file } = adcSource(env);
   // Our own login file is not on Google's search path: name it explicitly.
+  const projectId = options.projectId ?? (file ? projectFromCredentials(readCredentialsFile(file)) : undefined);
   const auth = new GoogleAuth({
     scopes,
+    projectId,
     keyFilename: source === 'orchestra-login' ? file : undefined,
     clientOptions: options.gcp?.quotaProjectId ? { quotaProjectId: options.gcp.quotaProjectId } : undefined,
   });

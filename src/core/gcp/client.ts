@@ -26,6 +26,8 @@ export type FetchLike = (
 
 export interface GcpClientOptions {
   gcp: GcpConfig;
+  /** The configured project: saves google-auth-library a lookup when it builds the ADC client. */
+  projectId?: string;
   logger?: Logger;
   /** Default 'adc'. Requests to a loopback emulator with 'adc' carry a placeholder token, never a real one. */
   credentials?: CredentialsOption;
@@ -69,7 +71,13 @@ class RestClient implements GcpClient {
     this.credentials = options.credentials ?? 'adc';
     this.tokens = tokenSourceFor(
       this.credentials,
-      () => (this.adc ??= createAdc({ gcp: options.gcp, env: this.env, logger: this.logger })),
+      () =>
+        (this.adc ??= createAdc({
+          gcp: options.gcp,
+          env: this.env,
+          logger: this.logger,
+          projectId: options.projectId,
+        })),
     );
   }
 

@@ -22,3 +22,11 @@ export {
   type CredentialSource,
   type AuthClientLike,
 } from './auth';
+export {
+  describeIdentity,
+  preflightPermissions,
+  resolveProjectId,
+  type Identity,
+  type PermissionCheck,
+  type ProjectResolution,
+} from './identity';
