@@ -132,7 +132,10 @@ class Client implements ResilientMemoryClient {
       retry: { ...DEFAULT_BREAKER_CONFIG.retry, ...options.breaker?.retry },
       timeoutMs: options.config.timeoutMs || options.breaker?.timeoutMs || DEFAULT_BREAKER_CONFIG.timeoutMs,
     };
-    this.policy = createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger });
+    this.policy = createPolicy(this.breakerName, breaker, this.registry, {
+      logger: this.logger,
+      timeout: transport.timeout,
+    });
     this.cache = new LruCache(options.cacheSize ?? 1000);
     this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
   }
@@ -153,19 +156,25 @@ class Client implements ResilientMemoryClient {
     const queued = this.outbox.latest(key);
     // Read your own writes: a queued write is newer than anything the server holds.
     if (queued) return queued.op === 'set' ? entryRecord(queued) : undefined;
+    if (this.breakerBlocks()) return this.fallback(key, undefined);
     try {
-      const record = await this.policy.execute(({ signal }) => this.transport.get(key, signal), options.signal);
+      const record = await this.policy.execute((call) => this.transport.get(key, call), options.signal);
       this.cache.set(key, record ?? null);
       return record;
     } catch (error) {
       if (!this.isOutage(error)) throw this.clean(error);
-      const last = this.cache.get(key);
-      if (last !== undefined) {
-        this.logger.debug(`memory: serving the last known value of '${key}' (server unavailable)`);
-        return last === null ? undefined : { ...last, stale: true };
-      }
-      throw this.unavailable(error);
+      return this.fallback(key, error);
     }
+  }
+
+  /** The last known value, marked stale, or a clear "unavailable" error. */
+  private fallback(key: string, error: unknown): MemoryRecord | undefined {
+    const last = this.cache.get(key);
+    if (last !== undefined) {
+      this.logger.debug(`memory: serving the last known value of '${key}' (server unavailable)`);
+      return last === null ? undefined : { ...last, stale: true };
+    }
+    throw this.unavailable(error);
   }
 
   set(key: string, content: JsonValue, options: SetOptions = {}): Promise<WriteResult> {
@@ -184,7 +193,7 @@ class Client implements ResilientMemoryClient {
     const includeContent = options.includeContent ?? false;
     try {
       return await this.policy.execute(
-        ({ signal }) => this.transport.list(prefix, cursor, { limit, includeContent }, signal),
+        (call) => this.transport.list(prefix, cursor, { limit, includeContent }, call),
         options.signal,
       );
     } catch (error) {
@@ -204,7 +213,7 @@ class Client implements ResilientMemoryClient {
     }
     const started = performance.now();
     try {
-      const status = await this.policy.execute(({ signal }) => this.transport.status(signal));
+      const status = await this.policy.execute((call) => this.transport.status(call));
       this.features = Promise.resolve(status);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       const pending = this.outbox.size > 0 ? `; ${this.outbox.size} writes waiting to be replayed` : '';
@@ -242,7 +251,7 @@ class Client implements ResilientMemoryClient {
     if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
     if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueue(op);
     try {
-      await this.policy.execute(({ signal: s }) => this.transport.write(op, s), signal);
+      await this.policy.execute((call) => this.transport.write(op, call), signal);
     } catch (error) {
       if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
       this.logger.debug(`memory: ${op.op} '${op.key}' queued (${errorText(error)})`);
@@ -283,10 +292,10 @@ class Client implements ResilientMemoryClient {
       if (this.breakerBlocks()) return delivered; // the probe-due event kicks us again
       const batch = await this.nextBatch();
       try {
-        await this.policy.execute(({ signal }) =>
+        await this.policy.execute((call) =>
           batch.length === 1 || !this.transport.writeBatch
-            ? this.transport.write(batch[0], signal)
-            : this.transport.writeBatch(batch, signal),
+            ? this.transport.write(batch[0], call)
+            : this.transport.writeBatch(batch, call),
         );
       } catch (error) {
         if (this.isOutage(error)) {
@@ -331,7 +340,7 @@ class Client implements ResilientMemoryClient {
   }
 
   private async knownFeatures(): Promise<string[]> {
-    this.features ??= this.policy.execute(({ signal }) => this.transport.status(signal));
+    this.features ??= this.policy.execute((call) => this.transport.status(call));
     try {
       return (await this.features).features;
     } catch {
@@ -359,8 +368,7 @@ class Client implements ResilientMemoryClient {
 
   /** True while the breaker refuses calls and no probe is due. */
   private breakerBlocks(): boolean {
-    const info = this.registry.get(this.breakerName);
-    return !!info && (info.state === 'isolated' || (info.state === 'open' && !info.probeDue));
+    return this.registry.blocks(this.breakerName);
   }
 
   private state() {
@@ -380,7 +388,7 @@ class Client implements ResilientMemoryClient {
     );
   }
 
-  private unavailable(error: unknown): MemoryUnavailableError {
+  private unavailable(error: unknown | undefined): MemoryUnavailableError {
     const info = this.registry.get(this.breakerName);
     const message =
       info && (info.state === 'open' || info.state === 'isolated')

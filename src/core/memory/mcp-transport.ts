@@ -16,7 +16,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { MemoryConnectionError, MemoryProtocolError } from './errors';
-import type { MemoryTransport, TransportStatus, WriteOperation } from './transport';
+import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
 import type { JsonValue, ListPage, MemoryRecord } from './types';
 
 export const ENTITY_TYPE = 'orchestra_memory';
@@ -59,6 +59,7 @@ interface Stored {
 
 export class McpMemoryTransport implements MemoryTransport {
   readonly kind: 'mcp-stdio' | 'mcp-http';
+  readonly timeout = 'cooperative' as const;
   readonly endpoint: string;
   private client: Client | undefined;
   private connecting: Promise<Client> | undefined;
@@ -87,14 +88,14 @@ export class McpMemoryTransport implements MemoryTransport {
     }
   }
 
-  get(key: string, signal: AbortSignal): Promise<MemoryRecord | undefined> {
+  get(key: string, { signal }: CallContext): Promise<MemoryRecord | undefined> {
     return this.serial(signal, async () => {
       const entity = await this.openEntity(key, signal);
       return entity ? toRecord(entity) : undefined;
     });
   }
 
-  write(op: WriteOperation, signal: AbortSignal): Promise<void> {
+  write(op: WriteOperation, { signal }: CallContext): Promise<void> {
     return this.serial(signal, async () => {
       const existing = await this.openEntity(op.key, signal, true);
       if (op.op === 'delete') {
@@ -128,7 +129,7 @@ export class McpMemoryTransport implements MemoryTransport {
     prefix: string,
     cursor: string | undefined,
     options: { limit: number; includeContent: boolean },
-    signal: AbortSignal,
+    { signal }: CallContext,
   ): Promise<ListPage> {
     return this.serial(signal, async () => {
       const graph = (await this.tool('read_graph', {}, signal)) as { entities?: Entity[] };
@@ -148,7 +149,7 @@ export class McpMemoryTransport implements MemoryTransport {
     });
   }
 
-  status(signal: AbortSignal): Promise<TransportStatus> {
+  status({ signal }: CallContext): Promise<TransportStatus> {
     return this.serial(signal, async () => {
       await this.connect(signal);
       return { features: ['keys', 'include-content'], limitations: MCP_LIMITATIONS };

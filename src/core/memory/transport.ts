@@ -21,19 +21,27 @@ export interface TransportStatus {
   limitations?: string;
 }
 
+/** Per call: the signal that cancels it, and (delegated timeout) how long it may take. */
+export interface CallContext {
+  signal: AbortSignal;
+  timeoutMs?: number;
+}
+
 export interface MemoryTransport {
+  /** How the per-call timeout is enforced: by the policy's signal, or by the transport itself. */
+  readonly timeout: 'cooperative' | 'delegated';
   readonly kind: 'http' | 'mcp-stdio' | 'mcp-http';
   readonly endpoint: string;
-  get(key: string, signal: AbortSignal): Promise<MemoryRecord | undefined>;
-  write(op: WriteOperation, signal: AbortSignal): Promise<void>;
+  get(key: string, call: CallContext): Promise<MemoryRecord | undefined>;
+  write(op: WriteOperation, call: CallContext): Promise<void>;
   /** Applies the ops in order; present only where the server supports it. */
-  writeBatch?(ops: WriteOperation[], signal: AbortSignal): Promise<void>;
+  writeBatch?(ops: WriteOperation[], call: CallContext): Promise<void>;
   list(
     prefix: string,
     cursor: string | undefined,
     options: { limit: number; includeContent: boolean },
-    signal: AbortSignal,
+    call: CallContext,
   ): Promise<ListPage>;
-  status(signal: AbortSignal): Promise<TransportStatus>;
+  status(call: CallContext): Promise<TransportStatus>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ export {
   createBreaker,
   createPolicy,
   DEFAULT_BREAKER_CONFIG,
+  NEVER_ABORTED,
   type AttemptContext,
   type PolicyOptions,
   type ResiliencePolicy,

@@ -19,6 +19,7 @@ import {
   type IBreaker,
   type RetryPolicy,
 } from 'cockatiel';
+import { setMaxListeners } from 'node:events';
 import type { BreakerConfig } from '../config/types';
 import { nullLogger, type Logger } from '../logger';
 import type { BreakerRegistry } from './registry';
@@ -38,6 +39,13 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
 
 export interface PolicyOptions {
   logger?: Logger;
+  /**
+   * 'cooperative' (default): cockatiel's timeout aborts the attempt's signal.
+   * 'delegated': the attempt gets `timeoutMs` and bounds itself (the memory HTTP
+   * transport sets it on the socket). Abort listeners and a timer per call cost
+   * about as much CPU as the rest of the policy, which showed on a hot read path.
+   */
+  timeout?: 'cooperative' | 'delegated';
   /** What the breaker counts as a fault (default: transient errors). */
   isFailure?: (error: unknown) => boolean;
   /** What the retry repeats (default: transient errors). */
@@ -48,7 +56,16 @@ export interface PolicyOptions {
 export interface AttemptContext {
   signal: AbortSignal;
   attempt: number;
+  /** Set in 'delegated' timeout mode: the attempt must give up after this long, with a CallTimeoutError. */
+  timeoutMs?: number;
 }
+
+/**
+ * The signal an attempt gets when nobody can cancel it. Callees may skip wiring it
+ * (an abort listener costs microseconds); many calls share it, hence no listener limit.
+ */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 export interface ResiliencePolicy {
   readonly name: string;
@@ -87,6 +104,7 @@ export function createPolicy(
     maxAttempts: Math.max(0, config.retry.maxAttempts - 1),
     backoff: new ExponentialBackoff({ initialDelay: config.retry.initialDelayMs, maxDelay: config.retry.maxDelayMs }),
   });
+  const delegated = options.timeout === 'delegated';
   const timeoutPolicy = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
   // Queue without bound: the bulkhead shapes fan-out, it must not drop work.
   const bulkheadPolicy = bulkhead(Math.max(1, config.maxConcurrency), Number.MAX_SAFE_INTEGER);
@@ -108,29 +126,31 @@ export function createPolicy(
     bulkhead: bulkheadPolicy,
     retry: retryPolicy,
     execute<T>(fn: (context: AttemptContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
-      return bulkheadPolicy.execute(
-        (outer) =>
-          retryPolicy.execute(
-            (retryContext) =>
-              breakerPolicy.execute(
-                (inner) =>
-                  timeoutPolicy.execute(async (timed) => {
-                    try {
-                      return await fn({ signal: timed.signal, attempt: retryContext.attempt });
-                    } catch (error) {
-                      // The timeout aborted the call: say so, so retry and breaker treat it as transient.
-                      if (timed.signal.aborted && !outer.signal.aborted) {
-                        throw new CallTimeoutError(name, config.timeoutMs);
-                      }
-                      throw error;
+      // Without a caller signal the timeout gets none to derive from: an abort listener costs
+      // microseconds per call, and cockatiel would hang them all on one shared signal.
+      const callerSignal = signal;
+      const attempt = delegated
+        ? (retryContext: { attempt: number }) =>
+            breakerPolicy.execute(() =>
+              fn({ signal: callerSignal ?? NEVER_ABORTED, attempt: retryContext.attempt, timeoutMs: config.timeoutMs }),
+            )
+        : (retryContext: { attempt: number; signal: AbortSignal }) =>
+            breakerPolicy.execute(
+              (inner) =>
+                timeoutPolicy.execute(async (timed) => {
+                  try {
+                    return await fn({ signal: timed.signal, attempt: retryContext.attempt });
+                  } catch (error) {
+                    // The timeout aborted the call: say so, so retry and breaker treat it as transient.
+                    if (timed.signal.aborted && !callerSignal?.aborted) {
+                      throw new CallTimeoutError(name, config.timeoutMs);
                     }
-                  }, inner.signal),
-                retryContext.signal,
-              ),
-            outer.signal,
-          ),
-        signal,
-      );
+                    throw error;
+                  }
+                }, callerSignal && inner.signal),
+              retryContext.signal,
+            );
+      return bulkheadPolicy.execute((outer) => retryPolicy.execute(attempt, outer.signal), signal);
     },
   };
 }

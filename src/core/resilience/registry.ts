@@ -131,6 +131,16 @@ export class BreakerRegistry implements Disposable {
     return entry ? this.info(entry) : undefined;
   }
 
+  /** Cheap check for hot paths: true while the breaker refuses calls and no probe is due. */
+  blocks(name: string): boolean {
+    const entry = this.entries.get(name);
+    if (!entry) return false;
+    const state = entry.policy.state;
+    if (state === CircuitState.Isolated) return true;
+    if (state !== CircuitState.Open || entry.openedAt === undefined) return false;
+    return Date.now() < entry.openedAt + entry.recoveryTimeoutMs;
+  }
+
   snapshot(): BreakerInfo[] {
     return [...this.entries.values()].map((entry) => this.info(entry)).sort((a, b) => a.name.localeCompare(b.name));
   }
