@@ -5,6 +5,7 @@
 import type { CliCommand } from '../command';
 import { configCommand } from './config';
 import { initCommand } from './init';
+import { loginCommand } from './login';
 import { sandboxCommand } from './sandbox';
 import { executeCommand } from './execute';
 import { monitorCommand } from './monitor';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CliCommand[] = [
   skipCommand,
   resetCommand,
   sandboxCommand,
+  loginCommand,
 ];

@@ -30,3 +30,11 @@ export {
   type PermissionCheck,
   type ProjectResolution,
 } from './identity';
+export {
+  loopbackLogin,
+  createPkce,
+  GOOGLE_AUTH_ENDPOINT,
+  GOOGLE_TOKEN_ENDPOINT,
+  type LoopbackLoginOptions,
+  type LoopbackTokens,
+} from './loopback-login';
