@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { InputError } from '../../core/errors';
+import type * as SandboxModule from '../../sandbox';
 import { emulatorOverrideEnv } from '../../core/gcp/endpoints';
 import { EXIT_OK, type CliCommand, type CliContext } from '../command';
 
@@ -96,8 +97,9 @@ export const sandboxCommand: CliCommand = {
     '  --json         print one line {"gcp":URL,"memory":URL} and nothing else on stdout',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
-    // Loaded here so other commands never pay for the emulator.
-    const { startSandbox } = await import('../../sandbox');
+    // Loaded here so other commands never pay for the emulator (require: the CLI is CommonJS).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startSandbox } = require('../../sandbox') as typeof SandboxModule;
     const sandbox = await startSandbox({
       port: args.port,
       memoryPort: args.memoryPort,

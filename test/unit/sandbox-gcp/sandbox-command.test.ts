@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseSandboxArgs } from '../../../src/cli/commands/sandbox';
+import { InputError } from '../../../src/core/errors';
+import { startSandbox } from '../../../src/sandbox';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+describe('orchestra-migrate sandbox', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints exactly one JSON line with both URLs, serves them, and exits 0 on SIGTERM keeping the state', async function () {
+    this.timeout(30_000);
+    const child = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', 'src/cli/main.ts', 'sandbox', '--port', '0', '--json', '--data', dir],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const urls = JSON.parse(stdout.trim()) as { gcp: string; memory: string };
+      assert.deepEqual(Object.keys(urls), ['gcp', 'memory']);
+      assert.match(urls.gcp, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(urls.memory, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const created = await fetch(`${urls.gcp}/storage/v1/b?project=cli-p`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t' },
+        body: JSON.stringify({ name: 'cli-p-bucket' }),
+      });
+      assert.equal(created.status, 200);
+      assert.equal((await fetch(`${urls.memory}/api/status`)).status, 200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+    assert.equal(stdout.trim().split('\n').length, 1, 'nothing else on stdout');
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'gcp', 'gcp-emulator.json'), 'utf8')) as {
+      resources: Record<string, unknown>;
+    };
+    assert.ok(state.resources['b/cli-p-bucket']);
+  });
+
+  it('startSandbox starts both servers on one data folder and closes them', async () => {
+    const sandbox = await startSandbox({ port: 0, dataDir: dir });
+    assert.equal((await fetch(`${sandbox.urls.gcp}/__admin/health`)).status, 200);
+    assert.equal((await fetch(`${sandbox.urls.memory}/api/status`)).status, 200);
+    await sandbox.close();
+    await assert.rejects(fetch(`${sandbox.urls.gcp}/__admin/health`));
+  });
+
+  it('parses its options and refuses bad ones', () => {
+    assert.deepEqual(parseSandboxArgs(['--port', '0', '--data', 'x', '--json'], '/w'), {
+      port: 0,
+      memoryPort: 0,
+      dataDir: '/w/x',
+      json: true,
+    });
+    assert.equal(parseSandboxArgs([], '/w').dataDir, '/w/.orchestra/sandbox');
+    assert.throws(() => parseSandboxArgs(['--port', 'abc'], '/w'), InputError);
+    assert.throws(() => parseSandboxArgs(['--port', '70000'], '/w'), InputError);
+    assert.throws(() => parseSandboxArgs(['--wat'], '/w'), InputError);
+  });
+});
