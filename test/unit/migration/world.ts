@@ -104,7 +104,7 @@ export function testGcpClient(config: OrchestraConfig, logger: Logger = nullLogg
       maxAttempts: 8,
       exhaustedMaxAttempts: 8,
     },
-    poll: { initialDelayMs: 10, maxDelayMs: 100 },
+    poll: { initialDelayMs: 10, maxDelayMs: 250 },
   });
 }
 

@@ -1,0 +1,317 @@
+/**
+ * Engine benchmarks, side by side in one run; writes bench/results/engine.json.
+ *
+ * 1. execute_vs_critical_path: with 100 ms emulator latency per call and 1 s
+ *    long-running operations, the wall time of a full execute (8 steps at once)
+ *    over the critical path of the dependency graph. Each step's cost is measured
+ *    in a serial run (one step at a time, so no step waits on another), under the
+ *    same per-call latency and LRO delay; the critical path is the longest chain of
+ *    those costs. Median of 3 parallel runs, each from an empty project.
+ * 2. verify_vs_slowest_read: verify of every phase over the slowest single
+ *    resource read (each read timed alone). Medians of 5.
+ * 3. copy_vs_raw_write: memory copy records/s over the target server's raw write
+ *    rate (plain keep-alive POSTs of the same records at the same concurrency, 32),
+ *    the target in its own process, fresh for every trial. Medians of 5 pairs.
+ *
+ * Run: npx tsx bench/engine.bench.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { makeStepContext, NamedMutexes } from '../src/core/migration/context';
+import { criticalPath } from '../src/core/migration/registry';
+import { nullLogger } from '../src/core/logger';
+import type { Resource } from '../src/core/migration/types';
+import { openEngine, seed, startWorld, testGcpClient, type World } from '../test/unit/migration/world';
+
+const LATENCY_MS = 100;
+const LRO_MS = 1000;
+const COPY_RECORDS = Number(process.env.BENCH_COPY_RECORDS ?? 20_000);
+const CONCURRENCY = 32;
+const COPY_TRIALS = Number(process.env.BENCH_COPY_TRIALS ?? 5);
+const ONLY = process.env.BENCH_ONLY;
+const ROOT = path.resolve(__dirname, '..');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+function slowEmulator(world: World): void {
+  world.emulator.reset();
+  world.emulator.setFaults({ latencyMs: LATENCY_MS, lroDelayMs: LRO_MS });
+}
+
+function benchGcp(world: World) {
+  // Polls every 250 ms at most: LROs of 1 s are seen done within a poll of finishing.
+  return testGcpClient(world.config, nullLogger);
+}
+
+async function executeBench(world: World) {
+  let ws = 0;
+  const run = async (concurrency: number) => {
+    slowEmulator(world);
+    const h = await openEngine(world.config, path.join(world.dir, `exec-${ws++}`), {
+      concurrency,
+      gcp: benchGcp(world),
+    });
+    try {
+      const started = Date.now();
+      const result = await h.engine.execute();
+      const wallMs = Date.now() - started;
+      if (result.status !== 'completed')
+        throw new Error(`execute ${result.status}: ${JSON.stringify(result.failures)}`);
+      return { wallMs, steps: h.engine.allSteps(), durations: result.stepDurations };
+    } finally {
+      await h.close();
+    }
+  };
+  const serial = await run(1);
+  const critical = criticalPath(serial.steps, (id) => serial.durations[id] ?? 0);
+  const parallel = [];
+  for (let i = 0; i < 3; i++) parallel.push(await run(8));
+  const wall = median(parallel.map((p) => p.wallMs));
+  return {
+    execute_vs_critical_path: round(wall / critical.ms),
+    execute_wall_ms: wall,
+    execute_wall_ms_runs: parallel.map((p) => p.wallMs),
+    critical_path_ms: critical.ms,
+    critical_path: critical.path,
+    serial_wall_ms: serial.wallMs,
+    step_cost_ms: serial.durations,
+    critical_path_of_parallel_runs_ms: parallel.map((p) => criticalPath(p.steps, (id) => p.durations[id] ?? 0).ms),
+  };
+}
+
+async function verifyBench(world: World) {
+  // A completed project: every read finds its resource.
+  slowEmulator(world);
+  const h = await openEngine(world.config, path.join(world.dir, 'verify'), { gcp: benchGcp(world) });
+  try {
+    const result = await h.engine.execute();
+    if (result.status !== 'completed') throw new Error(`execute ${result.status}`);
+    const walls: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await h.engine.verify();
+      walls.push(performance.now() - started);
+    }
+    const deps = {
+      config: world.config,
+      gcp: h.gcp,
+      logger: nullLogger,
+      mutexes: new NamedMutexes(),
+      steps: () => h.engine.allSteps(),
+    };
+    const reads: Record<string, number> = {};
+    for (const step of h.engine.allSteps().filter((s): s is Resource => s.kind === 'resource')) {
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const ctx = makeStepContext(
+          deps,
+          step,
+          { requests: 0, retries: 0, custom: {} },
+          { signal: new AbortController().signal, mode: 'verify' },
+        );
+        const started = performance.now();
+        await step.read(ctx);
+        times.push(performance.now() - started);
+      }
+      reads[step.id] = round(median(times), 1);
+    }
+    const slowest = Math.max(...Object.values(reads));
+    const wall = median(walls);
+    return {
+      verify_vs_slowest_read: round(wall / slowest),
+      verify_ms: round(wall, 1),
+      verify_ms_runs: walls.map((w) => round(w, 1)),
+      slowest_read_ms: slowest,
+      read_ms: reads,
+    };
+  } finally {
+    await h.close();
+  }
+}
+
+interface TargetProcess {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startTarget(script: string, dataDir: string): Promise<TargetProcess> {
+  const child = spawn(process.execPath, [script, '--port', '0', '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { memory: string }).memory);
+    });
+    child.on('exit', (code) => reject(new Error(`memory server exited ${code}`)));
+  });
+  return { url, child };
+}
+
+async function stopTarget(t: TargetProcess): Promise<void> {
+  const exited = new Promise((r) => t.child.once('exit', r));
+  t.child.kill('SIGTERM');
+  await exited;
+}
+
+function record(i: number) {
+  return {
+    key: `mem/${String(i).padStart(6, '0')}`,
+    content: { i, text: `record ${i}`, tags: ['a', i % 7], nested: { z: 1, a: [i] } },
+    scope: 'team',
+  };
+}
+
+async function rawWrites(url: string, n: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const post = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify(record(i));
+      const req = http.request(
+        `${url}/api/memory`,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'idempotency-key': randomUUID(),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`raw write ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await post(next++);
+    }),
+  );
+  const ms = performance.now() - started;
+  agent.destroy();
+  return (n / ms) * 1000;
+}
+
+async function copyBench(world: World) {
+  const script = path.join(world.dir, 'memory-main.cjs');
+  await build({
+    entryPoints: [path.join(ROOT, 'src/sandbox/memory/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: script,
+    logLevel: 'error',
+  });
+  world.emulator.reset();
+  await seed(world.source.url, COPY_RECORDS, 'copy');
+  const trials: { raw: number; copy: number; copyWithVerify: number }[] = [];
+  for (let i = 0; i < COPY_TRIALS; i++) {
+    const rawTarget = await startTarget(script, path.join(world.dir, `raw-${i}`));
+    const raw = await rawWrites(rawTarget.url, COPY_RECORDS);
+    await stopTarget(rawTarget);
+
+    const target = await startTarget(script, path.join(world.dir, `copy-${i}`));
+    const config = structuredClone(world.config);
+    config.phases.memorySystem.targetEndpoint = target.url;
+    config.phases.memorySystem.batchSize = 500;
+    const h = await openEngine(config, path.join(world.dir, `copy-ws-${i}`));
+    try {
+      const result = await h.engine.execute(['core-infrastructure', 'memory-system']);
+      if (result.status !== 'completed') throw new Error(`copy ${result.status}: ${JSON.stringify(result.failures)}`);
+      const custom = h.engine.state().phases['memory-system'].metrics.custom;
+      const records = custom.memory_records_copied;
+      trials.push({
+        raw,
+        copy: (records / custom.memory_copy_ms) * 1000,
+        copyWithVerify: (records / result.stepDurations['memory-system/copy']) * 1000,
+      });
+    } finally {
+      await h.close();
+      await stopTarget(target);
+    }
+    console.log(`copy trial ${i + 1}: raw ${Math.round(trials[i].raw)}/s, copy ${Math.round(trials[i].copy)}/s`);
+  }
+  const raw = median(trials.map((t) => t.raw));
+  const copy = median(trials.map((t) => t.copy));
+  return {
+    copy_vs_raw_write: round(copy / raw),
+    copy_records: COPY_RECORDS,
+    copy_records_per_s: Math.round(copy),
+    raw_write_records_per_s: Math.round(raw),
+    copy_including_verification_records_per_s: Math.round(median(trials.map((t) => t.copyWithVerify))),
+    concurrency: CONCURRENCY,
+    trials: trials.map((t) => ({
+      raw: Math.round(t.raw),
+      copy: Math.round(t.copy),
+      copyWithVerify: Math.round(t.copyWithVerify),
+    })),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const world = await startWorld({ records: 200 });
+  try {
+    if (ONLY === 'copy') {
+      console.log(JSON.stringify(await copyBench(world), null, 2));
+      return;
+    }
+    const execute = await executeBench(world);
+    console.log(
+      `execute: ${execute.execute_wall_ms} ms vs critical path ${execute.critical_path_ms} ms -> ${execute.execute_vs_critical_path}`,
+    );
+    const verify = await verifyBench(world);
+    console.log(
+      `verify: ${verify.verify_ms} ms vs slowest read ${verify.slowest_read_ms} ms -> ${verify.verify_vs_slowest_read}`,
+    );
+    const copy = await copyBench(world);
+    console.log(
+      `copy: ${copy.copy_records_per_s}/s vs raw ${copy.raw_write_records_per_s}/s -> ${copy.copy_vs_raw_write}`,
+    );
+    const result = {
+      execute_vs_critical_path: execute.execute_vs_critical_path,
+      verify_vs_slowest_read: verify.verify_vs_slowest_read,
+      copy_vs_raw_write: copy.copy_vs_raw_write,
+      goals: { execute_vs_critical_path: '<= 1.3', verify_vs_slowest_read: '<= 2', copy_vs_raw_write: '>= 0.8' },
+      setup: {
+        emulator_latency_ms: LATENCY_MS,
+        lro_ms: LRO_MS,
+        execute_concurrency: 8,
+        node: process.version,
+        cpus: (await import('node:os')).cpus().length,
+      },
+      execute,
+      verify,
+      copy,
+      bench_ms: Date.now() - started,
+      at: new Date().toISOString(),
+    };
+    mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(path.join(ROOT, 'bench', 'results', 'engine.json'), JSON.stringify(result, null, 2) + '\n');
+    console.log(`wrote bench/results/engine.json in ${Math.round(result.bench_ms / 1000)} s`);
+  } finally {
+    await world.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
