@@ -61,7 +61,8 @@ function main(): void {
   // The production build and VSIX, as shipped (vsce runs vscode:prepublish).
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const extension = path.join(ROOT, 'dist', 'extension.js');
-  const scratch = mkdtempSync(path.join(ROOT, 'bench', '.scratch-'));
+  mkdirSync(path.join(ROOT, '.test-runs'), { recursive: true });
+  const scratch = mkdtempSync(path.join(ROOT, '.test-runs', 'bench-'));
   try {
     const empty = path.join(scratch, 'empty.js');
     writeFileSync(empty, '');

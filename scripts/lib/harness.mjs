@@ -2,7 +2,7 @@
 // pinned code-server, child processes in their own process group, ports, Chromium.
 // See shared/TESTING-IN-VSCODE.md for why each piece is the way it is.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,8 +70,19 @@ export function freshRunDirs(name, { persistent = false } = {}) {
     workspace: path.join(base, 'workspace'),
     logs: path.join(base, 'logs'),
   };
+  if (!persistent) pruneRuns(name);
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   return dirs;
+}
+
+/** Keeps the newest few run folders of a kind (for their logs) and removes the rest. */
+function pruneRuns(name, keep = 4) {
+  if (!existsSync(RUNS_DIR)) return;
+  const runs = readdirSync(RUNS_DIR)
+    .filter((n) => n.startsWith(`${name}-`))
+    .map((n) => ({ dir: path.join(RUNS_DIR, n), time: statSync(path.join(RUNS_DIR, n)).mtimeMs }))
+    .sort((a, b) => b.time - a.time);
+  for (const old of runs.slice(keep)) rmSync(old.dir, { recursive: true, force: true });
 }
 
 /** The environment for VS Code processes of one run: its own XDG folders and TMPDIR. */

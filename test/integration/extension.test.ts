@@ -65,10 +65,17 @@ describe('Orchestra Migrate in the extension host', () => {
 
   it('shows the environment quick pick and closes it', async () => {
     await activated();
-    const shown = vscode.commands.executeCommand(COMMAND_IDS.showEnvironment);
-    await sleep(500);
-    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    let closed = false;
+    const shown = Promise.resolve(vscode.commands.executeCommand(COMMAND_IDS.showEnvironment)).then(() => {
+      closed = true;
+    });
+    // The pick opens asynchronously: close it until the command returns (it resolves when the pick closes).
+    for (let i = 0; i < 50 && !closed; i++) {
+      await sleep(200);
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    }
     await shown;
+    assert.ok(closed, 'the command returned once its quick pick closed');
   });
 
   it('contributes every setting the other layers read, with a description and a default', () => {
