@@ -394,13 +394,13 @@ class Client implements ResilientMemoryClient {
       info && (info.state === 'open' || info.state === 'isolated')
         ? this.outageText(info)
         : `memory server at ${this.endpoint} is unavailable: ${errorText(error)}`;
-    return this.clean(
-      new MemoryUnavailableError(message, {
-        where: this.endpoint,
-        fix: 'start the memory server (orchestra-migrate sandbox runs a local one) or check memory.endpoint; writes are queued meanwhile',
-        cause: error,
-      }),
-    );
+    // Redacted before construction, so the stack's first line is clean too; the cause gets its own pass.
+    if (error !== undefined) this.clean(error);
+    return new MemoryUnavailableError(this.redactor.redact(message), {
+      where: this.redactor.redact(this.endpoint),
+      fix: 'start the memory server (orchestra-migrate sandbox runs a local one) or check memory.endpoint; writes are queued meanwhile',
+      cause: error,
+    });
   }
 
   private clean<E>(error: E): E {

@@ -22,6 +22,8 @@ export interface HttpTransportOptions {
   poolSize: number;
   /** Test hook: a fresh connection per call (the unpooled baseline of the benchmark). */
   keepAlive?: boolean;
+  /** Extra trusted CA certificates (PEM) for https endpoints: a corporate proxy, or the sandbox's own. */
+  ca?: string | Buffer;
 }
 
 interface Response {
@@ -41,6 +43,8 @@ export class HttpMemoryTransport implements MemoryTransport {
   private readonly agent: http.Agent;
   private readonly headers: Record<string, string>;
   private readonly url: URL;
+  private readonly hostname: string;
+  private readonly basePath: string;
   private readonly request: typeof http.request;
 
   constructor(options: HttpTransportOptions) {
@@ -52,10 +56,17 @@ export class HttpMemoryTransport implements MemoryTransport {
       });
     }
     const keepAlive = options.keepAlive ?? true;
-    const agentOptions = { keepAlive, maxSockets: Math.max(1, options.poolSize), maxFreeSockets: options.poolSize };
+    const agentOptions = {
+      keepAlive,
+      maxSockets: Math.max(1, options.poolSize),
+      maxFreeSockets: options.poolSize,
+      ...(options.ca ? { ca: options.ca } : {}),
+    };
     this.agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.request = url.protocol === 'https:' ? https.request : http.request;
     this.url = url;
+    this.hostname = url.hostname.replace(/^\[|\]$/g, '');
+    this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
     this.headers = { accept: 'application/json' };
     if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
   }
@@ -151,7 +162,8 @@ export class HttpMemoryTransport implements MemoryTransport {
     body?: unknown,
     idempotencyKey?: string,
   ): Promise<Response> {
-    const headers: Record<string, string> = { ...this.headers };
+    // Reads share one headers object; only writes need their own.
+    const headers: Record<string, string> = body === undefined && !idempotencyKey ? this.headers : { ...this.headers };
     const data = body === undefined ? undefined : JSON.stringify(body);
     if (data !== undefined) {
       headers['content-type'] = 'application/json';
@@ -177,14 +189,13 @@ export class HttpMemoryTransport implements MemoryTransport {
     data: string | undefined,
     call: CallContext,
   ): Promise<Response> {
-    const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
     return new Promise<Response>((resolve, reject) => {
       const req = this.request(
         {
           protocol: this.url.protocol,
-          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          hostname: this.hostname,
           port: this.url.port,
-          path: basePath + path,
+          path: this.basePath + path,
           method,
           headers,
           agent: this.agent,

@@ -1,10 +1,12 @@
 /**
  * Runs the local memory server as its own process:
  *   tsx src/sandbox/memory/main.ts [--port P] [--host H] [--data DIR] [--api-key-env VAR] [--faults JSON]
+ *                                  [--tls-key FILE --tls-cert FILE]
  * prints one JSON line `{"memory":"http://127.0.0.1:P"}` once listening, and stops on SIGINT/SIGTERM.
  * The API key is read from an environment variable (default ORCHESTRA_MEMORY_API_KEY),
  * never from the command line, where `ps` would show it.
  */
+import { readFileSync } from 'node:fs';
 import { startMemoryServer } from './server';
 
 function parseArgs(argv: string[]): Record<string, string> {
@@ -27,6 +29,9 @@ async function run(): Promise<void> {
     dataDir: args.data ?? '.orchestra/sandbox/memory',
     apiKey: process.env[keyVar] || undefined,
     faults: args.faults ? (JSON.parse(args.faults) as object) : undefined,
+    tls: args['tls-key']
+      ? { key: readFileSync(args['tls-key']), cert: readFileSync(args['tls-cert'] ?? '') }
+      : undefined,
   });
   process.stdout.write(JSON.stringify({ memory: handle.url }) + '\n');
   const stop = () => {

@@ -3,6 +3,7 @@
  * durable MemoryStore, with fault injection for rehearsals and tests.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { JsonValue } from '../../core/memory/types';
@@ -18,6 +19,8 @@ export interface MemoryServerOptions {
   /** When set, every /api request needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   faults?: Partial<MemoryFaults>;
+  /** Serve HTTPS with this key and certificate (PEM), as a production memory server would. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
   /** Compaction check period, ms (default 30 s; 0 disables). */
   compactIntervalMs?: number;
 }
@@ -63,13 +66,14 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     return faults;
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const code = error instanceof HttpError ? error.code : 'internal';
       sendJson(res, status, { error: { code, message: error instanceof Error ? error.message : String(error) } });
     });
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, listener) : http.createServer(listener);
   server.keepAliveTimeout = 60_000;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -220,7 +224,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}`,
     port: address.port,
     setFaults,
     get faults() {
