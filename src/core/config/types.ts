@@ -4,12 +4,16 @@
  * contract between the config loader and its readers (memory client, Google
  * Cloud layer, migration phases): add fields freely, rename only everywhere at once.
  */
+import type { EnvironmentDetection, EnvironmentProbes } from '../environment';
+
 export type EnvironmentKind = 'local' | 'codespaces' | 'workstation' | 'cloud_run';
 
 export const ENVIRONMENT_KINDS: readonly EnvironmentKind[] = ['local', 'codespaces', 'workstation', 'cloud_run'];
 
 /** Services whose endpoint `getEndpoint(service)` resolves. */
 export type ServiceName = 'memory' | 'api' | 'gcpEmulator';
+
+export const SERVICE_NAMES: readonly ServiceName[] = ['memory', 'api', 'gcpEmulator'];
 
 export type MemoryTransport = 'http' | 'mcp-stdio' | 'mcp-http';
 
@@ -144,9 +148,85 @@ export interface OrchestraConfig {
 
 export type ConfigLayer = 'defaults' | 'common' | 'environment' | 'settings' | 'env';
 
+export const CONFIG_LAYERS: readonly ConfigLayer[] = ['defaults', 'common', 'environment', 'settings', 'env'];
+
 /** Where one resolved value came from. */
 export interface Provenance {
   layer: ConfigLayer;
   /** File path for file layers, setting id for settings, variable name for env. */
   source: string;
+}
+
+/** Every field optional, all the way down: the shape of one layer (a file, the settings, the variables). */
+export type DeepPartial<T> = T extends readonly (infer _U)[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Stable kinds of configuration problems, for programs (CLI --json, tests). */
+export type ConfigIssueCode =
+  | 'syntax' // not JSON (JSONC): a comma, a quote, a brace...
+  | 'duplicate-key'
+  | 'schema' // wrong type, pattern, range, enum...
+  | 'unknown-key'
+  | 'secret' // a key or token in a config file or setting
+  | 'env-var' // an ORCHESTRA_* variable that names no setting, or a value that does not coerce
+  | 'environment' // an unknown environment name (ORCHESTRA_ENV, setting, misnamed file)
+  | 'io' // a file or folder that cannot be read
+  | 'semantic'; // values valid alone but not together (e.g. maxDelayMs < initialDelayMs)
+
+/**
+ * One problem in the configuration. Loading collects all of them and throws them
+ * together (ConfigValidationError.issues); nothing is applied while any exists.
+ */
+export interface ConfigIssue {
+  code: ConfigIssueCode;
+  layer: ConfigLayer;
+  /** Absolute file path for file layers, setting id for settings, variable name for env. */
+  source: string;
+  /** Absolute path of the file, when the problem is in a file. */
+  file?: string;
+  /** 1-based line and column (UTF-16 code units, as editors count) in `file`. */
+  line?: number;
+  column?: number;
+  /** JSON path of the value, e.g. 'memory.timeoutMs' or 'phases.aiCoding.members[0]'; '' for the whole document. */
+  path: string;
+  /** What is wrong. Never contains a secret value (those are masked). */
+  message: string;
+  /** What the schema expects there, when that says more than the message. */
+  expected?: string;
+  /** What to do about it. */
+  fix: string;
+}
+
+/** What `loadConfig` needs. */
+export interface LoadConfigOptions {
+  /** The workspace folder. Config files are read from `<dir>/config` unless ORCHESTRA_CONFIG_DIR says otherwise (absolute, or relative to `dir`). */
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  /** Forces the environment (a CLI flag, a test); beats ORCHESTRA_ENV. Otherwise detected from `env` and `probes`. */
+  kind?: EnvironmentKind;
+  /** Editor hints and the orchestra.environment setting, for detection. */
+  probes?: EnvironmentProbes;
+  /** The editor settings layer (see settingsLayerFrom). */
+  settings?: DeepPartial<OrchestraConfig>;
+  /** Source shown for settings values no known setting id maps to (default 'editor settings'). */
+  settingsSource?: string;
+}
+
+/** The loaded configuration: values, where each came from, and the environment it was resolved for. */
+export interface ResolvedConfig {
+  /** Deeply frozen. */
+  config: OrchestraConfig;
+  environment: EnvironmentDetection;
+  /** Layer and source of a value by dotted path ('memory.endpoint'); undefined for unset optional keys. */
+  provenance: (path: string) => Provenance | undefined;
+  /** Config files read, lowest layer first (absolute paths). */
+  files: string[];
+  /** The workspace folder and the config folder actually used. */
+  root: string;
+  configDir: string;
+  /** getEndpoint with the variables loadConfig was given. */
+  endpoint(service: ServiceName): string;
 }
