@@ -39,10 +39,19 @@ console.log(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=${base}/storage/v1/`
 ' "$URL")"
 FAIL=0
 check() {
-  echo "--- gcloud $*"
+  printf '\n--- gcloud %s\n' "$*"
   if ! timeout 60 gcloud "$@" 2>&1 | sed 's/^/    /'; then FAIL=1; fi
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "    FAILED (exit ${PIPESTATUS[0]})"; FAIL=1; }
 }
+# Writes through gcloud: request shapes and operation polling as gcloud does them.
+check services enable workstations.googleapis.com compute.googleapis.com
+check iam service-accounts create gcloud-made --display-name="Made by gcloud"
+check secrets create gcloud-secret --replication-policy=automatic
+printf 'from-gcloud' | check secrets versions add gcloud-secret --data-file=-
+check artifacts repositories create gcloud-repo --repository-format=docker --location=us-central1
+check storage buckets create gs://gcloud-check-made --location=us-central1
+check projects add-iam-policy-binding $P --member="serviceAccount:gcloud-made@$P.iam.gserviceaccount.com" --role=roles/run.invoker --condition=None
+# Reads of what the engine's calls and gcloud's created.
 check services list --enabled --format='value(config.name)'
 check iam service-accounts list --format='table(email,displayName)'
 check iam service-accounts describe "orchestra-runtime@$P.iam.gserviceaccount.com"
@@ -59,6 +68,12 @@ check firestore databases describe --database='(default)'
 check secrets describe orchestra-config
 check secrets versions list orchestra-config
 check secrets versions access latest --secret=orchestra-config
+check secrets versions access latest --secret=gcloud-secret
+# gcloud reads Cloud Run through the Knative v1 API on a regional host
+# ('us-central1-127.0.0.1:P'), which no resolver knows: route it through the
+# emulator as an HTTP proxy (it serves absolute-form request URIs).
+PORT=${URL##*:}
+export CLOUDSDK_PROXY_TYPE=http CLOUDSDK_PROXY_ADDRESS=127.0.0.1 CLOUDSDK_PROXY_PORT=$PORT
 check run services describe orchestra-api --region=us-central1 --format=json
 check run services list --region=us-central1
 echo

@@ -14,6 +14,8 @@ export interface EmuRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown>;
+  /** The Host header: gcloud reaches Cloud Run v1 on a regional host ('us-central1-...'). */
+  host: string;
 }
 
 export interface Reply {

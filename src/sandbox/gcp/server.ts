@@ -146,7 +146,11 @@ interface Env {
 }
 
 async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: Env): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://emulator');
+  // Absolute-form targets arrive when a client uses the emulator as its HTTP proxy (gcloud
+  // for regional hosts such as 'us-central1-127.0.0.1', which WHATWG URL cannot parse).
+  const absolute = /^https?:\/\/([^/]*)(.*)$/.exec(req.url ?? '');
+  const host = absolute ? absolute[1] : (req.headers.host ?? '');
+  const url = new URL(absolute ? absolute[2] || '/' : (req.url ?? '/'), 'http://emulator');
   const method = (req.method ?? 'GET').toUpperCase();
   const raw = await readBody(req);
   if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(method, url.pathname, raw, res, env);
@@ -166,7 +170,12 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
       res.end(notFoundPage(url.pathname));
       return;
     }
-    const reply = await answer(req, route, (matched as { params: Record<string, string> }).params, url, raw, env);
+    const reply = await answer(
+      req,
+      route,
+      { params: (matched as { params: Record<string, string> }).params, url, raw, host },
+      env,
+    );
     if (reply === 'drop') {
       status = 0;
       res.socket?.destroy();
@@ -187,12 +196,17 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
   }
 }
 
+interface Incoming {
+  params: Record<string, string>;
+  url: URL;
+  raw: string;
+  host: string;
+}
+
 async function answer(
   req: http.IncomingMessage,
   route: Route,
-  params: Record<string, string>,
-  url: URL,
-  raw: string,
+  { params, url, raw, host }: Incoming,
   env: Env,
 ): Promise<Reply | 'drop'> {
   const { ctx } = env;
@@ -210,6 +224,7 @@ async function answer(
     params,
     query: url.searchParams,
     body: parseJson(raw),
+    host,
   };
   const project = route.project ? route.project(request, ctx) : params.project;
   if (route.kind !== 'operation' && project && project !== '-' && !isAlwaysOn(route.api)) {

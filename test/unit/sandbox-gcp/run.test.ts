@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import type { GcpEmulator } from '../../../src/sandbox/gcp';
 import { assertMatchesReference, caller, withEmulator } from './helpers';
 
@@ -163,5 +164,68 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal((await call('GET', `${base}/nope`)).status, 404);
     assert.equal(((await call('GET', base)).json.services as unknown[]).length, 1);
     assert.equal((await call('GET', '/v2/projects/run-p/locations/us-central1/operations/none')).status, 404);
+  });
+
+  /** A GET as gcloud sends it through a proxy: absolute-form target on a regional host. */
+  function viaProxy(target: string): Promise<{ status: number; json: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const port = new URL(emu.url).port;
+      const req = http.get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `http://us-central1-127.0.0.1:${port}${target}`,
+          headers: { authorization: 'Bearer t' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }),
+          );
+        },
+      );
+      req.on('error', reject);
+    });
+  }
+
+  it('serves the Knative v1 view gcloud reads (regional host, absolute-form proxy request)', async () => {
+    // https://cloud.google.com/run/docs/reference/rest/v1/namespaces.services#Service
+    await call('POST', `${base}?serviceId=api`, body);
+    await call('POST', '/v2/projects/run-p/locations/us-east1/services?serviceId=east', body);
+    const one = await viaProxy('/apis/serving.knative.dev/v1/namespaces/run-p/services/api');
+    assert.equal(one.status, 200);
+    assertMatchesReference(
+      one.json,
+      {
+        apiVersion: /^serving\.knative\.dev\/v1$/,
+        kind: /^Service$/,
+        metadata: 'object',
+        spec: 'object',
+        status: 'object',
+      },
+      ['apiVersion', 'kind', 'metadata', 'spec', 'status'],
+      'https://cloud.google.com/run/docs/reference/rest/v1/namespaces.services#Service',
+    );
+    const status = one.json.status as {
+      conditions: Array<{ type: string; status: string }>;
+      url: string;
+      latestReadyRevisionName: string;
+    };
+    assert.deepEqual(status.conditions[0], {
+      type: 'Ready',
+      status: 'True',
+      lastTransitionTime: (status.conditions[0] as { lastTransitionTime: string }).lastTransitionTime,
+    });
+    assert.match(status.latestReadyRevisionName, /^api-00001-[a-z]{3}$/);
+    assert.match(status.url, /\/__run\/run-p\/us-central1\/api$/);
+    const list = await viaProxy('/apis/serving.knative.dev/v1/namespaces/run-p/services');
+    assert.equal(list.json.kind, 'ServiceList');
+    assert.deepEqual(
+      (list.json.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name),
+      ['api'],
+      'only the region of the host',
+    );
+    assert.equal((await viaProxy('/apis/serving.knative.dev/v1/namespaces/run-p/services/east')).status, 404);
   });
 });

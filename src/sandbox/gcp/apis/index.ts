@@ -6,6 +6,7 @@ import { iamRoutes } from './iam';
 import { operationRoutes } from './operations';
 import { resourceManagerRoutes } from './resourcemanager';
 import { runRoutes, runViews } from './run';
+import { runKnativeRoutes } from './run-knative';
 import { secretManagerRoutes } from './secretmanager';
 import { serviceUsageRoutes } from './serviceusage';
 import { storageRoutes } from './storage';
@@ -22,6 +23,7 @@ export function allRoutes(): Route[] {
     ...firestoreRoutes(),
     ...secretManagerRoutes(),
     ...runRoutes(),
+    ...runKnativeRoutes(),
     ...operationRoutes(),
   ];
 }
