@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
 import { createMemoryClient } from '../../../src/core/memory';
 import { describeMemoryContract } from './contract';
+import { startMcpHttpProxy } from './fixtures/mcp-http-proxy';
 import { memoryConfig, tempDir } from './helpers';
 
 const SERVER = path.resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
@@ -72,3 +73,24 @@ await server.connect(new StdioServerTransport());
     }
   });
 });
+
+describeMemoryContract(
+  'MCP transport over Streamable HTTP, in front of @modelcontextprotocol/server-memory',
+  async () => {
+    const temp = await tempDir('contract-mcp-http');
+    const proxy = await startMcpHttpProxy(path.join(temp.dir, 'memory.jsonl'), 'mcp-http-key-0123456789');
+    const client = await createMemoryClient({
+      config: memoryConfig({ transport: 'mcp-http', endpoint: proxy.url, timeoutMs: 10_000 }),
+      apiKey: 'mcp-http-key-0123456789',
+      outboxDir: path.join(temp.dir, 'outbox'),
+    });
+    return {
+      client,
+      async cleanup() {
+        await client.close();
+        await proxy.close();
+        await temp.cleanup();
+      },
+    };
+  },
+);
