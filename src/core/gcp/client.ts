@@ -189,15 +189,30 @@ class RestClient implements GcpClient {
     this.logger.trace(
       `gcp: ${req.method} ${url.origin}${url.pathname} -> ${response.status} in ${Math.round(performance.now() - started)} ms`,
     );
-    if (response.status >= 200 && response.status < 300) {
-      return (text ? JSON.parse(text) : {}) as T;
-    }
+    if (response.status >= 200 && response.status < 300) return parseSuccess<T>(text, req, url);
     throw parseGcpError(response.status, text, {
       api: req.api,
       method: req.method,
       path: url.pathname,
       headers: response.headers,
     });
+  }
+}
+
+function parseSuccess<T>(text: string, req: GcpRequest, url: URL): T {
+  if (!text) return {} as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new OrchestraError(
+      'GCP_BAD_RESPONSE',
+      `${req.api}: ${req.method} ${url.pathname} answered 2xx with a body that is not JSON: ${text.slice(0, 120)}`,
+      {
+        where: url.origin,
+        fix: 'Check the endpoint override: it may point at something other than the Google API (a proxy or a web page).',
+        cause,
+      },
+    );
   }
 }
 

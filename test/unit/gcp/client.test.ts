@@ -80,6 +80,35 @@ describe('gcp REST client against the emulator', () => {
     assert.equal(client.stats.retries, 2);
   });
 
+  it('retries a GET whose connection dropped before an answer', async () => {
+    emulator.setFaults({ failures: [{ status: 'drop', count: 1, method: 'GET' }] });
+    const service = await client.request<{ state: string }>({
+      api: 'serviceusage',
+      method: 'GET',
+      path: `/v1/projects/${P}/services/run.googleapis.com`,
+    });
+    assert.equal(service.state, 'ENABLED');
+    assert.deepEqual(
+      emulator.requestLog().map((r) => r.status),
+      [0, 200],
+    );
+    assert.deepEqual(client.stats, { requests: 3, retries: 1 });
+  });
+
+  it('names a 2xx answer that is not JSON instead of throwing a bare SyntaxError', async () => {
+    const res = await client.request({ api: 'run', method: 'GET', path: '/__admin/health' });
+    assert.deepEqual(res, { ok: true });
+    const html = createGcpClient({
+      gcp: { endpointOverrides: { run: emulator.url }, emulator: true },
+      env: {},
+      fetch: async () => ({ status: 200, headers: new Headers(), text: async () => '<html>portal</html>' }),
+    });
+    await assert.rejects(
+      html.request({ api: 'run', method: 'GET', path: '/v2/x' }),
+      /answered 2xx with a body that is not JSON: <html>portal/,
+    );
+  });
+
   it('gives up on UNAVAILABLE after maxAttempts', async () => {
     emulator.setFaults({ failures: [{ status: 503, count: 10, method: 'GET' }] });
     const c = clientFor(emulator, { retry: { ...FAST_RETRY, maxAttempts: 4 } });
