@@ -126,6 +126,8 @@ class Client implements ResilientMemoryClient {
     this.logger = redactingLogger(options.logger ?? nullLogger, redactor);
     this.ownsRegistry = !options.registry;
     this.registry = options.registry ?? new BreakerRegistry(redactor);
+    // A shared registry shows failure messages in the UI: it must know this client's key too.
+    this.registry.redactor.addSecret(options.apiKey);
     const breaker: BreakerConfig = {
       ...DEFAULT_BREAKER_CONFIG,
       ...options.breaker,
@@ -241,7 +243,7 @@ class Client implements ResilientMemoryClient {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.subscription.dispose();
     if (this.draining) await this.draining.catch(() => undefined);
-    this.registry.unregister(this.breakerName);
+    this.registry.unregister(this.breakerName, this.policy.breaker);
     if (this.ownsRegistry) this.registry.dispose();
     await this.outbox.close();
     await this.transport.close();

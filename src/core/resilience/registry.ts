@@ -72,7 +72,8 @@ export class BreakerRegistry implements Disposable {
   private readonly listeners = new Set<BreakerListener>();
   private disposed = false;
 
-  constructor(private readonly redactor: Redactor = createRedactor()) {}
+  /** Masks failure messages before they reach a snapshot; clients add their API keys to it. */
+  constructor(readonly redactor: Redactor = createRedactor()) {}
 
   /** Adds a breaker (a policy and the IBreaker it was built with); a name already present is replaced. */
   register(name: string, policy: CircuitBreakerPolicy, breaker: IBreaker, recoveryTimeoutMs: number): void {
@@ -113,9 +114,10 @@ export class BreakerRegistry implements Disposable {
     this.emit(entry);
   }
 
-  unregister(name: string): void {
+  /** Removes the breaker; with `policy`, only if that policy is still the one registered under the name. */
+  unregister(name: string, policy?: CircuitBreakerPolicy): void {
     const entry = this.entries.get(name);
-    if (!entry) return;
+    if (!entry || (policy && entry.policy !== policy)) return;
     this.clearProbeTimer(entry);
     entry.isolation?.dispose();
     for (const subscription of entry.subscriptions) subscription.dispose();

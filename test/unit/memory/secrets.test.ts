@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { createMemoryClient } from '../../../src/core/memory';
 import { createRedactor, streamLogger } from '../../../src/core/logging';
 import { errorMessage, OrchestraError } from '../../../src/core/errors';
+import { BreakerRegistry } from '../../../src/core/resilience';
 import { startMemoryServer } from '../../../src/sandbox/memory';
 import { memoryConfig, tempDir } from './helpers';
 
@@ -42,8 +43,13 @@ describe('API keys never reach logs or errors', function () {
     let leakStatus = 503;
     const leaky = http.createServer((req, res) => {
       res.writeHead(leakStatus, { 'content-type': 'application/json' });
+      const auth = req.headers.authorization ?? '';
       res.end(
-        JSON.stringify({ error: { message: `rejected request with Authorization: ${req.headers.authorization}` } }),
+        JSON.stringify({
+          error: {
+            message: `rejected request with Authorization: ${auth} (the key was ${auth.replace(/^Bearer /, '')})`,
+          },
+        }),
       );
     });
     await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve));
@@ -58,9 +64,12 @@ describe('API keys never reach logs or errors', function () {
       outboxDir: path.join(temp.dir, 'outbox-good'),
       breaker: { failureThreshold: 3, retry: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 } },
     });
+    // A registry shared with the UI, made without knowing the key: the client must teach it.
+    const shared = new BreakerRegistry();
     const bad = await createMemoryClient({
       config: memoryConfig({ endpoint: leakyUrl }),
       apiKey: KEY,
+      registry: shared,
       logger,
       redactor,
       outboxDir: path.join(temp.dir, 'outbox-bad'),
@@ -79,6 +88,9 @@ describe('API keys never reach logs or errors', function () {
       await capture(() => bad.list('s/'));
       const health = await bad.health();
       logger.debug('health', health);
+      const snapshot = JSON.stringify(shared.snapshot());
+      assert.match(snapshot, /the key was \*\*\*\*5e60/);
+      logger.debug('breakers', snapshot);
       // Failing: the good server goes away (connection refused, breaker opens, unavailable).
       await server.close();
       for (let i = 0; i < 4; i++) await capture(() => good.get(`s/missing-${i}`));
