@@ -134,10 +134,9 @@ class Client implements ResilientMemoryClient {
       retry: { ...DEFAULT_BREAKER_CONFIG.retry, ...options.breaker?.retry },
       timeoutMs: options.config.timeoutMs || options.breaker?.timeoutMs || DEFAULT_BREAKER_CONFIG.timeoutMs,
     };
-    this.policy = createPolicy(this.breakerName, breaker, this.registry, {
-      logger: this.logger,
-      timeout: transport.timeout,
-    });
+    this.policy = acquirePolicy(this.registry, this.breakerName, () =>
+      createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger, timeout: transport.timeout }),
+    );
     this.cache = new LruCache(options.cacheSize ?? 1000);
     this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
   }
@@ -243,7 +242,7 @@ class Client implements ResilientMemoryClient {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.subscription.dispose();
     if (this.draining) await this.draining.catch(() => undefined);
-    this.registry.unregister(this.breakerName, this.policy.breaker);
+    releasePolicy(this.registry, this.breakerName, this.policy);
     if (this.ownsRegistry) this.registry.dispose();
     await this.outbox.close();
     await this.transport.close();
@@ -408,6 +407,33 @@ class Client implements ResilientMemoryClient {
   private clean<E>(error: E): E {
     return this.redactor.redactError(error);
   }
+}
+
+/**
+ * One breaker per endpoint: clients of the same endpoint and registry (the status
+ * bar's and a running copy's, say) share one policy, so they see one state.
+ */
+const sharedPolicies = new WeakMap<BreakerRegistry, Map<string, { policy: ResiliencePolicy; users: number }>>();
+
+function acquirePolicy(registry: BreakerRegistry, name: string, create: () => ResiliencePolicy): ResiliencePolicy {
+  let byName = sharedPolicies.get(registry);
+  if (!byName) sharedPolicies.set(registry, (byName = new Map()));
+  const shared = byName.get(name);
+  if (shared && registry.has(name)) {
+    shared.users++;
+    return shared.policy;
+  }
+  const policy = create();
+  byName.set(name, { policy, users: 1 });
+  return policy;
+}
+
+function releasePolicy(registry: BreakerRegistry, name: string, policy: ResiliencePolicy): void {
+  const byName = sharedPolicies.get(registry);
+  const shared = byName?.get(name);
+  if (shared?.policy === policy && --shared.users > 0) return;
+  if (shared?.policy === policy) byName!.delete(name);
+  registry.unregister(name, policy.breaker);
 }
 
 function isRefusedWrite(error: unknown): boolean {

@@ -115,6 +115,25 @@ describe('memory client', function () {
     assert.deepEqual(files, [`${base}-${process.pid}.jsonl`, `${base}.jsonl`]);
   });
 
+  it('shares one breaker between clients of one endpoint and registry', async () => {
+    const s = await server();
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const first = await client(s.url, { registry });
+    const second = await client(s.url, { registry });
+    assert.equal(registry.snapshot().length, 1);
+    await s.close();
+    servers.length = 0;
+    await first.get('b/1').catch(() => undefined);
+    await first.get('b/2').catch(() => undefined);
+    assert.equal(registry.get(first.breakerName)?.state, 'open');
+    await assert.rejects(second.get('b/3'), /circuit open since/);
+    await first.close();
+    assert.equal(registry.snapshot().length, 1, 'still used by the second client');
+    await second.close();
+    assert.equal(registry.snapshot().length, 0);
+  });
+
   it('refuses a third client in the same process with a clear error', async () => {
     const s = await server();
     await client(s.url);
