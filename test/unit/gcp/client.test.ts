@@ -354,7 +354,7 @@ describe('gcp REST client against the emulator', () => {
   });
 
   it('honours the caller abort signal', async () => {
-    emulator.setFaults({ latencyMs: 500 });
+    emulator.setFaults({ latencyMs: 3000 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('user cancelled')), 30);
     const t = performance.now();
@@ -367,7 +367,7 @@ describe('gcp REST client against the emulator', () => {
       }),
       /user cancelled/,
     );
-    assert.ok(performance.now() - t < 400);
+    assert.ok(performance.now() - t < 2000, 'did not wait for the 3 s answer');
   });
 });
 

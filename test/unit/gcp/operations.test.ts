@@ -111,7 +111,7 @@ describe('gcp long-running operations', () => {
       (e: unknown) => e instanceof OrchestraError && e.code === 'GCP_OPERATION_DEADLINE' && e.where === op.name,
     );
     const took = performance.now() - t;
-    assert.ok(took >= 140 && took < 600, `took ${took} ms`);
+    assert.ok(took >= 140 && took < 1500, `took ${took} ms`);
   });
 
   it('stops when the signal aborts, without further polls', async () => {
