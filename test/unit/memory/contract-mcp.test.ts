@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
-import { createMemoryClient } from '../../../src/core/memory';
+import { createMemoryClient, McpMemoryTransport } from '../../../src/core/memory';
 import { describeMemoryContract } from './contract';
 import { startMcpHttpProxy } from './fixtures/mcp-http-proxy';
 import { memoryConfig, tempDir } from './helpers';
@@ -94,3 +94,36 @@ describeMemoryContract(
     };
   },
 );
+
+describe('MCP transport when the server process dies', function () {
+  this.timeout(30_000);
+
+  it('reconnects (a new server process) on the next call, through the retry', async () => {
+    const temp = await tempDir('mcp-restart');
+    const transport = new McpMemoryTransport({
+      kind: 'mcp-stdio',
+      command: process.execPath,
+      args: [SERVER],
+      env: { MEMORY_FILE_PATH: path.join(temp.dir, 'memory.jsonl') },
+    });
+    const client = await createMemoryClient({
+      config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [SERVER] }),
+      transport,
+      outboxDir: path.join(temp.dir, 'outbox'),
+      breaker: { retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 } },
+    });
+    try {
+      await client.set('survivor', { kept: true });
+      const pid = (transport as unknown as { client: { transport: { pid: number | null } } }).client.transport.pid;
+      assert.ok(pid);
+      process.kill(pid, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual((await client.get('survivor'))?.content, { kept: true });
+      const newPid = (transport as unknown as { client: { transport: { pid: number | null } } }).client.transport.pid;
+      assert.ok(newPid && newPid !== pid, 'a new server process answered');
+    } finally {
+      await client.close();
+      await temp.cleanup();
+    }
+  });
+});
