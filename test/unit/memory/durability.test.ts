@@ -64,7 +64,7 @@ describe('memory durability through crashes', function () {
     const atPause = await writer1.waitForLine<Progress>((l) => (l.done ?? 0) >= 5_000, 60_000);
     await admin(url, { paused: true });
     await writer1.waitForLine<Progress>(
-      (l) => (l.done ?? 0) >= (atPause.done ?? 0) + 1_000 && (l.pending ?? 0) >= 500,
+      (l) => (l.done ?? 0) >= (atPause.done ?? 0) + 1_000 && (l.pending ?? 0) >= 700,
       60_000,
     );
     await writer1.kill9();
