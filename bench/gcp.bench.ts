@@ -39,6 +39,8 @@ function percentile(values: number[], p: number): number {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+// Other jobs on a shared 2-core machine move the throughput figure: keep the load next to it.
+const LOAD_AT_START = os.loadavg()[0];
 
 async function startEmulator(): Promise<{ url: string; stop: () => void }> {
   const script = "require('./src/sandbox/gcp').startGcpEmulator({ lroDelayMs: 0 }).then((e) => console.log(e.url))";
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
         client_over_bare_ratio: round3(clientMedian / bareMedian),
         node: process.version,
         cpus: os.cpus().length,
+        loadavg_1m_at_start: round3(LOAD_AT_START),
         at: new Date().toISOString(),
       },
     };
