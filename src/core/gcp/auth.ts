@@ -15,6 +15,7 @@ import { OrchestraError } from '../errors';
 import type { GcpConfig } from '../config/types';
 import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
+import { isGoogleApiHost, isLoopbackHost } from './token-guard';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -144,6 +145,37 @@ export function createAdc(options: AdcOptions = {}): Adc {
     return cached;
   };
   return { auth, client, source, file };
+}
+
+export interface UserCredentials {
+  clientId: string;
+  clientSecret?: string;
+  refreshToken: string;
+  /** Google's token endpoint unless a test points it at a loopback fake. */
+  tokenEndpoint?: string;
+}
+
+/**
+ * A client for the refresh token the editor's loopback sign-in keeps in
+ * SecretStorage: pass it as `credentials` to createGcpClient.
+ */
+export function userCredentials(c: UserCredentials): AuthClientLike {
+  const { UserRefreshClient } = loadGoogleAuthLibrary();
+  if (c.tokenEndpoint) {
+    const url = new URL(c.tokenEndpoint);
+    if (!isLoopbackHost(url.hostname) && !isGoogleApiHost(url)) {
+      throw new OrchestraError('GCP_TOKEN_GUARD', `Refused to send a refresh token to ${url.origin}`, {
+        where: url.origin,
+        fix: 'Leave tokenEndpoint unset.',
+      });
+    }
+  }
+  return new UserRefreshClient({
+    clientId: c.clientId,
+    clientSecret: c.clientSecret,
+    refreshToken: c.refreshToken,
+    ...(c.tokenEndpoint ? { endpoints: { oauth2TokenUrl: c.tokenEndpoint } } : {}),
+  });
 }
 
 export function tokenSourceFor(credentials: CredentialsOption, adc: () => Adc): TokenSource {

@@ -4,6 +4,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OrchestraError } from '../../../src/core/errors';
 import { createPkce, loopbackLogin } from '../../../src/core/gcp/loopback-login';
+import { userCredentials } from '../../../src/core/gcp/auth';
+import { createGcpClient } from '../../../src/core/gcp/client';
 
 describe('gcp loopback sign-in (PKCE + state)', () => {
   let tokenServer: http.Server;
@@ -132,5 +134,52 @@ describe('gcp loopback sign-in (PKCE + state)', () => {
     assert.notEqual(a.verifier, b.verifier);
     assert.equal(a.verifier.length, 43);
     assert.equal(createHash('sha256').update(a.verifier).digest('base64url'), a.challenge);
+  });
+
+  it('turns the kept refresh token into credentials the REST client uses (refresh at the token endpoint)', async () => {
+    let refreshForm: URLSearchParams | undefined;
+    const refresher = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        refreshForm = new URLSearchParams(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'ya29.refreshed', expires_in: 3600, token_type: 'Bearer' }));
+      });
+    });
+    const api = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ auth: req.headers.authorization }));
+    });
+    await Promise.all([refresher, api].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+    try {
+      const port = (s: http.Server) => (s.address() as AddressInfo).port;
+      const credentials = userCredentials({
+        clientId: 'cid',
+        clientSecret: 'cs',
+        refreshToken: '1//kept',
+        tokenEndpoint: `http://127.0.0.1:${port(refresher)}/token`,
+      });
+      const client = createGcpClient({
+        gcp: { endpointOverrides: { run: `http://127.0.0.1:${port(api)}` }, emulator: true },
+        credentials,
+        env: {},
+      });
+      const answer = await client.request<{ auth: string }>({
+        api: 'run',
+        method: 'GET',
+        path: '/v2/projects/p/locations/l/services',
+      });
+      assert.equal(answer.auth, 'Bearer ya29.refreshed');
+      assert.equal(refreshForm?.get('grant_type'), 'refresh_token');
+      assert.equal(refreshForm?.get('refresh_token'), '1//kept');
+      assert.throws(
+        () => userCredentials({ clientId: 'c', refreshToken: 'r', tokenEndpoint: 'https://evil.example.com/token' }),
+        /Refused to send a refresh token/,
+      );
+    } finally {
+      refresher.close();
+      api.close();
+    }
   });
 });
