@@ -30,8 +30,9 @@ const CONCURRENCY = 16;
 const KEYS = 1_000;
 // Short paired slices, alternating order: the ratios compare neighbours in time, so a
 // machine whose load drifts (other jobs on a shared CI runner) skews them less.
-const ROUND_MS = 400;
-const ROUNDS = 16;
+const ROUND_MS = 1_000;
+const ROUNDS = 12;
+const TLS_ROUND_MS = 600;
 
 interface RunResult {
   opsPerSec: number;
@@ -291,8 +292,8 @@ async function poolingOverTls(work: string): Promise<{ pooled: RunResult; unpool
     const unpooledRuns: RunResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const arms = [
-        async () => pooledRuns.push(await drive((i) => pooled.get(keyOf(i)), ROUND_MS)),
-        async () => unpooledRuns.push(await drive((i) => unpooled.get(keyOf(i)), ROUND_MS)),
+        async () => pooledRuns.push(await drive((i) => pooled.get(keyOf(i)), TLS_ROUND_MS)),
+        async () => unpooledRuns.push(await drive((i) => unpooled.get(keyOf(i)), TLS_ROUND_MS)),
       ];
       for (const arm of r % 2 ? arms.reverse() : arms) await arm();
     }
@@ -307,6 +308,7 @@ async function poolingOverTls(work: string): Promise<{ pooled: RunResult; unpool
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg().map(round3);
   const work = await mkdtemp(path.join(os.tmpdir(), 'orchestra-bench-memory-'));
   const server = await startServer(path.join(work, 'data'));
   const bare = bareGetter(server.url);
@@ -356,6 +358,9 @@ async function main(): Promise<void> {
         // Client + server CPU per call: what throughput comes down to on a saturated machine, and
         // steady where a shared runner makes the throughput ratio jump from round to round.
         client_vs_bare_cpu: round3(cpuPerCall(runs.bare) / cpuPerCall(runs.client)),
+        client_vs_bare_of_medians: round3(
+          median(runs.client.map((r) => r.opsPerSec)) / median(runs.bare.map((r) => r.opsPerSec)),
+        ),
         bare: summarize(runs.bare),
         client: summarize(runs.client),
         unpooled_plain_http: summarize(runs.unpooled),
@@ -374,6 +379,9 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         server: 'src/sandbox/memory in a child process (node:http, keep-alive)',
         node: process.version,
+        // Other jobs on the machine move every figure: the load average says how busy it was.
+        load_average_at_start: loadAtStart,
+        load_average_at_end: os.loadavg().map(round3),
         cpus: os.cpus().length,
       },
     };
