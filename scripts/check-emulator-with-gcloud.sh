@@ -76,6 +76,23 @@ PORT=${URL##*:}
 export CLOUDSDK_PROXY_TYPE=http CLOUDSDK_PROXY_ADDRESS=127.0.0.1 CLOUDSDK_PROXY_PORT=$PORT
 check run services describe orchestra-api --region=us-central1 --format=json
 check run services list --region=us-central1
+# Errors as gcloud understands them: it must read Google's error JSON, not crash on it.
+expect_error() {
+  local pattern=$1
+  shift
+  printf '\n--- gcloud %s   (expected to fail with /%s/)\n' "$*" "$pattern"
+  local out
+  out=$(timeout 60 gcloud "$@" 2>&1)
+  echo "$out" | sed 's/^/    /'
+  if ! echo "$out" | grep -Eq "$pattern" || echo "$out" | grep -q 'gcloud crashed'; then
+    echo "    UNEXPECTED"
+    FAIL=1
+  fi
+}
+unset CLOUDSDK_PROXY_TYPE CLOUDSDK_PROXY_ADDRESS CLOUDSDK_PROXY_PORT
+expect_error 'NOT_FOUND|not found' secrets describe no-such-secret
+expect_error 'ALREADY_EXISTS|already exists' iam service-accounts create gcloud-made
+expect_error 'not enabled|SERVICE_DISABLED|has not been used' secrets list --project=fresh-project
 echo
 [ $FAIL = 0 ] && echo "gcloud check: all commands succeeded" || echo "gcloud check: FAILURES above"
 exit $FAIL

@@ -104,6 +104,20 @@ describe('emulator: Resource Manager IAM policy', () => {
     assert.match((stale.json.error as { message: string }).message, /concurrent policy changes/);
   });
 
+  it('setIamPolicy takes the etag as proto bytes: base64url (as gcloud sends it) matches too', async () => {
+    let policy = (await call('POST', `/v3/projects/${P}:getIamPolicy`, {})).json as { etag: string };
+    // Force an etag with '+' or '/' in it so the two encodings differ.
+    for (let i = 0; i < 50 && !/[+/]/.test(policy.etag); i++) {
+      policy = (await call('POST', `/v3/projects/${P}:setIamPolicy`, { policy })).json as { etag: string };
+    }
+    assert.match(policy.etag, /[+/]/);
+    const urlSafe = policy.etag.replace(/\+/g, '-').replace(/\//g, '_');
+    assert.equal(
+      (await call('POST', `/v3/projects/${P}:setIamPolicy`, { policy: { ...policy, etag: urlSafe } })).status,
+      200,
+    );
+  });
+
   it('setIamPolicy refuses an unknown service account member and a malformed member (400)', async () => {
     const bad = await call('POST', `/v3/projects/${P}:setIamPolicy`, {
       policy: { bindings: [{ role: 'roles/viewer', members: [`serviceAccount:ghost@${P}.iam.gserviceaccount.com`] }] },

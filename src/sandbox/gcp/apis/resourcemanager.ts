@@ -48,11 +48,18 @@ function validateBindings(ctx: EmuContext, bindings: unknown): Binding[] {
   });
 }
 
+/** `etag` is a proto bytes field: JSON clients may send it base64 or base64url (gcloud does the latter). */
+function sameBytes(a: unknown, b: string): boolean {
+  if (typeof a !== 'string') return false;
+  const bytes = (s: string) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytes(a).equals(bytes(b));
+}
+
 function setPolicy(req: EmuRequest, ctx: EmuContext) {
   const project = ctx.store.project(req.params.project);
   const given = req.body.policy as Partial<Policy> | undefined;
   if (!given || typeof given !== 'object') throw invalid('The request is missing the policy.', 'policy');
-  if (given.etag !== undefined && given.etag !== project.policy.etag) {
+  if (given.etag !== undefined && !sameBytes(given.etag, project.policy.etag)) {
     throw new ApiFault(
       'ABORTED',
       `There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff. The request's ETag '${given.etag}' did not match the current policy's ETag '${project.policy.etag}'.`,
