@@ -51,6 +51,8 @@ printf 'from-gcloud' | check secrets versions add gcloud-secret --data-file=-
 check artifacts repositories create gcloud-repo --repository-format=docker --location=us-central1
 check storage buckets create gs://gcloud-check-made --location=us-central1
 check projects add-iam-policy-binding $P --member="serviceAccount:gcloud-made@$P.iam.gserviceaccount.com" --role=roles/run.invoker --condition=None
+check workstations clusters create gcloud-cluster --region=us-central1 --network=projects/$P/global/networks/default --subnetwork=projects/$P/regions/us-central1/subnetworks/default
+check firestore databases create --database=gcloud-db --location=nam5 --type=firestore-native
 # Reads of what the engine's calls and gcloud's created.
 check services list --enabled --format='value(config.name)'
 check iam service-accounts list --format='table(email,displayName)'
