@@ -123,7 +123,8 @@ class RestClient implements GcpClient {
     try {
       return await this.request<T>({ api, method: 'GET', path, query: options.query, signal: options.signal });
     } catch (error) {
-      if (isGcpError(error, 'NOT_FOUND')) return undefined;
+      // Only the API's own 404 says "no such resource"; an HTML 404 means a wrong URL.
+      if (isGcpError(error, 'NOT_FOUND') && error.fromApi) return undefined;
       throw error;
     }
   }

@@ -117,6 +117,11 @@ export interface GcpApiErrorFields extends GcpErrorContext {
   retryDelayMs?: number;
   details?: unknown[];
   hint?: string;
+  /**
+   * False when the answer was not a Google error body (HTML, text, empty): then a
+   * 404 means "no such URL" (a wrong endpoint or path), not "no such resource".
+   */
+  fromApi?: boolean;
 }
 
 export class GcpApiError extends OrchestraError {
@@ -132,6 +137,8 @@ export class GcpApiError extends OrchestraError {
   readonly method: string;
   readonly path: string;
   readonly hint?: string;
+  /** The answer was a Google error body (see GcpApiErrorFields.fromApi). */
+  readonly fromApi: boolean;
   /** Google's own message, without our prefix. */
   readonly apiMessage: string;
 
@@ -154,6 +161,7 @@ export class GcpApiError extends OrchestraError {
     this.method = fields.method;
     this.path = fields.path;
     this.hint = hint;
+    this.fromApi = fields.fromApi ?? true;
     this.apiMessage = fields.message;
   }
 }
@@ -239,6 +247,7 @@ export function parseGcpError(
       status: statusFromHttp(httpStatus),
       message: `HTTP ${httpStatus} with an empty body`,
       requestId: requestIdHeader,
+      fromApi: false,
     });
   }
   const raw = rawStatusOf(text);
@@ -248,6 +257,11 @@ export function parseGcpError(
       status: statusFromHttp(httpStatus),
       message: describeNonJson(httpStatus, text),
       requestId: requestIdHeader,
+      fromApi: false,
+      hint:
+        httpStatus === 404
+          ? 'No such URL: check the endpoint override and the API path (a resource that does not exist answers with a JSON error).'
+          : undefined,
     });
   }
   return fromRawStatus(raw, { ...base, requestIdHeader });

@@ -339,6 +339,13 @@ describe('gcp REST client against the emulator', () => {
     assert.equal(e.status, 'PERMISSION_DENIED');
   });
 
+  it('getOrUndefined throws on a 404 for a wrong URL (HTML page), not "missing"', async () => {
+    const e = await rejects(client.getOrUndefined('run', `/v2/projects/${P}/locatons/us-central1/services/api`));
+    assert.equal(e.status, 'NOT_FOUND');
+    assert.equal(e.fromApi, false);
+    assert.match(e.hint ?? '', /No such URL/);
+  });
+
   it('explains SERVICE_DISABLED with the service to enable', async () => {
     const e = await rejects(
       client.request({
