@@ -15,6 +15,8 @@ interface SandboxArgs {
   dataDir: string;
   json: boolean;
   lroDelayMs?: number;
+  latencyMs?: number;
+  runLatencyMs?: number;
 }
 
 function parsePort(value: string | undefined, flag: string): number {
@@ -26,6 +28,17 @@ function parsePort(value: string | undefined, flag: string): number {
     });
   }
   return port;
+}
+
+function parseMs(value: string | undefined, flag: string): number {
+  const ms = Number(value);
+  if (value === undefined || !Number.isInteger(ms) || ms < 0 || ms > 600_000) {
+    throw new InputError(`${flag} needs milliseconds between 0 and 600000, got '${value ?? ''}'`, {
+      where: flag,
+      fix: `e.g. ${flag} 250`,
+    });
+  }
+  return ms;
 }
 
 export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
@@ -50,7 +63,13 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
         args.dataDir = path.resolve(cwd, argv[++i]);
         break;
       case '--lro-delay-ms':
-        args.lroDelayMs = parsePort(argv[++i], flag);
+        args.lroDelayMs = parseMs(argv[++i], flag);
+        break;
+      case '--latency-ms':
+        args.latencyMs = parseMs(argv[++i], flag);
+        break;
+      case '--run-latency-ms':
+        args.runLatencyMs = parseMs(argv[++i], flag);
         break;
       case '--json':
         args.json = true;
@@ -91,10 +110,15 @@ export const sandboxCommand: CliCommand = {
   name: 'sandbox',
   summary: 'Run the local Google Cloud emulator and memory server for a rehearsal',
   usage:
-    'orchestra-migrate sandbox [--port P] [--memory-port Q] [--data DIR] [--lro-delay-ms N] [--json]\n' +
-    '  --port P       Google Cloud emulator port (default 8085; 0 picks a free one)\n' +
-    '  --data DIR     where state persists (default .orchestra/sandbox)\n' +
-    '  --json         print one line {"gcp":URL,"memory":URL} and nothing else on stdout',
+    'orchestra-migrate sandbox [--port P] [--memory-port Q] [--data DIR] [--json]\n' +
+    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N]\n' +
+    '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one)\n' +
+    '  --data DIR          where state persists (default .orchestra/sandbox)\n' +
+    '  --json              print one line {"gcp":URL,"memory":URL} and nothing else on stdout\n' +
+    '  --lro-delay-ms N    how long long-running operations take (default 1000)\n' +
+    '  --latency-ms N      added to every Google API answer\n' +
+    '  --run-latency-ms N  latency of the deployed Cloud Run service URLs (Validation rehearsals)\n' +
+    'Faults can also be changed while it runs: POST /__admin/faults (docs/emulator.md).',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
     // Loaded here so other commands never pay for the emulator (require: the CLI is CommonJS).
@@ -104,7 +128,11 @@ export const sandboxCommand: CliCommand = {
       port: args.port,
       memoryPort: args.memoryPort,
       dataDir: args.dataDir,
-      gcp: args.lroDelayMs === undefined ? undefined : { lroDelayMs: args.lroDelayMs },
+      gcp: {
+        ...(args.lroDelayMs === undefined ? {} : { lroDelayMs: args.lroDelayMs }),
+        ...(args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }),
+        ...(args.runLatencyMs === undefined ? {} : { runServiceLatencyMs: args.runLatencyMs }),
+      },
     });
     if (args.json) ctx.stdout.write(JSON.stringify(sandbox.urls) + '\n');
     else printHuman(ctx, sandbox.urls, args.dataDir);

@@ -68,5 +68,8 @@ describe('orchestra-migrate sandbox', () => {
     assert.throws(() => parseSandboxArgs(['--port', 'abc'], '/w'), InputError);
     assert.throws(() => parseSandboxArgs(['--port', '70000'], '/w'), InputError);
     assert.throws(() => parseSandboxArgs(['--wat'], '/w'), InputError);
+    const timed = parseSandboxArgs(['--lro-delay-ms', '2500', '--latency-ms', '40', '--run-latency-ms', '30'], '/w');
+    assert.deepEqual([timed.lroDelayMs, timed.latencyMs, timed.runLatencyMs], [2500, 40, 30]);
+    assert.throws(() => parseSandboxArgs(['--latency-ms', '-1'], '/w'), InputError);
   });
 });
