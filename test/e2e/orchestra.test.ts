@@ -74,6 +74,8 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     assert.ok((await page.locator('.quick-input-list .monaco-list-row').count()) >= 2, 'evidence rows are listed');
     await snap(page, run, '05-environment-quick-pick');
     await page.keyboard.press('Escape');
+    // Focus goes back to the item, which then shows its tooltip: move focus to the editor area.
+    await page.locator('.part.editor').click({ position: { x: 300, y: 200 } });
   });
 
   it('opens its log from the command palette', async () => {
