@@ -12,12 +12,10 @@ import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../../core/gcp';
 import { createMemoryClient } from '../../core/memory';
 import type { JsonValue, MemoryClient } from '../../core/memory/types';
 import { MigrationEngine } from '../../core/migration/engine';
+import { COPY_CONCURRENCY } from '../../core/migration/memory-copy';
 import { builtInPhases } from '../../core/migration/phases';
 import type { MemoryPair } from '../../core/migration/types';
 import type { CliContext } from '../command';
-
-/** Writes in flight during the memory copy; the target client's pool and bulkhead follow it. */
-const COPY_CONCURRENCY = 32;
 
 export interface Flags {
   booleans: Set<string>;

@@ -22,9 +22,16 @@ export interface CopyCheckpoint {
   complete?: boolean;
 }
 
+/**
+ * Target writes in flight. Enough to keep the target's write path full even with the
+ * client's own per-call work in between (measured in bench/engine.bench.ts); the
+ * target client's socket pool and bulkhead must allow as many.
+ */
+export const COPY_CONCURRENCY = 64;
+
 export interface CopyOptions {
   batchSize: number;
-  /** Target writes in flight (default 32). */
+  /** Target writes in flight (default COPY_CONCURRENCY). */
   concurrency?: number;
 }
 
@@ -76,34 +83,94 @@ async function copyPages(
   options: CopyOptions,
   checkpoint: CopyCheckpoint,
 ): Promise<void> {
-  const concurrency = options.concurrency ?? 32;
+  const writer = new WritePipeline(ctx, target, options.concurrency ?? COPY_CONCURRENCY);
   const started = Date.now();
   const startedAt = checkpoint.copied;
   const read = (cursor?: string) =>
     source.list(undefined, cursor, { limit: options.batchSize, includeContent: true, signal: ctx.signal });
   let next: Promise<ListPage> | undefined = read(checkpoint.cursor);
-  let saving: Promise<void> = Promise.resolve();
+  // Checkpoints are saved in page order, each once its page and every page before it is written.
+  let chain: Promise<void> = Promise.resolve();
   while (next) {
     const page: ListPage = await next;
     // Prefetch: the next page is read while this one is written.
     next = page.cursor ? read(page.cursor) : undefined;
     next?.catch(() => undefined);
     const records = await withContent(ctx, source, page);
-    await writeRecords(ctx, target, records, concurrency);
-    checkpoint.copied += records.length;
-    checkpoint.pages++;
-    checkpoint.cursor = page.cursor;
-    // The checkpoint names only pages already written, so the next page need not wait
-    // for its fsync; the previous save has long finished by the time this one starts.
-    await saving;
-    saving = ctx.saveCheckpoint({ ...checkpoint });
-    ctx.progress(checkpoint.copied, checkpoint.copied + (page.cursor ? options.batchSize : 0), 'records copied');
-    if (!page.cursor) break;
+    // Returns once every write of the page has started: pages stream through one pool
+    // of writers, with no lull at page boundaries.
+    const written = await writer.writeAll(records);
+    const mark = { copied: records.length, cursor: page.cursor };
+    chain = chain
+      .then(() => written)
+      .then(() => {
+        checkpoint.copied += mark.copied;
+        checkpoint.pages++;
+        checkpoint.cursor = mark.cursor;
+        ctx.progress(checkpoint.copied, checkpoint.copied + (mark.cursor ? options.batchSize : 0), 'records copied');
+        return ctx.saveCheckpoint({ ...checkpoint });
+      });
+    chain.catch(() => undefined);
+    writer.throwIfFailed();
   }
-  await saving;
+  await chain;
+  if (writer.queued) ctx.metric('memory_writes_queued', writer.queued);
   // This run's share: a resumed copy counts only what it wrote itself.
   ctx.metric('memory_records_copied', checkpoint.copied - startedAt);
   ctx.metric('memory_copy_ms', Date.now() - started);
+}
+
+/** At most `concurrency` target writes in flight, shared by every page. */
+class WritePipeline {
+  private inFlight = 0;
+  private waiting: (() => void)[] = [];
+  private failure: unknown;
+  queued = 0;
+
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly target: MemoryClient,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Starts every write (waiting for free slots); resolves to a promise of their completion. */
+  async writeAll(records: MemoryRecord[]): Promise<Promise<void>> {
+    if (hasSetMany(this.target)) return Promise.resolve(writeMany(this.ctx, this.target, records, this.concurrency));
+    const writes: Promise<void>[] = [];
+    for (const record of records) {
+      while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.throwIfFailed();
+      this.inFlight++;
+      writes.push(
+        this.write(record).finally(() => {
+          this.inFlight--;
+          this.waiting.shift()?.();
+        }),
+      );
+    }
+    const all = Promise.all(writes).then(() => undefined);
+    all.catch(() => undefined);
+    return all;
+  }
+
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async write(record: MemoryRecord): Promise<void> {
+    try {
+      const result = await this.target.set(record.key, record.content, {
+        scope: record.scope,
+        ttl: record.ttl,
+        idempotencyKey: copyWriteId(record),
+        signal: this.ctx.signal,
+      });
+      if (result.queued) this.queued++;
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
+  }
 }
 
 /** Servers that ignore includeContent answer keys only: fetch those records one by one. */
@@ -113,37 +180,23 @@ async function withContent(ctx: StepContext, source: MemoryClient, page: ListPag
   return records.filter((r): r is MemoryRecord => r !== undefined);
 }
 
-async function writeRecords(
+async function writeMany(
   ctx: StepContext,
-  target: MemoryClient,
+  target: MemoryClient & BatchWriter,
   records: MemoryRecord[],
   concurrency: number,
 ): Promise<void> {
-  if (hasSetMany(target)) {
-    const slices: MemoryRecord[][] = [];
-    const per = Math.max(1, Math.ceil(records.length / concurrency));
-    for (let i = 0; i < records.length; i += per) slices.push(records.slice(i, i + per));
-    await Promise.all(
-      slices.map((slice) =>
-        target.setMany(
-          slice.map((r) => ({ key: r.key, content: r.content, scope: r.scope, ttl: r.ttl })),
-          { signal: ctx.signal },
-        ),
+  const slices: MemoryRecord[][] = [];
+  const per = Math.max(1, Math.ceil(records.length / concurrency));
+  for (let i = 0; i < records.length; i += per) slices.push(records.slice(i, i + per));
+  await Promise.all(
+    slices.map((slice) =>
+      target.setMany(
+        slice.map((r) => ({ key: r.key, content: r.content, scope: r.scope, ttl: r.ttl })),
+        { signal: ctx.signal },
       ),
-    );
-    return;
-  }
-  let queued = 0;
-  await mapBounded(records, concurrency, async (r) => {
-    const result = await target.set(r.key, r.content, {
-      scope: r.scope,
-      ttl: r.ttl,
-      idempotencyKey: copyWriteId(r),
-      signal: ctx.signal,
-    });
-    if (result.queued) queued++;
-  });
-  if (queued) ctx.metric('memory_writes_queued', queued);
+    ),
+  );
 }
 
 /**

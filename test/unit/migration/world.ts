@@ -14,12 +14,12 @@ import { nullLogger, type Logger } from '../../../src/core/logger';
 import { createMemoryClient } from '../../../src/core/memory';
 import type { MemoryClient } from '../../../src/core/memory/types';
 import { MigrationEngine } from '../../../src/core/migration/engine';
+import { COPY_CONCURRENCY } from '../../../src/core/migration/memory-copy';
 import { builtInPhases } from '../../../src/core/migration/phases';
 import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../../../src/sandbox/gcp';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 
 export const PROJECT = 'orchestra-test';
-export const COPY_CONCURRENCY = 32;
 
 export interface World {
   dir: string;
@@ -128,7 +128,7 @@ export async function openEngine(
     breaker: config.breaker,
     outboxDir: path.join(workspace, '.orchestra', 'outbox-source'),
   });
-  // The copy fans out 32 writes: the target client's pool and bulkhead must allow them.
+  // The copy fans out COPY_CONCURRENCY writes: the target client's pool and bulkhead must allow them.
   const target = await createMemoryClient({
     config: { ...memoryConfig, poolSize: COPY_CONCURRENCY },
     endpoint: config.phases.memorySystem.targetEndpoint,

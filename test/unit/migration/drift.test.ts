@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { MigrationEngine } from '../../../src/core/migration/engine';
+import type { MonitorSnapshot } from '../../../src/core/migration/monitor';
+import { builtInPhases } from '../../../src/core/migration/phases';
+import { MUTATING, openEngine, READ_ONLY_POST, startWorld, type World } from './world';
+
+describe('drift, config changes, validation verdicts and the monitor', function () {
+  this.timeout(60_000);
+  let world: World;
+
+  before(async () => {
+    world = await startWorld({ records: 20 });
+    const h = await openEngine(world.config, world.workspace);
+    try {
+      assert.equal((await h.engine.execute()).status, 'completed');
+    } finally {
+      await h.close();
+    }
+  });
+  after(async () => world?.close());
+
+  it('verify shows a changed machine type as an update with its field diff', async () => {
+    // (The emulator has no workstationConfigs.patch yet, so the apply side is shown on Cloud Run below.)
+    const config = structuredClone(world.config);
+    config.phases.workstationConfiguration.machineType = 'e2-standard-8';
+    const h = await openEngine(config, world.workspace);
+    try {
+      const plan = await h.engine.verify(['workstation-configuration']);
+      const step = plan.phases[0].steps.find((s) => s.id === 'workstation-configuration/config')!;
+      assert.equal(step.action, 'update');
+      assert.deepEqual(step.diff, [
+        { field: 'host.gceInstance.machineType', live: 'e2-standard-4', desired: 'e2-standard-8' },
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a changed API image is an update: execute patches the Cloud Run service only, waits until ready, and records its URL', async () => {
+    const config = structuredClone(world.config);
+    config.phases.apiDeployment.image = 'orchestra-api:v2';
+    const h = await openEngine(config, world.workspace);
+    try {
+      const plan = await h.engine.verify(['api-deployment']);
+      const step = plan.phases[0].steps[0];
+      assert.equal(step.action, 'update');
+      assert.equal(step.diff?.[0].field, 'template.containers[0].image');
+      assert.equal(step.diff?.[0].desired, `us-central1-docker.pkg.dev/${config.projectId}/orchestra/orchestra-api:v2`);
+      world.emulator.clearRequestLog();
+      const run = await h.engine.execute(['api-deployment']);
+      assert.equal(run.status, 'completed', JSON.stringify(run.failures));
+      const writes = world.emulator.requestLog().filter(MUTATING);
+      assert.deepEqual(
+        writes.map((r) => `${r.method} ${r.path}`),
+        [`PATCH /v2/projects/${config.projectId}/locations/${config.location}/services/orchestra-api`],
+      );
+      assert.equal(h.engine.state().steps['api-deployment/service'].action, 'update');
+      assert.match(String(h.engine.state().outputs.apiUrl), /^http:\/\/127\.0\.0\.1/);
+      const again = await h.engine.verify(['api-deployment']);
+      assert.equal(again.phases[0].steps[0].action, 'ok');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a changed cloud_run configuration adds exactly one secret version; unchanged adds none', async () => {
+    let content = { api: { port: 8080 }, revision: 2 };
+    const h = await openEngine(world.config, world.workspace);
+    try {
+      const engine = await MigrationEngine.open({
+        config: world.config,
+        gcp: h.gcp,
+        workspaceDir: path.join(world.dir, 'hybrid'),
+        registry: builtInPhases(),
+        cloudRunConfig: async () => content,
+      });
+      const versions = async () =>
+        (
+          (await h.gcp.request({
+            api: 'secretmanager',
+            method: 'GET',
+            path: `/v1/projects/${world.config.projectId}/secrets/orchestra-config/versions`,
+          })) as {
+            versions?: unknown[];
+          }
+        ).versions?.length ?? 0;
+      const before = await versions();
+      const plan = await engine.verify(['hybrid-config']);
+      assert.equal(plan.phases[0].steps[1].action, 'update');
+      assert.equal(plan.phases[0].steps[1].diff?.[0].field, 'payload (sha256)');
+      assert.equal((await engine.execute(['hybrid-config'])).status, 'completed');
+      assert.equal(await versions(), before + 1);
+      world.emulator.clearRequestLog();
+      assert.equal((await engine.execute(['hybrid-config'])).status, 'completed');
+      assert.equal(await versions(), before + 1, 'no version for unchanged content');
+      assert.deepEqual(
+        world.emulator
+          .requestLog()
+          .filter(MUTATING)
+          .filter((r) => !READ_ONLY_POST.test(r.path)),
+        [],
+      );
+      content = { api: { port: 8080 }, revision: 3 };
+      assert.equal((await engine.execute(['hybrid-config'])).status, 'completed');
+      assert.equal(await versions(), before + 2);
+      engine.monitor.dispose();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('validation fails above 1.5x the API target, naming p95 and the target; warns up to 1.5x; passes under', async () => {
+    const config = structuredClone(world.config);
+    // Wide margins: the machine may be busy, and a loaded event loop adds its own delay.
+    config.validation.targets.apiMs = 200;
+    const h = await openEngine(config, world.workspace);
+    try {
+      world.emulator.setFaults({ runServiceLatencyMs: 400 });
+      let result = await h.engine.execute(['validation']);
+      assert.equal(result.status, 'failed');
+      const failure = result.failures.find((f) => f.step === 'validation/api-latency');
+      assert.match(failure?.error ?? '', /API latency p95 is \d+(\.\d)? ms .*over 1\.5x its target of 200 ms/);
+      assert.equal(h.engine.state().phases.validation.status, 'failed');
+
+      world.emulator.setFaults({ runServiceLatencyMs: 230 });
+      result = await h.engine.execute(['validation']);
+      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+      const api = (h.engine.state().outputs.validation as { api: { verdict: string; p95: number } }).api;
+      assert.equal(api.verdict, 'warn', `p95 ${api.p95}`);
+
+      world.emulator.setFaults({ runServiceLatencyMs: 0 });
+      result = await h.engine.execute(['validation']);
+      assert.equal(result.status, 'completed');
+      const state = h.engine.state();
+      assert.equal((state.outputs.validation as { api: { verdict: string } }).api.verdict, 'pass');
+      assert.equal((state.outputs.validation as { memory: { verdict: string } }).memory.verdict, 'pass');
+      assert.ok(state.phases.validation.metrics.custom.api_latency_p95_ms >= 0);
+      assert.equal(state.phases.validation.metrics.custom.validation_resources_checked, 14);
+    } finally {
+      world.emulator.setFaults({ runServiceLatencyMs: 0 });
+      await h.close();
+    }
+  });
+
+  it('the monitor notifies every change with a snapshot of phases, steps, progress and metrics', async () => {
+    const h = await openEngine(world.config, path.join(world.dir, 'monitored'));
+    try {
+      const snapshots: MonitorSnapshot[] = [];
+      const sub = h.engine.monitor.onDidChange((s) => snapshots.push(s));
+      const result = await h.engine.execute(['core-infrastructure', 'hybrid-config']);
+      sub.dispose();
+      assert.equal(result.status, 'completed');
+      assert.ok(snapshots.length > 10);
+      assert.ok(snapshots.some((s) => s.running && s.phases[0].status === 'in-progress'));
+      const last = h.engine.monitor.snapshot();
+      assert.equal(last.running, false);
+      assert.deepEqual(last.progress, { done: 7, total: 7 });
+      assert.equal(last.phases.find((p) => p.id === 'hybrid-config')?.status, 'completed');
+      assert.equal(last.phases.find((p) => p.id === 'memory-system')?.status, 'not-started');
+      assert.equal(last.phases[0].steps.length, 5);
+      assert.equal(last.metrics.runs, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});

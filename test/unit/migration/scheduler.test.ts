@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { defaultConfig } from '../../../src/core/config/defaults';
+import type { GcpClient } from '../../../src/core/gcp/types';
+import { phaseInfo, type PhaseId } from '../../../src/core/migration/catalog';
+import { MigrationEngine } from '../../../src/core/migration/engine';
+import type { EngineEvent } from '../../../src/core/migration/events';
+import { criticalPath, PhaseRegistry, topologicalOrder } from '../../../src/core/migration/registry';
+import type { Resource, Step, StepContext } from '../../../src/core/migration/types';
+
+/** Resources kept in a map: the scheduler's behaviour without any network. */
+class FakeCloud {
+  readonly live = new Map<string, { v: number }>();
+  readonly creates: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  failing = new Set<string>();
+
+  resource(phase: PhaseId, name: string, dependsOn: string[] = [], ms = 30): Resource<{ v: number }> {
+    const id = `${phase}/${name}`;
+    return {
+      kind: 'resource',
+      id,
+      phase,
+      title: name,
+      dependsOn,
+      permissions: [],
+      describe: () => id,
+      read: async () => this.live.get(id),
+      create: async (ctx: StepContext) => {
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        try {
+          await new Promise<void>((resolve, reject) => {
+            const t = setTimeout(resolve, ms);
+            ctx.signal.addEventListener('abort', () => {
+              clearTimeout(t);
+              reject(new Error('aborted'));
+            });
+          });
+          if (this.failing.has(id)) throw new Error(`${id} refused: permission denied`);
+          this.creates.push(id);
+          this.live.set(id, { v: 1 });
+          return { v: 1 };
+        } finally {
+          this.inFlight--;
+        }
+      },
+    };
+  }
+}
+
+const noGcp = { stats: { requests: 0, retries: 0 } } as unknown as GcpClient;
+
+function registry(steps: Step[]): PhaseRegistry {
+  const reg = new PhaseRegistry();
+  const phases = [...new Set(steps.map((s) => s.phase))];
+  for (const id of phases) reg.register({ info: phaseInfo(id)!, steps: () => steps.filter((s) => s.phase === id) });
+  return reg;
+}
+
+describe('the executor (DAG scheduler) on fake resources', () => {
+  let dir: string;
+  let n = 0;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-sched-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  async function engine(steps: Step[], concurrency = 8) {
+    const config = defaultConfig();
+    config.projectId = 'fake';
+    return MigrationEngine.open({
+      config,
+      gcp: noGcp,
+      workspaceDir: path.join(dir, `ws${n++}`),
+      registry: registry(steps),
+      concurrency,
+    });
+  }
+
+  function graph(cloud: FakeCloud): Step[] {
+    // core: a -> b -> c ; workstation: w1, w2 (both after a) ; memory: m (independent)
+    return [
+      cloud.resource('core-infrastructure', 'a'),
+      cloud.resource('core-infrastructure', 'b', ['core-infrastructure/a']),
+      cloud.resource('core-infrastructure', 'c', ['core-infrastructure/b']),
+      cloud.resource('workstation-configuration', 'w1', ['core-infrastructure/a']),
+      cloud.resource('workstation-configuration', 'w2', ['core-infrastructure/a']),
+      cloud.resource('memory-system', 'm'),
+    ];
+  }
+
+  it('runs independent steps in parallel across phases: wall time close to the critical path', async () => {
+    const cloud = new FakeCloud();
+    const steps = graph(cloud);
+    const e = await engine(steps);
+    const result = await e.execute();
+    assert.equal(result.status, 'completed');
+    const critical = criticalPath(steps, (id) => result.stepDurations[id]);
+    assert.deepEqual(critical.path, ['core-infrastructure/a', 'core-infrastructure/b', 'core-infrastructure/c']);
+    assert.ok(result.durationMs < critical.ms * 1.6 + 60, `wall ${result.durationMs} vs critical ${critical.ms}`);
+    assert.ok(cloud.maxInFlight >= 3, `parallel (${cloud.maxInFlight} at once)`);
+    assert.deepEqual(
+      topologicalOrder(steps)
+        .map((s) => s.id)
+        .slice(0, 2),
+      ['core-infrastructure/a', 'memory-system/m'],
+    );
+  });
+
+  it('never runs more steps at once than its concurrency', async () => {
+    const cloud = new FakeCloud();
+    const steps = Array.from({ length: 12 }, (_, i) => cloud.resource('memory-system', `r${i}`, [], 20));
+    const e = await engine(steps, 3);
+    assert.equal((await e.execute()).status, 'completed');
+    assert.equal(cloud.maxInFlight, 3);
+  });
+
+  it('a failure blocks its dependants (transitively, naming the failed step) and lets independent work finish', async () => {
+    const cloud = new FakeCloud();
+    cloud.failing.add('core-infrastructure/a');
+    const steps = graph(cloud);
+    const e = await engine(steps);
+    const result = await e.execute();
+    assert.equal(result.status, 'failed');
+    const s = e.state();
+    assert.equal(s.steps['core-infrastructure/a'].status, 'failed');
+    for (const id of [
+      'core-infrastructure/b',
+      'core-infrastructure/c',
+      'workstation-configuration/w1',
+      'workstation-configuration/w2',
+    ]) {
+      assert.equal(s.steps[id].status, 'blocked', id);
+      assert.equal(s.steps[id].blockedBy, 'core-infrastructure/a', id);
+    }
+    assert.equal(s.steps['memory-system/m'].status, 'done');
+    assert.equal(s.phases['memory-system'].status, 'completed');
+    assert.equal(s.phases['core-infrastructure'].status, 'failed');
+    assert.match(s.phases['core-infrastructure'].error ?? '', /permission denied/);
+    assert.equal(s.phases['workstation-configuration'].status, 'not-started');
+    assert.equal(s.phases['workstation-configuration'].blockedBy, 'core-infrastructure/a');
+  });
+
+  it('cancellation stops new steps, aborts running ones, and a new run resumes without redoing finished steps', async () => {
+    const cloud = new FakeCloud();
+    const steps = graph(cloud);
+    const e = await engine(steps);
+    const controller = new AbortController();
+    const started: string[] = [];
+    let abortedAt = Infinity;
+    e.events.on((ev: EngineEvent) => {
+      if (ev.type === 'step-started') started.push(ev.step);
+      if (ev.type === 'step-finished' && ev.step === 'core-infrastructure/a') {
+        abortedAt = started.length;
+        controller.abort(new Error('user cancelled'));
+      }
+    });
+    const result = await e.execute(undefined, { signal: controller.signal });
+    assert.equal(result.status, 'cancelled');
+    assert.equal(started.length, abortedAt, 'no step started after the cancel');
+    const s = e.state();
+    assert.equal(s.run?.status, 'cancelled');
+    assert.equal(s.steps['core-infrastructure/a'].status, 'done');
+    assert.ok(!cloud.live.has('core-infrastructure/c'));
+    assert.match(s.phases['core-infrastructure'].error ?? '', /cancelled/);
+    const createdBefore = [...cloud.creates];
+    const again = await e.execute();
+    assert.equal(again.status, 'completed');
+    const createdAgain = cloud.creates.slice(createdBefore.length);
+    for (const id of createdBefore) assert.ok(!createdAgain.includes(id), `${id} was not created twice`);
+    assert.equal(new Set(cloud.creates).size, 6);
+  });
+
+  it('rejects a dependency cycle and an unknown dependency, naming the steps', () => {
+    const cloud = new FakeCloud();
+    assert.throws(
+      () =>
+        topologicalOrder([
+          cloud.resource('core-infrastructure', 'x', ['core-infrastructure/y']),
+          cloud.resource('core-infrastructure', 'y', ['core-infrastructure/x']),
+        ]),
+      /core-infrastructure\/x, core-infrastructure\/y depend on each other in a cycle/,
+    );
+    assert.throws(
+      () => registry([cloud.resource('core-infrastructure', 'x', ['nowhere/z'])]).steps(defaultConfig()),
+      /depends on nowhere\/z, which no phase defines/,
+    );
+  });
+});
