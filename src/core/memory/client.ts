@@ -318,10 +318,10 @@ class Client implements ResilientMemoryClient {
         }
         // The server refuses this write for good (bad input): set it aside rather than block the queue.
         this.logger.error(
-          `memory: the server rejected a queued ${batch[0].op} of '${batch[0].key}'; dropped`,
+          `memory: the server refused a queued ${batch[0].op} of '${batch[0].key}'; kept in ${this.outbox.file}.rejected`,
           errorText(error),
         );
-        await this.outbox.ack(batch[0].seq);
+        await this.outbox.reject(batch[0], this.redactor.redact(errorText(error)));
         delivered++;
         continue;
       }

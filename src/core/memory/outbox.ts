@@ -101,6 +101,18 @@ export class Outbox {
     if (this.pending.length === 0 || this.ackedLines >= COMPACT_ACKED_LINES) await this.compact();
   }
 
+  /**
+   * The server refused the head entry for good (a 400: the write itself is bad). It leaves
+   * the queue, so the writes behind it can go, but is kept beside it for a person to see.
+   */
+  async reject(entry: OutboxEntry, reason: string): Promise<void> {
+    await fsp.appendFile(
+      `${this.file}.rejected`,
+      JSON.stringify({ ...entry, reason, rejectedAt: new Date().toISOString() }) + '\n',
+    );
+    await this.ack(entry.seq);
+  }
+
   async close(): Promise<void> {
     await this.log.close();
     await fsp.rm(this.lockFile, { force: true });

@@ -115,6 +115,30 @@ describe('memory client', function () {
     assert.deepEqual(files, [`${base}-${process.pid}.jsonl`, `${base}.jsonl`]);
   });
 
+  it('sets aside a queued write the server refuses for good, and delivers the ones behind it', async () => {
+    const s = await server('data', { errorRate: 1 });
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(s.url, { registry });
+    assert.deepEqual(await c.set('r/1', 1), { queued: true });
+    assert.deepEqual(await c.set('r/' + 'x'.repeat(2000), 'too long a key'), { queued: true });
+    assert.deepEqual(await c.set('r/3', 3), { queued: true });
+    s.setFaults({ errorRate: 0 });
+    registry.reset(c.breakerName);
+    await c.flush();
+    assert.equal(c.pendingWrites, 0);
+    assert.equal(s.store.get('r/1')?.content, 1);
+    assert.equal(s.store.get('r/3')?.content, 3);
+    const dir = path.join(temp.dir, 'outbox');
+    const rejectedFile = (await readdir(dir)).find((f) => f.endsWith('.rejected'))!;
+    const rejected = JSON.parse(await readFile(path.join(dir, rejectedFile), 'utf8')) as {
+      key: string;
+      reason: string;
+    };
+    assert.equal(rejected.key.length, 2002);
+    assert.match(rejected.reason, /400: key must be a non-empty string of at most 1024 characters/);
+  });
+
   it('shares one breaker between clients of one endpoint and registry', async () => {
     const s = await server();
     const registry = new BreakerRegistry();
