@@ -74,15 +74,8 @@ describe('memory durability through crashes', function () {
     const writer2 = runTs('test/unit/memory/fixtures/durable-writer.ts', [], env);
     children.push(writer2);
     const start2 = await writer2.waitForLine<Progress>((l) => l.started === true, 30_000);
-    if (process.env.DEBUG_DURABLE)
-      console.log(
-        JSON.stringify(writer1.lines.slice(-3)),
-        JSON.stringify(start2),
-        JSON.stringify(writer2.lines.slice(-2)),
-      );
     assert.ok((start2.pending ?? 0) >= 500, `the successor found ${start2.pending} queued writes to replay`);
     await writer2.waitForLine<Progress>((l) => l.finished === true, 90_000);
-    if (process.env.DEBUG_DURABLE) console.log(JSON.stringify(writer2.lines.slice(-2)));
     assert.equal(await writer2.exited, 0, writer2.stderr());
 
     // Read everything back from the server itself, without faults.

@@ -47,7 +47,6 @@ describe('memory client through a server outage', function () {
     const subscription = registry.onDidChange((info) => {
       if (info.name !== client!.breakerName) return;
       if (info.probeDue) sawProbeDue = true;
-      if (process.env.DEBUG_STATES) console.log(Date.now(), info.state, info.probeDue);
       if (states[states.length - 1] !== info.state) states.push(info.state);
     });
 
