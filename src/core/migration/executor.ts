@@ -10,16 +10,16 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { errorMessage } from '../errors';
 import type { PhaseId } from './catalog';
-import { applyResource } from './apply';
+import { applyResource, sleep } from './apply';
 import { makeStepContext, type EngineDeps, type StepCounters } from './context';
 import type { EngineEvents } from './events';
-import { describeGcpError } from './gcp-errors';
+import { describeGcpError, gcpErrorInfo } from './gcp-errors';
 import { dependantsOf } from './registry';
 import type { MigrationState, PhaseRecord } from './state';
 import { emptyPhaseMetrics, pushHistory } from './state';
 import { assertTransition } from './status';
 import type { StateStore } from './store';
-import type { Step, StepAction } from './types';
+import type { Step, StepAction, StepContext, StepRecord } from './types';
 
 export interface ExecuteResult {
   runId: string;
@@ -193,17 +193,7 @@ class Run {
     const counters: StepCounters = { requests: 0, retries: 0, custom: {} };
     const ctx = makeStepContext(deps, step, counters, { store, events, signal, mode: 'execute' });
     try {
-      let action: StepAction;
-      if (step.kind === 'resource') {
-        action = (await applyResource(step, ctx)).action;
-      } else {
-        if (step.once && before?.status === 'done') {
-          action = 'none';
-        } else {
-          await step.run(ctx);
-          action = 'run';
-        }
-      }
+      const action = await withStepRetries(ctx, () => this.apply(step, ctx, before));
       const durationMs = Date.now() - started;
       this.durations[step.id] = durationMs;
       await store.update((s) => {
@@ -266,6 +256,13 @@ class Run {
         if (dependant) await this.block(dependant, step.id, message);
       }
     }
+  }
+
+  private async apply(step: Step, ctx: StepContext, before: StepRecord | undefined): Promise<StepAction> {
+    if (step.kind === 'resource') return (await applyResource(step, ctx)).action;
+    if (step.once && before?.status === 'done') return 'none';
+    await step.run(ctx);
+    return 'run';
   }
 
   private addMetrics(
@@ -431,5 +428,28 @@ class Run {
       failures: this.failures,
       blocked: this.blocked,
     };
+  }
+}
+
+/** Transient answers the REST layer does not retry itself (it never resends a non-idempotent POST). */
+const TRANSIENT = new Set(['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'DEADLINE_EXCEEDED', 'ABORTED', 'INTERNAL']);
+const STEP_ATTEMPTS = 4;
+
+/**
+ * Reruns a whole step after a transient failure. Safe because every step reads before
+ * it writes: a create whose answer was lost is found by the next read, and a secret
+ * version whose content is already there is not added again.
+ */
+async function withStepRetries<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const status = gcpErrorInfo(error).status;
+      if (ctx.signal.aborted || attempt >= STEP_ATTEMPTS || !status || !TRANSIENT.has(status)) throw error;
+      ctx.retried();
+      ctx.logger.debug(`step retry ${attempt} after ${status}: ${describeGcpError(error)}`);
+      await sleep(200 * 2 ** (attempt - 1) * (0.5 + Math.random()), ctx.signal);
+    }
   }
 }

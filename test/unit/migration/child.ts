@@ -1,14 +1,18 @@
 /** Spawns the execute child from a bundle built once per test run (a plain node start is fast). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { OrchestraConfig } from '../../../src/core/config/types';
 
 let bundle: Promise<string> | undefined;
 
-export function childBundle(dir: string): Promise<string> {
+/** Built once per test process into its own folder (worlds come and go), removed at exit. */
+export function childBundle(): Promise<string> {
   bundle ??= (async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestra-child-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = path.join(dir, 'execute-child.cjs');
     await build({
       entryPoints: [path.join(__dirname, 'fixtures', 'execute-child.ts')],
@@ -39,7 +43,7 @@ export async function spawnExecute(
   job: { config: OrchestraConfig; workspace: string; phases?: string[] },
   name: string,
 ): Promise<Child> {
-  const script = await childBundle(dir);
+  const script = await childBundle();
   const jobFile = path.join(dir, `${name}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
   const child = spawn(process.execPath, [script, jobFile], { stdio: ['ignore', 'pipe', 'pipe'] });

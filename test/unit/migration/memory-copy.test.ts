@@ -99,7 +99,12 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-resume'), compactIntervalMs: 0 });
     await seed(small.url, RESUME_RECORDS, 'resume');
     const smallSnapshot = await memorySnapshot(small.url);
-    const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-resume'), compactIntervalMs: 0 });
+    // Slow target writes while the child copies, so the kill lands mid-copy.
+    const target = await startMemoryServer({
+      dataDir: path.join(world.dir, 'target-resume'),
+      compactIntervalMs: 0,
+      faults: { latencyMs: 20 },
+    });
     const config = structuredClone(world.config);
     config.phases.memorySystem.sourceEndpoint = small.url;
     config.phases.memorySystem.targetEndpoint = target.url;
@@ -109,7 +114,13 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     try {
       const child = await spawnExecute(world.dir, { config, workspace, phases: PHASES }, 'copy-kill');
       let copiedAtKill = 0;
+      let exited = false;
+      void child.exit.then(() => (exited = true));
       for (;;) {
+        if (exited) {
+          const { stdout, stderr } = await child.exit;
+          assert.fail(`the child ended before the copy got far: ${stdout} ${stderr}`);
+        }
         const state = await readStateFile(file, PROJECT).catch(() => undefined);
         const checkpoint = state?.steps['memory-system/copy']?.checkpoint as unknown as CopyCheckpoint | undefined;
         if ((checkpoint?.copied ?? 0) >= RESUME_RECORDS * 0.3) {
@@ -125,6 +136,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       assert.ok(copiedAtKill > 0 && copiedAtKill < RESUME_RECORDS, `killed mid-copy (${copiedAtKill})`);
       assert.ok(checkpoint.cursor, 'a cursor was saved');
 
+      target.setFaults({ latencyMs: 0 });
       const calls: { cursor?: string; limit?: number; returned: number }[] = [];
       const h = await openEngine(config, workspace, { source: (c) => spyOnList(c, calls) });
       try {
