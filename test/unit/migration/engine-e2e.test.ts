@@ -30,6 +30,9 @@ describe('migration engine against the local emulators', function () {
       assert.ok(log.length > 10, 'verify read the resources');
       for (const r of nonGet) assert.match(r.path, READ_ONLY_POST, `verify sent ${r.method} ${r.path}`);
       assert.equal(nonGet.filter((r) => r.path.endsWith(':testIamPermissions')).length, 1, 'one permission preflight');
+      // getIamPolicy once per IAM bindings resource (runtime roles, team roles), nothing else.
+      assert.equal(nonGet.filter((r) => r.path.endsWith(':getIamPolicy')).length, 2);
+      assert.equal(nonGet.length, 3);
       const core = plan.phases.find((p) => p.phase === 'core-infrastructure')!;
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/service-account')?.action, 'create');
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/services')?.action, 'update');

@@ -123,8 +123,13 @@ const memoryLatency: Action = {
 
 export const validationPhase: PhaseDefinition = {
   info: phaseInfo(phase)!,
-  steps: (_config, earlier = []) => [
-    resourcesCheck(earlier.filter((s: Step) => s.kind === 'resource').map((s) => s.id)),
+  // Resources of phases disabled in config are not expected to exist.
+  steps: (config, earlier = []) => [
+    resourcesCheck(
+      earlier
+        .filter((s: Step) => s.kind === 'resource' && config.phases[phaseInfo(s.phase)!.configKey]?.enabled !== false)
+        .map((s) => s.id),
+    ),
     apiLatency,
     memoryLatency,
   ],
