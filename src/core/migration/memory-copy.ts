@@ -99,7 +99,7 @@ async function copyPages(
     const records = await withContent(ctx, source, page);
     // Returns once every write of the page has started: pages stream through one pool
     // of writers, with no lull at page boundaries.
-    const written = await writer.writeAll(records);
+    const { written } = await writer.writeAll(records);
     const mark = { copied: records.length, cursor: page.cursor };
     chain = chain
       .then(() => written)
@@ -133,9 +133,16 @@ class WritePipeline {
     private readonly concurrency: number,
   ) {}
 
-  /** Starts every write (waiting for free slots); resolves to a promise of their completion. */
-  async writeAll(records: MemoryRecord[]): Promise<Promise<void>> {
-    if (hasSetMany(this.target)) return Promise.resolve(writeMany(this.ctx, this.target, records, this.concurrency));
+  /**
+   * Starts every write (waiting for free slots) and returns their completion. Wrapped in
+   * an object: an async function returning a bare promise would wait for it.
+   */
+  async writeAll(records: MemoryRecord[]): Promise<{ written: Promise<void> }> {
+    if (hasSetMany(this.target)) {
+      // Batches go one page at a time (already `concurrency` requests wide): that bounds memory.
+      await writeMany(this.ctx, this.target, records, this.concurrency);
+      return { written: Promise.resolve() };
+    }
     const writes: Promise<void>[] = [];
     for (const record of records) {
       while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -148,9 +155,9 @@ class WritePipeline {
         }),
       );
     }
-    const all = Promise.all(writes).then(() => undefined);
-    all.catch(() => undefined);
-    return all;
+    const written = Promise.all(writes).then(() => undefined);
+    written.catch(() => undefined);
+    return { written };
   }
 
   throwIfFailed(): void {

@@ -155,4 +155,35 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       await Promise.allSettled([target.close(), small.close()]);
     }
   });
+
+  it('uses a batch writer (setMany) when the target client offers one, with the same result', async () => {
+    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-batch'), compactIntervalMs: 0 });
+    const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-batch'), compactIntervalMs: 0 });
+    await seed(small.url, 3000, 'batch');
+    const config = structuredClone(world.config);
+    config.phases.memorySystem.sourceEndpoint = small.url;
+    config.phases.memorySystem.targetEndpoint = target.url;
+    const batches: number[] = [];
+    const withSetMany = (client: MemoryClient) =>
+      Object.assign(Object.create(client) as MemoryClient, {
+        async setMany(records: { key: string; content: never; scope?: string }[]) {
+          batches.push(records.length);
+          await Promise.all(records.map((r) => client.set(r.key, r.content, { scope: r.scope })));
+        },
+        set: () => Promise.reject(new Error('set must not be called when setMany exists')),
+      });
+    const h = await openEngine(config, path.join(world.dir, 'ws-batch'), { target: withSetMany });
+    try {
+      const result = await h.engine.execute(PHASES);
+      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+      assert.equal(
+        batches.reduce((a, b) => a + b, 0),
+        3000,
+      );
+      assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
+    } finally {
+      await h.close();
+      await Promise.allSettled([target.close(), small.close()]);
+    }
+  });
 });

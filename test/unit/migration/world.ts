@@ -118,7 +118,12 @@ export interface EngineHandle {
 export async function openEngine(
   config: OrchestraConfig,
   workspace: string,
-  extra: { source?: (client: MemoryClient) => MemoryClient; concurrency?: number; gcp?: GcpClient } = {},
+  extra: {
+    source?: (client: MemoryClient) => MemoryClient;
+    target?: (client: MemoryClient) => MemoryClient;
+    concurrency?: number;
+    gcp?: GcpClient;
+  } = {},
 ): Promise<EngineHandle> {
   const gcp = extra.gcp ?? testGcpClient(config);
   const memoryConfig = { ...config.memory };
@@ -135,7 +140,10 @@ export async function openEngine(
     breaker: { ...config.breaker, maxConcurrency: COPY_CONCURRENCY },
     outboxDir: path.join(workspace, '.orchestra', 'outbox-target'),
   });
-  const memory = { source: extra.source ? extra.source(source) : source, target };
+  const memory = {
+    source: extra.source ? extra.source(source) : source,
+    target: extra.target ? extra.target(target) : target,
+  };
   const engine = await MigrationEngine.open({
     config,
     gcp,
