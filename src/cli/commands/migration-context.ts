@@ -3,7 +3,9 @@
  * building the engine from the layered config with the Google Cloud client and the
  * two memory clients of the copy (created on first use).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { applyEdits, modify } from 'jsonc-parser';
 import { loadConfig, requireProject, type ResolvedConfig } from '../../core/config';
 import { MEMORY_API_KEY_VARIABLE } from '../../core/config/secrets';
 import type { OrchestraConfig } from '../../core/config/types';
@@ -77,6 +79,16 @@ export async function openMigration(ctx: CliContext): Promise<MigrationSession> 
     registry: builtInPhases(),
     logger: ctx.logger,
     memory: openMemory,
+    // A rehearsal's URL points at the local emulator: it stays in the state, out of the config.
+    recordEndpoint: config.gcp.emulator
+      ? undefined
+      : async (service, url) => {
+          if (await recordCloudRunEndpoint(resolved.configDir, service, url)) {
+            ctx.logger.info(
+              `${service} endpoint ${url} recorded in ${path.join(resolved.configDir, 'cloud_run.json')}`,
+            );
+          }
+        },
     cloudRunConfig: async () => {
       const cloudRun = await loadConfig({ dir: ctx.cwd, env: ctx.env, kind: 'cloud_run' });
       return JSON.parse(JSON.stringify(cloudRun.config)) as JsonValue;
@@ -134,4 +146,25 @@ async function memoryPair(
 export function phasesFlag(flags: Flags): string[] | undefined {
   const phases = flags.values.get('--phase');
   return phases && phases.length ? phases : undefined;
+}
+
+/**
+ * Sets `endpoints.<service>` in <configDir>/cloud_run.json, so getEndpoint resolves the
+ * deployed service on Cloud Run. Edits in place (comments and layout kept) and only
+ * when the value changes; creates the file when there is none.
+ */
+export async function recordCloudRunEndpoint(configDir: string, service: string, url: string): Promise<boolean> {
+  const file = path.join(configDir, 'cloud_run.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = '{}\n';
+  }
+  const edits = modify(text, ['endpoints', service], url, { formattingOptions: { insertSpaces: true, tabSize: 2 } });
+  const next = applyEdits(text, edits);
+  if (next === text) return false;
+  await writeFile(file, next);
+  return true;
 }

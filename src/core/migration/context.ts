@@ -17,6 +17,7 @@ export interface EngineDeps {
   logger: Logger;
   memory?: () => MemoryPair | Promise<MemoryPair>;
   cloudRunConfig?: () => Promise<JsonValue>;
+  recordEndpoint?: (service: 'api' | 'memory', url: string) => Promise<void>;
   mutexes: Mutexes;
   /** Every step of the migration, to let validation re-read any resource. */
   steps: () => readonly Step[];
@@ -103,6 +104,10 @@ export function makeStepContext(
       await store.update((s) => {
         s.outputs[key] = value;
       });
+    },
+    async recordEndpoint(service, url) {
+      if (hooks.mode === 'verify' || !deps.recordEndpoint) return;
+      await deps.recordEndpoint(service, url);
     },
     metric(name, value) {
       counters.custom[name] = (counters.custom[name] ?? 0) + value;

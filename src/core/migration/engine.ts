@@ -36,6 +36,8 @@ export interface EngineOptions {
   memory?: () => MemoryPair | Promise<MemoryPair>;
   /** The cloud_run configuration stored by Hybrid Config; the engine's own config otherwise. */
   cloudRunConfig?: () => Promise<JsonValue>;
+  /** Where a deployed service's URL is published for configuration readers (the CLI: config/cloud_run.json). */
+  recordEndpoint?: (service: 'api' | 'memory', url: string) => Promise<void>;
   /** Steps running at once (default 8). */
   concurrency?: number;
   /** Reads in flight during verify (default 16). */
@@ -67,6 +69,7 @@ export class MigrationEngine {
       logger: options.logger ?? nullLogger,
       memory: options.memory,
       cloudRunConfig: options.cloudRunConfig,
+      recordEndpoint: options.recordEndpoint,
       mutexes: new NamedMutexes(),
       steps: () => this.allSteps(),
     };

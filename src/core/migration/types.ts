@@ -40,6 +40,8 @@ export interface StepContext {
   /** Values recorded by earlier steps (e.g. `apiUrl`), as in the state file. */
   outputs(): Readonly<Record<string, JsonValue>>;
   setOutput(key: string, value: JsonValue): Promise<void>;
+  /** Publishes a service URL where configuration readers find it (the cloud_run endpoints); execute only. */
+  recordEndpoint(service: 'api' | 'memory', url: string): Promise<void>;
   /** A custom metric, summed into the step's phase and the run. */
   metric(name: string, value: number): void;
   /** An engine-level retry (e.g. an IAM policy write redone after ABORTED). */

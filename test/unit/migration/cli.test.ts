@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { build } from 'esbuild';
@@ -139,6 +139,8 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     for (const p of doc.phases) assert.equal(p.status, 'completed', p.id);
     assert.ok(doc.metrics.runs >= 2);
     assert.match(String(doc.outputs.apiUrl), /^http:\/\/127\.0\.0\.1/);
+    // A rehearsal on the emulator keeps its local URL out of the config files.
+    await assert.rejects(readFile(path.join(world.workspace, 'config', 'cloud_run.json')), { code: 'ENOENT' });
     const text = await cli(['status'], world.workspace);
     assert.match(text.out, /7\. Validation +completed +3\/3 steps/);
   });
@@ -157,5 +159,28 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.equal(monitor.code, 0);
     assert.match(monitor.out, /validation skipped\n/);
     assert.match(monitor.out, /validation reset\n/);
+  });
+});
+
+describe('recording the deployed API URL in config/cloud_run.json', () => {
+  it('sets endpoints.api in place, keeping comments, and leaves the file alone when unchanged', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const { recordCloudRunEndpoint } = await import('../../../src/cli/commands/migration-context');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-endpoint-'));
+    try {
+      const file = path.join(dir, 'cloud_run.json');
+      await writeFile(file, '{\n  // Cloud Run profile\n  "endpoints": {},\n  "memory": { "transport": "http" }\n}\n');
+      assert.equal(await recordCloudRunEndpoint(dir, 'api', 'https://orchestra-api-abc.a.run.app'), true);
+      const text = await readFile(file, 'utf8');
+      assert.match(text, /\/\/ Cloud Run profile/);
+      assert.match(text, /"api": "https:\/\/orchestra-api-abc\.a\.run\.app"/);
+      assert.equal(await recordCloudRunEndpoint(dir, 'api', 'https://orchestra-api-abc.a.run.app'), false);
+      await rm(file);
+      assert.equal(await recordCloudRunEndpoint(dir, 'api', 'https://x.a.run.app'), true);
+      assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { endpoints: { api: 'https://x.a.run.app' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

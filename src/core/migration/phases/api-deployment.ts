@@ -121,6 +121,7 @@ const service: Resource<RunService> = {
     const endpoints = (ctx.outputs().endpoints ?? {}) as Record<string, JsonValue>;
     await ctx.setOutput('apiUrl', live.uri);
     await ctx.setOutput('endpoints', { ...endpoints, api: live.uri });
+    await ctx.recordEndpoint('api', live.uri);
   },
 };
 
