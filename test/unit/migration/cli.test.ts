@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
 import { main } from '../../../src/cli/main';
+import { recordCloudRunEndpoint } from '../../../src/cli/commands/migration-context';
 import type { StatusDocument } from '../../../src/cli/commands/status';
 import { startWorld, type World } from './world';
 
@@ -164,9 +166,6 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
 
 describe('recording the deployed API URL in config/cloud_run.json', () => {
   it('sets endpoints.api in place, keeping comments, and leaves the file alone when unchanged', async () => {
-    const { mkdtemp, rm } = await import('node:fs/promises');
-    const os = await import('node:os');
-    const { recordCloudRunEndpoint } = await import('../../../src/cli/commands/migration-context');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-endpoint-'));
     try {
       const file = path.join(dir, 'cloud_run.json');
