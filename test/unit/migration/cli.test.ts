@@ -147,6 +147,18 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.match(text.out, /7\. Validation +completed +3\/3 steps/);
   });
 
+  it('monitor follows a run made elsewhere and exits when it finishes', async () => {
+    const following = cli(['monitor'], world.workspace);
+    await new Promise((r) => setTimeout(r, 300));
+    const run = await cli(['execute', '--yes', '--phase', 'hybrid-config'], world.workspace);
+    assert.equal(run.code, 0, run.err);
+    const monitor = await following;
+    assert.equal(monitor.code, 0);
+    assert.match(monitor.out, /run \w+: hybrid-config\n/);
+    assert.match(monitor.out, /hybrid-config\/secret-version: none\n/);
+    assert.match(monitor.out, /run \w+ completed\n/);
+  });
+
   it('skip and reset change one phase; monitor --once prints the history', async () => {
     assert.equal((await cli(['skip', 'validation'], world.workspace)).code, 0);
     let doc = JSON.parse((await cli(['status', '--json'], world.workspace)).out) as StatusDocument;
