@@ -15,6 +15,9 @@ const common = {
   sourcesContent: false,
   logLevel: 'info',
   legalComments: 'none',
+  // Prefer packages' ESM entry: jsonc-parser's UMD main requires its parts at run time,
+  // which a bundle cannot resolve ("Cannot find module './impl/format'").
+  mainFields: ['module', 'main'],
 };
 
 /** Fails the CLI build if anything pulls in 'vscode': the engine must stay editor-free. */
