@@ -110,7 +110,7 @@ function formatStatus(doc: StatusDocument): string {
     const steps = p.steps.length
       ? ` ${done}/${p.steps.length} steps, ${(p.metrics.durationMs / 1000).toFixed(1)}s`
       : '';
-    lines.push(`${p.order}. ${p.title.padEnd(28)} ${label.padEnd(12)}${steps}${extra}`);
+    lines.push(`${p.order}. ${p.title.padEnd(28)} ${label.padEnd(12)}${steps}${extra}`.trimEnd());
   }
   const m = doc.metrics;
   if (m.runs) {

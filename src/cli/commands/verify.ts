@@ -17,6 +17,17 @@ export function formatPlan(plan: Plan): string {
         lines.push(`      ${d.field}: ${JSON.stringify(d.live)} -> ${JSON.stringify(d.desired)}`);
     }
   }
+  const counts = new Map<string, number>();
+  for (const step of plan.phases.flatMap((p) => p.steps)) counts.set(step.action, (counts.get(step.action) ?? 0) + 1);
+  const words: Record<StepPlan['action'], string> = {
+    create: 'to create',
+    update: 'to update',
+    ok: 'up to date',
+    run: 'to run',
+    blocked: 'blocked',
+  };
+  const summary = (Object.keys(words) as StepPlan['action'][]).map((a) => `${counts.get(a) ?? 0} ${words[a]}`);
+  lines.push('', `Summary: ${summary.join(', ')}.`);
   if (plan.preflightError) lines.push('', `Permission preflight skipped: ${plan.preflightError}`);
   if (plan.missingPermissions.length) lines.push('', `Missing permissions: ${plan.missingPermissions.join(', ')}`);
   return lines.join('\n');

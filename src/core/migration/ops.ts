@@ -78,9 +78,7 @@ export function servicesResource(options: {
     },
     create: (ctx) => enable(ctx, options.services(ctx)),
     diff: (_ctx, live) =>
-      live.disabled.length
-        ? [{ field: 'enabled', live: live.enabled, desired: [...live.enabled, ...live.disabled] }]
-        : [],
+      live.disabled.length ? [{ field: 'disabled services', live: live.disabled, desired: [] }] : [],
     update: (ctx, live) => enable(ctx, live.disabled),
   };
 }
