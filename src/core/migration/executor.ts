@@ -64,6 +64,8 @@ class Run {
   private readonly failures: { step: string; error: string }[] = [];
   private readonly blocked: { step: string; blockedBy: string }[] = [];
   private running = 0;
+  /** The REST layer's own retries are counted per client, not per call: the run takes the difference. */
+  private readonly clientRetriesAtStart: number;
   private finish!: () => void;
   private readonly startedMs = Date.now();
 
@@ -71,6 +73,7 @@ class Run {
     this.byId = new Map(input.steps.map((s) => [s.id, s]));
     this.dependants = dependantsOf(input.steps);
     for (const step of input.steps) this.priority.set(step.id, this.chainLength(step.id));
+    this.clientRetriesAtStart = input.deps.gcp.stats.retries;
   }
 
   async start(): Promise<ExecuteResult> {
@@ -415,6 +418,7 @@ class Run {
     await store.update((s) => {
       if (s.run) Object.assign(s.run, { status, finishedAt: now(), error: this.failures[0]?.error });
       s.metrics.lastRunMs = durationMs;
+      s.metrics.retries += this.input.deps.gcp.stats.retries - this.clientRetriesAtStart;
       pushHistory(s, { at: now(), type: 'run-finished', message: `run ${this.runId} ${status}` });
     });
     await store.flush();

@@ -11,6 +11,7 @@ export const STATE_SCHEMA_VERSION = 2;
 /** Events kept in the file; older ones fall off (the log has the rest). */
 export const HISTORY_LIMIT = 500;
 
+/** The phase's last run. `retries`: steps rerun after a transient error and IAM policy writes redone. */
 export interface PhaseMetrics {
   steps: number;
   created: number;
@@ -45,6 +46,7 @@ export interface RunRecord {
   error?: string;
 }
 
+/** Totals over every run. `retries` adds the REST layer's own retries to the engine's. */
 export interface GlobalMetrics {
   runs: number;
   steps: number;

@@ -27,6 +27,7 @@ describe('execute under injected faults', function () {
       assert.ok(errors.length >= 5, `faults were injected (${errors.length})`);
       assert.ok(h.gcp.stats.retries >= errors.length - 1, `the client retried (${h.gcp.stats.retries})`);
       for (const phase of Object.values(h.engine.state().phases)) assert.equal(phase.status, 'completed');
+      assert.ok(h.engine.state().metrics.retries >= h.gcp.stats.retries, 'the run counts the retries in its metrics');
     } finally {
       await h.close();
     }
