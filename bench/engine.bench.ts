@@ -11,7 +11,8 @@
  *    resource read (each read timed alone). Medians of 5.
  * 3. copy_vs_raw_write: memory copy records/s over the target server's raw write
  *    rate (plain keep-alive POSTs of the same records, the best of 32 and 64 in
- *    flight), the target in its own process, fresh for every measurement. The copy
+ *    flight), source and target servers each in their own process, the target fresh
+ *    for every measurement. The copy
  *    runs COPY_CONCURRENCY writes in flight. Medians of 5 trials, and the median of
  *    the per-trial ratios.
  *
@@ -245,7 +246,9 @@ async function copyBench(world: World) {
     logLevel: 'error',
   });
   world.emulator.reset();
-  await seed(world.source.url, COPY_RECORDS, 'copy');
+  // The source server in its own process too, as it is another machine in a real migration.
+  const source = await startTarget(script, path.join(world.dir, 'copy-source'));
+  await seed(source.url, COPY_RECORDS, 'copy');
   const trials: { raw: number; rawByConcurrency: number[]; client: number; copy: number; copyWithVerify: number }[] =
     [];
   for (let i = 0; i < COPY_TRIALS; i++) {
@@ -266,6 +269,7 @@ async function copyBench(world: World) {
 
     const target = await startTarget(script, path.join(world.dir, `copy-${i}`));
     const config = structuredClone(world.config);
+    config.phases.memorySystem.sourceEndpoint = source.url;
     config.phases.memorySystem.targetEndpoint = target.url;
     config.phases.memorySystem.batchSize = 500;
     const h = await openEngine(config, path.join(world.dir, `copy-ws-${i}`));
@@ -295,6 +299,7 @@ async function copyBench(world: World) {
       `copy trial ${i + 1}: raw ${Math.round(trials[i].raw)}/s, client ${Math.round(trials[i].client)}/s, copy ${Math.round(trials[i].copy)}/s`,
     );
   }
+  await stopTarget(source);
   const raw = median(trials.map((t) => t.raw));
   const copy = median(trials.map((t) => t.copy));
   return {

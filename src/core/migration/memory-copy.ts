@@ -147,6 +147,7 @@ class WritePipeline {
     for (const record of records) {
       while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
       this.throwIfFailed();
+      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
       this.inFlight++;
       writes.push(
         this.write(record).finally(() => {
@@ -170,7 +171,9 @@ class WritePipeline {
         scope: record.scope,
         ttl: record.ttl,
         idempotencyKey: copyWriteId(record),
-        signal: this.ctx.signal,
+        // No signal per write: an abort listener per call costs as much as the call's own
+        // policy work. Cancellation is checked before each write starts instead, and the
+        // writes already in flight take milliseconds.
       });
       if (result.queued) this.queued++;
     } catch (error) {
