@@ -186,4 +186,42 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       await Promise.allSettled([target.close(), small.close()]);
     }
   });
+
+  it('cancelled mid-copy (Ctrl-C), stops writing promptly and the next execute finishes the copy', async () => {
+    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-cancel'), compactIntervalMs: 0 });
+    const target = await startMemoryServer({
+      dataDir: path.join(world.dir, 'target-cancel'),
+      compactIntervalMs: 0,
+      faults: { latencyMs: 10 },
+    });
+    await seed(small.url, 5000, 'cancel');
+    const config = structuredClone(world.config);
+    config.phases.memorySystem.sourceEndpoint = small.url;
+    config.phases.memorySystem.targetEndpoint = target.url;
+    config.phases.memorySystem.batchSize = 250;
+    const h = await openEngine(config, path.join(world.dir, 'ws-cancel'));
+    try {
+      const controller = new AbortController();
+      h.engine.events.on((e) => {
+        if (e.type === 'step-progress' && e.done >= 1500) controller.abort(new Error('cancelled by the user'));
+      });
+      const cancelled = await h.engine.execute(PHASES, { signal: controller.signal });
+      assert.equal(cancelled.status, 'cancelled');
+      const sizeAtCancel = target.store.size;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(target.store.size - sizeAtCancel <= 64, 'no writes started after the cancel beyond those in flight');
+      assert.ok(sizeAtCancel < 5000, `stopped mid-copy (${sizeAtCancel})`);
+      const state = h.engine.state();
+      assert.equal(state.steps['memory-system/copy'].status, 'cancelled');
+      assert.equal(state.phases['memory-system'].status, 'failed');
+      assert.match(state.phases['memory-system'].error ?? '', /cancelled; run execute again/);
+      target.setFaults({ latencyMs: 0 });
+      const resumed = await h.engine.execute(PHASES);
+      assert.equal(resumed.status, 'completed', JSON.stringify(resumed.failures));
+      assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
+    } finally {
+      await h.close();
+      await Promise.allSettled([target.close(), small.close()]);
+    }
+  });
 });
