@@ -3,7 +3,8 @@
  * Exit codes: 0 ok, 1 migration failure, 2 bad input.
  */
 import { errorMessage, InputError } from '../core/errors';
-import { nullLogger } from '../core/logger';
+import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger';
+import { createRedactor, streamLogger } from '../core/logging';
 import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
 import { COMMANDS } from './commands';
 
@@ -27,6 +28,16 @@ function help(): string {
     'Options: --version, --help; `orchestra-migrate help <command>` for a command.',
     'Exit codes: 0 ok, 1 migration failure, 2 bad input.',
   ].join('\n');
+}
+
+/**
+ * Diagnostics go to stderr (stdout stays clean for --json), redacted, at the level of
+ * ORCHESTRA_LOG__LEVEL (the nested-variable rule for `log.level`; default warn).
+ */
+function cliLogger(env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Logger {
+  const wanted = env.ORCHESTRA_LOG__LEVEL as LogLevel | undefined;
+  const level = wanted && LOG_LEVELS.includes(wanted) ? wanted : 'warn';
+  return streamLogger(stderr, level, createRedactor([env.ORCHESTRA_MEMORY_API_KEY]));
 }
 
 export async function main(argv: string[], partial: Partial<CliContext> = {}): Promise<number> {
@@ -58,7 +69,7 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
       env: partial.env ?? process.env,
       stdout,
       stderr,
-      logger: partial.logger ?? nullLogger,
+      logger: partial.logger ?? cliLogger(partial.env ?? process.env, stderr),
       signal: partial.signal ?? controller.signal,
     });
   } catch (error) {

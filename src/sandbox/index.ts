@@ -11,6 +11,8 @@ export interface SandboxOptions {
   port?: number;
   /** Port of the memory server (0 or absent: any free port). */
   memoryPort?: number;
+  /** Port of the rehearsal's target memory server (0 or absent: any free port). */
+  memoryTargetPort?: number;
   host?: string;
   /** State lives in <dataDir>/gcp and <dataDir>/memory. */
   dataDir: string;
@@ -22,8 +24,13 @@ export interface SandboxOptions {
 export interface Sandbox {
   gcp: GcpEmulator;
   memory: MemoryServerHandle;
+  /**
+   * Stands in for the cloud memory server the Memory System phase copies into, so a
+   * rehearsal copies between two real servers instead of onto its own source.
+   */
+  memoryTarget: MemoryServerHandle;
   /** The URLs, as `orchestra-migrate sandbox --json` prints them. */
-  urls: { gcp: string; memory: string };
+  urls: { gcp: string; memory: string; memoryTarget: string };
   close(): Promise<void>;
 }
 
@@ -36,24 +43,32 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     host,
     dataDir: path.join(options.dataDir, 'gcp'),
   });
-  let memory: MemoryServerHandle;
-  try {
-    memory = await startMemoryServer({
-      port: options.memoryPort ?? 0,
+  const started: { close(): Promise<void> }[] = [gcp];
+  const startMemory = async (port: number | undefined, folder: string) => {
+    const server = await startMemoryServer({
+      port: port ?? 0,
       host,
-      dataDir: path.join(options.dataDir, 'memory'),
+      dataDir: path.join(options.dataDir, folder),
       apiKey: options.memoryApiKey,
     });
+    started.push(server);
+    return server;
+  };
+  const closeAll = async () => {
+    await Promise.allSettled(started.map((s) => s.close()));
+  };
+  try {
+    const memory = await startMemory(options.memoryPort, 'memory');
+    const memoryTarget = await startMemory(options.memoryTargetPort, 'memory-target');
+    return {
+      gcp,
+      memory,
+      memoryTarget,
+      urls: { gcp: gcp.url, memory: memory.url, memoryTarget: memoryTarget.url },
+      close: closeAll,
+    };
   } catch (error) {
-    await gcp.close();
+    await closeAll();
     throw error;
   }
-  return {
-    gcp,
-    memory,
-    urls: { gcp: gcp.url, memory: memory.url },
-    close: async () => {
-      await Promise.allSettled([gcp.close(), memory.close()]);
-    },
-  };
 }

@@ -11,6 +11,7 @@ import { MEMORY_API_KEY_VARIABLE } from '../../core/config/secrets';
 import type { OrchestraConfig } from '../../core/config/types';
 import { InputError } from '../../core/errors';
 import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../../core/gcp';
+import { withEmulatorDefaults } from '../../core/gcp/endpoints';
 import { createMemoryClient } from '../../core/memory';
 import type { JsonValue, MemoryClient } from '../../core/memory/types';
 import { MigrationEngine } from '../../core/migration/engine';
@@ -62,6 +63,7 @@ export async function openMigration(ctx: CliContext): Promise<MigrationSession> 
   // The loader's config is frozen; the engine only reads it, but clients may normalize in place.
   const config = structuredClone(resolved.config) as OrchestraConfig;
   requireProject(config, ctx.env);
+  config.gcp = withEmulatorDefaults(config.gcp, resolved.endpoint('gcpEmulator'), ctx.env);
   const gcp = createGcpClient({
     gcp: config.gcp,
     // The emulator accepts any bearer; real Google gets Application Default Credentials.

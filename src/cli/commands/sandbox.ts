@@ -4,6 +4,7 @@
  * stdout carries the URLs (`npm start` reads it).
  */
 import * as path from 'node:path';
+import { DEFAULT_PORTS } from '../../core/config/defaults';
 import { InputError } from '../../core/errors';
 import type * as SandboxModule from '../../sandbox';
 import { emulatorOverrideEnv } from '../../core/gcp/endpoints';
@@ -12,6 +13,7 @@ import { EXIT_OK, type CliCommand, type CliContext } from '../command';
 interface SandboxArgs {
   port: number;
   memoryPort: number;
+  memoryTargetPort: number;
   dataDir: string;
   json: boolean;
   lroDelayMs?: number;
@@ -42,9 +44,13 @@ function parseMs(value: string | undefined, flag: string): number {
 }
 
 export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
+  // Ports not given follow the config's port table, so a default config reaches the
+  // sandbox as it is; with --port 0 (tests, npm start) every server takes a free port.
+  const given: { memoryPort?: number; memoryTargetPort?: number } = {};
   const args: SandboxArgs = {
-    port: 8085,
+    port: DEFAULT_PORTS.gcpEmulator,
     memoryPort: 0,
+    memoryTargetPort: 0,
     dataDir: path.resolve(cwd, '.orchestra/sandbox'),
     json: false,
   };
@@ -55,7 +61,10 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
         args.port = parsePort(argv[++i], flag);
         break;
       case '--memory-port':
-        args.memoryPort = parsePort(argv[++i], flag);
+        given.memoryPort = parsePort(argv[++i], flag);
+        break;
+      case '--memory-target-port':
+        given.memoryTargetPort = parsePort(argv[++i], flag);
         break;
       case '--data':
         if (!argv[i + 1])
@@ -81,6 +90,9 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
         });
     }
   }
+  const free = args.port === 0;
+  args.memoryPort = given.memoryPort ?? (free ? 0 : DEFAULT_PORTS.memory);
+  args.memoryTargetPort = given.memoryTargetPort ?? (free ? 0 : DEFAULT_PORTS.memory + 1);
   return args;
 }
 
@@ -91,13 +103,29 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
   });
 }
 
-function printHuman(ctx: CliContext, urls: { gcp: string; memory: string }, dataDir: string): void {
+function printHuman(
+  ctx: CliContext,
+  urls: { gcp: string; memory: string; memoryTarget: string },
+  dataDir: string,
+): void {
+  const rehearsal = {
+    gcp: { emulator: true },
+    endpoints: { memory: urls.memory, gcpEmulator: urls.gcp },
+    phases: { memorySystem: { targetEndpoint: urls.memoryTarget } },
+  };
   const lines = [
     `Google Cloud emulator: ${urls.gcp}  (every API on this host, paths as on Google's)`,
-    `Memory server:         ${urls.memory}`,
+    `Memory server:         ${urls.memory}  (the copy's source)`,
+    `Target memory server:  ${urls.memoryTarget}  (stands in for the cloud memory server)`,
     `State:                 ${dataDir}`,
     '',
-    'Point the engine at it: set gcp.emulator to true and gcp.endpointOverrides to the emulator URL, or for gcloud:',
+    'Rehearse against it: put this in config/local.json (merged over your settings), set a project ID',
+    '(any, e.g. ORCHESTRA_PROJECT_ID=rehearsal-project), then run verify and execute:',
+    ...JSON.stringify(rehearsal, null, 2)
+      .split('\n')
+      .map((line) => `  ${line}`),
+    '',
+    'For gcloud:',
     ...Object.entries(emulatorOverrideEnv(urls.gcp)).map(([k, v]) => `  export ${k}=${v}`),
     '  export CLOUDSDK_AUTH_ACCESS_TOKEN=sandbox',
     '',
@@ -110,11 +138,13 @@ export const sandboxCommand: CliCommand = {
   name: 'sandbox',
   summary: 'Run the local Google Cloud emulator and memory server for a rehearsal',
   usage:
-    'orchestra-migrate sandbox [--port P] [--memory-port Q] [--data DIR] [--json]\n' +
+    'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
     '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N]\n' +
-    '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one)\n' +
+    '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one for every server)\n' +
+    '  --memory-port Q     memory server, the copy source (default 8765)\n' +
+    '  --memory-target-port R  rehearsal target memory server (default 8766)\n' +
     '  --data DIR          where state persists (default .orchestra/sandbox)\n' +
-    '  --json              print one line {"gcp":URL,"memory":URL} and nothing else on stdout\n' +
+    '  --json              print one line {"gcp":URL,"memory":URL,"memoryTarget":URL} and nothing else on stdout\n' +
     '  --lro-delay-ms N    how long long-running operations take (default 1000)\n' +
     '  --latency-ms N      added to every Google API answer\n' +
     '  --run-latency-ms N  latency of the deployed Cloud Run service URLs (Validation rehearsals)\n' +
@@ -127,6 +157,7 @@ export const sandboxCommand: CliCommand = {
     const sandbox = await startSandbox({
       port: args.port,
       memoryPort: args.memoryPort,
+      memoryTargetPort: args.memoryTargetPort,
       dataDir: args.dataDir,
       gcp: {
         ...(args.lroDelayMs === undefined ? {} : { lroDelayMs: args.lroDelayMs }),

@@ -82,3 +82,22 @@ export function emulatorOverrideEnv(baseUrl: string): Record<string, string> {
     GCP_APIS.map((api) => [overrideEnvName(api), api === 'storage' ? `${base}/storage/v1/` : `${base}/`]),
   );
 }
+
+/**
+ * In emulator mode, every API without an override of its own (config or gcloud
+ * variable) goes to the emulator's base URL (`endpoints.gcpEmulator`, by default
+ * http://localhost:8085): a rehearsal needs `gcp.emulator: true` and nothing more,
+ * and a half-configured rehearsal can never fall through to Google's hosts.
+ */
+export function withEmulatorDefaults(
+  gcp: GcpConfig,
+  emulatorBaseUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): GcpConfig {
+  if (!gcp.emulator) return gcp;
+  const overrides: Record<string, string> = { ...gcp.endpointOverrides };
+  for (const api of GCP_APIS) {
+    if (!overrides[api] && !env[overrideEnvName(api)]) overrides[api] = normalizeOverride(emulatorBaseUrl);
+  }
+  return { ...gcp, endpointOverrides: overrides };
+}

@@ -5,6 +5,7 @@ import {
   GCP_APIS,
   normalizeOverride,
   resolveEndpoint,
+  withEmulatorDefaults,
 } from '../../../src/core/gcp/endpoints';
 import { InputError } from '../../../src/core/errors';
 
@@ -53,5 +54,25 @@ describe('gcp endpoints', () => {
     const env = emulatorOverrideEnv('http://127.0.0.1:8085');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE, 'http://127.0.0.1:8085/storage/v1/');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN, 'http://127.0.0.1:8085/');
+  });
+
+  it('in emulator mode sends every API without its own override to the emulator, never to Google', () => {
+    const gcp = withEmulatorDefaults(
+      { emulator: true, endpointOverrides: { run: 'http://127.0.0.1:9000' } },
+      'http://localhost:8085',
+      { CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: 'http://127.0.0.1:9001/' },
+    );
+    const env = { CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: 'http://127.0.0.1:9001/' };
+    assert.equal(resolveEndpoint('run', gcp, env).base, 'http://127.0.0.1:9000');
+    assert.equal(resolveEndpoint('iam', gcp, env).base, 'http://127.0.0.1:9001');
+    for (const api of GCP_APIS.filter((a) => a !== 'run' && a !== 'iam')) {
+      assert.equal(resolveEndpoint(api, gcp, env).base, 'http://localhost:8085', api);
+    }
+  });
+
+  it('leaves a real (non-emulator) configuration untouched', () => {
+    const gcp = { emulator: false, endpointOverrides: {} };
+    assert.equal(withEmulatorDefaults(gcp, 'http://localhost:8085', {}), gcp);
+    assert.equal(resolveEndpoint('run', gcp, {}).base, 'https://run.googleapis.com');
   });
 });

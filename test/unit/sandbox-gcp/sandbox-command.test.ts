@@ -27,8 +27,10 @@ describe('orchestra-migrate sandbox', () => {
     try {
       const deadline = Date.now() + 20_000;
       while (!stdout.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const urls = JSON.parse(stdout.trim()) as { gcp: string; memory: string };
-      assert.deepEqual(Object.keys(urls), ['gcp', 'memory']);
+      const urls = JSON.parse(stdout.trim()) as { gcp: string; memory: string; memoryTarget: string };
+      assert.deepEqual(Object.keys(urls), ['gcp', 'memory', 'memoryTarget']);
+      assert.notEqual(urls.memoryTarget, urls.memory);
+      assert.equal((await fetch(`${urls.memoryTarget}/api/status`)).status, 200);
       assert.match(urls.gcp, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(urls.memory, /^http:\/\/127\.0\.0\.1:\d+$/);
       const created = await fetch(`${urls.gcp}/storage/v1/b?project=cli-p`, {
@@ -61,10 +63,20 @@ describe('orchestra-migrate sandbox', () => {
     assert.deepEqual(parseSandboxArgs(['--port', '0', '--data', 'x', '--json'], '/w'), {
       port: 0,
       memoryPort: 0,
+      memoryTargetPort: 0,
       dataDir: '/w/x',
       json: true,
     });
     assert.equal(parseSandboxArgs([], '/w').dataDir, '/w/.orchestra/sandbox');
+    // Without flags the servers sit where the default config looks for them.
+    assert.deepEqual(
+      [
+        parseSandboxArgs([], '/w').port,
+        parseSandboxArgs([], '/w').memoryPort,
+        parseSandboxArgs([], '/w').memoryTargetPort,
+      ],
+      [8085, 8765, 8766],
+    );
     assert.throws(() => parseSandboxArgs(['--port', 'abc'], '/w'), InputError);
     assert.throws(() => parseSandboxArgs(['--port', '70000'], '/w'), InputError);
     assert.throws(() => parseSandboxArgs(['--wat'], '/w'), InputError);
