@@ -29,9 +29,13 @@ import type {
   MemoryClient,
   MemoryHealth,
   MemoryRecord,
+  SetManyRecord,
   SetOptions,
   WriteResult,
 } from './types';
+
+/** The batch route's documented cap (docs/memory-api.md): larger batches are split. */
+export const MAX_WRITE_BATCH = 1000;
 
 export interface MemoryClientOptions {
   config: MemoryConfig;
@@ -52,6 +56,8 @@ export interface MemoryClientOptions {
   env?: Record<string, string>;
   /** Writes replayed per request when the server offers the batch route (default 200). */
   replayBatchSize?: number;
+  /** Records per request of `setMany` on the batch route (default and maximum MAX_WRITE_BATCH). */
+  writeBatchSize?: number;
   /** Test and benchmark hook: a ready transport instead of one built from config. */
   transport?: MemoryTransport;
 }
@@ -62,6 +68,8 @@ export interface ResilientMemoryClient extends MemoryClient {
   readonly policy: ResiliencePolicy;
   /** Writes waiting in the outbox. */
   readonly pendingWrites: number;
+  /** Always present here (optional in MemoryClient): without the batch route it writes record by record. */
+  setMany(records: SetManyRecord[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
 }
 
 export async function createMemoryClient(options: MemoryClientOptions): Promise<ResilientMemoryClient> {
@@ -185,6 +193,45 @@ class Client implements ResilientMemoryClient {
     return this.write(op, options.signal);
   }
 
+  async setMany(records: SetManyRecord[], options: { signal?: AbortSignal } = {}): Promise<WriteResult[]> {
+    if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
+    // Ids are fixed here, before any attempt: a retried batch, or its replay from the outbox,
+    // carries the same ids, so the server applies each record once even if an answer was lost.
+    const ops = records.map(setOperation);
+    if (ops.length === 0) return [];
+    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops);
+    if (!(await this.batchSupported())) {
+      // In order, one at a time: two records of one key must land in the order given.
+      const results: WriteResult[] = [];
+      for (const op of ops) results.push(await this.write(op, options.signal));
+      return results;
+    }
+    const size = Math.min(Math.max(1, this.options.writeBatchSize ?? MAX_WRITE_BATCH), MAX_WRITE_BATCH);
+    const results: WriteResult[] = [];
+    for (let start = 0; start < ops.length; start += size) {
+      // Once anything waits in the outbox (our outage or another caller's), the rest queues
+      // behind it, as set does, so no write overtakes an earlier one.
+      if (this.outbox.size > 0 || this.breakerBlocks()) {
+        results.push(...(await this.enqueueMany(ops.slice(start))));
+        break;
+      }
+      const chunk = ops.slice(start, start + size);
+      try {
+        await this.policy.execute((call) => this.transport.writeBatch!(chunk, call), options.signal);
+      } catch (error) {
+        if (!this.isOutage(error) || options.signal?.aborted) throw this.clean(error);
+        this.logger.debug(`memory: batch of ${ops.length - start} writes queued (${errorText(error)})`);
+        results.push(...(await this.enqueueMany(ops.slice(start))));
+        break;
+      }
+      for (const op of chunk) {
+        this.remember(op);
+        results.push({ queued: false });
+      }
+    }
+    return results;
+  }
+
   delete(key: string, options: DeleteOptions = {}): Promise<WriteResult> {
     return this.write({ op: 'delete', key, id: options.idempotencyKey ?? randomUUID() }, options.signal);
   }
@@ -267,6 +314,19 @@ class Client implements ResilientMemoryClient {
     this.remember(op);
     void this.kick();
     return { queued: true };
+  }
+
+  private async enqueueMany(ops: WriteOperation[]): Promise<WriteResult[]> {
+    await this.outbox.appendMany(ops);
+    for (const op of ops) this.remember(op);
+    void this.kick();
+    return ops.map(() => ({ queued: true }));
+  }
+
+  /** The batch route only where the transport has it and the server advertises it. */
+  private async batchSupported(): Promise<boolean> {
+    if (!this.transport.writeBatch) return false;
+    return (await this.knownFeatures()).includes('batch');
   }
 
   private remember(op: WriteOperation): void {
@@ -439,6 +499,18 @@ function releasePolicy(registry: BreakerRegistry, name: string, policy: Resilien
 function isRefusedWrite(error: unknown): boolean {
   const status = (error as { status?: unknown }).status;
   return status === 400 || status === 413 || status === 422;
+}
+
+function setOperation(record: SetManyRecord): WriteOperation {
+  const op: WriteOperation = {
+    op: 'set',
+    key: record.key,
+    content: record.content,
+    id: record.idempotencyKey ?? randomUUID(),
+  };
+  if (record.scope !== undefined) op.scope = record.scope;
+  if (record.ttl !== undefined) op.ttl = record.ttl;
+  return op;
 }
 
 function entryRecord(op: WriteOperation): MemoryRecord {

@@ -1,4 +1,4 @@
-export { createMemoryClient, type MemoryClientOptions, type ResilientMemoryClient } from './client';
+export { createMemoryClient, MAX_WRITE_BATCH, type MemoryClientOptions, type ResilientMemoryClient } from './client';
 export {
   MemoryConnectionError,
   MemoryHttpError,

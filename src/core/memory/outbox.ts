@@ -89,6 +89,31 @@ export class Outbox {
     return entry;
   }
 
+  /**
+   * Queues several writes with one fsync (a batch the server could not take), in the
+   * given order. Resolves once all are on disk; on failure none of them is queued.
+   */
+  async appendMany(ops: WriteOperation[]): Promise<OutboxEntry[]> {
+    const at = new Date().toISOString();
+    const entries: OutboxEntry[] = ops.map((op) => ({ ...op, seq: this.nextSeq++, at }));
+    const previous = new Map(entries.map((e) => [e.key, this.byKey.get(e.key)]));
+    this.pending.push(...entries);
+    for (const entry of entries) this.byKey.set(entry.key, entry);
+    try {
+      await this.log.appendMany(entries.map((entry) => ({ t: 'w', ...entry })));
+    } catch (error) {
+      const failed = new Set(entries);
+      this.pending = this.pending.filter((e) => !failed.has(e));
+      for (const [key, before] of previous) {
+        if (!failed.has(this.byKey.get(key)!)) continue;
+        if (before) this.byKey.set(key, before);
+        else this.byKey.delete(key);
+      }
+      throw error;
+    }
+    return entries;
+  }
+
   /** The server acknowledged every entry up to and including `seq`. */
   async ack(seq: number): Promise<void> {
     const done = this.pending.filter((e) => e.seq <= seq);

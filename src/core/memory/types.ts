@@ -27,6 +27,16 @@ export interface SetOptions {
   idempotencyKey?: string;
 }
 
+/** One record of a batched write (`setMany`). */
+export interface SetManyRecord {
+  key: string;
+  content: JsonValue;
+  scope?: string;
+  ttl?: number;
+  /** As in SetOptions; the client makes one when absent, fixed before the first attempt so retries reuse it. */
+  idempotencyKey?: string;
+}
+
 export interface DeleteOptions {
   signal?: AbortSignal;
   idempotencyKey?: string;
@@ -68,6 +78,13 @@ export interface MemoryClient {
   get(key: string, options?: { signal?: AbortSignal }): Promise<MemoryRecord | undefined>;
   set(key: string, content: JsonValue, options?: SetOptions): Promise<WriteResult>;
   delete(key: string, options?: DeleteOptions): Promise<WriteResult>;
+  /**
+   * Writes many records, in order, with the same guarantees as `set` (retried, or queued
+   * in the outbox while the breaker is open). Optional: transports and servers without a
+   * batch route get per-record writes, and callers test for the method before using it.
+   * One result per record, in order.
+   */
+  setMany?(records: SetManyRecord[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
   list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */

@@ -1,0 +1,238 @@
+/**
+ * setMany: batched writes over POST /api/memory/batch, through the same resilience
+ * policy and outbox as set. A recording proxy between client and server counts the
+ * requests per route, hides the batch feature, or loses the answer of a batch the
+ * server did apply; every "exactly once" is asserted on the server's own versions.
+ */
+import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { createMemoryClient } from '../../../src/core/memory';
+import type { SetManyRecord } from '../../../src/core/memory';
+import { BreakerRegistry } from '../../../src/core/resilience';
+import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
+import { memoryConfig, sleep, tempDir, waitFor } from './helpers';
+
+interface ProxyHooks {
+  /** Hide the batch route: drop 'batch' from /api/status features and answer 404 on the route. */
+  noBatch?: boolean;
+  /** 1-based numbers of batch requests that reach the server but whose answer becomes a 503. */
+  loseBatchAnswers?: number[];
+}
+
+interface Proxy {
+  url: string;
+  /** Requests seen per route, e.g. 'POST /api/memory/batch'. */
+  counts: Map<string, number>;
+  close(): Promise<void>;
+}
+
+async function startProxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
+  const counts = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: true });
+  let batches = 0;
+  const server = http.createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (c: Buffer) => body.push(c));
+    req.on('end', () => {
+      const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+      counts.set(route, (counts.get(route) ?? 0) + 1);
+      const send = (status: number, payload: Buffer | string) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+      };
+      const isBatch = route === 'POST /api/memory/batch';
+      if (isBatch && hooks.noBatch) return send(404, JSON.stringify({ error: { code: 'not_found', message: 'no' } }));
+      const number = isBatch ? ++batches : 0;
+      const upstream = http.request(
+        `${target}${req.url}`,
+        { method: req.method, headers: req.headers, agent },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            let text = Buffer.concat(chunks).toString('utf8');
+            if (number && hooks.loseBatchAnswers?.includes(number)) {
+              // The server applied the batch; the client only sees an overloaded server.
+              return send(503, JSON.stringify({ error: { code: 'unavailable', message: 'answer lost' } }));
+            }
+            if (route === 'GET /api/status' && hooks.noBatch) {
+              const status = JSON.parse(text) as { features: string[] };
+              status.features = status.features.filter((f) => f !== 'batch');
+              text = JSON.stringify(status);
+            }
+            send(answer.statusCode ?? 500, text);
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    counts,
+    async close() {
+      agent.destroy();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function records(n: number, prefix = 'b'): SetManyRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: `${prefix}/${String(i).padStart(5, '0')}`,
+    content: { i, text: `record ${i}` },
+    scope: 'team',
+  }));
+}
+
+describe('memory client setMany', function () {
+  this.timeout(30_000);
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeEach(async () => (temp = await tempDir('setmany')));
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+    await temp.cleanup();
+  });
+
+  async function server(faults = {}): Promise<MemoryServerHandle> {
+    const handle = await startMemoryServer({ dataDir: path.join(temp.dir, 'data'), faults });
+    closers.push(() => handle.close());
+    return handle;
+  }
+
+  async function proxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
+    const p = await startProxy(target, hooks);
+    closers.push(() => p.close());
+    return p;
+  }
+
+  async function client(endpoint: string, extra: Partial<Parameters<typeof createMemoryClient>[0]> = {}) {
+    const c = await createMemoryClient({
+      config: memoryConfig({ endpoint, timeoutMs: 2_000 }),
+      outboxDir: path.join(temp.dir, 'outbox'),
+      breaker: {
+        failureThreshold: 3,
+        recoveryTimeoutMs: 60_000,
+        retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+      },
+      ...extra,
+    });
+    closers.push(() => c.close());
+    return c;
+  }
+
+  /** Each expected record on the server with version 1; `size` counts keys checked elsewhere too. */
+  function assertOnServerOnce(s: MemoryServerHandle, expected: SetManyRecord[], size = expected.length): void {
+    assert.equal(s.store.size, size);
+    for (const r of expected) {
+      const stored = s.store.get(r.key);
+      assert.deepEqual(stored?.content, r.content, `content of ${r.key}`);
+      assert.equal(stored?.scope, r.scope, `scope of ${r.key}`);
+      assert.equal(stored?.version, 1, `${r.key} applied once`);
+    }
+  }
+
+  it('writes through the batch route in requests of at most writeBatchSize, each record once', async () => {
+    const s = await server();
+    const p = await proxy(s.url);
+    const c = await client(p.url, { writeBatchSize: 1000 });
+    const input = records(2500);
+    const results = await c.setMany(input);
+    assert.equal(results.length, 2500);
+    assert.ok(results.every((r) => !r.queued));
+    assert.equal(p.counts.get('POST /api/memory/batch'), 3, '1000 + 1000 + 500');
+    assert.equal(p.counts.get('POST /api/memory') ?? 0, 0, 'no single-record writes');
+    assertOnServerOnce(s, input);
+    // Read-your-writes and the stale cache know the batch's values too.
+    assert.deepEqual((await c.get('b/02499'))?.content, input[2499].content);
+    assert.deepEqual(await c.setMany([]), []);
+  });
+
+  it("applies a caller's idempotency keys once across calls", async () => {
+    const s = await server();
+    const c = await client(s.url);
+    const input = records(10, 'idem').map((r) => ({ ...r, idempotencyKey: `copy-${r.key}` }));
+    await c.setMany(input);
+    await c.setMany(input);
+    assertOnServerOnce(s, input);
+  });
+
+  it('falls back to one set per record, in order, when the server does not advertise batch', async () => {
+    const s = await server();
+    const p = await proxy(s.url, { noBatch: true });
+    const c = await client(p.url);
+    const input = [...records(20, 'fb'), { key: 'fb/00003', content: 'later', scope: 'team' }];
+    const results = await c.setMany(input);
+    assert.ok(results.length === 21 && results.every((r) => !r.queued));
+    assert.equal(p.counts.get('POST /api/memory/batch') ?? 0, 0, 'the unadvertised route is never called');
+    assert.equal(p.counts.get('POST /api/memory'), 21);
+    assert.equal(s.store.get('fb/00003')?.content, 'later', 'the later write of a key wins');
+    assert.equal(s.store.get('fb/00003')?.version, 2);
+    assertOnServerOnce(
+      s,
+      input.slice(0, 20).filter((r) => r.key !== 'fb/00003'),
+      20,
+    );
+  });
+
+  it('queues every record in the outbox, in order, while the breaker is open, and replays them once', async () => {
+    const s = await server({ errorRate: 1 });
+    const p = await proxy(s.url);
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(p.url, {
+      registry,
+      breaker: {
+        failureThreshold: 3,
+        recoveryTimeoutMs: 400,
+        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
+      },
+    });
+    for (let i = 0; i < 3; i++) await c.get(`open/${i}`).catch(() => undefined);
+    assert.equal(registry.get(c.breakerName)?.state, 'open');
+    const before = new Map(p.counts);
+
+    const input = [...records(30, 'q'), { key: 'q/00007', content: 'second', scope: 'team' }];
+    const results = await c.setMany(input);
+    assert.ok(results.length === 31 && results.every((r) => r.queued));
+    assert.deepEqual(p.counts, before, 'an open breaker fails fast: no request reached the server');
+    assert.equal(c.pendingWrites, 31);
+    assert.equal((await c.get('q/00007'))?.content, 'second', 'a queued write reads back');
+
+    s.setFaults({ errorRate: 0 });
+    await sleep(450); // past the recovery timeout: the probe is due and replay starts
+    await waitFor(async () => (await c.flush(), c.pendingWrites === 0), 10_000, 'the outbox to drain');
+    assert.equal(s.store.get('q/00007')?.content, 'second', 'replayed in order: the later write of a key wins');
+    assert.equal(s.store.get('q/00007')?.version, 2);
+    assertOnServerOnce(
+      s,
+      input.slice(0, 30).filter((r) => r.key !== 'q/00007'),
+      30,
+    );
+  });
+
+  it('retries a batch whose answer was a 503 after the server applied it, without applying it twice', async () => {
+    const s = await server();
+    const p = await proxy(s.url, { loseBatchAnswers: [2] });
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(p.url, { registry, writeBatchSize: 400 });
+    const input = records(1000, 'r');
+    const results = await c.setMany(input);
+    assert.ok(
+      results.every((r) => !r.queued),
+      'the retry succeeded: nothing was queued',
+    );
+    assert.equal(p.counts.get('POST /api/memory/batch'), 4, '400 + 400 (answer lost, retried) + 200');
+    assert.equal(c.pendingWrites, 0);
+    assert.equal(registry.get(c.breakerName)?.state, 'closed');
+    assertOnServerOnce(s, input);
+  });
+});
