@@ -1,4 +1,6 @@
+import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
 
@@ -9,5 +11,9 @@ import type { EnvironmentStatusItem } from './status-bar';
 export interface OrchestraApi {
   readonly phaseTree: PhaseTreeProvider;
   readonly statusItem: EnvironmentStatusItem;
+  /** Follows the configuration and the migration state file. */
+  readonly migration: MigrationView;
   environment(): EnvironmentDetection;
+  /** The folder the LogOutputChannel writes its file to (tests read what the user would see in Output). */
+  readonly logUri: vscode.Uri;
 }

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
 
@@ -9,6 +10,8 @@ export interface OrchestraContext {
   readonly log: vscode.LogOutputChannel;
   readonly phaseTree: PhaseTreeProvider;
   readonly statusItem: EnvironmentStatusItem;
+  /** Follows the configuration and the migration state file. */
+  readonly migration: MigrationView;
   /** The last detection, as the status bar shows it. */
   environment(): EnvironmentDetection;
   /** Detects again (settings or variables changed) and updates the status bar. */

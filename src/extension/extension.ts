@@ -10,6 +10,7 @@ import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
 import { detectEditorEnvironment } from './environment';
 import { createLogChannel } from './log';
+import { MigrationView } from './migration-view';
 import { PhaseTreeProvider } from './phase-tree';
 import { EnvironmentStatusItem } from './status-bar';
 
@@ -30,12 +31,15 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
 
   let detection = detectEditorEnvironment();
   statusItem.update(detection);
+  const migration = new MigrationView({ tree: phaseTree, treeView, statusItem, log });
+  context.subscriptions.push(migration);
 
   const ctx: OrchestraContext = {
     extension: context,
     log,
     phaseTree,
     statusItem,
+    migration,
     environment: () => detection,
     redetectEnvironment() {
       detection = detectEditorEnvironment();
@@ -52,11 +56,12 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     }),
   );
 
+  migration.start();
   log.info(
     `Orchestra Migrate ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms; ` +
       `environment: ${describe(detection)}`,
   );
-  return { phaseTree, statusItem, environment: () => detection };
+  return { phaseTree, statusItem, migration, environment: () => detection, logUri: context.logUri };
 }
 
 /** Everything is disposed through context.subscriptions. */

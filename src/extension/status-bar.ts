@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { EndpointLine } from '../core/config/describe';
 import type { EnvironmentDetection, EnvironmentKind } from '../core/environment';
 import { COMMAND_IDS, STATUS_BAR_ITEM_ID } from './constants';
 
@@ -21,7 +22,39 @@ function md(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-export function environmentTooltip(detection: EnvironmentDetection): vscode.MarkdownString {
+/** What the status bar shows of the migration: read from the configuration and the state file. */
+export interface MigrationSummary {
+  readonly running: boolean;
+  readonly progress?: { readonly done: number; readonly total: number };
+  readonly projectId?: string;
+  readonly endpoints: readonly EndpointLine[];
+  /** Config files read, relative to the workspace folder where possible. */
+  readonly files: readonly string[];
+  /** Why the configuration could not be used, in one line. */
+  readonly problem?: string;
+}
+
+function migrationLines(summary: MigrationSummary): string[] {
+  const lines: string[] = ['', '---', ''];
+  if (summary.problem) lines.push(`$(warning) ${md(summary.problem)}`, '');
+  if (summary.running) {
+    const progress = summary.progress ? ` (${summary.progress.done}/${summary.progress.total} steps)` : '';
+    lines.push(`$(sync~spin) A migration run is in progress${progress}.`, '');
+  }
+  if (summary.projectId) lines.push(`Project: \`${md(summary.projectId)}\``, '');
+  if (summary.endpoints.length) {
+    lines.push('| Service | Endpoint |', '| --- | --- |');
+    for (const e of summary.endpoints) lines.push(`| ${md(e.service)} | ${md(e.url ?? e.error ?? '—')} |`);
+    lines.push('');
+  }
+  // With a problem nothing was applied: "no files" would read as a cause.
+  if (summary.problem) return lines;
+  const files = summary.files.length ? summary.files.map((f) => `\`${md(f)}\``).join(', ') : 'none (built-in defaults)';
+  lines.push(`Config files: ${files}`);
+  return lines;
+}
+
+export function environmentTooltip(detection: EnvironmentDetection, summary?: MigrationSummary): vscode.MarkdownString {
   const lines = [`**Orchestra Migrate** — environment: **${ENVIRONMENT_LABELS[detection.kind]}**`, ''];
   if (detection.forcedBy) lines.push(`Forced by \`${md(detection.forcedBy)}\`.`, '');
   lines.push('| Signal | Value | Points to |', '| --- | --- | --- |');
@@ -29,6 +62,7 @@ export function environmentTooltip(detection: EnvironmentDetection): vscode.Mark
     const suggests = e.suggests ? ENVIRONMENT_LABELS[e.suggests] : '—';
     lines.push(`| ${md(e.signal)} | ${md(e.value || '—')} | ${suggests} |`);
   }
+  if (summary) lines.push(...migrationLines(summary));
   lines.push('', 'Click for details.');
   const tooltip = new vscode.MarkdownString(lines.join('\n'));
   tooltip.supportThemeIcons = true;
@@ -38,6 +72,8 @@ export function environmentTooltip(detection: EnvironmentDetection): vscode.Mark
 /** The status bar item: where the editor runs, with the evidence in its tooltip. */
 export class EnvironmentStatusItem implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  private detection?: EnvironmentDetection;
+  private summary?: MigrationSummary;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM_ID, vscode.StatusBarAlignment.Left, 50);
@@ -46,11 +82,32 @@ export class EnvironmentStatusItem implements vscode.Disposable {
   }
 
   update(detection: EnvironmentDetection): void {
-    const label = ENVIRONMENT_LABELS[detection.kind];
-    this.item.text = `$(${ENVIRONMENT_ICONS[detection.kind]}) Orchestra: ${label}`;
-    this.item.tooltip = environmentTooltip(detection);
-    this.item.accessibilityInformation = { label: `Orchestra environment: ${label}` };
+    this.detection = detection;
+    this.render();
+  }
+
+  /** The migration as the state file tells it: a spinner while a run is in progress, endpoints in the tooltip. */
+  setMigration(summary: MigrationSummary | undefined): void {
+    this.summary = summary;
+    this.render();
+  }
+
+  private render(): void {
+    if (!this.detection) return;
+    const label = ENVIRONMENT_LABELS[this.detection.kind];
+    const running = this.summary?.running === true;
+    this.item.text = `$(${ENVIRONMENT_ICONS[this.detection.kind]}) Orchestra: ${label}${running ? ' $(sync~spin)' : ''}`;
+    this.item.tooltip = environmentTooltip(this.detection, this.summary);
+    this.item.accessibilityInformation = {
+      label: `Orchestra environment: ${label}${running ? ', migration in progress' : ''}`,
+    };
     this.item.show();
+  }
+
+  /** The tooltip now (for tests). */
+  get tooltip(): string {
+    const tooltip = this.item.tooltip;
+    return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
   }
 
   /** What the item shows now (for tests). */

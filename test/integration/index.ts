@@ -14,6 +14,12 @@ import Mocha from 'mocha';
  * so it can tell them from the workbench's own log, which arrives through the same channel.
  */
 export const REPORT_MARK = process.env.ORCHESTRA_TEST_MARK === '1' ? '[mocha] ' : '';
+const GREP = process.env.ORCHESTRA_TEST_GREP;
+// The extension under test shares this process's environment, and the engine rejects
+// ORCHESTRA_* variables that name no setting: the runner's own variables would turn
+// every configuration load into an error.
+delete process.env.ORCHESTRA_TEST_MARK;
+delete process.env.ORCHESTRA_TEST_GREP;
 
 // The web extension host forwards console calls with their arguments joined by commas:
 // format them first, so mocha's report reads as it does in a terminal.
@@ -22,8 +28,7 @@ base.consoleLog = (...args: unknown[]) => console.log(REPORT_MARK + format(...ar
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
-  const grep = process.env.ORCHESTRA_TEST_GREP;
-  if (grep) mocha.grep(grep);
+  if (GREP) mocha.grep(GREP);
   for (const file of readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.js')) mocha.addFile(path.join(__dirname, file));
   }

@@ -1,11 +1,12 @@
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
 
-/** Detects the environment again and redraws the phase tree. */
+/** Detects the environment again, reloads the configuration and the migration state, and redraws. */
 export const refreshCommand: OrchestraCommand = {
   id: COMMAND_IDS.refresh,
-  run(ctx) {
+  async run(ctx) {
     const detection = ctx.redetectEnvironment();
+    await ctx.migration.reload();
     ctx.phaseTree.refresh();
     ctx.log.info(`refreshed: environment ${detection.kind}`);
   },

@@ -1,0 +1,85 @@
+/**
+ * The engine side of the migration views: loads the configuration and follows the
+ * state file. Only migration-view.ts imports it, with import(), so the schema
+ * validator and the engine's modules are evaluated after activation, not during it.
+ * Imports name single files, not the barrels: src/core/migration/index.ts would
+ * pull the executor and every cloud client into the bundle's start-up path.
+ */
+import * as path from 'node:path';
+import { describeEndpoints, type EndpointLine } from '../core/config/describe';
+import { configDirFor, loadConfig } from '../core/config/load';
+import { explicitSettingValue, settingsLayerFrom, type SettingInspection } from '../core/config/settings';
+import type { EnvironmentProbes } from '../core/environment';
+import { ConfigValidationError, formatIssue } from '../core/config/validate';
+import { errorMessage } from '../core/errors';
+import { StateFileMonitor } from '../core/migration/monitor';
+import { statePath } from '../core/migration/store';
+
+export interface ConfigLoadInput {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly probes: EnvironmentProbes;
+  /** `WorkspaceConfiguration.inspect` by full setting id. */
+  readonly inspect: (key: string) => SettingInspection | undefined;
+  /** Untrusted workspaces must not redirect endpoints through workspace settings. */
+  readonly trusted: boolean;
+}
+
+export interface ConfigLoaded {
+  readonly ok: true;
+  readonly configDir: string;
+  readonly projectId: string;
+  /** Undefined while no project is configured: there is no state to follow. */
+  readonly stateFile?: string;
+  readonly endpoints: readonly EndpointLine[];
+  /** Config files read, relative to the workspace folder. */
+  readonly files: readonly string[];
+}
+
+export interface ConfigFailed {
+  readonly ok: false;
+  readonly configDir: string;
+  /** One line for the tree and the status bar. */
+  readonly summary: string;
+  /** Every problem, `file:line:column path: message` then expected and fix, for the log. */
+  readonly details: string;
+}
+
+export type ConfigLoadResult = ConfigLoaded | ConfigFailed;
+
+export async function loadMigrationConfig(input: ConfigLoadInput): Promise<ConfigLoadResult> {
+  const configDir = configDirFor(input.dir, input.env);
+  try {
+    const resolved = await loadConfig({
+      dir: input.dir,
+      env: input.env,
+      probes: input.probes,
+      settings: settingsLayerFrom((key) => explicitSettingValue(input.inspect(key), input.trusted)),
+    });
+    const projectId = resolved.config.projectId;
+    const stateDir = path.resolve(resolved.root, resolved.config.state.dir);
+    return {
+      ok: true,
+      configDir: resolved.configDir,
+      projectId,
+      stateFile: projectId ? statePath(stateDir, projectId) : undefined,
+      endpoints: describeEndpoints(resolved, input.env),
+      files: resolved.files.map((f) => path.relative(resolved.root, f).split(path.sep).join('/')),
+    };
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      const first = error.issues[0];
+      return {
+        ok: false,
+        configDir,
+        summary: first ? `${error.message} First: ${formatIssue(first, input.dir).split('\n')[0]}` : error.message,
+        details: error.describe(),
+      };
+    }
+    return { ok: false, configDir, summary: errorMessage(error).split('\n')[0], details: errorMessage(error) };
+  }
+}
+
+export function followStateFile(file: string, projectId: string): StateFileMonitor {
+  return new StateFileMonitor(file, projectId);
+}

@@ -1,0 +1,194 @@
+/**
+ * Keeps the phase tree and the status bar in step with the real migration: the
+ * configuration of the first workspace folder says which project's state file to
+ * follow; the state file (written by the CLI or another window) says each phase's
+ * status. Read-only: nothing here runs a step.
+ */
+import * as vscode from 'vscode';
+import type { PhaseInfo } from '../core/migration/catalog';
+import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monitor';
+import { SETTINGS_SECTION } from './constants';
+import { editorHints, environmentSetting } from './environment';
+import type { ConfigLoadResult } from './migration-load';
+import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
+import type { EnvironmentStatusItem } from './status-bar';
+
+/** Saving a config file fires several events; one reload is enough. */
+const RELOAD_DELAY_MS = 250;
+
+const NO_PROJECT_MESSAGE =
+  'No Google Cloud project is configured: set "projectId" in config/common.json or the setting orchestra.projectId.';
+
+export interface MigrationViewDeps {
+  readonly tree: PhaseTreeProvider;
+  readonly treeView: vscode.TreeView<unknown>;
+  readonly statusItem: EnvironmentStatusItem;
+  readonly log: vscode.LogOutputChannel;
+}
+
+interface Followed {
+  readonly file: string;
+  readonly monitor: StateFileMonitor;
+  readonly subscription: { dispose(): unknown };
+}
+
+export class MigrationView implements vscode.Disposable {
+  private followed?: Followed;
+  private configWatcher?: { readonly dir: string; readonly watcher: vscode.FileSystemWatcher };
+  private timer?: NodeJS.Timeout;
+  private queue: Promise<void> = Promise.resolve();
+  private result?: ConfigLoadResult;
+  private disposed = false;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly deps: MigrationViewDeps) {
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(SETTINGS_SECTION)) this.schedule();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.schedule()),
+    );
+  }
+
+  /** The first load compiles the configuration schema: it runs after activate() has returned. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  schedule(delayMs = RELOAD_DELAY_MS): void {
+    if (this.disposed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, delayMs);
+  }
+
+  /** Loads the configuration again and follows the state file it names. Loads run one at a time, in order. */
+  reload(): Promise<void> {
+    const next = this.queue.then(() => this.load());
+    this.queue = next.catch((error: unknown) => {
+      // load() handles configuration errors itself; anything else is a bug worth its stack.
+      this.deps.log.error(
+        'loading the migration state failed',
+        error instanceof Error ? (error.stack ?? error) : error,
+      );
+    });
+    return this.queue;
+  }
+
+  /** The last configuration load, as the views show it (for tests). */
+  get lastLoad(): ConfigLoadResult | undefined {
+    return this.result;
+  }
+
+  private async load(): Promise<void> {
+    if (this.disposed) return;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') {
+      this.result = undefined;
+      this.follow(undefined);
+      this.render();
+      return;
+    }
+    const { loadMigrationConfig, followStateFile } = await import('./migration-load');
+    const settings = vscode.workspace.getConfiguration(undefined, folder.uri);
+    const result = await loadMigrationConfig({
+      dir: folder.uri.fsPath,
+      env: process.env,
+      probes: { editor: editorHints(), setting: environmentSetting() },
+      inspect: (key) => settings.inspect(key),
+      trusted: vscode.workspace.isTrusted,
+    });
+    if (this.disposed) return;
+    this.result = result;
+    this.watchConfig(result.configDir);
+    const { log, tree, treeView } = this.deps;
+    if (!result.ok) {
+      log.error(`configuration: ${result.details}`);
+      tree.setProblem(`${result.summary} The phases show as not started until it is fixed; details in the log.`);
+      treeView.message = result.summary;
+      this.follow(undefined);
+    } else {
+      tree.setProblem(undefined);
+      treeView.message = result.stateFile ? undefined : NO_PROJECT_MESSAGE;
+      const files = result.files.length ? result.files.join(', ') : 'none, built-in defaults';
+      log.info(`configuration loaded (files: ${files}); project: ${result.projectId || '(none)'}`);
+      if (result.stateFile) {
+        const monitor = this.follow(result.stateFile, () => followStateFile(result.stateFile!, result.projectId));
+        await monitor?.reload();
+      } else {
+        this.follow(undefined);
+      }
+    }
+    if (!this.disposed) this.render();
+  }
+
+  /** Follows `file` (creating its monitor when it is a new one), or nothing. */
+  private follow(file: string | undefined, create?: () => StateFileMonitor): StateFileMonitor | undefined {
+    if (this.followed && this.followed.file === file) return this.followed.monitor;
+    this.unfollow();
+    if (!file || !create) return undefined;
+    const monitor = create();
+    const subscription = monitor.onDidChange(() => this.render());
+    this.followed = { file, monitor, subscription };
+    this.deps.log.info(`following the migration state ${file}`);
+    return monitor;
+  }
+
+  private unfollow(): void {
+    this.followed?.subscription.dispose();
+    this.followed?.monitor.dispose();
+    this.followed = undefined;
+  }
+
+  /** Reloads when a config file of the folder in use is created, changed or deleted. */
+  private watchConfig(dir: string): void {
+    if (this.configWatcher?.dir === dir) return;
+    this.configWatcher?.watcher.dispose();
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(dir), '*.json'),
+    );
+    const reload = () => this.schedule();
+    watcher.onDidCreate(reload);
+    watcher.onDidChange(reload);
+    watcher.onDidDelete(reload);
+    this.configWatcher = { dir, watcher };
+  }
+
+  private render(): void {
+    const snapshot = this.followed?.monitor.snapshot();
+    const result = this.result;
+    this.deps.tree.setStatusSource(snapshot ? statusFrom(snapshot) : () => ({ status: 'not-started' }));
+    this.deps.statusItem.setMigration(
+      result && {
+        running: snapshot?.running ?? false,
+        progress: snapshot?.progress,
+        projectId: result.ok ? result.projectId || undefined : undefined,
+        endpoints: result.ok ? result.endpoints : [],
+        files: result.ok ? result.files : [],
+        problem: result.ok ? undefined : result.summary,
+      },
+    );
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unfollow();
+    this.configWatcher?.watcher.dispose();
+    this.configWatcher = undefined;
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+  }
+}
+
+function statusFrom(snapshot: MonitorSnapshot): (phase: PhaseInfo) => PhaseDetail {
+  const byId = new Map(snapshot.phases.map((p) => [p.id, p]));
+  return (phase) => {
+    const p = byId.get(phase.id);
+    if (!p) return { status: 'not-started' };
+    return { status: p.status, steps: p.steps, error: p.error, blockedBy: p.blockedBy, finishedAt: p.finishedAt };
+  };
+}

@@ -1,0 +1,200 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { PHASES, type PhaseId } from '../../src/core/migration/catalog';
+import type { MigrationState } from '../../src/core/migration/state';
+import { StateStore } from '../../src/core/migration/store';
+import type { StepRecord } from '../../src/core/migration/types';
+import type { OrchestraApi } from '../../src/extension/api';
+import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
+import type { PhaseTreeNode } from '../../src/extension/phase-tree';
+import { activated, sleep } from './helpers';
+
+const PROJECT = 'orchestra-test-project';
+
+interface Row {
+  label: string;
+  description: string;
+  icon: string;
+  tooltip: string;
+  collapsible: vscode.TreeItemCollapsibleState | undefined;
+  node: PhaseTreeNode;
+}
+
+/** The tree as a person sees it: label, description, icon and tooltip of each row. */
+async function rows(api: OrchestraApi, parent?: PhaseTreeNode): Promise<Row[]> {
+  const nodes = api.phaseTree.getChildren(parent);
+  return Promise.all(
+    nodes.map(async (node) => {
+      const item = await api.phaseTree.getTreeItem(node);
+      const tooltip = item.tooltip;
+      return {
+        label: String(item.label),
+        description: String(item.description ?? ''),
+        icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : '',
+        tooltip: typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? ''),
+        collapsible: item.collapsibleState,
+        node,
+      };
+    }),
+  );
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await sleep(100);
+  }
+}
+
+function step(phase: PhaseId, id: string, status: StepRecord['status'], action?: StepRecord['action']): StepRecord {
+  return { id, phase, status, action, attempts: 1 };
+}
+
+/** A run as `orchestra-migrate execute` records it: two phases done or under way, one failed, one skipped. */
+function recordRun(state: MigrationState): void {
+  const now = new Date().toISOString();
+  state.phases['core-infrastructure'].status = 'completed';
+  state.phases['core-infrastructure'].finishedAt = now;
+  for (const id of ['services', 'service-account', 'repository', 'bucket']) {
+    state.steps[id] = step('core-infrastructure', id, 'done', 'create');
+  }
+  state.phases['workstation-configuration'].status = 'in-progress';
+  state.steps['workstation-cluster'] = step('workstation-configuration', 'workstation-cluster', 'done', 'none');
+  state.steps['workstation-config'] = step('workstation-configuration', 'workstation-config', 'running');
+  state.phases['memory-system'].status = 'failed';
+  state.phases['memory-system'].error = 'Firestore database create failed: PERMISSION_DENIED';
+  state.phases['hybrid-config'].status = 'skipped';
+  state.run = {
+    id: 'run-1',
+    startedAt: now,
+    status: 'running',
+    phases: ['core-infrastructure', 'workstation-configuration', 'memory-system'],
+    pid: process.pid,
+    host: 'test',
+  };
+}
+
+describe('The views follow the migration state', () => {
+  let root: string;
+  let api: OrchestraApi;
+
+  before(async () => {
+    api = await activated();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test run opens a workspace folder');
+    root = folder.uri.fsPath;
+    await fs.mkdir(path.join(root, 'config'), { recursive: true });
+  });
+
+  after(async () => {
+    await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
+    await fs.rm(path.join(root, '.orchestra'), { recursive: true, force: true });
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  });
+
+  it('shows each phase status, its steps and a spinner while a run is in progress, and follows changes', async () => {
+    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await store.update(recordRun);
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+
+    const phases = await waitFor('the tree to show the recorded run', async () => {
+      const list = await rows(api);
+      return list[0]?.description === 'completed · 4/4' ? list : undefined;
+    });
+    assert.equal(phases.length, 7);
+    assert.deepEqual(
+      phases.map((r) => [r.label, r.description, r.icon]),
+      [
+        ['1. Core Infrastructure', 'completed · 4/4', 'pass-filled'],
+        ['2. Workstation Configuration', 'in progress · 1/2', 'sync~spin'],
+        ['3. Memory System', 'failed', 'error'],
+        ['4. Hybrid Config', 'skipped', 'debug-step-over'],
+        ['5. AI Coding', 'not started', 'circle-large-outline'],
+        ['6. API Deployment', 'not started', 'circle-large-outline'],
+        ['7. Validation', 'not started', 'circle-large-outline'],
+      ],
+    );
+    assert.match(phases[2].tooltip, /PERMISSION\\_DENIED/, 'the failed phase says why in its tooltip');
+    assert.equal(phases[0].collapsible, vscode.TreeItemCollapsibleState.Collapsed, 'a phase with steps expands');
+    assert.equal(phases[4].collapsible, vscode.TreeItemCollapsibleState.None, 'a phase without steps does not');
+
+    const core = await rows(api, phases[0].node);
+    assert.deepEqual(
+      core.map((r) => [r.label, r.description, r.icon]),
+      [
+        ['services', 'done · created', 'pass'],
+        ['service-account', 'done · created', 'pass'],
+        ['repository', 'done · created', 'pass'],
+        ['bucket', 'done · created', 'pass'],
+      ],
+    );
+    const workstation = await rows(api, phases[1].node);
+    assert.deepEqual(
+      workstation.map((r) => [r.label, r.description, r.icon]),
+      [
+        ['workstation-cluster', 'done · unchanged', 'pass'],
+        ['workstation-config', 'running', 'sync~spin'],
+      ],
+    );
+
+    assert.match(api.statusItem.text, /Orchestra: \w[\w ]* \$\(sync~spin\)$/, 'the status bar spins while a run is on');
+    assert.match(api.statusItem.tooltip, /A migration run is in progress \(5\/6 steps\)/);
+    assert.match(api.statusItem.tooltip, /config\/common\\\.json/, 'the tooltip names the config file used');
+    assert.match(api.statusItem.tooltip, /\| memory \| /, 'the tooltip lists the endpoints');
+    assert.match(api.statusItem.tooltip, new RegExp(PROJECT.replace(/-/g, '\\\\-')));
+
+    // Another process finishes the run: the views follow the file without a refresh.
+    const later = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await later.update((state) => {
+      state.phases['workstation-configuration'].status = 'completed';
+      state.steps['workstation-config'] = step('workstation-configuration', 'workstation-config', 'done', 'create');
+      state.run = { ...state.run!, status: 'failed', finishedAt: new Date().toISOString() };
+    });
+    await waitFor('the tree to follow the finished run', async () => {
+      const list = await rows(api);
+      return list[1].description === 'completed · 2/2' && list[1].icon === 'pass-filled';
+    });
+    await waitFor('the spinner to stop', () => !api.statusItem.text.includes('$(sync~spin)'));
+  });
+
+  it('a broken config file: the error is logged with its file and line, and the tree still lists seven phases', async () => {
+    await fs.writeFile(
+      path.join(root, 'config', 'common.json'),
+      `{\n  "projectId": "${PROJECT}",\n  "memory": { "timeoutMs": "soon" }\n}\n`,
+    );
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    await waitFor('the configuration error', () => api.migration.lastLoad?.ok === false);
+
+    const phases = await rows(api);
+    assert.equal(phases.length, 7);
+    for (const [index, row] of phases.entries()) {
+      assert.equal(row.label, `${index + 1}. ${PHASES[index].title}`);
+      assert.equal(row.description, 'not started');
+      assert.match(row.tooltip, /config\/common\\\.json:3:/, 'the tooltip points at the broken line');
+    }
+    assert.ok(!api.statusItem.text.includes('$(sync~spin)'));
+    assert.match(api.statusItem.tooltip, /problem/);
+
+    const logFile = path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`);
+    const logged = await waitFor('the error in the log', async () => {
+      const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+      return /\[error\] configuration: .*\n(.*\n)*.*config\/common\.json:3:\d+ memory\.timeoutMs/.test(text)
+        ? text
+        : undefined;
+    });
+    assert.match(logged, /fix: /, 'the log says how to fix it');
+  });
+});
