@@ -42,6 +42,16 @@ function builds() {
       external: ['vscode'],
     },
     {
+      // The engine as the extension uses it, loaded on first use (see src/extension/migration-view.ts).
+      ...common,
+      entryPoints: ['src/extension/migration-load.ts'],
+      outfile: 'dist/engine.js',
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      plugins: [forbidVscode],
+    },
+    {
       ...common,
       entryPoints: ['src/cli/main.ts'],
       outfile: 'dist/cli.js',

@@ -25,6 +25,7 @@ const FORBIDDEN = [/\.map$/, /(^|\/)node_modules\//, /\.ts$/, /(^|\/)\./];
 const REQUIRED = [
   'extension/package.json',
   'extension/dist/extension.js',
+  'extension/dist/engine.js',
   'extension/dist/cli.js',
   'extension/media/icon.png',
 ];

@@ -26,7 +26,7 @@ async function main() {
     extensionDevelopmentPath: ROOT,
     extensionTestsPath: path.join(ROOT, 'out', 'test', 'integration', 'index.js'),
     launchArgs: [dirs.workspace, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions],
-    extensionTestsEnv: { ORCHESTRA_TEST_GREP: process.env.ORCHESTRA_TEST_GREP ?? '' },
+    extensionTestsEnv: { OM_TEST_GREP: process.env.OM_TEST_GREP ?? '' },
   });
 }
 

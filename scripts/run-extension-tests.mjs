@@ -25,7 +25,7 @@ import {
   writeUserSettings,
 } from './lib/harness.mjs';
 
-const TIMEOUT_MS = Number(process.env.ORCHESTRA_TEST_TIMEOUT_MS ?? 180_000);
+const TIMEOUT_MS = Number(process.env.OM_TEST_TIMEOUT_MS ?? 180_000);
 const args = process.argv.slice(2);
 const grepIndex = args.indexOf('--grep');
 const grep = grepIndex >= 0 ? args[grepIndex + 1] : undefined;
@@ -54,7 +54,7 @@ export async function buildIntegrationTests() {
 
 async function runInExtensionHost() {
   const dirs = freshRunDirs('ext');
-  const env = isolatedEnv(dirs, { ORCHESTRA_TEST_MARK: '1', ...(grep ? { ORCHESTRA_TEST_GREP: grep } : {}) });
+  const env = isolatedEnv(dirs, { OM_TEST_MARK: '1', ...(grep ? { OM_TEST_GREP: grep } : {}) });
   writeUserSettings(dirs);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;

@@ -4,14 +4,26 @@
  * follow; the state file (written by the CLI or another window) says each phase's
  * status. Read-only: nothing here runs a step.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PhaseInfo } from '../core/migration/catalog';
 import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monitor';
 import { SETTINGS_SECTION } from './constants';
 import { editorHints, environmentSetting } from './environment';
+import type * as EngineModule from './migration-load';
 import type { ConfigLoadResult } from './migration-load';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
+
+/**
+ * The engine side (config loader with its JSON Schema validator, state monitor) is a
+ * bundle of its own, dist/engine.js, required on first use: activation then parses
+ * the small extension bundle only (esbuild.js builds both).
+ */
+function loadEngine(): typeof EngineModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, 'engine.js')) as typeof EngineModule;
+}
 
 /** Saving a config file fires several events; one reload is enough. */
 const RELOAD_DELAY_MS = 250;
@@ -92,7 +104,7 @@ export class MigrationView implements vscode.Disposable {
       this.render();
       return;
     }
-    const { loadMigrationConfig, followStateFile } = await import('./migration-load');
+    const { loadMigrationConfig, followStateFile } = loadEngine();
     const settings = vscode.workspace.getConfiguration(undefined, folder.uri);
     const result = await loadMigrationConfig({
       dir: folder.uri.fsPath,

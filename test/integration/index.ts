@@ -10,16 +10,13 @@ import { format } from 'node:util';
 import Mocha from 'mocha';
 
 /**
- * Marks the report's lines when scripts/run-extension-tests.mjs asks (ORCHESTRA_TEST_MARK=1),
+ * Marks the report's lines when scripts/run-extension-tests.mjs asks (OM_TEST_MARK=1),
  * so it can tell them from the workbench's own log, which arrives through the same channel.
  */
-export const REPORT_MARK = process.env.ORCHESTRA_TEST_MARK === '1' ? '[mocha] ' : '';
-const GREP = process.env.ORCHESTRA_TEST_GREP;
-// The extension under test shares this process's environment, and the engine rejects
-// ORCHESTRA_* variables that name no setting: the runner's own variables would turn
-// every configuration load into an error.
-delete process.env.ORCHESTRA_TEST_MARK;
-delete process.env.ORCHESTRA_TEST_GREP;
+export const REPORT_MARK = process.env.OM_TEST_MARK === '1' ? '[mocha] ' : '';
+// The runner's variables stay outside the ORCHESTRA_* namespace: the extension under test
+// shares this environment, and the engine rejects ORCHESTRA_* variables that name no setting.
+const GREP = process.env.OM_TEST_GREP;
 
 // The web extension host forwards console calls with their arguments joined by commas:
 // format them first, so mocha's report reads as it does in a terminal.
