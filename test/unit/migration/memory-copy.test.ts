@@ -166,9 +166,15 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     const batches: number[] = [];
     const withSetMany = (client: MemoryClient) =>
       Object.assign(Object.create(client) as MemoryClient, {
-        async setMany(records: { key: string; content: never; scope?: string }[]) {
+        async setMany(records: { key: string; content: never; scope?: string; idempotencyKey?: string }[]) {
           batches.push(records.length);
-          await Promise.all(records.map((r) => client.set(r.key, r.content, { scope: r.scope })));
+          assert.ok(
+            records.every((r) => r.idempotencyKey),
+            'every batched record carries its copy id',
+          );
+          return Promise.all(
+            records.map((r) => client.set(r.key, r.content, { scope: r.scope, idempotencyKey: r.idempotencyKey })),
+          );
         },
         set: () => Promise.reject(new Error('set must not be called when setMany exists')),
       });
