@@ -46,6 +46,7 @@ const GOOD = [
   'extension/changelog.md',
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
+  'extension/dist/engine.js',
   'extension/dist/cli.js',
   'extension/dist/webview/report.js',
   'extension/media/icon.png',
