@@ -66,9 +66,9 @@ async function main() {
     const code = await runMocha({
       ...process.env,
       TMPDIR: dirs.tmp,
-      ORCHESTRA_UI_URL: url,
-      ORCHESTRA_UI_SCREENSHOTS: SCREENSHOTS,
-      ORCHESTRA_UI_BROWSER_ENV: browserEnv,
+      OM_UI_URL: url,
+      OM_UI_SCREENSHOTS: SCREENSHOTS,
+      OM_UI_BROWSER_ENV: browserEnv,
     });
     log('ui', `screenshots: ${path.relative(ROOT, SCREENSHOTS)}/`);
     if (code !== 0) log('ui', `code-server log: ${path.relative(ROOT, path.join(dirs.logs, 'code-server.log'))}`);

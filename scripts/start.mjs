@@ -3,7 +3,7 @@
 // workspace (.test-runs/demo-workspace), starts the local emulators when the CLI has
 // `sandbox` and points the workspace's settings at them, then serves code-server on
 // 127.0.0.1 and prints the URL. Ctrl-C stops everything it started.
-// Environment: PORT (default 8080; a free port when taken), ORCHESTRA_START_FRESH=1 (new folders).
+// Environment: PORT (default 8080; a free port when taken), OM_START_FRESH=1 (new folders).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -127,7 +127,7 @@ async function main() {
   run('npm', ['run', '--silent', 'package']);
   ensureCodeServer();
 
-  if (process.env.ORCHESTRA_START_FRESH === '1') rmSync(path.join(RUNS_DIR, 'start'), { recursive: true, force: true });
+  if (process.env.OM_START_FRESH === '1') rmSync(path.join(RUNS_DIR, 'start'), { recursive: true, force: true });
   const dirs = freshRunDirs('start', { persistent: true });
   const env = isolatedEnv(dirs);
   const settingsFile = path.join(dirs.userData, 'User', 'settings.json');

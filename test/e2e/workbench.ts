@@ -15,11 +15,11 @@ export interface UiRun {
 }
 
 export function uiRun(): UiRun {
-  const url = process.env.ORCHESTRA_UI_URL;
-  if (!url) throw new Error('ORCHESTRA_UI_URL is not set: run the UI tests with `npm run test:e2e`');
-  const screenshots = process.env.ORCHESTRA_UI_SCREENSHOTS ?? path.resolve('test-results', 'screenshots');
+  const url = process.env.OM_UI_URL;
+  if (!url) throw new Error('OM_UI_URL is not set: run the UI tests with `npm run test:e2e`');
+  const screenshots = process.env.OM_UI_SCREENSHOTS ?? path.resolve('test-results', 'screenshots');
   mkdirSync(screenshots, { recursive: true });
-  const browserEnv = JSON.parse(process.env.ORCHESTRA_UI_BROWSER_ENV ?? '{}') as Record<string, string>;
+  const browserEnv = JSON.parse(process.env.OM_UI_BROWSER_ENV ?? '{}') as Record<string, string>;
   return { url, screenshots, browserEnv };
 }
 

@@ -19,7 +19,7 @@ function random(seed: number): () => number {
   };
 }
 
-const KILLS = Number(process.env.ORCHESTRA_CRASH_KILLS ?? 20);
+const KILLS = Number(process.env.OM_CRASH_KILLS ?? 20);
 
 describe('crash safety: execute killed with SIGKILL at random points', function () {
   this.timeout(180_000);
@@ -43,8 +43,8 @@ describe('crash safety: execute killed with SIGKILL at random points', function 
   }
 
   it(`converges to the same final state after each of ${KILLS} kills, and the state file always parses`, async () => {
-    const seed = Number(process.env.ORCHESTRA_CRASH_SEED ?? Date.now() % 1_000_000);
-    console.log(`      crash test seed: ${seed} (rerun with ORCHESTRA_CRASH_SEED=${seed})`);
+    const seed = Number(process.env.OM_CRASH_SEED ?? Date.now() % 1_000_000);
+    console.log(`      crash test seed: ${seed} (rerun with OM_CRASH_SEED=${seed})`);
     const rand = random(seed);
     const gcp = testGcpClient(world.config);
 

@@ -9,7 +9,7 @@ import { spawnExecute } from './child';
 import { memorySnapshot } from './snapshot';
 import { openEngine, PROJECT, seed, startWorld, type World } from './world';
 
-const RECORDS = Number(process.env.ORCHESTRA_COPY_RECORDS ?? 100_000);
+const RECORDS = Number(process.env.OM_COPY_RECORDS ?? 100_000);
 const RESUME_RECORDS = 10_000;
 const PHASES = ['core-infrastructure', 'memory-system'];
 
