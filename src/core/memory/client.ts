@@ -84,6 +84,11 @@ export async function createMemoryClient(options: MemoryClientOptions): Promise<
   return client;
 }
 
+/** memory.timeoutMs, else the breaker's per-call timeout: one rule for the policy and the sockets. */
+function callTimeoutMs(options: MemoryClientOptions): number {
+  return options.config.timeoutMs || options.breaker?.timeoutMs || DEFAULT_BREAKER_CONFIG.timeoutMs;
+}
+
 function createTransport(options: MemoryClientOptions): MemoryTransport {
   const { config } = options;
   const endpoint = options.endpoint ?? config.endpoint;
@@ -93,7 +98,12 @@ function createTransport(options: MemoryClientOptions): MemoryTransport {
         fix: 'set memory.endpoint or endpoints.memory, or run `orchestra-migrate sandbox` for a local one',
       });
     }
-    return new HttpMemoryTransport({ endpoint, apiKey: options.apiKey, poolSize: config.poolSize });
+    return new HttpMemoryTransport({
+      endpoint,
+      apiKey: options.apiKey,
+      poolSize: config.poolSize,
+      timeoutMs: callTimeoutMs(options),
+    });
   }
   return new McpMemoryTransport({
     kind: config.transport,
@@ -140,7 +150,7 @@ class Client implements ResilientMemoryClient {
       ...DEFAULT_BREAKER_CONFIG,
       ...options.breaker,
       retry: { ...DEFAULT_BREAKER_CONFIG.retry, ...options.breaker?.retry },
-      timeoutMs: options.config.timeoutMs || options.breaker?.timeoutMs || DEFAULT_BREAKER_CONFIG.timeoutMs,
+      timeoutMs: callTimeoutMs(options),
     };
     this.policy = acquirePolicy(this.registry, this.breakerName, () =>
       createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger, timeout: transport.timeout }),
