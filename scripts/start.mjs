@@ -153,6 +153,8 @@ async function main() {
     const urls = await startSandbox(env, path.join(dirs.base, 'sandbox-data'));
     log('start', `local emulators: Google Cloud ${urls.gcp}, memory ${urls.memory}`);
     writeWorkspaceSettings({
+      // A rehearsal project: the emulator accepts any ID, and the tree is ready to use.
+      'orchestra.projectId': 'orchestra-rehearsal',
       'orchestra.gcp.emulator': true,
       'orchestra.gcp.endpointOverrides': await emulatorOverrides(urls.gcp),
       'orchestra.memory.endpoint': urls.memory,

@@ -22,6 +22,11 @@ function md(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
+/** Inline code: markdown escapes do not apply inside backticks, so only backticks are kept out. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
 /** What the status bar shows of the migration: read from the configuration and the state file. */
 export interface MigrationSummary {
   readonly running: boolean;
@@ -41,7 +46,7 @@ function migrationLines(summary: MigrationSummary): string[] {
     const progress = summary.progress ? ` (${summary.progress.done}/${summary.progress.total} steps)` : '';
     lines.push(`$(sync~spin) A migration run is in progress${progress}.`, '');
   }
-  if (summary.projectId) lines.push(`Project: \`${md(summary.projectId)}\``, '');
+  if (summary.projectId) lines.push(`Project: ${code(summary.projectId)}`, '');
   if (summary.endpoints.length) {
     lines.push('| Service | Endpoint |', '| --- | --- |');
     for (const e of summary.endpoints) lines.push(`| ${md(e.service)} | ${md(e.url ?? e.error ?? '—')} |`);
@@ -49,14 +54,14 @@ function migrationLines(summary: MigrationSummary): string[] {
   }
   // With a problem nothing was applied: "no files" would read as a cause.
   if (summary.problem) return lines;
-  const files = summary.files.length ? summary.files.map((f) => `\`${md(f)}\``).join(', ') : 'none (built-in defaults)';
+  const files = summary.files.length ? summary.files.map(code).join(', ') : 'none (built-in defaults)';
   lines.push(`Config files: ${files}`);
   return lines;
 }
 
 export function environmentTooltip(detection: EnvironmentDetection, summary?: MigrationSummary): vscode.MarkdownString {
   const lines = [`**Orchestra Migrate** — environment: **${ENVIRONMENT_LABELS[detection.kind]}**`, ''];
-  if (detection.forcedBy) lines.push(`Forced by \`${md(detection.forcedBy)}\`.`, '');
+  if (detection.forcedBy) lines.push(`Forced by ${code(detection.forcedBy)}.`, '');
   lines.push('| Signal | Value | Points to |', '| --- | --- | --- |');
   for (const e of detection.evidence) {
     const suggests = e.suggests ? ENVIRONMENT_LABELS[e.suggests] : '—';
