@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
   ROOT,
   VSIX,
   cleanupOnSignals,
@@ -69,6 +71,8 @@ async function main() {
       OM_UI_URL: url,
       OM_UI_SCREENSHOTS: SCREENSHOTS,
       OM_UI_BROWSER_ENV: browserEnv,
+      // One definition of how Chromium runs here (scripts/lib/harness.mjs), for the tests too.
+      OM_UI_BROWSER: JSON.stringify({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
     });
     log('ui', `screenshots: ${path.relative(ROOT, SCREENSHOTS)}/`);
     if (code !== 0) log('ui', `code-server log: ${path.relative(ROOT, path.join(dirs.logs, 'code-server.log'))}`);

@@ -12,6 +12,8 @@ export interface UiRun {
   screenshots: string;
   /** Environment for the browser: the run's XDG folders and TMPDIR. */
   browserEnv: Record<string, string>;
+  /** How Chromium is launched on these machines, as the runner defines it. */
+  browser: { executablePath: string; args: string[] };
 }
 
 export function uiRun(): UiRun {
@@ -20,25 +22,15 @@ export function uiRun(): UiRun {
   const screenshots = process.env.OM_UI_SCREENSHOTS ?? path.resolve('test-results', 'screenshots');
   mkdirSync(screenshots, { recursive: true });
   const browserEnv = JSON.parse(process.env.OM_UI_BROWSER_ENV ?? '{}') as Record<string, string>;
-  return { url, screenshots, browserEnv };
+  const browser = process.env.OM_UI_BROWSER;
+  if (!browser) throw new Error('OM_UI_BROWSER is not set: run the UI tests with `npm run test:e2e`');
+  return { url, screenshots, browserEnv, browser: JSON.parse(browser) as UiRun['browser'] };
 }
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export function launch(run: UiRun): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    ...run.browser,
     headless: true,
-    args: CHROMIUM_ARGS,
     env: { ...process.env, ...run.browserEnv } as Record<string, string>,
   });
 }
