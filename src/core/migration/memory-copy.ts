@@ -3,8 +3,8 @@
  * the MemoryClient. Pages of the source (list with content) are written to the
  * target with bounded concurrency while the next page is already being read; after
  * each page the cursor is saved in the state, so a killed copy resumes from the last
- * finished page, not from zero (a page may be written twice on resume: writes are
- * upserts by key, so the target still holds each record once). Then a verification
+ * finished page, not from zero (a page sent again on resume carries the same
+ * idempotency ids, so the target applies each record once). Then a verification
  * pass compares the key sets and a SHA-256 of every value's canonical JSON.
  */
 import { OrchestraError } from '../errors';
