@@ -1,15 +1,15 @@
 /**
- * The Orchestra Memory API over HTTP (docs/memory-api.md), with a keep-alive
- * agent per client: `poolSize` sockets reused across calls, so a busy copy does
- * not pay a TCP handshake per record.
+ * The Orchestra Memory API over HTTP (docs/memory-api.md), on an undici connection
+ * pool per client: `poolSize` keep-alive connections reused across calls, so a busy
+ * copy does not pay a TCP (or TLS) handshake per record.
  *
- * Requests go through node:http directly rather than node-fetch: measured against
- * the local server, node-fetch 2 doubled the client's CPU per call (its Request,
- * Headers and stream-backed Body), which alone put the client below half the
- * throughput of a bare keep-alive client (bench/memory-client.bench.ts).
+ * Why undici rather than node-fetch or node:http: measured against the local server
+ * (bench/memory-client.bench.ts), node-fetch 2 doubled the client's CPU per call, and
+ * a bare node:http keep-alive client needs about half again the CPU per call of a bare
+ * undici pool. undici is the Node.js project's own HTTP client (Node's fetch is built on
+ * it); its timeouts run on coarse shared timers, so a per-call bound costs no timer per call.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { Pool } from 'undici';
 import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './errors';
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
@@ -24,10 +24,7 @@ export interface HttpTransportOptions {
   keepAlive?: boolean;
   /** Extra trusted CA certificates (PEM) for https endpoints: a corporate proxy, or the sandbox's own. */
   ca?: string | Buffer;
-  /**
-   * The usual per-call timeout, armed once per socket by the agent: re-arming a socket
-   * timer on every request cost about a tenth of the client's throughput (benchmark).
-   */
+  /** The usual per-call timeout: no answer (or no further byte of it) for this long gives up. */
   timeoutMs?: number;
 }
 
@@ -45,13 +42,11 @@ export class HttpMemoryTransport implements MemoryTransport {
   /** Bounded on the socket (see send): cheaper per call than an abort signal and a timer. */
   readonly timeout = 'delegated' as const;
   readonly endpoint: string;
-  private readonly agent: http.Agent;
+  private readonly pool: Pool;
   private readonly headers: Record<string, string>;
-  private readonly url: URL;
-  private readonly hostname: string;
   private readonly basePath: string;
-  private readonly request: typeof http.request;
-  private readonly socketTimeoutMs: number | undefined;
+  private readonly keepAlive: boolean;
+  private readonly timeoutMs: number | undefined;
 
   constructor(options: HttpTransportOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -61,19 +56,14 @@ export class HttpMemoryTransport implements MemoryTransport {
         fix: 'set memory.endpoint to a URL such as http://127.0.0.1:8765',
       });
     }
-    const keepAlive = options.keepAlive ?? true;
-    const agentOptions = {
-      keepAlive,
-      maxSockets: Math.max(1, options.poolSize),
-      maxFreeSockets: options.poolSize,
-      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-      ...(options.ca ? { ca: options.ca } : {}),
-    };
-    this.agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.request = url.protocol === 'https:' ? https.request : http.request;
-    this.url = url;
-    this.socketTimeoutMs = options.timeoutMs || undefined;
-    this.hostname = url.hostname.replace(/^\[|\]$/g, '');
+    this.keepAlive = options.keepAlive ?? true;
+    this.timeoutMs = options.timeoutMs || undefined;
+    this.pool = new Pool(url.origin, {
+      connections: Math.max(1, options.poolSize),
+      // undici's defaults are 300 s: a wedged server would hold a call for five minutes.
+      ...(this.timeoutMs ? { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs } : {}),
+      ...(options.ca ? { connect: { ca: options.ca } } : {}),
+    });
     this.basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/+$/, '');
     this.headers = { accept: 'application/json' };
     if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
@@ -84,7 +74,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     if (response.status === 404) {
       return undefined;
     }
-    return toRecord(await this.json(response, 'GET /api/memory'));
+    return toRecord(this.json(response, 'GET /api/memory'));
   }
 
   async write(op: WriteOperation, call: CallContext): Promise<void> {
@@ -96,7 +86,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     if (op.op === 'delete' && response.status === 404) {
       return;
     }
-    await this.json(response, `${op.op === 'set' ? 'POST' : 'DELETE'} /api/memory`);
+    this.json(response, `${op.op === 'set' ? 'POST' : 'DELETE'} /api/memory`);
   }
 
   async writeBatch(ops: WriteOperation[], call: CallContext): Promise<void> {
@@ -106,7 +96,7 @@ export class HttpMemoryTransport implements MemoryTransport {
       ),
     };
     const response = await this.call('POST', '/api/memory/batch', call, body);
-    const result = (await this.json(response, 'POST /api/memory/batch')) as { results?: unknown[] };
+    const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[] };
     if (!Array.isArray(result.results) || result.results.length !== ops.length) {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',
@@ -135,7 +125,7 @@ export class HttpMemoryTransport implements MemoryTransport {
         },
       );
     }
-    const body = (await this.json(response, 'GET /api/memory/keys')) as {
+    const body = this.json(response, 'GET /api/memory/keys') as {
       keys?: unknown;
       records?: unknown;
       cursor?: unknown;
@@ -155,16 +145,16 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   async status(call: CallContext): Promise<TransportStatus> {
     const response = await this.call('GET', '/api/status', call);
-    const body = (await this.json(response, 'GET /api/status')) as { features?: unknown };
+    const body = this.json(response, 'GET /api/status') as { features?: unknown };
     return { features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [] };
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    await this.pool.destroy();
   }
 
   private async call(
-    method: string,
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     call: CallContext,
     body?: unknown,
@@ -173,16 +163,30 @@ export class HttpMemoryTransport implements MemoryTransport {
     // Reads share one headers object; only writes need their own.
     const headers: Record<string, string> = body === undefined && !idempotencyKey ? this.headers : { ...this.headers };
     const data = body === undefined ? undefined : JSON.stringify(body);
-    if (data !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(data));
-    }
+    if (data !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    const timeoutMs = call.timeoutMs;
     try {
-      return await this.send(method, path, headers, data, call);
+      const response = await this.pool.request({
+        path: this.basePath + path,
+        method,
+        headers,
+        body: data,
+        // Wired only when someone can cancel: an abort listener per call is measurable.
+        signal: call.signal === NEVER_ABORTED ? undefined : call.signal,
+        // A connection per call when pooling is off (the benchmark's baseline).
+        reset: !this.keepAlive,
+        // The pool already has the usual bound; an unusual one is set for this call only.
+        ...(timeoutMs && timeoutMs !== this.timeoutMs ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
+      });
+      return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
-      if (call.signal.aborted || error instanceof CallTimeoutError) throw error;
+      if (call.signal.aborted) throw error;
       const code = (error as { code?: string }).code;
+      // No answer in time: give up (a paused or wedged server), a transient failure to retry.
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new CallTimeoutError(`${this.endpoint}${path.split('?')[0]}`, timeoutMs ?? this.timeoutMs ?? 0);
+      }
       throw new MemoryConnectionError(
         `cannot reach the memory server at ${this.endpoint} (${method} ${path.split('?')[0]}): ${code ?? (error as Error).message}`,
         { where: this.endpoint, fix: 'check that the server runs and memory.endpoint is right', cause: error },
@@ -190,48 +194,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     }
   }
 
-  private send(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    data: string | undefined,
-    call: CallContext,
-  ): Promise<Response> {
-    return new Promise<Response>((resolve, reject) => {
-      const req = this.request(
-        {
-          protocol: this.url.protocol,
-          hostname: this.hostname,
-          port: this.url.port,
-          path: this.basePath + path,
-          method,
-          headers,
-          agent: this.agent,
-          // Wired only when someone can cancel: an abort listener per call is measurable.
-          signal: call.signal === NEVER_ABORTED ? undefined : call.signal,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-          res.on('aborted', () => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
-        },
-      );
-      req.on('error', reject);
-      if (call.timeoutMs) {
-        const timeoutMs = call.timeoutMs;
-        // No byte for timeoutMs: give up (a paused or wedged server), a transient failure to retry.
-        const giveUp = () => req.destroy(new CallTimeoutError(`${this.endpoint}${path.split('?')[0]}`, timeoutMs));
-        // The agent's socket timer already has this bound: only listen for it.
-        if (timeoutMs === this.socketTimeoutMs) req.once('timeout', giveUp);
-        else req.setTimeout(timeoutMs, giveUp);
-      }
-      req.end(data);
-    });
-  }
-
-  private async json(response: Response, what: string): Promise<unknown> {
+  private json(response: Response, what: string): unknown {
     const text = response.text;
     const ok = response.status >= 200 && response.status < 300;
     let body: unknown;
