@@ -1,7 +1,7 @@
 /**
- * The per-call timeout of the HTTP transport is armed once per pooled socket (by the
- * keep-alive agent) instead of per request: a wedged server must still be given up on
- * in time, on a reused socket as on a new one, and the pool must serve again afterwards.
+ * The per-call timeout of the HTTP transport is the connection pool's headers and body
+ * timeout, not a timer per request: a wedged server must still be given up on in time,
+ * on a reused connection as on a new one, and the pool must serve again afterwards.
  */
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -43,7 +43,7 @@ describe('memory client: per-call timeout on pooled sockets', () => {
       const waited = Date.now() - started;
       assert.ok(waited >= 250 && waited < 2_000, `gave up after ${waited} ms (timeout 300 ms)`);
       server.setFaults({ paused: false });
-      // A slow answer under the timeout is not cut: the timer is per inactivity, not per client.
+      // A slow answer under the timeout is not cut.
       server.setFaults({ latencyMs: 150 });
       assert.deepEqual((await client.get('t/a'))?.content, { n: 1 });
       server.setFaults({ latencyMs: 0 });
