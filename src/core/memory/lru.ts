@@ -31,7 +31,7 @@ export class LruCache<K, V> {
       return;
     }
     this.map.set(key, { value, used: false });
-    if (this.map.size > this.capacity) this.evictOne();
+    if (this.map.size > this.capacity) this.evict();
   }
 
   delete(key: K): void {
@@ -42,11 +42,18 @@ export class LruCache<K, V> {
     return this.map.size;
   }
 
-  /** From the oldest: a used entry gets a second chance at the back; the first unused one goes. */
-  private evictOne(): void {
+  /**
+   * From the oldest: a used entry gets a second chance at the back, unused ones go, until
+   * a sixteenth of the capacity is free. In batches because a Map keeps the slots of
+   * deleted keys until it rehashes, and each walk from the oldest steps over them: one
+   * walk per insert made a bulk copy through a full cache quadratic.
+   */
+  private evict(): void {
+    const target = this.capacity - (this.capacity >> 4);
     for (const [key, entry] of this.map) {
+      if (this.map.size <= target) return;
       this.map.delete(key);
-      if (!entry.used) return;
+      if (!entry.used) continue;
       entry.used = false;
       this.map.set(key, entry);
     }

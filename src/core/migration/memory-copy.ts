@@ -9,7 +9,7 @@
  */
 import { OrchestraError } from '../errors';
 import type { JsonValue, ListPage, MemoryClient, MemoryRecord } from '../memory/types';
-import { sha256, valueHash } from './canonical';
+import { quickSha256, sha256, valueHash } from './canonical';
 import { mapBounded } from './planner';
 import type { StepContext } from './types';
 
@@ -229,9 +229,15 @@ function slices<T>(items: T[], size: number): T[][] {
 /**
  * The same record copied again (a page redone after a resume, a retry whose answer was
  * lost) carries the same idempotency key, so the server applies it once.
+ *
+ * The value is hashed as the source serialized it (JSON.parse keeps its key order), not
+ * in canonical form: the same source gives the same text for the same record, and the
+ * sorting of canonical JSON plus a second hash was a quarter of the copier's CPU. The
+ * verification pass still compares canonical hashes, so a target that reorders keys
+ * is not a mismatch.
  */
 export function copyWriteId(record: MemoryRecord): string {
-  return `orchestra-copy-${sha256(`${record.key}\u0000${valueHash(record.content)}`).slice(0, 40)}`;
+  return `orchestra-copy-${quickSha256(`${record.key}\u0000${JSON.stringify(record.content)}`).slice(0, 40)}`;
 }
 
 /** Writes parked in the client's durable outbox (breaker open) must land before we compare. */

@@ -33,7 +33,8 @@ describe('the last-known-value cache', () => {
       cache.set(i, i);
       cache.get(i);
     }
-    assert.equal(cache.size, 100);
+    // Evicted in batches of a sixteenth: never above the capacity, never far below it.
+    assert.ok(cache.size <= 100 && cache.size >= 94, `size ${cache.size}`);
     assert.equal(cache.get(999), 999);
     const none = new LruCache<string, number>(0);
     none.set('a', 1);
