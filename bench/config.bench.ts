@@ -5,7 +5,7 @@
  * each layer and the merge, record provenance. The schema is compiled once, on
  * the first load (reported apart as cold_first_load_ms). Goal: median < 5 ms.
  *
- * Run: npx tsx bench/config.bench.ts [iterations]   -> bench/results/config.json
+ * Run: npm run bench -- config   -> bench/results/config.json
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +103,7 @@ if (require.main === module) {
   const iterations = Number(process.argv[2] ?? 500);
   runConfigBench(iterations).then(
     (result) => {
-      const out = path.resolve(__dirname, 'results/config.json');
+      const out = path.resolve(__dirname, '..', 'bench/results/config.json');
       mkdirSync(path.dirname(out), { recursive: true });
       writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

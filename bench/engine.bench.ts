@@ -19,7 +19,7 @@
  *    target servers each run in their own process, the target fresh for every
  *    measurement. Medians of 5 trials, and the median of the per-trial ratios.
  *
- * Run: npx tsx bench/engine.bench.ts
+ * Run: npm run bench -- engine
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -8,7 +8,7 @@
  *   headers, retry wrapper, node-fetch, JSON parse, error check) minus a bare
  *   keep-alive node:http GET of the same URL, measured side by side: calls
  *   alternate between the two arms in one run, one at a time.
- * Run: npx tsx bench/gcp.bench.ts
+ * Run: npm run bench -- gcp
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
