@@ -236,7 +236,7 @@ class Client implements ResilientMemoryClient {
       }
       for (const op of chunk) {
         this.remember(op);
-        results.push({ queued: false });
+        results.push(DELIVERED);
       }
     }
     return results;
@@ -511,6 +511,9 @@ function isRefusedWrite(error: unknown): boolean {
   return status === 400 || status === 413 || status === 422;
 }
 
+/** Shared by every delivered write of a batch: callers only read it. */
+const DELIVERED: WriteResult = Object.freeze({ queued: false });
+
 function setOperation(record: SetManyRecord): WriteOperation {
   const op: WriteOperation = {
     op: 'set',
@@ -524,12 +527,11 @@ function setOperation(record: SetManyRecord): WriteOperation {
 }
 
 function entryRecord(op: WriteOperation): MemoryRecord {
-  return {
-    key: op.key,
-    content: op.content ?? null,
-    ...(op.scope !== undefined ? { scope: op.scope } : {}),
-    ...(op.ttl !== undefined ? { ttl: op.ttl } : {}),
-  };
+  // Assigned, not spread: this runs for every record a bulk copy writes.
+  const record: MemoryRecord = { key: op.key, content: op.content ?? null };
+  if (op.scope !== undefined) record.scope = op.scope;
+  if (op.ttl !== undefined) record.ttl = op.ttl;
+  return record;
 }
 
 function errorText(error: unknown): string {

@@ -90,9 +90,13 @@ export class HttpMemoryTransport implements MemoryTransport {
   }
 
   async writeBatch(ops: WriteOperation[], call: CallContext): Promise<void> {
+    // Undefined fields (no scope, no ttl) are left out by JSON.stringify: no spreads needed
+    // on a path that runs for every record of a bulk copy.
     const body = {
       ops: ops.map((op) =>
-        op.op === 'set' ? { op: 'set', ...setBody(op), id: op.id } : { op: 'delete', key: op.key, id: op.id },
+        op.op === 'set'
+          ? { op: 'set', key: op.key, content: op.content ?? null, scope: op.scope, ttl: op.ttl, id: op.id }
+          : { op: 'delete', key: op.key, id: op.id },
       ),
     };
     const response = await this.call('POST', '/api/memory/batch', call, body);
@@ -230,13 +234,12 @@ function toRecord(raw: unknown): MemoryRecord {
   if (typeof r !== 'object' || r === null || typeof r.key !== 'string') {
     throw new MemoryProtocolError('MEMORY_BAD_ANSWER', 'the memory server answered a record without a "key"');
   }
-  return {
-    key: r.key,
-    content: (r.content ?? null) as JsonValue,
-    ...(typeof r.scope === 'string' ? { scope: r.scope } : {}),
-    ...(typeof r.ttl === 'number' ? { ttl: r.ttl } : {}),
-    ...(typeof r.updatedAt === 'string' ? { updatedAt: r.updatedAt } : {}),
-  };
+  // Assigned, not spread: a list page maps hundreds of these.
+  const record: MemoryRecord = { key: r.key, content: (r.content ?? null) as JsonValue };
+  if (typeof r.scope === 'string') record.scope = r.scope;
+  if (typeof r.ttl === 'number') record.ttl = r.ttl;
+  if (typeof r.updatedAt === 'string') record.updatedAt = r.updatedAt;
+  return record;
 }
 
 function fixFor(status: number): string | undefined {
