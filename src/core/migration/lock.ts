@@ -52,6 +52,25 @@ export class LockedError extends InputError {
   }
 }
 
+export const DEFAULT_HEARTBEAT_MS = 2000;
+export const DEFAULT_STALE_BEATS = 5;
+
+/**
+ * Why no live run holds the project's lock (no lock file, or a stale one), or undefined
+ * while one does. For views that find a state saying "running": is anyone still running?
+ * An unreadable lock counts as held: its writer may be caught mid-write.
+ */
+export async function lockVacancy(
+  stateDir: string,
+  projectId: string,
+  nowMs = Date.now(),
+): Promise<string | undefined> {
+  const holder = await readLock(lockPath(stateDir, projectId));
+  if (holder === undefined) return 'no process holds the migration lock';
+  if (holder === 'unparsable') return undefined;
+  return staleReason(holder, nowMs, DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_BEATS);
+}
+
 export function lockPath(stateDir: string, projectId: string): string {
   return path.join(stateDir, `lock-${projectId}.json`);
 }
@@ -100,8 +119,8 @@ export class MigrationLock {
   static async acquire(stateDir: string, projectId: string, options: LockOptions = {}): Promise<MigrationLock> {
     await fs.mkdir(stateDir, { recursive: true });
     const file = lockPath(stateDir, projectId);
-    const heartbeatMs = options.heartbeatMs ?? 2000;
-    const beats = options.staleAfterBeats ?? 5;
+    const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    const beats = options.staleAfterBeats ?? DEFAULT_STALE_BEATS;
     const now = options.now ?? Date.now;
     let tookOver: string | undefined;
     for (let attempt = 0; attempt < 20; attempt++) {

@@ -9,6 +9,8 @@ import { PHASES, type PhaseId, type PhaseStatus } from './catalog';
 import type { Disposable, EngineEvent, EngineEvents } from './events';
 import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, RunRecord } from './state';
 import { emptyState } from './state';
+import { errorMessage } from '../errors';
+import { lockVacancy } from './lock';
 import { readStateFile } from './store';
 import type { StepRecord } from './types';
 
@@ -34,6 +36,10 @@ export interface MonitorSnapshot {
   metrics: GlobalMetrics;
   outputs: MigrationState['outputs'];
   lastEvent?: EngineEvent;
+  /** The state file is there but cannot be read: the statuses shown are defaults, not the real ones. */
+  problem?: string;
+  /** The state says a run is in progress but no live process holds its lock: why. Nothing runs. */
+  interrupted?: string;
 }
 
 export function snapshotOf(
@@ -136,7 +142,10 @@ export class StateFileMonitor implements Disposable {
   private poll?: NodeJS.Timeout;
   private last?: MigrationState;
   private lastText = '';
-  private reading = false;
+  private reading?: Promise<void>;
+  private again = false;
+  private problem?: string;
+  private interrupted?: string;
 
   constructor(
     private readonly file: string,
@@ -161,7 +170,11 @@ export class StateFileMonitor implements Disposable {
   }
 
   snapshot(): MonitorSnapshot {
-    return snapshotOf(this.last ?? emptyState(this.projectId));
+    const state = this.last ?? emptyState(this.projectId);
+    const snapshot = snapshotOf(state, this.interrupted ? { running: false } : undefined);
+    if (this.problem) snapshot.problem = this.problem;
+    if (this.interrupted) snapshot.interrupted = this.interrupted;
+    return snapshot;
   }
 
   /** The bounded event history kept in the state file, oldest first. */
@@ -169,21 +182,50 @@ export class StateFileMonitor implements Disposable {
     return this.last?.history ?? [];
   }
 
-  async reload(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
-    try {
-      const state = await readStateFile(this.file, this.projectId).catch(() => undefined);
-      if (!state) return;
-      const text = JSON.stringify(state);
-      if (text === this.lastText) return;
-      this.lastText = text;
-      this.last = state;
-      const snapshot = this.snapshot();
-      for (const listener of this.listeners) listener(snapshot);
-    } finally {
-      this.reading = false;
+  /**
+   * Reads the file again. A call made while a read is under way waits for it and then
+   * reads once more, so a change that raced the first read is never missed until the poll.
+   */
+  reload(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
     }
+    this.reading = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.readOnce();
+        } while (this.again);
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  private async readOnce(): Promise<void> {
+    let state: MigrationState | undefined;
+    let problem: string | undefined;
+    try {
+      state = await readStateFile(this.file, this.projectId);
+    } catch (error) {
+      // Said, not swallowed: "not started" everywhere would hide a run that happened.
+      problem = `${errorMessage(error)} (${this.file})`;
+    }
+    // A run recorded as running whose process is gone (killed, crashed) leaves the state
+    // saying "running" until the next execute takes the lock over: ask the lock.
+    const interrupted =
+      state?.run?.status === 'running' ? await lockVacancy(path.dirname(this.file), this.projectId) : undefined;
+    const text = `${problem ?? ''}\n${interrupted ?? ''}\n${state ? JSON.stringify(state) : ''}`;
+    if (text === this.lastText) return;
+    this.lastText = text;
+    this.problem = problem;
+    this.interrupted = interrupted;
+    // An unreadable file keeps the last good state in view, flagged by the problem.
+    if (state) this.last = state;
+    const snapshot = this.snapshot();
+    for (const listener of this.listeners) listener(snapshot);
   }
 
   dispose(): void {
