@@ -50,6 +50,9 @@ export class MigrationView implements vscode.Disposable {
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   private result?: ConfigLoadResult;
+  /** Logged once per change, not on every redraw. */
+  private loggedStateProblem?: string;
+  private loggedInterruption?: string;
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -173,6 +176,16 @@ export class MigrationView implements vscode.Disposable {
     const snapshot = this.followed?.monitor.snapshot();
     const result = this.result;
     this.deps.tree.setStatusSource(snapshot ? statusFrom(snapshot) : () => ({ status: 'not-started' }));
+    // The config problem (if any) was set by load(); a state file problem is only known here.
+    if (result?.ok) this.deps.tree.setProblem(snapshot?.problem);
+    if (snapshot?.problem !== this.loggedStateProblem) {
+      if (snapshot?.problem) this.deps.log.error(`migration state: ${snapshot.problem}`);
+      this.loggedStateProblem = snapshot?.problem;
+    }
+    if (snapshot?.interrupted && snapshot.interrupted !== this.loggedInterruption) {
+      this.deps.log.warn(`the last migration run did not finish: ${snapshot.interrupted}; run execute again to resume`);
+    }
+    this.loggedInterruption = snapshot?.interrupted;
     this.deps.statusItem.setMigration(
       result && {
         running: snapshot?.running ?? false,
@@ -181,6 +194,7 @@ export class MigrationView implements vscode.Disposable {
         endpoints: result.ok ? result.endpoints : [],
         files: result.ok ? result.files : [],
         problem: result.ok ? undefined : result.summary,
+        interrupted: snapshot?.interrupted,
       },
     );
   }
@@ -201,6 +215,13 @@ function statusFrom(snapshot: MonitorSnapshot): (phase: PhaseInfo) => PhaseDetai
   return (phase) => {
     const p = byId.get(phase.id);
     if (!p) return { status: 'not-started' };
-    return { status: p.status, steps: p.steps, error: p.error, blockedBy: p.blockedBy, finishedAt: p.finishedAt };
+    return {
+      status: p.status,
+      steps: p.steps,
+      error: p.error,
+      blockedBy: p.blockedBy,
+      finishedAt: p.finishedAt,
+      interrupted: snapshot.interrupted,
+    };
   };
 }

@@ -9,6 +9,8 @@ export interface PhaseDetail {
   readonly error?: string;
   readonly blockedBy?: string;
   readonly finishedAt?: string;
+  /** Set when the run that left this phase in progress is gone: why (no live process holds its lock). */
+  readonly interrupted?: string;
 }
 
 /** A phase row of the "Migration Phases" tree. */
@@ -24,6 +26,8 @@ export interface StepNode {
   readonly kind: 'step';
   readonly phase: PhaseInfo;
   readonly step: StepRecord;
+  /** The run that left this step running is gone. */
+  readonly interrupted?: boolean;
 }
 
 export type PhaseTreeNode = PhaseNode | StepNode;
@@ -71,15 +75,23 @@ function md(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
+/** No spinner for work that nobody is doing any more. */
+const INTERRUPTED_ICON = new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('list.warningForeground'));
+
+function isInterrupted(detail: PhaseDetail): boolean {
+  return detail.interrupted !== undefined && detail.status === 'in-progress';
+}
+
 /** "completed · 4/4": the status, then steps done out of steps recorded. */
 export function phaseDescription(detail: PhaseDetail): string {
-  const label = PHASE_STATUS_LABELS[detail.status];
+  const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
   const steps = detail.steps ?? [];
   if (!steps.length) return label;
   return `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`;
 }
 
-export function stepDescription(step: StepRecord): string {
+export function stepDescription(step: StepRecord, interrupted = false): string {
+  if (interrupted && step.status === 'running') return 'interrupted';
   const action = step.status === 'done' && step.action ? ACTION_LABELS[step.action] : undefined;
   return action ? `${STEP_STATUS_LABELS[step.status]} · ${action}` : STEP_STATUS_LABELS[step.status];
 }
@@ -104,7 +116,8 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
   getChildren(element?: PhaseTreeNode): PhaseTreeNode[] {
     if (!element) return this.phases();
     if (element.kind === 'step') return [];
-    return (element.detail.steps ?? []).map((step) => ({ kind: 'step', phase: element.phase, step }));
+    const interrupted = element.detail.interrupted !== undefined;
+    return (element.detail.steps ?? []).map((step) => ({ kind: 'step', phase: element.phase, step, interrupted }));
   }
 
   getTreeItem(node: PhaseTreeNode): vscode.TreeItem {
@@ -120,8 +133,15 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     const label = PHASE_STATUS_LABELS[node.status];
     item.id = node.phase.id;
     item.description = phaseDescription(node.detail);
-    item.iconPath = STATUS_ICONS[node.status];
-    const lines = [`**${node.phase.title}** — ${label}`, '', node.phase.description];
+    const interrupted = isInterrupted(node.detail);
+    item.iconPath = interrupted ? INTERRUPTED_ICON : STATUS_ICONS[node.status];
+    const lines = [`**${node.phase.title}** — ${interrupted ? 'interrupted' : label}`, '', node.phase.description];
+    if (interrupted) {
+      lines.push(
+        '',
+        `$(debug-pause) The run stopped before finishing this phase: ${md(node.detail.interrupted!)}. Run execute again to resume it.`,
+      );
+    }
     if (node.detail.error) lines.push('', `$(error) ${md(node.detail.error)}`);
     if (node.detail.blockedBy) lines.push('', `Blocked by \`${md(node.detail.blockedBy)}\`.`);
     if (node.detail.finishedAt) lines.push('', `Finished ${md(node.detail.finishedAt)}.`);
@@ -160,9 +180,10 @@ function stepItem(node: StepNode): vscode.TreeItem {
   const { step } = node;
   const item = new vscode.TreeItem(step.id, vscode.TreeItemCollapsibleState.None);
   item.id = `${node.phase.id}/${step.id}`;
-  item.description = stepDescription(step);
-  item.iconPath = STEP_ICONS[step.status];
-  const lines = [`**${md(step.id)}** — ${STEP_STATUS_LABELS[step.status]}`];
+  const interrupted = node.interrupted === true && step.status === 'running';
+  item.description = stepDescription(step, node.interrupted);
+  item.iconPath = interrupted ? INTERRUPTED_ICON : STEP_ICONS[step.status];
+  const lines = [`**${md(step.id)}** — ${interrupted ? 'interrupted' : STEP_STATUS_LABELS[step.status]}`];
   if (step.error) lines.push('', `$(error) ${md(step.error)}`);
   if (step.blockedBy) lines.push('', `Waits on \`${md(step.blockedBy)}\`.`);
   if (step.durationMs !== undefined) lines.push('', `${step.durationMs} ms, ${step.attempts} attempt(s).`);

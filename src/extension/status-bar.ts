@@ -37,6 +37,8 @@ export interface MigrationSummary {
   readonly files: readonly string[];
   /** Why the configuration could not be used, in one line. */
   readonly problem?: string;
+  /** The state says a run is in progress but its process is gone: why. */
+  readonly interrupted?: string;
 }
 
 function migrationLines(summary: MigrationSummary): string[] {
@@ -45,6 +47,12 @@ function migrationLines(summary: MigrationSummary): string[] {
   if (summary.running) {
     const progress = summary.progress ? ` (${summary.progress.done}/${summary.progress.total} steps)` : '';
     lines.push(`$(sync~spin) A migration run is in progress${progress}.`, '');
+  }
+  if (summary.interrupted) {
+    lines.push(
+      `$(debug-pause) The last run stopped before finishing (${md(summary.interrupted)}): run execute again to resume.`,
+      '',
+    );
   }
   if (summary.projectId) lines.push(`Project: ${code(summary.projectId)}`, '');
   if (summary.endpoints.length) {

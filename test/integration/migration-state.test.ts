@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PHASES, type PhaseId } from '../../src/core/migration/catalog';
 import type { MigrationState } from '../../src/core/migration/state';
-import { StateStore } from '../../src/core/migration/store';
+import { MigrationLock } from '../../src/core/migration/lock';
+import { statePath, StateStore } from '../../src/core/migration/store';
 import type { StepRecord } from '../../src/core/migration/types';
 import type { OrchestraApi } from '../../src/extension/api';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
@@ -106,6 +107,8 @@ describe('The views follow the migration state', () => {
 
   it('shows each phase status, its steps and a spinner while a run is in progress, and follows changes', async () => {
     await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    // As execute does: the lock first, then the run recorded as running.
+    const lock = await MigrationLock.acquire(path.join(root, '.orchestra'), PROJECT);
     const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
     await store.update(recordRun);
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
@@ -164,11 +167,64 @@ describe('The views follow the migration state', () => {
       state.steps['workstation-config'] = step('workstation-configuration', 'workstation-config', 'done', 'create');
       state.run = { ...state.run!, status: 'failed', finishedAt: new Date().toISOString() };
     });
+    await lock.release();
     await waitFor('the tree to follow the finished run', async () => {
       const list = await rows(api);
       return list[1].description === 'completed · 2/2' && list[1].icon === 'pass-filled';
     });
     await waitFor('the spinner to stop', () => !api.statusItem.text.includes('$(sync~spin)'));
+  });
+
+  it('a run whose process died: no spinner, the unfinished phase and step say interrupted, the log says so', async () => {
+    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    // Recorded as running, but no process holds the lock: the run was killed.
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await store.update(recordRun);
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+
+    const phases = await waitFor('the tree to show the interrupted run', async () => {
+      const list = await rows(api);
+      return list[1]?.description === 'interrupted · 1/2' ? list : undefined;
+    });
+    assert.equal(phases[1].icon, 'debug-pause', 'no spinner for work nobody is doing');
+    assert.match(phases[1].tooltip, /no process holds the migration lock/);
+    assert.match(phases[1].tooltip, /Run execute again to resume/);
+    const workstation = await rows(api, phases[1].node);
+    assert.deepEqual(
+      workstation.map((r) => [r.label, r.description, r.icon]),
+      [
+        ['workstation-cluster', 'done · unchanged', 'pass'],
+        ['workstation-config', 'interrupted', 'debug-pause'],
+      ],
+    );
+    assert.ok(!api.statusItem.text.includes('$(sync~spin)'), 'the status bar does not spin');
+    assert.match(api.statusItem.tooltip, /The last run stopped before finishing/);
+    const logFile = path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`);
+    await waitFor('the interruption in the log', async () =>
+      /\[warning\] the last migration run did not finish: no process holds the migration lock/.test(
+        await fs.readFile(logFile, 'utf8').catch(() => ''),
+      ),
+    );
+  });
+
+  it('a corrupt state file: every phase tooltip and the log say the file cannot be read, naming it', async () => {
+    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    const file = statePath(path.join(root, '.orchestra'), PROJECT);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, '{"version": 2, "phases": {');
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    const phases = await waitFor('the tree to show the problem', async () => {
+      const list = await rows(api);
+      return list.length === 7 && list.every((r) => /state file cannot be read/.test(r.tooltip)) ? list : undefined;
+    });
+    assert.match(phases[0].tooltip, /state\\-orchestra\\-test\\-project\\.json/, 'the tooltip names the file');
+    const logFile = path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`);
+    await waitFor('the problem in the log', async () =>
+      /\[error\] migration state: The migration state file cannot be read/.test(
+        await fs.readFile(logFile, 'utf8').catch(() => ''),
+      ),
+    );
+    await fs.rm(file);
   });
 
   it('a broken config file: the error is logged with its file and line, and the tree still lists seven phases', async () => {
