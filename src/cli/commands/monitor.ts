@@ -38,12 +38,24 @@ export const monitorCommand: CliCommand = {
     try {
       await monitor.reload();
       print(monitor.snapshot(), monitor.history());
-      if (flags.booleans.has('--once')) return EXIT_OK;
+      // A run killed mid-way still reads "running": following it would never end.
+      const interrupted = (snapshot: MonitorSnapshot) => {
+        if (!snapshot.interrupted) return false;
+        ctx.stderr.write(
+          `The run ${snapshot.run?.id ?? ''} stopped before finishing (${snapshot.interrupted}); run execute again to resume.\n`,
+        );
+        return true;
+      };
+      if (flags.booleans.has('--once')) {
+        interrupted(monitor.snapshot());
+        return EXIT_OK;
+      }
+      if (interrupted(monitor.snapshot())) return EXIT_OK;
       ctx.stderr.write(`Following ${statePath(dir, projectId)} (lock: ${lockPath(dir, projectId)}); Ctrl-C to stop.\n`);
       await new Promise<void>((resolve) => {
         const sub = monitor.onDidChange((snapshot) => {
           print(snapshot, monitor.history());
-          if (snapshot.run && snapshot.run.status !== 'running') {
+          if ((snapshot.run && snapshot.run.status !== 'running') || interrupted(snapshot)) {
             sub.dispose();
             resolve();
           }

@@ -99,10 +99,16 @@ function formatStatus(doc: StatusDocument): string {
       ? `Project ${doc.projectId}${doc.running ? ` (running: pid ${doc.lock?.pid} on ${doc.lock?.host})` : ''}`
       : 'No project configured yet.',
   );
-  if (doc.run)
+  if (doc.run) {
+    // Recorded as running, but nobody runs it: the process was killed or crashed.
+    const status =
+      doc.run.status === 'running' && !doc.running
+        ? 'interrupted (its process is gone; run execute again to resume)'
+        : doc.run.status;
     lines.push(
-      `Last run ${doc.run.id}: ${doc.run.status}, started ${doc.run.startedAt}${doc.run.finishedAt ? `, finished ${doc.run.finishedAt}` : ''}`,
+      `Last run ${doc.run.id}: ${status}, started ${doc.run.startedAt}${doc.run.finishedAt ? `, finished ${doc.run.finishedAt}` : ''}`,
     );
+  }
   for (const p of doc.phases) {
     const label = PHASE_STATUS_LABELS[p.status as keyof typeof PHASE_STATUS_LABELS] ?? p.status;
     const done = p.steps.filter((s) => s.status === 'done').length;

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'mocha';
 import { main } from '../../../src/cli/main';
 import { recordCloudRunEndpoint } from '../../../src/cli/commands/migration-context';
 import type { StatusDocument } from '../../../src/cli/commands/status';
-import { startWorld, type World } from './world';
+import { StateStore } from '../../../src/core/migration/store';
+import { PROJECT, startWorld, type World } from './world';
 
 async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   const stdout = new PassThrough();
@@ -173,6 +174,37 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.equal(monitor.code, 0);
     assert.match(monitor.out, /validation skipped\n/);
     assert.match(monitor.out, /validation reset\n/);
+  });
+
+  it('monitor and status on a run that was killed (recorded as running, no live lock): interrupted, not running', async () => {
+    const store = await StateStore.open(path.join(world.workspace, '.orchestra'), PROJECT);
+    const previous = store.state.run;
+    await store.update((state) => {
+      state.run = {
+        id: 'run-killed',
+        startedAt: new Date().toISOString(),
+        status: 'running',
+        phases: ['validation'],
+        pid: 999_999_999,
+        host: os.hostname(),
+      };
+    });
+    await store.flush();
+    try {
+      const monitor = await cli(['monitor'], world.workspace);
+      assert.equal(monitor.code, 0);
+      assert.match(
+        monitor.err,
+        /The run run-killed stopped before finishing \(no process holds the migration lock\); run execute again to resume/,
+      );
+      const status = await cli(['status'], world.workspace);
+      assert.match(status.out, /Last run run-killed: interrupted \(its process is gone; run execute again to resume\)/);
+    } finally {
+      await store.update((state) => {
+        state.run = previous;
+      });
+      await store.flush();
+    }
   });
 });
 
