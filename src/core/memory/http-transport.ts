@@ -39,7 +39,7 @@ interface ErrorBody {
 
 export class HttpMemoryTransport implements MemoryTransport {
   readonly kind = 'http' as const;
-  /** Bounded on the socket (see send): cheaper per call than an abort signal and a timer. */
+  /** Bounded by the pool's headers and body timeouts (see call): no abort signal or timer per call. */
   readonly timeout = 'delegated' as const;
   readonly endpoint: string;
   private readonly pool: Pool;
