@@ -31,7 +31,7 @@ import { makeStepContext, NamedMutexes } from '../src/core/migration/context';
 import { criticalPath } from '../src/core/migration/registry';
 import { nullLogger } from '../src/core/logger';
 import { createMemoryClient } from '../src/core/memory';
-import { COPY_CONCURRENCY } from '../src/core/migration/memory-copy';
+import { COPY_BATCH_RECORDS, COPY_BATCHES_IN_FLIGHT, COPY_CONCURRENCY } from '../src/core/migration/memory-copy';
 import type { Resource } from '../src/core/migration/types';
 import { openEngine, seed, startWorld, testGcpClient, type World } from '../test/unit/migration/world';
 
@@ -41,14 +41,15 @@ const COPY_RECORDS = Number(process.env.BENCH_COPY_RECORDS ?? 20_000);
 const RAW_CONCURRENCY = [32, 64];
 const COPY_BATCH_SIZE = 500;
 /**
- * Bare batch writes, [records per request, requests in flight]: the copy's own shape (a
- * page of COPY_BATCH_SIZE split across COPY_CONCURRENCY setMany calls), and fewer, larger
- * batches, which may suit the server better. The best of them is the server's batch rate.
+ * Bare batch writes, [records per request, requests in flight]: the copy's own shape
+ * (COPY_BATCH_RECORDS per setMany, COPY_BATCHES_IN_FLIGHT at once), smaller batches with
+ * more in flight, and the largest batches the server takes. The best of them is the
+ * server's batch rate.
  */
 const RAW_BATCH_SHAPES: [number, number][] = [
-  [Math.ceil(COPY_BATCH_SIZE / COPY_CONCURRENCY), COPY_CONCURRENCY],
+  [COPY_BATCH_RECORDS, COPY_BATCHES_IN_FLIGHT],
   [50, 16],
-  [250, 4],
+  [1000, 2],
 ];
 const COPY_TRIALS = Number(process.env.BENCH_COPY_TRIALS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
