@@ -1,11 +1,10 @@
 import * as path from 'node:path';
 import { loadConfig } from '../../core/config';
 import { PHASE_STATUS_LABELS } from '../../core/migration/catalog';
-import { isPidAlive, lockPath, type LockInfo } from '../../core/migration/lock';
+import { heldStaleReason, lockPath, readLock, type LockInfo } from '../../core/migration/lock';
 import { snapshotOf, type MonitorSnapshot } from '../../core/migration/monitor';
 import { emptyState } from '../../core/migration/state';
 import { readStateFile, statePath } from '../../core/migration/store';
-import { readFile } from 'node:fs/promises';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags } from './migration-context';
 
@@ -18,7 +17,7 @@ export interface StatusDocument {
   statusVersion: number;
   projectId: string | null;
   stateFile: string | null;
-  /** A run holds the lock right now (its pid is alive). */
+  /** A run holds the lock right now (live by the rules execute uses for takeover). */
   running: boolean;
   lock: LockInfo | null;
   run: MonitorSnapshot['run'] | null;
@@ -46,12 +45,10 @@ export interface StatusDocument {
   outputs: MonitorSnapshot['outputs'];
 }
 
-async function readLock(file: string): Promise<LockInfo | null> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as LockInfo;
-  } catch {
-    return null;
-  }
+/** The lock as on disk; an unreadable one is shown as none. */
+async function lockOnDisk(file: string): Promise<LockInfo | null> {
+  const lock = await readLock(file);
+  return typeof lock === 'object' ? lock : null;
 }
 
 export function statusDocument(
@@ -64,7 +61,8 @@ export function statusDocument(
     statusVersion: STATUS_JSON_VERSION,
     projectId,
     stateFile,
-    running: lock !== null && isPidAlive(lock.pid),
+    // The rule execute uses to take a lock over: a dead pid on this host, or a stopped heartbeat.
+    running: lock !== null && heldStaleReason(lock) === undefined,
     lock,
     run: snapshot.run ?? null,
     phases: snapshot.phases.map((p) => ({
@@ -143,7 +141,7 @@ export const statusCommand: CliCommand = {
       const dir = path.resolve(resolved.root, resolved.config.state.dir);
       const file = statePath(dir, projectId);
       const state = (await readStateFile(file, projectId)) ?? emptyState(projectId);
-      doc = statusDocument(snapshotOf(state), file, await readLock(lockPath(dir, projectId)), projectId);
+      doc = statusDocument(snapshotOf(state), file, await lockOnDisk(lockPath(dir, projectId)), projectId);
     }
     ctx.stdout.write((flags.booleans.has('--json') ? JSON.stringify(doc, null, 2) : formatStatus(doc)) + '\n');
     return EXIT_OK;

@@ -68,7 +68,12 @@ export async function lockVacancy(
   const holder = await readLock(lockPath(stateDir, projectId));
   if (holder === undefined) return 'no process holds the migration lock';
   if (holder === 'unparsable') return undefined;
-  return staleReason(holder, nowMs, DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_BEATS);
+  return heldStaleReason(holder, nowMs);
+}
+
+/** Why a lock read from disk is stale by execute's default rules, or undefined when it is live. */
+export function heldStaleReason(info: LockInfo, nowMs = Date.now()): string | undefined {
+  return staleReason(info, nowMs, DEFAULT_HEARTBEAT_MS, DEFAULT_STALE_BEATS);
 }
 
 export function lockPath(stateDir: string, projectId: string): string {
@@ -94,7 +99,7 @@ export function staleReason(info: LockInfo, nowMs: number, heartbeatMs: number, 
   return undefined;
 }
 
-async function readLock(file: string): Promise<LockInfo | undefined | 'unparsable'> {
+export async function readLock(file: string): Promise<LockInfo | undefined | 'unparsable'> {
   try {
     const info = JSON.parse(await fs.readFile(file, 'utf8')) as LockInfo;
     return typeof info.pid === 'number' && typeof info.owner === 'string' ? info : 'unparsable';
