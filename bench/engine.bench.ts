@@ -189,30 +189,32 @@ function record(i: number) {
   };
 }
 
+/** One bare keep-alive POST of a JSON body; rejects on a non-2xx answer. */
+function postJson(agent: http.Agent, url: string, body: string, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode! < 300 ? resolve() : reject(new Error(`raw POST ${url}: ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function rawWrites(url: string, n: number, concurrency: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const post = (i: number) =>
-    new Promise<void>((resolve, reject) => {
-      const body = JSON.stringify(record(i));
-      const req = http.request(
-        `${url}/api/memory`,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'idempotency-key': randomUUID(),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`raw write ${res.statusCode}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    postJson(agent, `${url}/api/memory`, JSON.stringify(record(i)), { 'idempotency-key': randomUUID() });
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -228,26 +230,11 @@ async function rawWrites(url: string, n: number, concurrency: number): Promise<n
 /** Bare keep-alive POST /api/memory/batch requests, one idempotency id per record, as the client sends them. */
 async function rawBatchWrites(url: string, n: number, size: number, concurrency: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const post = (from: number) =>
-    new Promise<void>((resolve, reject) => {
-      const ops = [];
-      for (let i = from; i < Math.min(from + size, n); i++) ops.push({ op: 'set', ...record(i), id: randomUUID() });
-      const body = JSON.stringify({ ops });
-      const req = http.request(
-        `${url}/api/memory/batch`,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`raw batch ${res.statusCode}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const post = (from: number) => {
+    const ops = [];
+    for (let i = from; i < Math.min(from + size, n); i++) ops.push({ op: 'set', ...record(i), id: randomUUID() });
+    return postJson(agent, `${url}/api/memory/batch`, JSON.stringify({ ops }));
+  };
   let next = 0;
   const started = performance.now();
   await Promise.all(
