@@ -29,6 +29,7 @@ import type {
   MemoryClient,
   MemoryHealth,
   MemoryRecord,
+  SetManyOptions,
   SetManyRecord,
   SetOptions,
   WriteResult,
@@ -69,7 +70,7 @@ export interface ResilientMemoryClient extends MemoryClient {
   /** Writes waiting in the outbox. */
   readonly pendingWrites: number;
   /** Always present here (optional in MemoryClient): without the batch route it writes record by record. */
-  setMany(records: SetManyRecord[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
+  setMany(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
 }
 
 export async function createMemoryClient(options: MemoryClientOptions): Promise<ResilientMemoryClient> {
@@ -203,13 +204,14 @@ class Client implements ResilientMemoryClient {
     return this.write(op, options.signal);
   }
 
-  async setMany(records: SetManyRecord[], options: { signal?: AbortSignal } = {}): Promise<WriteResult[]> {
+  async setMany(records: SetManyRecord[], options: SetManyOptions = {}): Promise<WriteResult[]> {
     if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
     // Ids are fixed here, before any attempt: a retried batch, or its replay from the outbox,
     // carries the same ids, so the server applies each record once even if an answer was lost.
     const ops = records.map(setOperation);
     if (ops.length === 0) return [];
-    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops);
+    const remember = options.remember ?? true;
+    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops, remember);
     if (!(await this.batchSupported())) {
       // In order, one at a time: two records of one key must land in the order given.
       const results: WriteResult[] = [];
@@ -222,7 +224,7 @@ class Client implements ResilientMemoryClient {
       // Once anything waits in the outbox (our outage or another caller's), the rest queues
       // behind it, as set does, so no write overtakes an earlier one.
       if (this.outbox.size > 0 || this.breakerBlocks()) {
-        results.push(...(await this.enqueueMany(ops.slice(start))));
+        results.push(...(await this.enqueueMany(ops.slice(start), remember)));
         break;
       }
       const chunk = ops.slice(start, start + size);
@@ -231,11 +233,12 @@ class Client implements ResilientMemoryClient {
       } catch (error) {
         if (!this.isOutage(error) || options.signal?.aborted) throw this.clean(error);
         this.logger.debug(`memory: batch of ${ops.length - start} writes queued (${errorText(error)})`);
-        results.push(...(await this.enqueueMany(ops.slice(start))));
+        results.push(...(await this.enqueueMany(ops.slice(start), remember)));
         break;
       }
       for (const op of chunk) {
-        this.remember(op);
+        if (remember) this.remember(op);
+        else this.forget(op.key);
         results.push(DELIVERED);
       }
     }
@@ -326,9 +329,12 @@ class Client implements ResilientMemoryClient {
     return { queued: true };
   }
 
-  private async enqueueMany(ops: WriteOperation[]): Promise<WriteResult[]> {
+  private async enqueueMany(ops: WriteOperation[], remember = true): Promise<WriteResult[]> {
     await this.outbox.appendMany(ops);
-    for (const op of ops) this.remember(op);
+    for (const op of ops) {
+      if (remember) this.remember(op);
+      else this.forget(op.key);
+    }
     void this.kick();
     return ops.map(() => ({ queued: true }));
   }
@@ -341,6 +347,11 @@ class Client implements ResilientMemoryClient {
 
   private remember(op: WriteOperation): void {
     this.cache.set(op.key, op.op === 'set' ? entryRecord(op) : null);
+  }
+
+  /** A write not kept as the last known value: an older cached value must not outlive it. */
+  private forget(key: string): void {
+    if (this.cache.size > 0) this.cache.delete(key);
   }
 
   /** Starts (or joins) one replay pass; resolves with the writes delivered by it. */
@@ -521,6 +532,7 @@ function setOperation(record: SetManyRecord): WriteOperation {
     content: record.content,
     id: record.idempotencyKey ?? randomUUID(),
   };
+  if (record.contentJson !== undefined) op.contentJson = record.contentJson;
   if (record.scope !== undefined) op.scope = record.scope;
   if (record.ttl !== undefined) op.ttl = record.ttl;
   return op;

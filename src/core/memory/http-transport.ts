@@ -90,16 +90,12 @@ export class HttpMemoryTransport implements MemoryTransport {
   }
 
   async writeBatch(ops: WriteOperation[], call: CallContext): Promise<void> {
-    // Undefined fields (no scope, no ttl) are left out by JSON.stringify: no spreads needed
-    // on a path that runs for every record of a bulk copy.
-    const body = {
-      ops: ops.map((op) =>
-        op.op === 'set'
-          ? { op: 'set', key: op.key, content: op.content ?? null, scope: op.scope, ttl: op.ttl, id: op.id }
-          : { op: 'delete', key: op.key, id: op.id },
-      ),
-    };
-    const response = await this.call('POST', '/api/memory/batch', call, body);
+    // The body is joined from per-operation texts rather than serialized as one object:
+    // content the caller already serialized (contentJson) is spliced in, not stringified
+    // a second time, on a path that runs for every record of a bulk copy.
+    const parts = new Array<string>(ops.length);
+    for (let i = 0; i < ops.length; i++) parts[i] = batchOperationJson(ops[i]);
+    const response = await this.send('POST', '/api/memory/batch', call, `{"ops":[${parts.join(',')}]}`);
     const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[] };
     if (!Array.isArray(result.results) || result.results.length !== ops.length) {
       throw new MemoryProtocolError(
@@ -157,16 +153,26 @@ export class HttpMemoryTransport implements MemoryTransport {
     await this.pool.destroy();
   }
 
-  private async call(
+  private call(
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     call: CallContext,
     body?: unknown,
     idempotencyKey?: string,
   ): Promise<Response> {
+    return this.send(method, path, call, body === undefined ? undefined : JSON.stringify(body), idempotencyKey);
+  }
+
+  /** One request with a body already serialized to JSON (or none). */
+  private async send(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    call: CallContext,
+    data?: string,
+    idempotencyKey?: string,
+  ): Promise<Response> {
     // Reads share one headers object; only writes need their own.
-    const headers: Record<string, string> = body === undefined && !idempotencyKey ? this.headers : { ...this.headers };
-    const data = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = data === undefined && !idempotencyKey ? this.headers : { ...this.headers };
     if (data !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     const timeoutMs = call.timeoutMs;
@@ -218,6 +224,21 @@ export class HttpMemoryTransport implements MemoryTransport {
       },
     );
   }
+}
+
+/**
+ * One operation of a batch body, as JSON.stringify would write it for
+ * `{ op, key, content, scope, ttl, id }` (absent fields left out), with the content's
+ * text taken from contentJson when the caller has it.
+ */
+function batchOperationJson(op: WriteOperation): string {
+  const key = JSON.stringify(op.key);
+  const id = JSON.stringify(op.id);
+  if (op.op === 'delete') return `{"op":"delete","key":${key},"id":${id}}`;
+  const content = op.contentJson ?? JSON.stringify(op.content ?? null);
+  const scope = op.scope === undefined ? '' : `,"scope":${JSON.stringify(op.scope)}`;
+  const ttl = op.ttl === undefined ? '' : `,"ttl":${JSON.stringify(op.ttl)}`;
+  return `{"op":"set","key":${key},"content":${content}${scope}${ttl},"id":${id}}`;
 }
 
 function setBody(op: WriteOperation): { key: string; content: JsonValue; scope?: string; ttl?: number } {

@@ -76,7 +76,7 @@ export class Outbox {
 
   /** Resolves once the write is on disk. */
   async append(op: WriteOperation): Promise<OutboxEntry> {
-    const entry: OutboxEntry = { ...op, seq: this.nextSeq++, at: new Date().toISOString() };
+    const entry = outboxEntry(op, this.nextSeq++, new Date().toISOString());
     this.pending.push(entry);
     this.byKey.set(entry.key, entry);
     try {
@@ -95,7 +95,7 @@ export class Outbox {
    */
   async appendMany(ops: WriteOperation[]): Promise<OutboxEntry[]> {
     const at = new Date().toISOString();
-    const entries: OutboxEntry[] = ops.map((op) => ({ ...op, seq: this.nextSeq++, at }));
+    const entries = ops.map((op) => outboxEntry(op, this.nextSeq++, at));
     const previous = new Map(entries.map((e) => [e.key, this.byKey.get(e.key)]));
     this.pending.push(...entries);
     for (const entry of entries) this.byKey.set(entry.key, entry);
@@ -209,4 +209,10 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The write as kept on disk: `content` only, not a serialized copy of it the caller attached. */
+function outboxEntry(op: WriteOperation, seq: number, at: string): OutboxEntry {
+  const { contentJson: _serialized, ...write } = op;
+  return { ...write, seq, at };
 }

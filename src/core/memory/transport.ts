@@ -8,6 +8,12 @@ export interface WriteOperation {
   op: 'set' | 'delete';
   key: string;
   content?: JsonValue;
+  /**
+   * `JSON.stringify(content)`, when the caller already made it (a bulk copy hashes it for
+   * its idempotency ids): JSON transports send it as is instead of serializing again.
+   * Never persisted (the outbox keeps `content`).
+   */
+  contentJson?: string;
   scope?: string;
   ttl?: number;
   /** Stable per write (kept in the outbox), so a server that knows idempotency keys applies a replay once. */

@@ -31,10 +31,25 @@ export interface SetOptions {
 export interface SetManyRecord {
   key: string;
   content: JsonValue;
+  /**
+   * `JSON.stringify(content)`, when the caller has it already (the memory copy hashes it
+   * for its idempotency ids): sent as is, so the content is not serialized twice.
+   */
+  contentJson?: string;
   scope?: string;
   ttl?: number;
   /** As in SetOptions; the client makes one when absent, fixed before the first attempt so retries reuse it. */
   idempotencyKey?: string;
+}
+
+export interface SetManyOptions {
+  signal?: AbortSignal;
+  /**
+   * false for bulk loads (the memory copy): the records are not kept as last known values,
+   * so they do not push the values of keys this client reads out of its small cache. A
+   * cached value of a written key is dropped rather than left stale.
+   */
+  remember?: boolean;
 }
 
 export interface DeleteOptions {
@@ -84,7 +99,7 @@ export interface MemoryClient {
    * batch route get per-record writes, and callers test for the method before using it.
    * One result per record, in order.
    */
-  setMany?(records: SetManyRecord[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
+  setMany?(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
   list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */

@@ -5,6 +5,7 @@
  * server did apply; every "exactly once" is asserted on the server's own versions.
  */
 import * as assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -234,5 +235,62 @@ describe('memory client setMany', function () {
     assert.equal(c.pendingWrites, 0);
     assert.equal(registry.get(c.breakerName)?.state, 'closed');
     assertOnServerOnce(s, input);
+  });
+
+  it('with remember: false, leaves the last known values of read keys in place and drops the ones it overwrites', async () => {
+    const s = await server();
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(s.url, { registry, cacheSize: 8 });
+    await c.set('hot/1', { v: 1 });
+    await c.set('hot/2', { v: 1 });
+    await c.get('hot/1');
+    await c.get('hot/2');
+    // A bulk load far larger than the cache, which also overwrites one of the read keys.
+    await c.setMany([...records(100, 'bulk'), { key: 'hot/1', content: { v: 2 } }], { remember: false });
+    assert.deepEqual(s.store.get('hot/1')?.content, { v: 2 });
+
+    await s.close();
+    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
+      await c.get(`down/${i}`).catch(() => undefined);
+    assert.equal(registry.get(c.breakerName)?.state, 'open');
+    const kept = await c.get('hot/2');
+    assert.deepEqual([kept?.content, kept?.stale], [{ v: 1 }, true], 'the bulk load did not push hot/2 out');
+    await assert.rejects(c.get('hot/1'), /is unavailable/, 'no stale { v: 1 } after the bulk load wrote { v: 2 }');
+    await assert.rejects(c.get('bulk/00099'), /is unavailable/, 'bulk records are not cached');
+  });
+
+  it("sends a record's contentJson as its content, and keeps only the content in the outbox", async () => {
+    const s = await server({ errorRate: 1 });
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(s.url, {
+      registry,
+      breaker: {
+        failureThreshold: 3,
+        recoveryTimeoutMs: 300,
+        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
+      },
+    });
+    // The caller's text is sent as is: its key order (b before a) reaches the server.
+    const sent = { key: 'cj/sent', content: { a: 1, b: 2 }, contentJson: '{"b":2,"a":1}' };
+    const queued = { key: 'cj/queued', content: { a: 3, b: 4 }, contentJson: '{"b":4,"a":3}' };
+    s.setFaults({ errorRate: 0 });
+    await c.setMany([sent]);
+    assert.equal(JSON.stringify(s.store.get('cj/sent')?.content), '{"b":2,"a":1}');
+
+    s.setFaults({ errorRate: 1 });
+    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
+      await c.get(`down/${i}`).catch(() => undefined);
+    assert.deepEqual(await c.setMany([queued]), [{ queued: true }]);
+    const outbox = (await readdir(path.join(temp.dir, 'outbox'))).filter((n) => n.endsWith('.jsonl'));
+    const text = (await Promise.all(outbox.map((n) => readFile(path.join(temp.dir, 'outbox', n), 'utf8')))).join('');
+    assert.match(text, /"cj\/queued"/);
+    assert.doesNotMatch(text, /contentJson/, 'the outbox keeps content, not a second serialized copy');
+
+    s.setFaults({ errorRate: 0 });
+    await sleep(350);
+    await waitFor(async () => (await c.flush(), c.pendingWrites === 0), 10_000, 'the outbox to drain');
+    assert.deepEqual(s.store.get('cj/queued')?.content, { a: 3, b: 4 });
   });
 });
