@@ -279,6 +279,8 @@ function decodeCursor(cursor: string): string {
 }
 
 function publicRecord(record: StoredRecord): Omit<StoredRecord, 'expiresAt'> {
+  // Most records have no expiry: no copy for them (a list maps hundreds of records).
+  if (record.expiresAt === undefined) return record;
   const { expiresAt: _expiresAt, ...rest } = record;
   return rest;
 }

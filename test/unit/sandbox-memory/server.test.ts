@@ -64,6 +64,37 @@ describe('local Orchestra Memory API server', function () {
     assert.equal(page2.body.cursor, undefined);
   });
 
+  it('lists records with content exactly as a get shows them, before and after a restart', async () => {
+    const dataDir = path.join(temp.dir, 'list-texts');
+    let server = await startMemoryServer({ dataDir });
+    const keys = ['l/a', 'l/b', 'l/c'];
+    await call(`${server.url}/api/memory`, 'POST', { key: 'l/a', content: { x: 1 }, scope: 's' });
+    await call(`${server.url}/api/memory`, 'POST', { key: 'l/b', content: [1, 'two'], ttl: 60 });
+    await call(`${server.url}/api/memory/batch`, 'POST', {
+      ops: [
+        { op: 'set', key: 'l/a', content: { x: 2, nested: { q: 'a "quoted" \\ line\nbreak', u: 'é✓' } } },
+        { op: 'set', key: 'l/c', content: null },
+        { op: 'set', key: 'l/gone', content: 1 },
+        { op: 'delete', key: 'l/gone' },
+      ],
+    });
+    for (const round of ['live', 'after restart']) {
+      const listed = await call(`${server.url}/api/memory/keys?prefix=l/&include=content`);
+      assert.deepEqual(listed.body.keys, keys, round);
+      const gets = await Promise.all(keys.map(async (k) => (await call(`${server.url}/api/memory?key=${k}`)).body));
+      assert.deepEqual(listed.body.records, gets, round);
+      const [a, b] = listed.body.records as Record<string, unknown>[];
+      assert.deepEqual([a.version, a.scope, (a.content as { x: number }).x], [2, undefined, 2], round);
+      assert.equal(b.ttl, 60, round);
+      assert.ok(!('expiresAt' in b), `${round}: the server's expiry instant is not part of the API`);
+      if (round === 'live') {
+        await server.close();
+        server = await startMemoryServer({ dataDir });
+      }
+    }
+    await server.close();
+  });
+
   it('applies a write with a known Idempotency-Key once', async () => {
     const { url } = await start('idempotent');
     const headers = { 'idempotency-key': 'write-1' };
