@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { ListOptions, MemoryClient } from '../../../src/core/memory/types';
-import type { CopyCheckpoint } from '../../../src/core/migration/memory-copy';
+import { COPY_BATCHES_IN_FLIGHT, READ_AHEAD_PAGES, type CopyCheckpoint } from '../../../src/core/migration/memory-copy';
 import { readStateFile, statePath } from '../../../src/core/migration/store';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { spawnExecute } from './child';
@@ -247,6 +247,68 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     } finally {
       await h.close();
       await Promise.allSettled([target.close(), small.close()]);
+    }
+  });
+});
+
+describe('memory copy pipeline', function () {
+  this.timeout(60_000);
+  let world: World;
+  before(async () => (world = await startWorld({ records: 2000 })));
+  after(async () => world?.close());
+
+  it('reads source pages ahead while the target is slow, one read at a time and a bounded number ahead', async () => {
+    let listsInFlight = 0;
+    let maxListsInFlight = 0;
+    let pagesRead = 0;
+    const countingSource = (client: MemoryClient): MemoryClient =>
+      Object.assign(Object.create(client) as MemoryClient, {
+        async list(prefix?: string, cursor?: string, options?: ListOptions) {
+          maxListsInFlight = Math.max(maxListsInFlight, ++listsInFlight);
+          try {
+            return await client.list(prefix, cursor, options);
+          } finally {
+            listsInFlight--;
+            pagesRead++;
+          }
+        },
+      });
+    // The target takes no write until released: a stalled Firestore, say.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const stalledTarget = (client: MemoryClient): MemoryClient =>
+      Object.assign(Object.create(client) as MemoryClient, {
+        async setMany(...args: Parameters<NonNullable<MemoryClient['setMany']>>) {
+          await released;
+          return client.setMany!(...args);
+        },
+      });
+    const h = await openEngine(world.config, path.join(world.dir, 'ws-pipeline'), {
+      source: countingSource,
+      target: stalledTarget,
+    });
+    try {
+      const run = h.engine.execute(PHASES);
+      // Pages of 20 records, each one write: the writes in flight fill up, then the
+      // reader runs ahead of them and stops.
+      let seen = -1;
+      while (seen !== pagesRead) {
+        seen = pagesRead;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      // Held: the pages whose writes are in flight, the one waiting for a free write, the
+      // next one the copy holds, and those read ahead.
+      const bound = COPY_BATCHES_IN_FLIGHT + 2 + READ_AHEAD_PAGES;
+      assert.ok(pagesRead > COPY_BATCHES_IN_FLIGHT + 2, `read ahead of the stalled writes (${pagesRead} pages)`);
+      assert.ok(pagesRead <= bound, `at most ${bound} pages held while writes stall, read ${pagesRead}`);
+      release();
+      const result = await run;
+      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+      assert.equal(maxListsInFlight, 1, 'one cursor, one read at a time');
+      assert.deepEqual(await memorySnapshot(world.target.url), await memorySnapshot(world.source.url));
+    } finally {
+      release();
+      await h.close();
     }
   });
 });
