@@ -22,12 +22,14 @@ export function sha256(text: string | Buffer): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }
 
-/** One-shot `crypto.hash` where the runtime has it (Node 20.12+): no Hash object per call. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+type Encoding = 'hex' | 'base64url';
 
-/** sha256 in hex, for hot paths (one per copied record). */
-export function quickSha256(text: string): string {
-  return oneShot ? oneShot('sha256', text, 'hex') : sha256(text);
+/** One-shot `crypto.hash` where the runtime has it (Node 20.12+): no Hash object per call. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: Encoding) => string }).hash;
+
+/** sha256 (hex unless asked otherwise), for hot paths (one per copied record). */
+export function quickSha256(text: string, encoding: Encoding = 'hex'): string {
+  return oneShot ? oneShot('sha256', text, encoding) : crypto.createHash('sha256').update(text).digest(encoding);
 }
 
 export function valueHash(value: unknown): string {
