@@ -9,21 +9,20 @@
  *    those costs. Median of 3 parallel runs, each from an empty project.
  * 2. verify_vs_slowest_read: verify of every phase over the slowest single
  *    resource read (each read timed alone). Medians of 5.
- * 3. copy_vs_raw_write: memory copy records/s over the target server's best raw
- *    write rate: the best of plain keep-alive single-record POSTs (32 and 64 in
- *    flight) and of bare POST /api/memory/batch requests (RAW_BATCH_SHAPES, among
- *    them the copy's own shape). The copy writes through the client's setMany (the
- *    batch route) when the server offers it, so measuring it against single-record
- *    POSTs alone would flatter it; both ratios are reported
- *    (copy_vs_single_post_raw_write is that older, single-POST figure). Source and
- *    target servers each run in their own process, the target fresh for every
- *    measurement. Medians of 5 trials, and the median of the per-trial ratios.
+ * 3. copy_vs_raw_write: memory copy records/s over the target server's raw write rate:
+ *    its best shape of bare POST /api/memory/batch requests (RAW_BATCH_SHAPES, among them
+ *    the copy's own shape), the best chosen on each shape's median over the trials (single
+ *    POSTs are measured too, as a reference). Source and target servers each run in their
+ *    own process, the target fresh for every measurement; the copy and the raw batches run
+ *    back to back in alternating order. Medians of 5 trials, and the median of the
+ *    per-trial ratios; the CPU each process spent per record (from /proc) says where the
+ *    copy's time goes when copier, source and target share the machine's cores.
  *
  * Run: npm run bench -- engine
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -31,23 +30,31 @@ import { makeStepContext, NamedMutexes } from '../src/core/migration/context';
 import { criticalPath } from '../src/core/migration/registry';
 import { nullLogger } from '../src/core/logger';
 import { createMemoryClient } from '../src/core/memory';
-import { COPY_BATCH_RECORDS, COPY_BATCHES_IN_FLIGHT, COPY_CONCURRENCY } from '../src/core/migration/memory-copy';
+import {
+  COPY_BATCH_RECORDS,
+  COPY_BATCHES_IN_FLIGHT,
+  COPY_CONCURRENCY,
+  READ_AHEAD_PAGES,
+} from '../src/core/migration/memory-copy';
 import type { Resource } from '../src/core/migration/types';
 import { openEngine, seed, startWorld, testGcpClient, type World } from '../test/unit/migration/world';
 
 const LATENCY_MS = 100;
 const LRO_MS = 1000;
-const COPY_RECORDS = Number(process.env.BENCH_COPY_RECORDS ?? 20_000);
+const COPY_RECORDS = Number(process.env.BENCH_COPY_RECORDS ?? 50_000);
+/** Single-record POSTs (a reference only) run some 10x slower: fewer records keep the bench short. */
+const SINGLE_RECORDS = Math.min(COPY_RECORDS, 10_000);
 const RAW_CONCURRENCY = [32, 64];
 const COPY_BATCH_SIZE = 500;
 /**
  * Bare batch writes, [records per request, requests in flight]: the copy's own shape
- * (COPY_BATCH_RECORDS per setMany, COPY_BATCHES_IN_FLIGHT at once), smaller batches with
- * more in flight, and the largest batches the server takes. The best of them is the
- * server's batch rate.
+ * (COPY_BATCH_RECORDS per setMany, COPY_BATCHES_IN_FLIGHT at once), the same batches with
+ * half as many in flight, smaller batches with more in flight, and the largest batches the
+ * server takes. The best of them (by median over the trials) is the server's batch rate.
  */
 const RAW_BATCH_SHAPES: [number, number][] = [
   [COPY_BATCH_RECORDS, COPY_BATCHES_IN_FLIGHT],
+  [250, 4],
   [50, 16],
   [1000, 2],
 ];
@@ -275,6 +282,38 @@ async function clientWrites(world: World, url: string, n: number, outboxDir: str
   }
 }
 
+/** CPU time (user + system) a process has used, in ms; undefined where /proc is missing. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU µs per record each process spent between two cpuMs readings (ticks of 10 ms: coarse on short runs). */
+function cpuPerRecord(before: (number | undefined)[], after: (number | undefined)[], records: number) {
+  return before.map((b, i) =>
+    b === undefined || after[i] === undefined ? undefined : round(((after[i]! - b) * 1000) / records, 1),
+  );
+}
+
+interface CopyTrial {
+  rawSingle: number;
+  rawByConcurrency: number[];
+  rawBatchByShape: number[];
+  client: number;
+  copy: number;
+  copyWithVerify: number;
+  /** CPU µs per record in the copy: [copier, source server, target server]. */
+  copyCpu: (number | undefined)[];
+  /** CPU µs per record in each raw batch shape: [writer, target server]. */
+  rawCpuByShape: (number | undefined)[][];
+  copyFirst: boolean;
+}
+
 async function copyBench(world: World) {
   const script = path.join(world.dir, 'memory-main.cjs');
   await build({
@@ -290,118 +329,167 @@ async function copyBench(world: World) {
   // The source server in its own process too, as it is another machine in a real migration.
   const source = await startTarget(script, path.join(world.dir, 'copy-source'));
   await seed(source.url, COPY_RECORDS, 'copy');
-  const trials: {
-    raw: number;
-    rawSingle: number;
-    rawBatch: number;
-    rawByConcurrency: number[];
-    rawBatchByShape: number[];
-    client: number;
-    copy: number;
-    copyWithVerify: number;
-  }[] = [];
-  for (let i = 0; i < COPY_TRIALS; i++) {
-    // The server's raw rate: the best of plain POSTs at 32 and at 64 in flight, each on a fresh server.
-    const rawRates: number[] = [];
-    for (const concurrency of RAW_CONCURRENCY) {
-      const rawTarget = await startTarget(script, path.join(world.dir, `raw-${i}-${concurrency}`));
-      rawRates.push(await rawWrites(rawTarget.url, COPY_RECORDS, concurrency));
-      await stopTarget(rawTarget);
-    }
-    const rawSingle = Math.max(...rawRates);
-    // The server's batch rate: bare batch requests of each shape, each on a fresh server.
-    const batchRates: number[] = [];
+  const trials: CopyTrial[] = [];
+
+  /** Bare batches of each shape, each on a fresh server, with the CPU each side used. */
+  async function rawBatchArm(i: number) {
+    const rates: number[] = [];
+    const cpu: (number | undefined)[][] = [];
     for (const [size, concurrency] of RAW_BATCH_SHAPES) {
       const rawTarget = await startTarget(script, path.join(world.dir, `raw-batch-${i}-${size}x${concurrency}`));
-      batchRates.push(await rawBatchWrites(rawTarget.url, COPY_RECORDS, size, concurrency));
+      const pids = [process.pid, rawTarget.child.pid!];
+      const before = pids.map(cpuMs);
+      rates.push(await rawBatchWrites(rawTarget.url, COPY_RECORDS, size, concurrency));
+      cpu.push(cpuPerRecord(before, pids.map(cpuMs), COPY_RECORDS));
       await stopTarget(rawTarget);
     }
-    const rawBatch = Math.max(...batchRates);
-    const raw = Math.max(rawSingle, rawBatch);
+    return { rates, cpu };
+  }
 
-    // The memory client's own single-write rate, same records and concurrency as the copy:
-    // the ceiling of any copy that goes through the client one record at a time.
-    const clientTarget = await startTarget(script, path.join(world.dir, `client-${i}`));
-    const client = await clientWrites(world, clientTarget.url, COPY_RECORDS, path.join(world.dir, `client-ob-${i}`));
-    await stopTarget(clientTarget);
-
+  /** The engine's copy step, timed by its own metric, with the CPU of copier, source and target in its window. */
+  async function copyArm(i: number) {
     const target = await startTarget(script, path.join(world.dir, `copy-${i}`));
     const config = structuredClone(world.config);
     config.phases.memorySystem.sourceEndpoint = source.url;
     config.phases.memorySystem.targetEndpoint = target.url;
     config.phases.memorySystem.batchSize = COPY_BATCH_SIZE;
     const h = await openEngine(config, path.join(world.dir, `copy-ws-${i}`));
+    const pids = [process.pid, source.child.pid!, target.child.pid!];
+    let before: (number | undefined)[] = [];
+    let after: (number | undefined)[] = [];
+    // The copy's window: from the step's start to its last page written (verification excluded).
+    h.engine.events.on((e) => {
+      if (e.type === 'step-started' && e.step === 'memory-system/copy') before = pids.map(cpuMs);
+      if (e.type === 'step-progress' && e.step === 'memory-system/copy' && e.done >= COPY_RECORDS && !after.length)
+        after = pids.map(cpuMs);
+    });
     try {
-      const cpu = process.cpuUsage();
       const result = await h.engine.execute(['core-infrastructure', 'memory-system']);
-      const used = process.cpuUsage(cpu);
-      if (process.env.BENCH_CPU)
-        console.log(
-          `copy process cpu ${Math.round((used.user + used.system) / 1000)} ms over ${result.stepDurations['memory-system/copy']} ms`,
-        );
       if (result.status !== 'completed') throw new Error(`copy ${result.status}: ${JSON.stringify(result.failures)}`);
       const custom = h.engine.state().phases['memory-system'].metrics.custom;
       const records = custom.memory_records_copied;
-      trials.push({
-        raw,
-        rawSingle,
-        rawBatch,
-        rawByConcurrency: rawRates,
-        rawBatchByShape: batchRates,
-        client,
+      return {
         copy: (records / custom.memory_copy_ms) * 1000,
         copyWithVerify: (records / result.stepDurations['memory-system/copy']) * 1000,
-      });
+        copyCpu: cpuPerRecord(before, after, records),
+      };
     } finally {
       await h.close();
       await stopTarget(target);
     }
+  }
+
+  for (let i = 0; i < COPY_TRIALS; i++) {
+    // Single-record POSTs, at 32 and at 64 in flight, each on a fresh server: only a
+    // reference now (the copy writes batches), so on fewer records.
+    const rawByConcurrency: number[] = [];
+    for (const concurrency of RAW_CONCURRENCY) {
+      const rawTarget = await startTarget(script, path.join(world.dir, `raw-${i}-${concurrency}`));
+      rawByConcurrency.push(await rawWrites(rawTarget.url, SINGLE_RECORDS, concurrency));
+      await stopTarget(rawTarget);
+    }
+    // The memory client's own single-write rate, same records and concurrency as the copy:
+    // the ceiling of any copy that goes through the client one record at a time.
+    const clientTarget = await startTarget(script, path.join(world.dir, `client-${i}`));
+    const client = await clientWrites(world, clientTarget.url, SINGLE_RECORDS, path.join(world.dir, `client-ob-${i}`));
+    await stopTarget(clientTarget);
+
+    // The copy and the raw batches it is compared with, back to back, in alternating order:
+    // the machine's speed drifts, and neither side should always run first.
+    const copyFirst = i % 2 === 1;
+    const copy = copyFirst ? await copyArm(i) : undefined;
+    const raw = await rawBatchArm(i);
+    const copied = copy ?? (await copyArm(i));
+    trials.push({
+      rawSingle: Math.max(...rawByConcurrency),
+      rawByConcurrency,
+      rawBatchByShape: raw.rates,
+      rawCpuByShape: raw.cpu,
+      client,
+      ...copied,
+      copyFirst,
+    });
     console.log(
-      `copy trial ${i + 1}: raw single ${Math.round(trials[i].rawSingle)}/s, raw batch ${Math.round(trials[i].rawBatch)}/s, client ${Math.round(trials[i].client)}/s, copy ${Math.round(trials[i].copy)}/s`,
+      `copy trial ${i + 1}: raw batches ${raw.rates.map(Math.round).join(' / ')}/s, copy ${Math.round(copied.copy)}/s` +
+        ` (copier/source/target CPU ${copied.copyCpu.join(' / ')} us per record)`,
     );
   }
   await stopTarget(source);
-  const raw = median(trials.map((t) => t.raw));
+
+  // The server's raw rate: its best batch shape, chosen on the shapes' medians over the
+  // trials. Taking the best shape within each trial instead would pick the luckiest of
+  // three short noisy samples every time, and overstate the server.
+  const shapeMedians = RAW_BATCH_SHAPES.map((_, k) => median(trials.map((t) => t.rawBatchByShape[k])));
+  const best = shapeMedians.indexOf(Math.max(...shapeMedians));
+  const rawSingle = median(trials.map((t) => t.rawSingle));
+  const raw = Math.max(shapeMedians[best], rawSingle);
   const copy = median(trials.map((t) => t.copy));
+  const cpuMedian = (pick: (t: CopyTrial) => number | undefined) => {
+    const xs = trials.map(pick).filter((x): x is number => x !== undefined);
+    return xs.length ? median(xs) : undefined;
+  };
   return {
-    /** Against the server's best raw rate (single POSTs or batches, whichever is faster). */
+    /** Against the server's best raw rate: its best batch shape (by median), or single POSTs if faster. */
     copy_vs_raw_write: round(copy / raw),
-    /** Against single-record POSTs only: the figure before the copy used batches; not like for like now. */
-    copy_vs_single_post_raw_write: round(copy / median(trials.map((t) => t.rawSingle))),
-    copy_vs_batch_raw_write: round(copy / median(trials.map((t) => t.rawBatch))),
+    /** copy / the best shape within the same trial, per trial; the median of those ratios. */
+    pairwise_ratio_median: round(median(trials.map((t) => t.copy / t.rawBatchByShape[best]))),
+    /**
+     * The estimator before this stop: the fastest shape within each trial (the maximum of three
+     * noisy samples), then the median. Kept to compare with earlier results.
+     */
+    copy_vs_max_per_trial_raw_write: round(copy / median(trials.map((t) => Math.max(...t.rawBatchByShape)))),
     /**
      * Against bare batches of the copy's own shape (RAW_BATCH_SHAPES[0]): what the client and
      * the copy cost on top of the requests they send, apart from the choice of batch size.
      */
-    copy_vs_same_shape_batch_raw_write: round(copy / median(trials.map((t) => t.rawBatchByShape[0]))),
+    copy_vs_same_shape_batch_raw_write: round(copy / shapeMedians[0]),
+    /** Against single-record POSTs only: the figure before the copy used batches; not like for like now. */
+    copy_vs_single_post_raw_write: round(copy / rawSingle),
     copy_records: COPY_RECORDS,
     copy_records_per_s: Math.round(copy),
     raw_write_records_per_s: Math.round(raw),
-    raw_single_post_records_per_s: Math.round(median(trials.map((t) => t.rawSingle))),
-    raw_batch_records_per_s: Math.round(median(trials.map((t) => t.rawBatch))),
-    raw_batch_shapes: RAW_BATCH_SHAPES.map(([size, concurrency]) => `${size} records x ${concurrency} in flight`),
+    raw_best_batch_shape: RAW_BATCH_SHAPES[best].join(' x '),
+    raw_batch_records_per_s_by_shape: Object.fromEntries(
+      RAW_BATCH_SHAPES.map(([size, concurrency], k) => [`${size} x ${concurrency}`, Math.round(shapeMedians[k])]),
+    ),
+    raw_single_post_records_per_s: Math.round(rawSingle),
+    single_post_records: SINGLE_RECORDS,
     copy_page_size: COPY_BATCH_SIZE,
-    /** The client's single-record set rate: the copy's ceiling only when the server has no batch route. */
+    copy_batch: `${COPY_BATCH_RECORDS} records x ${COPY_BATCHES_IN_FLIGHT} in flight`,
+    copy_read_ahead_pages: READ_AHEAD_PAGES,
     copy_including_verification_records_per_s: Math.round(median(trials.map((t) => t.copyWithVerify))),
+    /** The client's single-record set rate: the copy's ceiling only when the server has no batch route. */
     client_write_records_per_s: Math.round(median(trials.map((t) => t.client))),
-    /** copy / the memory client's own write rate: what the copy adds on top of the client. */
-    copy_vs_client_write: round(median(trials.map((t) => t.copy / t.client))),
     /** The client's single-record sets over bare single-record POSTs: like for like. */
     client_vs_raw_write: round(median(trials.map((t) => t.client / t.rawSingle))),
     copy_concurrency: COPY_CONCURRENCY,
     raw_concurrency: RAW_CONCURRENCY,
-    /** copy / raw within each back-to-back trial; their median is the fairest single figure. */
-    pairwise_ratio_median: round(median(trials.map((t) => t.copy / t.raw))),
+    /**
+     * CPU µs per record, medians over the trials (Linux /proc, 10 ms ticks): where a copy's
+     * time goes on a machine where all three processes share the cores.
+     */
+    cpu_us_per_record: {
+      copy: {
+        copier: cpuMedian((t) => t.copyCpu[0]),
+        source_server: cpuMedian((t) => t.copyCpu[1]),
+        target_server: cpuMedian((t) => t.copyCpu[2]),
+      },
+      raw_best_shape: {
+        writer: cpuMedian((t) => t.rawCpuByShape[best][0]),
+        target_server: cpuMedian((t) => t.rawCpuByShape[best][1]),
+      },
+    },
     trials: trials.map((t) => ({
-      raw: Math.round(t.raw),
       rawSingle: Math.round(t.rawSingle),
-      rawBatch: Math.round(t.rawBatch),
       rawByConcurrency: t.rawByConcurrency.map(Math.round),
       rawBatchByShape: t.rawBatchByShape.map(Math.round),
       client: Math.round(t.client),
       copy: Math.round(t.copy),
       copyWithVerify: Math.round(t.copyWithVerify),
-      ratio: round(t.copy / t.raw),
+      copyFirst: t.copyFirst,
+      copyCpu: t.copyCpu,
+      rawCpuByShape: t.rawCpuByShape,
+      ratio: round(t.copy / t.rawBatchByShape[best]),
     })),
   };
 }
@@ -424,7 +512,7 @@ async function main(): Promise<void> {
     );
     const copy = await copyBench(world);
     console.log(
-      `copy: ${copy.copy_records_per_s}/s vs raw ${copy.raw_write_records_per_s}/s (best of single POSTs ${copy.raw_single_post_records_per_s}/s and batches ${copy.raw_batch_records_per_s}/s) -> ${copy.copy_vs_raw_write}`,
+      `copy: ${copy.copy_records_per_s}/s vs raw ${copy.raw_write_records_per_s}/s (batches of ${copy.raw_best_batch_shape}) -> ${copy.copy_vs_raw_write}`,
     );
     const result = {
       execute_vs_critical_path: execute.execute_vs_critical_path,
