@@ -129,6 +129,31 @@ describe('memory client setMany', function () {
     return c;
   }
 
+  /** A client whose breaker opens after 3 failed calls (no retries) and probes again after `recoveryTimeoutMs`. */
+  async function quickBreakerClient(endpoint: string, recoveryTimeoutMs: number) {
+    const registry = new BreakerRegistry();
+    closers.push(async () => registry.dispose());
+    const c = await client(endpoint, {
+      registry,
+      breaker: {
+        failureThreshold: 3,
+        recoveryTimeoutMs,
+        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
+      },
+    });
+    return { c, registry };
+  }
+
+  /** Fails reads until the client's breaker is open (the server must be down or faulting). */
+  async function openBreaker(
+    c: Awaited<ReturnType<typeof createMemoryClient>>,
+    registry: BreakerRegistry,
+  ): Promise<void> {
+    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
+      await c.get(`down/${i}`).catch(() => undefined);
+    assert.equal(registry.get(c.breakerName)?.state, 'open');
+  }
+
   /** Each expected record on the server with version 1; `size` counts keys checked elsewhere too. */
   function assertOnServerOnce(s: MemoryServerHandle, expected: SetManyRecord[], size = expected.length): void {
     assert.equal(s.store.size, size);
@@ -186,18 +211,8 @@ describe('memory client setMany', function () {
   it('queues every record in the outbox, in order, while the breaker is open, and replays them once', async () => {
     const s = await server({ errorRate: 1 });
     const p = await proxy(s.url);
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
-    const c = await client(p.url, {
-      registry,
-      breaker: {
-        failureThreshold: 3,
-        recoveryTimeoutMs: 400,
-        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
-      },
-    });
-    for (let i = 0; i < 3; i++) await c.get(`open/${i}`).catch(() => undefined);
-    assert.equal(registry.get(c.breakerName)?.state, 'open');
+    const { c, registry } = await quickBreakerClient(p.url, 400);
+    await openBreaker(c, registry);
     const before = new Map(p.counts);
 
     const input = [...records(30, 'q'), { key: 'q/00007', content: 'second', scope: 'team' }];
@@ -251,9 +266,7 @@ describe('memory client setMany', function () {
     assert.deepEqual(s.store.get('hot/1')?.content, { v: 2 });
 
     await s.close();
-    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
-      await c.get(`down/${i}`).catch(() => undefined);
-    assert.equal(registry.get(c.breakerName)?.state, 'open');
+    await openBreaker(c, registry);
     const kept = await c.get('hot/2');
     assert.deepEqual([kept?.content, kept?.stale], [{ v: 1 }, true], 'the bulk load did not push hot/2 out');
     await assert.rejects(c.get('hot/1'), /is unavailable/, 'no stale { v: 1 } after the bulk load wrote { v: 2 }');
@@ -262,16 +275,7 @@ describe('memory client setMany', function () {
 
   it("sends a record's contentJson as its content, and keeps only the content in the outbox", async () => {
     const s = await server({ errorRate: 1 });
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
-    const c = await client(s.url, {
-      registry,
-      breaker: {
-        failureThreshold: 3,
-        recoveryTimeoutMs: 300,
-        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
-      },
-    });
+    const { c, registry } = await quickBreakerClient(s.url, 300);
     // The caller's text is sent as is: its key order (b before a) reaches the server.
     const sent = { key: 'cj/sent', content: { a: 1, b: 2 }, contentJson: '{"b":2,"a":1}' };
     const queued = { key: 'cj/queued', content: { a: 3, b: 4 }, contentJson: '{"b":4,"a":3}' };
@@ -280,8 +284,7 @@ describe('memory client setMany', function () {
     assert.equal(JSON.stringify(s.store.get('cj/sent')?.content), '{"b":2,"a":1}');
 
     s.setFaults({ errorRate: 1 });
-    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
-      await c.get(`down/${i}`).catch(() => undefined);
+    await openBreaker(c, registry);
     assert.deepEqual(await c.setMany([queued]), [{ queued: true }]);
     const outbox = (await readdir(path.join(temp.dir, 'outbox'))).filter((n) => n.endsWith('.jsonl'));
     const text = (await Promise.all(outbox.map((n) => readFile(path.join(temp.dir, 'outbox', n), 'utf8')))).join('');
