@@ -215,7 +215,7 @@ class Client implements ResilientMemoryClient {
     if (!(await this.batchSupported())) {
       // In order, one at a time: two records of one key must land in the order given.
       const results: WriteResult[] = [];
-      for (const op of ops) results.push(await this.write(op, options.signal));
+      for (const op of ops) results.push(await this.write(op, options.signal, remember));
       return results;
     }
     const size = Math.min(Math.max(1, this.options.writeBatchSize ?? MAX_WRITE_BATCH), MAX_WRITE_BATCH);
@@ -237,8 +237,7 @@ class Client implements ResilientMemoryClient {
         break;
       }
       for (const op of chunk) {
-        if (remember) this.remember(op);
-        else this.forget(op.key);
+        this.keep(op, remember);
         results.push(DELIVERED);
       }
     }
@@ -308,33 +307,30 @@ class Client implements ResilientMemoryClient {
     await this.transport.close();
   }
 
-  private async write(op: WriteOperation, signal?: AbortSignal): Promise<WriteResult> {
+  private async write(op: WriteOperation, signal?: AbortSignal, remember = true): Promise<WriteResult> {
     if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
-    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueue(op);
+    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueue(op, remember);
     try {
       await this.policy.execute((call) => this.transport.write(op, call), signal);
     } catch (error) {
       if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
       this.logger.debug(`memory: ${op.op} '${op.key}' queued (${errorText(error)})`);
-      return this.enqueue(op);
+      return this.enqueue(op, remember);
     }
-    this.remember(op);
+    this.keep(op, remember);
     return { queued: false };
   }
 
-  private async enqueue(op: WriteOperation): Promise<WriteResult> {
+  private async enqueue(op: WriteOperation, remember = true): Promise<WriteResult> {
     await this.outbox.append(op);
-    this.remember(op);
+    this.keep(op, remember);
     void this.kick();
     return { queued: true };
   }
 
   private async enqueueMany(ops: WriteOperation[], remember = true): Promise<WriteResult[]> {
     await this.outbox.appendMany(ops);
-    for (const op of ops) {
-      if (remember) this.remember(op);
-      else this.forget(op.key);
-    }
+    for (const op of ops) this.keep(op, remember);
     void this.kick();
     return ops.map(() => ({ queued: true }));
   }
@@ -349,9 +345,13 @@ class Client implements ResilientMemoryClient {
     this.cache.set(op.key, op.op === 'set' ? entryRecord(op) : null);
   }
 
-  /** A write not kept as the last known value: an older cached value must not outlive it. */
-  private forget(key: string): void {
-    if (this.cache.size > 0) this.cache.delete(key);
+  /**
+   * After a write: its value becomes the last known one, or (remember: false, a bulk load)
+   * any older cached value of the key is dropped, so it cannot be served stale later.
+   */
+  private keep(op: WriteOperation, remember: boolean): void {
+    if (remember) this.remember(op);
+    else if (this.cache.size > 0) this.cache.delete(op.key);
   }
 
   /** Starts (or joins) one replay pass; resolves with the writes delivered by it. */

@@ -252,26 +252,29 @@ describe('memory client setMany', function () {
     assertOnServerOnce(s, input);
   });
 
-  it('with remember: false, leaves the last known values of read keys in place and drops the ones it overwrites', async () => {
-    const s = await server();
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
-    const c = await client(s.url, { registry, cacheSize: 8 });
-    await c.set('hot/1', { v: 1 });
-    await c.set('hot/2', { v: 1 });
-    await c.get('hot/1');
-    await c.get('hot/2');
-    // A bulk load far larger than the cache, which also overwrites one of the read keys.
-    await c.setMany([...records(100, 'bulk'), { key: 'hot/1', content: { v: 2 } }], { remember: false });
-    assert.deepEqual(s.store.get('hot/1')?.content, { v: 2 });
+  for (const route of ['the batch route', 'writes record by record']) {
+    it(`with remember: false (${route}), leaves the last known values of read keys in place and drops the ones it overwrites`, async () => {
+      const s = await server();
+      const p = await proxy(s.url, { noBatch: route !== 'the batch route' });
+      const registry = new BreakerRegistry();
+      closers.push(async () => registry.dispose());
+      const c = await client(p.url, { registry, cacheSize: 8 });
+      await c.set('hot/1', { v: 1 });
+      await c.set('hot/2', { v: 1 });
+      await c.get('hot/1');
+      await c.get('hot/2');
+      // A bulk load far larger than the cache, which also overwrites one of the read keys.
+      await c.setMany([...records(100, 'bulk'), { key: 'hot/1', content: { v: 2 } }], { remember: false });
+      assert.deepEqual(s.store.get('hot/1')?.content, { v: 2 });
 
-    await s.close();
-    await openBreaker(c, registry);
-    const kept = await c.get('hot/2');
-    assert.deepEqual([kept?.content, kept?.stale], [{ v: 1 }, true], 'the bulk load did not push hot/2 out');
-    await assert.rejects(c.get('hot/1'), /is unavailable/, 'no stale { v: 1 } after the bulk load wrote { v: 2 }');
-    await assert.rejects(c.get('bulk/00099'), /is unavailable/, 'bulk records are not cached');
-  });
+      await s.close();
+      await openBreaker(c, registry);
+      const kept = await c.get('hot/2');
+      assert.deepEqual([kept?.content, kept?.stale], [{ v: 1 }, true], 'the bulk load did not push hot/2 out');
+      await assert.rejects(c.get('hot/1'), /is unavailable/, 'no stale { v: 1 } after the bulk load wrote { v: 2 }');
+      await assert.rejects(c.get('bulk/00099'), /is unavailable/, 'bulk records are not cached');
+    });
+  }
 
   it("sends a record's contentJson as its content, and keeps only the content in the outbox", async () => {
     const s = await server({ errorRate: 1 });
