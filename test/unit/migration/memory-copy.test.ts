@@ -6,6 +6,7 @@ import { COPY_BATCHES_IN_FLIGHT, READ_AHEAD_PAGES, type CopyCheckpoint } from '.
 import { readStateFile, statePath } from '../../../src/core/migration/store';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { spawnExecute } from './child';
+import { waitFor } from '../memory/helpers';
 import { memorySnapshot } from './snapshot';
 import { openEngine, PROJECT, seed, startWorld, type World } from './world';
 
@@ -289,18 +290,13 @@ describe('memory copy pipeline', function () {
     });
     try {
       const run = h.engine.execute(PHASES);
-      // Pages of 20 records, each one write: the writes in flight fill up, then the
-      // reader runs ahead of them and stops.
-      let seen = -1;
-      while (seen !== pagesRead) {
-        seen = pagesRead;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-      }
-      // Held: the pages whose writes are in flight, the one waiting for a free write, the
-      // next one the copy holds, and those read ahead.
+      // Pages of 20 records, each one write. Held while writes stall: the pages whose
+      // writes are in flight, the one waiting for a free write, the next one the copy
+      // holds, and those read ahead. The reader gets there, then reads nothing more.
       const bound = COPY_BATCHES_IN_FLIGHT + 2 + READ_AHEAD_PAGES;
-      assert.ok(pagesRead > COPY_BATCHES_IN_FLIGHT + 2, `read ahead of the stalled writes (${pagesRead} pages)`);
-      assert.ok(pagesRead <= bound, `at most ${bound} pages held while writes stall, read ${pagesRead}`);
+      await waitFor(() => pagesRead >= bound, 20_000, `${bound} pages read while the writes stall`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(pagesRead, bound, `reads stop at ${bound} pages while the writes stall`);
       release();
       const result = await run;
       assert.equal(result.status, 'completed', JSON.stringify(result.failures));
