@@ -14,7 +14,7 @@
  *    the copy's own shape), the best chosen on each shape's median over the trials (single
  *    POSTs are measured too, as a reference). Source and target servers each run in their
  *    own process, the target fresh for every measurement; the copy and the raw batches run
- *    back to back in alternating order. Medians of 5 trials, and the median of the
+ *    back to back in alternating order. Medians of 9 trials, and the median of the
  *    per-trial ratios; the CPU each process spent per record (from /proc) says where the
  *    copy's time goes when copier, source and target share the machine's cores.
  *
@@ -58,7 +58,7 @@ const RAW_BATCH_SHAPES: [number, number][] = [
   [50, 16],
   [1000, 2],
 ];
-const COPY_TRIALS = Number(process.env.BENCH_COPY_TRIALS ?? 5);
+const COPY_TRIALS = Number(process.env.BENCH_COPY_TRIALS ?? 9);
 const ONLY = process.env.BENCH_ONLY;
 const ROOT = path.resolve(__dirname, '..');
 
