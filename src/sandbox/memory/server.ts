@@ -306,10 +306,12 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
-  const data = JSON.stringify(body);
+  // Encoded once: measuring the string's byte length and then writing it would scan a
+  // list page (tens of kilobytes) twice.
+  const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(data),
+    'content-length': data.length,
   });
   res.end(data);
 }

@@ -53,7 +53,11 @@ const LOG_FILE = 'memory.log.jsonl';
 export class MemoryStore {
   private readonly records = new Map<string, StoredRecord>();
   private readonly applied = new Map<string, WriteOutcome>();
-  private sortedKeys: string[] | undefined;
+  /**
+   * The records in key order, for list: built on the first list after a key is added or
+   * removed. An update replaces its record in place, so lists need no lookup per record.
+   */
+  private sorted: StoredRecord[] | undefined;
   private lines = 0;
   private compacting: Promise<void> | undefined;
 
@@ -99,18 +103,18 @@ export class MemoryStore {
 
   /** Keys in order, after `cursor` (exclusive), with the prefix; expired records are skipped. */
   list(prefix: string, cursor: string | undefined, limit: number): { records: StoredRecord[]; next?: string } {
-    const keys = this.keysSorted();
+    const sorted = this.sortedRecords();
     const start = cursor !== undefined && cursor >= prefix ? cursor : undefined;
-    let i = lowerBound(keys, start ?? prefix);
-    if (start !== undefined && keys[i] === start) i++;
+    let i = lowerBound(sorted, start ?? prefix);
+    if (start !== undefined && sorted[i]?.key === start) i++;
     const now = Date.now();
     const records: StoredRecord[] = [];
-    for (; i < keys.length && records.length < limit; i++) {
-      if (!keys[i].startsWith(prefix)) break;
-      const record = this.get(keys[i], now);
-      if (record) records.push(record);
+    for (; i < sorted.length && records.length < limit; i++) {
+      const record = sorted[i];
+      if (!record.key.startsWith(prefix)) break;
+      if (record.expiresAt === undefined || record.expiresAt > now) records.push(record);
     }
-    const more = i < keys.length && keys[i].startsWith(prefix);
+    const more = i < sorted.length && sorted[i].key.startsWith(prefix);
     return more && records.length > 0 ? { records, next: records[records.length - 1].key } : { records };
   }
 
@@ -158,7 +162,8 @@ export class MemoryStore {
       updatedAt: now.toISOString(),
       version: (previous?.version ?? 0) + 1,
     };
-    if (!previous) this.sortedKeys = undefined;
+    if (!previous) this.sorted = undefined;
+    else if (this.sorted) this.sorted[lowerBound(this.sorted, op.key)] = record;
     this.records.set(op.key, record);
     lines.push({ t: 'set', r: record, ...(op.id !== undefined ? { id: op.id } : {}) });
     return { key: op.key, op: 'set', version: record.version, updatedAt: record.updatedAt };
@@ -166,7 +171,7 @@ export class MemoryStore {
 
   private applyDelete(op: WriteOp, lines: LogLine[]): WriteOutcome {
     const deleted = this.get(op.key) !== undefined;
-    if (this.records.delete(op.key)) this.sortedKeys = undefined;
+    if (this.records.delete(op.key)) this.sorted = undefined;
     lines.push({ t: 'del', key: op.key, deleted, ...(op.id !== undefined ? { id: op.id } : {}) });
     return { key: op.key, op: 'delete', deleted };
   }
@@ -182,7 +187,7 @@ export class MemoryStore {
     } else if (line.t === 'ids') {
       for (const [id, outcome] of line.ids) this.remember(id, outcome);
     }
-    this.sortedKeys = undefined;
+    this.sorted = undefined;
   }
 
   private remember(id: string, outcome: WriteOutcome): void {
@@ -192,18 +197,19 @@ export class MemoryStore {
     }
   }
 
-  private keysSorted(): string[] {
-    this.sortedKeys ??= [...this.records.keys()].sort();
-    return this.sortedKeys;
+  private sortedRecords(): StoredRecord[] {
+    this.sorted ??= [...this.records.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return this.sorted;
   }
 }
 
-function lowerBound(sorted: string[], value: string): number {
+/** The index of the first record whose key is not below `key`. */
+function lowerBound(sorted: StoredRecord[], key: string): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < value) lo = mid + 1;
+    if (sorted[mid].key < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;

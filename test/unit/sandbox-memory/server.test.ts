@@ -95,6 +95,24 @@ describe('local Orchestra Memory API server', function () {
     await server.close();
   });
 
+  it('keeps lists current when records are updated, added and deleted between lists', async () => {
+    const { url } = await start('list-current');
+    const list = async () =>
+      ((await call(`${url}/api/memory/keys?prefix=c/&include=content`)).body.records as Record<string, unknown>[]).map(
+        (r) => `${r.key as string}=${JSON.stringify(r.content)}@${r.version as number}`,
+      );
+    await call(`${url}/api/memory/batch`, 'POST', {
+      ops: ['c/b', 'c/d', 'c/f'].map((key) => ({ op: 'set', key, content: 1 })),
+    });
+    assert.deepEqual(await list(), ['c/b=1@1', 'c/d=1@1', 'c/f=1@1']);
+    await call(`${url}/api/memory`, 'POST', { key: 'c/d', content: 2 });
+    assert.deepEqual(await list(), ['c/b=1@1', 'c/d=2@2', 'c/f=1@1'], 'an update shows in the next list');
+    await call(`${url}/api/memory`, 'POST', { key: 'c/a', content: 3 });
+    await call(`${url}/api/memory?key=c%2Ff`, 'DELETE');
+    await call(`${url}/api/memory`, 'POST', { key: 'c/b', content: 4 });
+    assert.deepEqual(await list(), ['c/a=3@1', 'c/b=4@2', 'c/d=2@2'], 'inserts in key order, deletes gone');
+  });
+
   it('applies a write with a known Idempotency-Key once', async () => {
     const { url } = await start('idempotent');
     const headers = { 'idempotency-key': 'write-1' };
