@@ -48,12 +48,13 @@ const RAW_CONCURRENCY = [32, 64];
 const COPY_BATCH_SIZE = 500;
 /**
  * Bare batch writes, [records per request, requests in flight]: the copy's own shape
- * (COPY_BATCH_RECORDS per setMany, COPY_BATCHES_IN_FLIGHT at once), the same batches with
- * half as many in flight, smaller batches with more in flight, and the largest batches the
- * server takes. The best of them (by median over the trials) is the server's batch rate.
+ * (COPY_BATCH_RECORDS per setMany, COPY_BATCHES_IN_FLIGHT at once), smaller batches with
+ * more in flight, and the largest batches the server takes. The best of them (by median
+ * over the trials) is the server's batch rate.
  */
 const RAW_BATCH_SHAPES: [number, number][] = [
   [COPY_BATCH_RECORDS, COPY_BATCHES_IN_FLIGHT],
+  [250, 8],
   [250, 4],
   [50, 16],
   [1000, 2],
