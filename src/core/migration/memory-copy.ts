@@ -50,10 +50,11 @@ interface BatchWriter {
 
 /**
  * Batch shape: records per request and requests in flight. Few large requests beat
- * many small ones: each costs the copier (undici, the answer to parse) and the server
- * (an HTTP exchange, an fsync) the same whatever its size. One request per page of the
- * default size (500), four in flight: in three interleaved runs of bench/engine.bench.ts
- * this copied 3-10% faster than 250 x 8, which had beaten 250 x 4.
+ * many small ones: on top of its records, each request has a fixed cost to the copier
+ * (undici, the answer to parse) and to the server (an HTTP exchange, an fsync). One
+ * request per page of the default size (500), four in flight: in three interleaved runs
+ * of bench/engine.bench.ts this copied 3-10% faster than 250 x 8, which had beaten
+ * 250 x 4.
  */
 export const COPY_BATCH_RECORDS = 500;
 export const COPY_BATCHES_IN_FLIGHT = 4;
