@@ -99,6 +99,18 @@ describe('The views follow the migration state', () => {
     await fs.mkdir(path.join(root, 'config'), { recursive: true });
   });
 
+  /** config/common.json naming the test project. */
+  async function writeProjectConfig(): Promise<void> {
+    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+  }
+
+  /** Records recordRun's state as execute would, and asks the views to refresh. */
+  async function showRecordedRun(): Promise<void> {
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await store.update(recordRun);
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  }
+
   after(async () => {
     await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
     await fs.rm(path.join(root, '.orchestra'), { recursive: true, force: true });
@@ -106,12 +118,10 @@ describe('The views follow the migration state', () => {
   });
 
   it('shows each phase status, its steps and a spinner while a run is in progress, and follows changes', async () => {
-    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    await writeProjectConfig();
     // As execute does: the lock first, then the run recorded as running.
     const lock = await MigrationLock.acquire(path.join(root, '.orchestra'), PROJECT);
-    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
-    await store.update(recordRun);
-    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    await showRecordedRun();
 
     const phases = await waitFor('the tree to show the recorded run', async () => {
       const list = await rows(api);
@@ -176,11 +186,9 @@ describe('The views follow the migration state', () => {
   });
 
   it('a run whose process died: no spinner, the unfinished phase and step say interrupted, the log says so', async () => {
-    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    await writeProjectConfig();
     // Recorded as running, but no process holds the lock: the run was killed.
-    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
-    await store.update(recordRun);
-    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    await showRecordedRun();
 
     const phases = await waitFor('the tree to show the interrupted run', async () => {
       const list = await rows(api);
@@ -208,7 +216,7 @@ describe('The views follow the migration state', () => {
   });
 
   it('a corrupt state file: every phase tooltip and the log say the file cannot be read, naming it', async () => {
-    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }, null, 2));
+    await writeProjectConfig();
     const file = statePath(path.join(root, '.orchestra'), PROJECT);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await fs.writeFile(file, '{"version": 2, "phases": {');
