@@ -6,83 +6,13 @@
  */
 import * as assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createMemoryClient } from '../../../src/core/memory';
 import type { SetManyRecord } from '../../../src/core/memory';
 import { BreakerRegistry } from '../../../src/core/resilience';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { memoryConfig, sleep, tempDir, waitFor } from './helpers';
-
-interface ProxyHooks {
-  /** Hide the batch route: drop 'batch' from /api/status features and answer 404 on the route. */
-  noBatch?: boolean;
-  /** 1-based numbers of batch requests that reach the server but whose answer becomes a 503. */
-  loseBatchAnswers?: number[];
-}
-
-interface Proxy {
-  url: string;
-  /** Requests seen per route, e.g. 'POST /api/memory/batch'. */
-  counts: Map<string, number>;
-  close(): Promise<void>;
-}
-
-async function startProxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
-  const counts = new Map<string, number>();
-  const agent = new http.Agent({ keepAlive: true });
-  let batches = 0;
-  const server = http.createServer((req, res) => {
-    const body: Buffer[] = [];
-    req.on('data', (c: Buffer) => body.push(c));
-    req.on('end', () => {
-      const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
-      counts.set(route, (counts.get(route) ?? 0) + 1);
-      const send = (status: number, payload: Buffer | string) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-        res.end(payload);
-      };
-      const isBatch = route === 'POST /api/memory/batch';
-      if (isBatch && hooks.noBatch) return send(404, JSON.stringify({ error: { code: 'not_found', message: 'no' } }));
-      const number = isBatch ? ++batches : 0;
-      const upstream = http.request(
-        `${target}${req.url}`,
-        { method: req.method, headers: req.headers, agent },
-        (answer) => {
-          const chunks: Buffer[] = [];
-          answer.on('data', (c: Buffer) => chunks.push(c));
-          answer.on('end', () => {
-            let text = Buffer.concat(chunks).toString('utf8');
-            if (number && hooks.loseBatchAnswers?.includes(number)) {
-              // The server applied the batch; the client only sees an overloaded server.
-              return send(503, JSON.stringify({ error: { code: 'unavailable', message: 'answer lost' } }));
-            }
-            if (route === 'GET /api/status' && hooks.noBatch) {
-              const status = JSON.parse(text) as { features: string[] };
-              status.features = status.features.filter((f) => f !== 'batch');
-              text = JSON.stringify(status);
-            }
-            send(answer.statusCode ?? 500, text);
-          });
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(Buffer.concat(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts,
-    async close() {
-      agent.destroy();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
-  };
-}
+import { startProxy, type Proxy, type ProxyHooks } from './proxy';
 
 function records(n: number, prefix = 'b'): SetManyRecord[] {
   return Array.from({ length: n }, (_, i) => ({
