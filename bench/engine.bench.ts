@@ -235,13 +235,16 @@ async function rawWrites(url: string, n: number, concurrency: number): Promise<n
   return (n / ms) * 1000;
 }
 
-/** Bare keep-alive POST /api/memory/batch requests, one idempotency id per record, as the client sends them. */
+/**
+ * Bare keep-alive POST /api/memory/batch requests, one idempotency id per record, asking
+ * for a minimal answer: as the client sends them.
+ */
 async function rawBatchWrites(url: string, n: number, size: number, concurrency: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const post = (from: number) => {
     const ops = [];
     for (let i = from; i < Math.min(from + size, n); i++) ops.push({ op: 'set', ...record(i), id: randomUUID() });
-    return postJson(agent, `${url}/api/memory/batch`, JSON.stringify({ ops }));
+    return postJson(agent, `${url}/api/memory/batch`, JSON.stringify({ ops }), { prefer: 'return=minimal' });
   };
   let next = 0;
   const started = performance.now();

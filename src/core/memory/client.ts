@@ -251,9 +251,11 @@ class Client implements ResilientMemoryClient {
   async list(prefix = '', cursor?: string, options: ListOptions = {}): Promise<ListPage> {
     const limit = options.limit ?? 100;
     const includeContent = options.includeContent ?? false;
+    // Records trimmed to what a MemoryRecord from a list holds, where the server can.
+    const partial = includeContent && (await this.knownFeatures()).includes('fields');
     try {
       return await this.policy.execute(
-        (call) => this.transport.list(prefix, cursor, { limit, includeContent }, call),
+        (call) => this.transport.list(prefix, cursor, { limit, includeContent, partial }, call),
         options.signal,
       );
     } catch (error) {

@@ -28,6 +28,9 @@ export interface HttpTransportOptions {
   timeoutMs?: number;
 }
 
+/** The record fields a list with content asks for (`fields`, where the server lists that feature). */
+const LIST_FIELDS = 'cursor,records(key,content,scope,ttl)';
+
 interface Response {
   status: number;
   text: string;
@@ -95,9 +98,15 @@ export class HttpMemoryTransport implements MemoryTransport {
     // a second time, on a path that runs for every record of a bulk copy.
     const parts = new Array<string>(ops.length);
     for (let i = 0; i < ops.length; i++) parts[i] = batchOperationJson(ops[i]);
-    const response = await this.send('POST', '/api/memory/batch', call, `{"ops":[${parts.join(',')}]}`);
-    const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[] };
-    if (!Array.isArray(result.results) || result.results.length !== ops.length) {
+    // Only a count is needed back (return=minimal, RFC 7240): the full answer, one outcome
+    // per operation, is about as large as the request. A server that ignores the
+    // preference answers in full, which is checked the same way.
+    const response = await this.send('POST', '/api/memory/batch', call, `{"ops":[${parts.join(',')}]}`, {
+      prefer: 'return=minimal',
+    });
+    const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[]; count?: unknown };
+    const count = Array.isArray(result.results) ? result.results.length : result.count;
+    if (count !== ops.length) {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',
         `${this.endpoint} answered a batch of ${ops.length} with a malformed result`,
@@ -108,12 +117,14 @@ export class HttpMemoryTransport implements MemoryTransport {
   async list(
     prefix: string,
     cursor: string | undefined,
-    options: { limit: number; includeContent: boolean },
+    options: { limit: number; includeContent: boolean; partial?: boolean },
     call: CallContext,
   ): Promise<ListPage> {
     const query = new URLSearchParams({ prefix, limit: String(options.limit) });
     if (cursor) query.set('cursor', cursor);
     if (options.includeContent) query.set('include', 'content');
+    // Only what a MemoryRecord of a list keeps; the keys come from the records.
+    if (options.includeContent && options.partial) query.set('fields', LIST_FIELDS);
     const response = await this.call('GET', `/api/memory/keys?${query.toString()}`, call);
     if (response.status === 404 || response.status === 405 || response.status === 501) {
       throw new MemoryProtocolError(
@@ -130,15 +141,18 @@ export class HttpMemoryTransport implements MemoryTransport {
       records?: unknown;
       cursor?: unknown;
     };
-    if (!Array.isArray(body.keys)) {
+    const records = options.includeContent && Array.isArray(body.records) ? body.records.map(toRecord) : undefined;
+    // A partial answer has no keys array: the records name them.
+    const keys = Array.isArray(body.keys) ? (body.keys as string[]) : records?.map((r) => r.key);
+    if (!keys) {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',
         `${this.endpoint}/api/memory/keys answered without a "keys" array`,
       );
     }
     return {
-      keys: body.keys as string[],
-      ...(options.includeContent && Array.isArray(body.records) ? { records: body.records.map(toRecord) } : {}),
+      keys,
+      ...(records ? { records } : {}),
       ...(typeof body.cursor === 'string' && body.cursor ? { cursor: body.cursor } : {}),
     };
   }
@@ -160,7 +174,13 @@ export class HttpMemoryTransport implements MemoryTransport {
     body?: unknown,
     idempotencyKey?: string,
   ): Promise<Response> {
-    return this.send(method, path, call, body === undefined ? undefined : JSON.stringify(body), idempotencyKey);
+    return this.send(
+      method,
+      path,
+      call,
+      body === undefined ? undefined : JSON.stringify(body),
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+    );
   }
 
   /** One request with a body already serialized to JSON (or none). */
@@ -169,12 +189,12 @@ export class HttpMemoryTransport implements MemoryTransport {
     path: string,
     call: CallContext,
     data?: string,
-    idempotencyKey?: string,
+    extraHeaders?: Record<string, string>,
   ): Promise<Response> {
     // Reads share one headers object; only writes need their own.
-    const headers: Record<string, string> = data === undefined && !idempotencyKey ? this.headers : { ...this.headers };
+    const headers: Record<string, string> =
+      data === undefined && !extraHeaders ? this.headers : { ...this.headers, ...extraHeaders };
     if (data !== undefined) headers['content-type'] = 'application/json';
-    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     const timeoutMs = call.timeoutMs;
     try {
       const response = await this.pool.request({

@@ -45,7 +45,15 @@ export interface MemoryTransport {
   list(
     prefix: string,
     cursor: string | undefined,
-    options: { limit: number; includeContent: boolean },
+    options: {
+      limit: number;
+      includeContent: boolean;
+      /**
+       * The server takes `fields` (docs/memory-api.md): ask for the records' key, content,
+       * scope and ttl only, and no separate keys array.
+       */
+      partial?: boolean;
+    },
     call: CallContext,
   ): Promise<ListPage>;
   status(call: CallContext): Promise<TransportStatus>;

@@ -59,7 +59,10 @@ export interface DeleteOptions {
 
 export interface ListOptions {
   limit?: number;
-  /** Ask for records (key and content) instead of keys only, where the transport can. */
+  /**
+   * Ask for the records (key, content, scope, ttl) with the keys, where the transport can.
+   * Their updatedAt is left out where the server can trim answers (its `fields` feature).
+   */
   includeContent?: boolean;
   signal?: AbortSignal;
 }

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { JsonValue } from '../../core/memory/types';
 import { NO_FAULTS, parseFaults, type MemoryFaults } from './faults';
+import { FieldsError, parseFields, projectRecord, type FieldSelection } from './fields';
 import { MemoryStore, type StoredRecord, type WriteOp } from './store';
 
 export interface MemoryServerOptions {
@@ -36,7 +37,16 @@ export interface MemoryServerHandle {
 }
 
 export const SERVER_VERSION = '1.1.0';
-export const FEATURES = ['keys', 'include-content', 'batch', 'idempotency-key', 'ttl', 'scope'] as const;
+export const FEATURES = [
+  'keys',
+  'include-content',
+  'batch',
+  'idempotency-key',
+  'ttl',
+  'scope',
+  'fields',
+  'return-minimal',
+] as const;
 const MAX_BODY = 32 * 1024 * 1024;
 const MAX_PAGE = 1000;
 const MAX_BATCH = 1000;
@@ -160,11 +170,26 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     const cursor = cursorParam ? decodeCursor(cursorParam) : undefined;
     const page = store.list(prefix, cursor, Math.min(limitParam, MAX_PAGE));
     const include = (url.searchParams.get('include') ?? '').split(',').includes('content');
-    sendJson(res, 200, {
-      keys: page.records.map((r) => r.key),
-      ...(include ? { records: page.records.map(publicRecord) } : {}),
-      ...(page.next !== undefined ? { cursor: Buffer.from(page.next).toString('base64url') } : {}),
-    });
+    const fields = selection(url.searchParams.get('fields'));
+    const body: { keys?: string[]; records?: unknown[]; cursor?: string } = {};
+    if (!fields || fields.page.has('keys')) body.keys = page.records.map((r) => r.key);
+    if (include && (!fields || fields.page.has('records'))) {
+      const keep = fields?.record;
+      body.records = keep ? page.records.map((r) => projectRecord(r, keep)) : page.records.map(publicRecord);
+    }
+    if (page.next !== undefined && (!fields || fields.page.has('cursor')))
+      body.cursor = Buffer.from(page.next).toString('base64url');
+    sendJson(res, 200, body);
+  }
+
+  function selection(fields: string | null): FieldSelection | undefined {
+    if (fields === null) return undefined;
+    try {
+      return parseFields(fields);
+    } catch (error) {
+      if (error instanceof FieldsError) throw new HttpError(400, 'bad_request', error.message);
+      throw error;
+    }
   }
 
   async function batch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -180,6 +205,14 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
       throw new HttpError(400, 'bad_request', 'each operation needs "op": "set" or "delete"');
     });
     const results = await store.writeMany(ops);
+    // RFC 7240: a bulk writer that needs no per-operation outcome (the memory copy) asks
+    // for a count instead of an answer about as large as its request.
+    if (prefers(req, 'return=minimal')) {
+      res.setHeader('Preference-Applied', 'return=minimal');
+      let duplicates = 0;
+      for (const r of results) if (r.duplicate) duplicates++;
+      return sendJson(res, 200, { count: results.length, duplicates });
+    }
     sendJson(res, 200, { results });
   }
 
@@ -272,6 +305,20 @@ function requireKey(key: unknown): string {
 function idempotencyKey(req: http.IncomingMessage): string | undefined {
   const value = req.headers['idempotency-key'];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Whether the Prefer header (RFC 7240: comma-separated, case-insensitive tokens) holds a preference. */
+function prefers(req: http.IncomingMessage, preference: string): boolean {
+  const header = req.headers.prefer;
+  if (header === undefined) return false;
+  return (Array.isArray(header) ? header.join(',') : header).split(',').some(
+    (p) =>
+      p
+        .split(';')[0]
+        .trim()
+        .toLowerCase()
+        .replace(/\s*=\s*/, '=') === preference,
+  );
 }
 
 function decodeCursor(cursor: string): string {

@@ -36,7 +36,16 @@ describe('local Orchestra Memory API server', function () {
     const { url } = await start('routes');
     const status = await call(`${url}/api/status`);
     assert.equal(status.status, 200);
-    assert.deepEqual(status.body.features, ['keys', 'include-content', 'batch', 'idempotency-key', 'ttl', 'scope']);
+    assert.deepEqual(status.body.features, [
+      'keys',
+      'include-content',
+      'batch',
+      'idempotency-key',
+      'ttl',
+      'scope',
+      'fields',
+      'return-minimal',
+    ]);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 1 }, scope: 's' })).status, 201);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 2 } })).status, 200);
     const got = await call(`${url}/api/memory?key=k%2F1`);
@@ -111,6 +120,67 @@ describe('local Orchestra Memory API server', function () {
     await call(`${url}/api/memory?key=c%2Ff`, 'DELETE');
     await call(`${url}/api/memory`, 'POST', { key: 'c/b', content: 4 });
     assert.deepEqual(await list(), ['c/a=3@1', 'c/b=4@2', 'c/d=2@2'], 'inserts in key order, deletes gone');
+  });
+
+  it('trims a list to the fields asked for, and names a bad selector', async () => {
+    const { url } = await start('fields');
+    await call(`${url}/api/memory/batch`, 'POST', {
+      ops: [
+        { op: 'set', key: 'f/a', content: { x: 1 }, scope: 's', ttl: 60 },
+        { op: 'set', key: 'f/b', content: [2] },
+        { op: 'set', key: 'f/c', content: null },
+      ],
+    });
+    const list = (query: string) => call(`${url}/api/memory/keys?prefix=f/&include=content&limit=2&${query}`);
+    const full = await list('');
+    const trimmed = await list('fields=cursor,records(ttl,key,content,scope)');
+    assert.deepEqual(Object.keys(trimmed.body), ['records', 'cursor'], 'no keys array, the cursor kept');
+    assert.deepEqual(trimmed.body.records, [
+      { key: 'f/a', content: { x: 1 }, scope: 's', ttl: 60 },
+      { key: 'f/b', content: [2] },
+    ]);
+    assert.equal(trimmed.body.cursor, full.body.cursor);
+    const next = await list(`fields=cursor,records(key,content)&cursor=${trimmed.body.cursor as string}`);
+    assert.deepEqual(next.body, { records: [{ key: 'f/c', content: null }] }, 'the last page has no cursor');
+    const whole = await list('fields=keys,records');
+    assert.deepEqual(whole.body, { keys: full.body.keys, records: full.body.records }, 'records without (...): all');
+    for (const [selector, message] of [
+      ['records(key,expiresAt)', /unknown field 'expiresAt' in records\(\.\.\.\) \(known: key, content/],
+      ['pages', /unknown field 'pages' \(known: keys, records, cursor\)/],
+      ['keys(key)', /'keys' has no sub-fields/],
+      ['records(key', /expected '\)' at character 12/],
+      ['keys,,cursor', /expected a field name at character 6 of 'keys,,cursor', found ','/],
+      ['', /expected a field name at character 1/],
+    ] as const) {
+      const bad = await list(`fields=${encodeURIComponent(selector)}`);
+      assert.equal(bad.status, 400, selector);
+      assert.match((bad.body.error as { message: string }).message, message);
+    }
+  });
+
+  it('answers a batch with a count when asked for a minimal answer (Prefer: return=minimal)', async () => {
+    const { url } = await start('minimal');
+    const ops = [
+      { op: 'set', key: 'm/a', content: 1, id: 'w-1' },
+      { op: 'set', key: 'm/b', content: 2, id: 'w-2' },
+      { op: 'delete', key: 'm/a', id: 'w-3' },
+    ];
+    const post = (body: unknown, prefer?: string) =>
+      fetch(`${url}/api/memory/batch`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: prefer ? { prefer } : {},
+      });
+    const first = await post({ ops: ops.slice(0, 2) }, 'return=minimal');
+    assert.equal(first.headers.get('preference-applied'), 'return=minimal');
+    assert.deepEqual(await first.json(), { count: 2, duplicates: 0 });
+    const again = await post({ ops }, 'respond-async, Return = minimal; x=1');
+    assert.deepEqual(await again.json(), { count: 3, duplicates: 2 }, 'the two replayed ids are counted');
+    const full = await post({ ops: [{ op: 'set', key: 'm/c', content: 3 }] });
+    assert.equal(full.headers.get('preference-applied'), null);
+    assert.deepEqual(((await full.json()) as { results: { key: string }[] }).results[0].key, 'm/c');
+    const listed = await call(`${url}/api/memory/keys?prefix=m/`);
+    assert.deepEqual(listed.body.keys, ['m/b', 'm/c'], 'a minimal answer still applies every operation');
   });
 
   it('applies a write with a known Idempotency-Key once', async () => {
