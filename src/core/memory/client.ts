@@ -20,7 +20,7 @@ import { HttpMemoryTransport } from './http-transport';
 import { LruCache } from './lru';
 import { McpMemoryTransport } from './mcp-transport';
 import { Outbox, type OutboxEntry } from './outbox';
-import type { MemoryTransport, TransportStatus, WriteOperation } from './transport';
+import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
 import type {
   DeleteOptions,
   JsonValue,
@@ -32,6 +32,8 @@ import type {
   SetManyOptions,
   SetManyRecord,
   SetOptions,
+  TextListOptions,
+  TextPage,
   WriteResult,
 } from './types';
 
@@ -71,6 +73,10 @@ export interface ResilientMemoryClient extends MemoryClient {
   readonly pendingWrites: number;
   /** Always present here (optional in MemoryClient): without the batch route it writes record by record. */
   setMany(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
+  /** Always present here: texts the transport cannot send as they are are parsed and go through setMany. */
+  setTexts(texts: string[], idempotencyKeys: string[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
+  /** Present on every client; undefined where the server cannot serve texts. */
+  listTexts(prefix: string, cursor: string | undefined, options: TextListOptions): Promise<TextPage | undefined>;
 }
 
 export async function createMemoryClient(options: MemoryClientOptions): Promise<ResilientMemoryClient> {
@@ -218,28 +224,87 @@ class Client implements ResilientMemoryClient {
       for (const op of ops) results.push(await this.write(op, options.signal, remember));
       return results;
     }
+    return this.writeInChunks(
+      ops.length,
+      (start, end, call) => this.transport.writeBatch!(ops.slice(start, end), call),
+      (start) => ops.slice(start),
+      (start, end) => {
+        for (let i = start; i < end; i++) this.keep(ops[i], remember);
+      },
+      remember,
+      options.signal,
+    );
+  }
+
+  async listTexts(prefix: string, cursor: string | undefined, options: TextListOptions): Promise<TextPage | undefined> {
+    const features = this.transport.listTexts ? await this.knownFeatures() : [];
+    if (!features.includes('ndjson')) return undefined;
+    const partial = features.includes('fields');
+    try {
+      return await this.policy.execute(
+        (call) => this.transport.listTexts!(prefix, cursor, { limit: options.limit, partial }, call),
+        options.signal,
+      );
+    } catch (error) {
+      throw this.isOutage(error) ? this.unavailable(error) : this.clean(error);
+    }
+  }
+
+  async setTexts(texts: string[], ids: string[], options: { signal?: AbortSignal } = {}): Promise<WriteResult[]> {
+    if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
+    if (texts.length !== ids.length) {
+      throw new MemoryProtocolError('MEMORY_BAD_CALL', `setTexts: ${texts.length} records but ${ids.length} ids`);
+    }
+    if (texts.length === 0) return [];
+    // Anything but the plain path (texts sent as they are) goes through setMany, parsed:
+    // the outbox keeps content, and a server without the batch route takes single writes.
+    const plain =
+      this.transport.writeTexts && this.outbox.size === 0 && !this.breakerBlocks() && (await this.batchSupported());
+    if (!plain) return this.setMany(textRecords(texts, ids, 0), { signal: options.signal, remember: false });
+    return this.writeInChunks(
+      texts.length,
+      (start, end, call) => this.transport.writeTexts!(texts.slice(start, end), ids.slice(start, end), call),
+      (start) => textRecords(texts, ids, start).map(setOperation),
+      (start, end) => {
+        // Not remembered (a bulk load), but a cached value of a written key must not stay.
+        if (this.cache.size > 0) for (let i = start; i < end; i++) this.cache.delete(textRecord(texts[i], '', i).key);
+      },
+      false,
+      options.signal,
+    );
+  }
+
+  /**
+   * Writes `count` records through the batch route in requests of at most writeBatchSize.
+   * Once anything waits in the outbox (our outage or another caller's), the rest queues
+   * behind it, as set does, so no write overtakes an earlier one.
+   */
+  private async writeInChunks(
+    count: number,
+    send: (start: number, end: number, call: CallContext) => Promise<void>,
+    operationsFrom: (start: number) => WriteOperation[],
+    delivered: (start: number, end: number) => void,
+    remember: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<WriteResult[]> {
     const size = Math.min(Math.max(1, this.options.writeBatchSize ?? MAX_WRITE_BATCH), MAX_WRITE_BATCH);
     const results: WriteResult[] = [];
-    for (let start = 0; start < ops.length; start += size) {
-      // Once anything waits in the outbox (our outage or another caller's), the rest queues
-      // behind it, as set does, so no write overtakes an earlier one.
+    for (let start = 0; start < count; start += size) {
       if (this.outbox.size > 0 || this.breakerBlocks()) {
-        results.push(...(await this.enqueueMany(ops.slice(start), remember)));
+        results.push(...(await this.enqueueMany(operationsFrom(start), remember)));
         break;
       }
-      const chunk = ops.slice(start, start + size);
+      const end = Math.min(start + size, count);
       try {
-        await this.policy.execute((call) => this.transport.writeBatch!(chunk, call), options.signal);
+        await this.policy.execute((call) => send(start, end, call), signal);
       } catch (error) {
-        if (!this.isOutage(error) || options.signal?.aborted) throw this.clean(error);
-        this.logger.debug(`memory: batch of ${ops.length - start} writes queued (${errorText(error)})`);
-        results.push(...(await this.enqueueMany(ops.slice(start), remember)));
+        if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
+        this.logger.debug(`memory: batch of ${count - start} writes queued (${errorText(error)})`);
+        results.push(...(await this.enqueueMany(operationsFrom(start), remember)));
         break;
       }
-      for (const op of chunk) {
-        this.keep(op, remember);
-        results.push(DELIVERED);
-      }
+      delivered(start, end);
+      for (let i = start; i < end; i++) results.push(DELIVERED);
     }
     return results;
   }
@@ -538,6 +603,32 @@ function setOperation(record: SetManyRecord): WriteOperation {
   if (record.scope !== undefined) op.scope = record.scope;
   if (record.ttl !== undefined) op.ttl = record.ttl;
   return op;
+}
+
+/** The records of setTexts from `start` on, parsed (for the outbox and the per-record paths). */
+function textRecords(texts: string[], ids: string[], start: number): SetManyRecord[] {
+  const out = new Array<SetManyRecord>(texts.length - start);
+  for (let i = start; i < texts.length; i++) out[i - start] = textRecord(texts[i], ids[i], i);
+  return out;
+}
+
+function textRecord(text: string, id: string, index: number): SetManyRecord {
+  let r: Partial<MemoryRecord> | undefined;
+  try {
+    r = JSON.parse(text) as Partial<MemoryRecord>;
+  } catch {
+    /* reported below */
+  }
+  if (typeof r !== 'object' || r === null || typeof r.key !== 'string' || !('content' in r)) {
+    throw new MemoryProtocolError(
+      'MEMORY_BAD_CALL',
+      `setTexts: record ${index + 1} is not a JSON object with "key" and "content": ${text.slice(0, 80)}`,
+    );
+  }
+  const record: SetManyRecord = { key: r.key, content: r.content as JsonValue, idempotencyKey: id };
+  if (typeof r.scope === 'string') record.scope = r.scope;
+  if (typeof r.ttl === 'number') record.ttl = r.ttl;
+  return record;
 }
 
 function entryRecord(op: WriteOperation): MemoryRecord {

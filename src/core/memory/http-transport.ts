@@ -14,7 +14,7 @@ import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './e
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
-import type { JsonValue, ListPage, MemoryRecord } from './types';
+import type { JsonValue, ListPage, MemoryRecord, TextPage } from './types';
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -28,12 +28,17 @@ export interface HttpTransportOptions {
   timeoutMs?: number;
 }
 
+const NDJSON_ACCEPT = { accept: 'application/x-ndjson' };
+/** The header of an NDJSON list page that holds the next page's cursor. */
+const NEXT_CURSOR_HEADER = 'orchestra-next-cursor';
+
 /** The record fields a list with content asks for (`fields`, where the server lists that feature). */
 const LIST_FIELDS = 'cursor,records(key,content,scope,ttl)';
 
 interface Response {
   status: number;
   text: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 interface ErrorBody {
@@ -98,6 +103,11 @@ export class HttpMemoryTransport implements MemoryTransport {
     // a second time, on a path that runs for every record of a bulk copy.
     const parts = new Array<string>(ops.length);
     for (let i = 0; i < ops.length; i++) parts[i] = batchOperationJson(ops[i]);
+    await this.sendBatch(parts, ops.length, call);
+  }
+
+  /** POST /api/memory/batch of operations already serialized. */
+  private async sendBatch(parts: string[], count: number, call: CallContext): Promise<void> {
     // Only a count is needed back (return=minimal, RFC 7240): the full answer, one outcome
     // per operation, is about as large as the request. A server that ignores the
     // preference answers in full, which is checked the same way.
@@ -105,11 +115,11 @@ export class HttpMemoryTransport implements MemoryTransport {
       prefer: 'return=minimal',
     });
     const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[]; count?: unknown };
-    const count = Array.isArray(result.results) ? result.results.length : result.count;
-    if (count !== ops.length) {
+    const answered = Array.isArray(result.results) ? result.results.length : result.count;
+    if (answered !== count) {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',
-        `${this.endpoint} answered a batch of ${ops.length} with a malformed result`,
+        `${this.endpoint} answered a batch of ${count} with a malformed result`,
       );
     }
   }
@@ -155,6 +165,51 @@ export class HttpMemoryTransport implements MemoryTransport {
       ...(records ? { records } : {}),
       ...(typeof body.cursor === 'string' && body.cursor ? { cursor: body.cursor } : {}),
     };
+  }
+
+  async listTexts(
+    prefix: string,
+    cursor: string | undefined,
+    options: { limit: number; partial?: boolean },
+    call: CallContext,
+  ): Promise<TextPage> {
+    const query = new URLSearchParams({ prefix, limit: String(options.limit), include: 'content' });
+    if (cursor) query.set('cursor', cursor);
+    if (options.partial) query.set('fields', LIST_FIELDS);
+    const what = 'GET /api/memory/keys (NDJSON)';
+    const response = await this.send('GET', `/api/memory/keys?${query.toString()}`, call, undefined, NDJSON_ACCEPT);
+    if (response.status < 200 || response.status >= 300) this.json(response, what);
+    const type = String(response.headers['content-type'] ?? '');
+    if (!type.startsWith('application/x-ndjson')) {
+      throw new MemoryProtocolError('MEMORY_BAD_ANSWER', `${this.endpoint} answered ${what} with ${type || 'no type'}`);
+    }
+    // NDJSON ends every line with \n (or \r\n); a last line without one is taken too.
+    const texts = response.text.split('\n');
+    if (texts[texts.length - 1] === '') texts.pop();
+    // Each line is sent on as a batch operation: at least check that it is an object's text.
+    for (let i = 0; i < texts.length; i++) {
+      let t = texts[i];
+      if (t.charCodeAt(t.length - 1) === 13) t = texts[i] = t.slice(0, -1);
+      if (t.length < 3 || t.charCodeAt(0) !== 123 || t.charCodeAt(t.length - 1) !== 125) {
+        throw new MemoryProtocolError(
+          'MEMORY_BAD_ANSWER',
+          `${this.endpoint} answered ${what} with line ${i + 1} not a JSON object: ${t.slice(0, 80) || '(an empty line)'}`,
+        );
+      }
+    }
+    const next = response.headers[NEXT_CURSOR_HEADER];
+    return { texts, ...(typeof next === 'string' && next ? { cursor: next } : {}) };
+  }
+
+  async writeTexts(texts: string[], ids: string[], call: CallContext): Promise<void> {
+    // Each record's text from listTexts becomes an operation by appending op and id to
+    // it: the record is never parsed or serialized again. Appended, they come last, and
+    // a JSON object's last duplicate name wins, so the text cannot override them.
+    const parts = new Array<string>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      parts[i] = `${texts[i].slice(0, -1)},"op":"set","id":${JSON.stringify(ids[i])}}`;
+    }
+    await this.sendBatch(parts, texts.length, call);
   }
 
   async status(call: CallContext): Promise<TransportStatus> {
@@ -209,7 +264,7 @@ export class HttpMemoryTransport implements MemoryTransport {
         // The pool already has the usual bound; an unusual one is set for this call only.
         ...(timeoutMs && timeoutMs !== this.timeoutMs ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
       });
-      return { status: response.statusCode, text: await response.body.text() };
+      return { status: response.statusCode, text: await response.body.text(), headers: response.headers };
     } catch (error) {
       if (call.signal.aborted) throw error;
       const code = (error as { code?: string }).code;

@@ -2,7 +2,7 @@
  * What the resilient client needs from a wire protocol. Transports throw; the
  * client decides about retries, the breaker, the cache and the outbox.
  */
-import type { JsonValue, ListPage, MemoryRecord } from './types';
+import type { JsonValue, ListPage, MemoryRecord, TextPage } from './types';
 
 export interface WriteOperation {
   op: 'set' | 'delete';
@@ -56,6 +56,15 @@ export interface MemoryTransport {
     },
     call: CallContext,
   ): Promise<ListPage>;
+  /** A page of records as JSON texts; present only where the server can serve it (ndjson). partial: ask for fields. */
+  listTexts?(
+    prefix: string,
+    cursor: string | undefined,
+    options: { limit: number; partial?: boolean },
+    call: CallContext,
+  ): Promise<TextPage>;
+  /** Writes records given as JSON texts (from listTexts) through the batch route. */
+  writeTexts?(texts: string[], ids: string[], call: CallContext): Promise<void>;
   status(call: CallContext): Promise<TransportStatus>;
   close(): Promise<void>;
 }

@@ -67,10 +67,23 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+export interface TextListOptions {
+  limit: number;
+  signal?: AbortSignal;
+}
+
 export interface ListPage {
   keys: string[];
   /** Present when includeContent was asked and honoured. */
   records?: MemoryRecord[];
+  /** Absent on the last page. */
+  cursor?: string;
+}
+
+/** A page of records as JSON texts (`listTexts`), each exactly as the server serialized it. */
+export interface TextPage {
+  /** One JSON object text per record: `{"key":...,"content":...}`, with `scope` and `ttl` when set. */
+  texts: string[];
   /** Absent on the last page. */
   cursor?: string;
 }
@@ -104,6 +117,18 @@ export interface MemoryClient {
    */
   setMany?(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
   list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
+  /**
+   * Optional bulk read: a page of records as their JSON texts, for a copy that passes them
+   * to another client's `setTexts` without parsing them. Undefined when the server cannot
+   * serve texts (the `ndjson` feature); `list` then does the same job.
+   */
+  listTexts?(prefix: string, cursor: string | undefined, options: TextListOptions): Promise<TextPage | undefined>;
+  /**
+   * Optional bulk write of records given as JSON texts (from a `listTexts` page), one
+   * idempotency key each, with the guarantees of `setMany` (retried, or queued in the
+   * outbox). The records are not kept as last known values (`remember: false`).
+   */
+  setTexts?(texts: string[], idempotencyKeys: string[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */
   flush(): Promise<number>;

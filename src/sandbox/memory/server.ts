@@ -46,7 +46,11 @@ export const FEATURES = [
   'scope',
   'fields',
   'return-minimal',
+  'ndjson',
 ] as const;
+const NDJSON = 'application/x-ndjson';
+/** Where an NDJSON list page puts the cursor of the next page (absent on the last page). */
+export const NEXT_CURSOR_HEADER = 'orchestra-next-cursor';
 const MAX_BODY = 32 * 1024 * 1024;
 const MAX_PAGE = 1000;
 const MAX_BATCH = 1000;
@@ -152,7 +156,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
         return sendJson(res, 200, outcome);
       }
       case 'GET /api/memory/keys':
-        return listKeys(res, url);
+        return listKeys(req, res, url);
       case 'POST /api/memory/batch':
         return batch(req, res);
       default:
@@ -160,7 +164,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     }
   }
 
-  function listKeys(res: http.ServerResponse, url: URL): void {
+  function listKeys(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
     const prefix = url.searchParams.get('prefix') ?? '';
     const cursorParam = url.searchParams.get('cursor');
     const limitParam = Number(url.searchParams.get('limit') ?? 100);
@@ -171,14 +175,30 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     const page = store.list(prefix, cursor, Math.min(limitParam, MAX_PAGE));
     const include = (url.searchParams.get('include') ?? '').split(',').includes('content');
     const fields = selection(url.searchParams.get('fields'));
+    const next = page.next !== undefined ? Buffer.from(page.next).toString('base64url') : undefined;
+    if (include && accepts(req, NDJSON)) {
+      // One record per line, each ended by \n (NDJSON), the cursor in a header: a bulk
+      // reader takes each record's text as it is, without parsing the page (JSON text never
+      // holds a raw newline).
+      const keep = fields?.record;
+      let text = '';
+      for (const r of page.records) text += `${JSON.stringify(keep ? projectRecord(r, keep) : publicRecord(r))}\n`;
+      const data = Buffer.from(text);
+      res.writeHead(200, {
+        'content-type': `${NDJSON}; charset=utf-8`,
+        'content-length': data.length,
+        ...(next !== undefined ? { [NEXT_CURSOR_HEADER]: next } : {}),
+      });
+      res.end(data);
+      return;
+    }
     const body: { keys?: string[]; records?: unknown[]; cursor?: string } = {};
     if (!fields || fields.page.has('keys')) body.keys = page.records.map((r) => r.key);
     if (include && (!fields || fields.page.has('records'))) {
       const keep = fields?.record;
       body.records = keep ? page.records.map((r) => projectRecord(r, keep)) : page.records.map(publicRecord);
     }
-    if (page.next !== undefined && (!fields || fields.page.has('cursor')))
-      body.cursor = Buffer.from(page.next).toString('base64url');
+    if (next !== undefined && (!fields || fields.page.has('cursor'))) body.cursor = next;
     sendJson(res, 200, body);
   }
 
@@ -305,6 +325,12 @@ function requireKey(key: unknown): string {
 function idempotencyKey(req: http.IncomingMessage): string | undefined {
   const value = req.headers['idempotency-key'];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Whether the Accept header names this media type (parameters and q-values aside). */
+function accepts(req: http.IncomingMessage, type: string): boolean {
+  const header = req.headers.accept;
+  return header !== undefined && header.split(',').some((t) => t.split(';')[0].trim().toLowerCase() === type);
 }
 
 /** Whether the Prefer header (RFC 7240: comma-separated, case-insensitive tokens) holds a preference. */

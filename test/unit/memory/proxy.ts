@@ -13,6 +13,8 @@ export interface ProxyHooks {
   hideFeatures?: string[];
   /** Strip the Prefer header before the server sees it: a server that ignores preferences. */
   stripPrefer?: boolean;
+  /** Request headers the server never sees (e.g. 'accept': a server that answers JSON whatever is asked). */
+  dropRequestHeaders?: string[];
   /** 1-based numbers of batch requests that reach the server but whose answer becomes a 503. */
   loseBatchAnswers?: number[];
   /** Replaces the text of a successful answer on a route, e.g. 'POST /api/memory/batch'. */
@@ -35,6 +37,18 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
+/** Answer headers passed on from the server: the body's type, and those the memory API defines. */
+const FORWARDED = ['content-type', 'orchestra-next-cursor', 'preference-applied', 'retry-after'];
+
+function pick(headers: http.IncomingHttpHeaders, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = headers[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
 export async function startProxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
   const counts = new Map<string, number>();
   const seen: SeenRequest[] = [];
@@ -48,8 +62,12 @@ export async function startProxy(target: string, hooks: ProxyHooks = {}): Promis
       const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
       counts.set(route, (counts.get(route) ?? 0) + 1);
       seen.push({ route, url: req.url ?? '/', headers: { ...req.headers } });
-      const send = (status: number, payload: Buffer | string) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+      const send = (status: number, payload: Buffer | string, headers: http.IncomingHttpHeaders = {}) => {
+        res.writeHead(status, {
+          'content-type': 'application/json',
+          ...pick(headers, FORWARDED),
+          'content-length': Buffer.byteLength(payload),
+        });
         res.end(payload);
       };
       const isBatch = route === 'POST /api/memory/batch';
@@ -57,6 +75,7 @@ export async function startProxy(target: string, hooks: ProxyHooks = {}): Promis
       const number = isBatch ? ++batches : 0;
       const headers = { ...req.headers };
       if (hooks.stripPrefer) delete headers.prefer;
+      for (const name of hooks.dropRequestHeaders ?? []) delete headers[name];
       const upstream = http.request(`${target}${req.url}`, { method: req.method, headers, agent }, (answer) => {
         const chunks: Buffer[] = [];
         answer.on('data', (c: Buffer) => chunks.push(c));
@@ -73,7 +92,7 @@ export async function startProxy(target: string, hooks: ProxyHooks = {}): Promis
           }
           const status = answer.statusCode ?? 500;
           if (hooks.rewrite && status < 300) text = hooks.rewrite(route, text);
-          send(status, text);
+          send(status, text, answer.headers);
         });
       });
       upstream.on('error', () => res.destroy());

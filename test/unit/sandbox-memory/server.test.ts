@@ -45,6 +45,7 @@ describe('local Orchestra Memory API server', function () {
       'scope',
       'fields',
       'return-minimal',
+      'ndjson',
     ]);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 1 }, scope: 's' })).status, 201);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 2 } })).status, 200);
@@ -156,6 +157,39 @@ describe('local Orchestra Memory API server', function () {
       assert.equal(bad.status, 400, selector);
       assert.match((bad.body.error as { message: string }).message, message);
     }
+  });
+
+  it('serves a list page as NDJSON when asked: one record per line, as the JSON page has it, the cursor in a header', async () => {
+    const { url } = await start('ndjson');
+    await call(`${url}/api/memory/batch`, 'POST', {
+      ops: [
+        { op: 'set', key: 'n/a', content: { text: 'line\nbreak "quoted"', u: 'é✓' }, scope: 's', ttl: 60 },
+        { op: 'set', key: 'n/b', content: [1, 2] },
+        { op: 'set', key: 'n/c', content: null },
+      ],
+    });
+    const ndjson = { accept: 'application/x-ndjson' };
+    const query = 'prefix=n/&include=content&limit=2&fields=cursor,records(key,content,scope,ttl)';
+    const json = await call(`${url}/api/memory/keys?${query}`);
+    const first = await fetch(`${url}/api/memory/keys?${query}`, { headers: ndjson });
+    assert.equal(first.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
+    const cursor = first.headers.get('orchestra-next-cursor');
+    assert.equal(cursor, json.body.cursor, 'the same cursor as the JSON page');
+    const body = await first.text();
+    assert.ok(body.endsWith('}\n'), 'every line ends with a newline');
+    const lines = body.slice(0, -1).split('\n');
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as unknown),
+      json.body.records,
+      'a raw newline in a value is escaped: one line per record',
+    );
+    const last = await fetch(`${url}/api/memory/keys?${query}&cursor=${cursor}`, { headers: ndjson });
+    assert.equal(last.headers.get('orchestra-next-cursor'), null, 'no cursor on the last page');
+    assert.deepEqual(await last.text(), '{"key":"n/c","content":null}\n');
+    const empty = await fetch(`${url}/api/memory/keys?prefix=none/&include=content`, { headers: ndjson });
+    assert.deepEqual([empty.status, await empty.text()], [200, ''], 'an empty page has no lines');
+    const keysOnly = await fetch(`${url}/api/memory/keys?prefix=n/`, { headers: ndjson });
+    assert.match(keysOnly.headers.get('content-type') ?? '', /^application\/json/, 'keys only: JSON, as without');
   });
 
   it('answers a batch with a count when asked for a minimal answer (Prefer: return=minimal)', async () => {
