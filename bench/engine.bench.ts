@@ -16,7 +16,9 @@
  *    own process, the target fresh for every measurement; the copy and the raw batches run
  *    back to back in alternating order. Medians of 9 trials, and the median of the
  *    per-trial ratios; the CPU each process spent per record (from /proc) says where the
- *    copy's time goes when copier, source and target share the machine's cores.
+ *    copy's time goes when copier, source and target share the machine's cores. The copy
+ *    is the engine's default path with the local servers (records as texts); the path for
+ *    sources without texts (parsed records) is measured after each pair, for reference.
  *
  * Run: npm run bench -- engine
  */
@@ -29,7 +31,7 @@ import { build } from 'esbuild';
 import { makeStepContext, NamedMutexes } from '../src/core/migration/context';
 import { criticalPath } from '../src/core/migration/registry';
 import { nullLogger } from '../src/core/logger';
-import { createMemoryClient } from '../src/core/memory';
+import { createMemoryClient, type MemoryClient } from '../src/core/memory';
 import {
   COPY_BATCH_RECORDS,
   COPY_BATCHES_IN_FLIGHT,
@@ -313,6 +315,9 @@ interface CopyTrial {
   copyWithVerify: number;
   /** CPU µs per record in the copy: [copier, source server, target server]. */
   copyCpu: (number | undefined)[];
+  /** The copy as parsed records (a source without texts), and its CPU. */
+  copyAsRecords: number;
+  copyAsRecordsCpu: (number | undefined)[];
   /** CPU µs per record in each raw batch shape: [writer, target server]. */
   rawCpuByShape: (number | undefined)[][];
   copyFirst: boolean;
@@ -350,14 +355,24 @@ async function copyBench(world: World) {
     return { rates, cpu };
   }
 
-  /** The engine's copy step, timed by its own metric, with the CPU of copier, source and target in its window. */
-  async function copyArm(i: number) {
-    const target = await startTarget(script, path.join(world.dir, `copy-${i}`));
+  /**
+   * The engine's copy step, timed by its own metric, with the CPU of copier, source and target
+   * in its window. As record texts (the path with the local servers), or as parsed records
+   * (the path for sources without texts: an MCP server, an older memory server).
+   */
+  async function copyArm(i: number, as: 'texts' | 'records' = 'texts') {
+    const target = await startTarget(script, path.join(world.dir, `copy-${i}-${as}`));
     const config = structuredClone(world.config);
     config.phases.memorySystem.sourceEndpoint = source.url;
     config.phases.memorySystem.targetEndpoint = target.url;
     config.phases.memorySystem.batchSize = COPY_BATCH_SIZE;
-    const h = await openEngine(config, path.join(world.dir, `copy-ws-${i}`));
+    const h = await openEngine(
+      config,
+      path.join(world.dir, `copy-ws-${i}-${as}`),
+      as === 'records'
+        ? { source: (c) => Object.assign(Object.create(c) as MemoryClient, { listTexts: undefined }) }
+        : {},
+    );
     const pids = [process.pid, source.child.pid!, target.child.pid!];
     let before: (number | undefined)[] = [];
     let after: (number | undefined)[] = [];
@@ -404,6 +419,8 @@ async function copyBench(world: World) {
     const copy = copyFirst ? await copyArm(i) : undefined;
     const raw = await rawBatchArm(i);
     const copied = copy ?? (await copyArm(i));
+    // The other path, for reference: after the pair, so it never sits between its arms.
+    const asRecords = await copyArm(i, 'records');
     trials.push({
       rawSingle: Math.max(...rawByConcurrency),
       rawByConcurrency,
@@ -411,10 +428,13 @@ async function copyBench(world: World) {
       rawCpuByShape: raw.cpu,
       client,
       ...copied,
+      copyAsRecords: asRecords.copy,
+      copyAsRecordsCpu: asRecords.copyCpu,
       copyFirst,
     });
     console.log(
       `copy trial ${i + 1}: raw batches ${raw.rates.map(Math.round).join(' / ')}/s, copy ${Math.round(copied.copy)}/s` +
+        ` (as records ${Math.round(asRecords.copy)}/s)` +
         ` (copier/source/target CPU ${copied.copyCpu.join(' / ')} us per record)`,
     );
   }
@@ -447,6 +467,12 @@ async function copyBench(world: World) {
      * the copy cost on top of the requests they send, apart from the choice of batch size.
      */
     copy_vs_same_shape_batch_raw_write: round(copy / shapeMedians[0]),
+    /**
+     * The copy as parsed records (list with content, setMany): the path for a source that
+     * cannot serve texts. Before this stop it was the only path.
+     */
+    copy_as_records_vs_raw_write: round(median(trials.map((t) => t.copyAsRecords)) / raw),
+    copy_as_records_records_per_s: Math.round(median(trials.map((t) => t.copyAsRecords))),
     /** Against single-record POSTs only: the figure before the copy used batches; not like for like now. */
     copy_vs_single_post_raw_write: round(copy / rawSingle),
     copy_records: COPY_RECORDS,
@@ -478,6 +504,11 @@ async function copyBench(world: World) {
         source_server: cpuMedian((t) => t.copyCpu[1]),
         target_server: cpuMedian((t) => t.copyCpu[2]),
       },
+      copy_as_records: {
+        copier: cpuMedian((t) => t.copyAsRecordsCpu[0]),
+        source_server: cpuMedian((t) => t.copyAsRecordsCpu[1]),
+        target_server: cpuMedian((t) => t.copyAsRecordsCpu[2]),
+      },
       raw_best_shape: {
         writer: cpuMedian((t) => t.rawCpuByShape[best][0]),
         target_server: cpuMedian((t) => t.rawCpuByShape[best][1]),
@@ -489,6 +520,7 @@ async function copyBench(world: World) {
       rawBatchByShape: t.rawBatchByShape.map(Math.round),
       client: Math.round(t.client),
       copy: Math.round(t.copy),
+      copyAsRecords: Math.round(t.copyAsRecords),
       copyWithVerify: Math.round(t.copyWithVerify),
       copyFirst: t.copyFirst,
       copyCpu: t.copyCpu,

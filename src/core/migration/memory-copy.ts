@@ -1,14 +1,24 @@
 /**
  * Copies every memory record from the source server to the target, both through
- * the MemoryClient. Pages of the source (list with content) are written to the
- * target with bounded concurrency while the next pages are read ahead; after
- * each page the cursor is saved in the state, so a killed copy resumes from the last
- * finished page, not from zero (a page sent again on resume carries the same
- * idempotency ids, so the target applies each record once). Then a verification
- * pass compares the key sets and a SHA-256 of every value's canonical JSON.
+ * the MemoryClient. Pages of the source are written to the target with bounded
+ * concurrency while the next pages are read ahead: as record texts where both ends
+ * allow it (listTexts, setTexts: nothing parsed or serialized in between), else as
+ * records (list with content, setMany or set). After each page the cursor is saved
+ * in the state, so a killed copy resumes from the last finished page, not from zero
+ * (a page sent again on resume carries the same idempotency ids, so the target
+ * applies each record once). Then a verification pass compares the key sets and a
+ * SHA-256 of every value's canonical JSON.
  */
 import { OrchestraError } from '../errors';
-import type { ListPage, MemoryClient, MemoryRecord, SetManyOptions, SetManyRecord } from '../memory/types';
+import type {
+  ListPage,
+  MemoryClient,
+  MemoryRecord,
+  SetManyOptions,
+  SetManyRecord,
+  TextPage,
+  WriteResult,
+} from '../memory/types';
 import { quickSha256, sha256, valueHash } from './canonical';
 import { mapBounded } from './planner';
 import type { StepContext } from './types';
@@ -45,7 +55,7 @@ export interface CopyReport {
 
 /** A memory client that can write many records per request (the Orchestra Memory API's batch route). */
 interface BatchWriter {
-  setMany(records: SetManyRecord[], options?: SetManyOptions): Promise<{ queued: boolean }[]>;
+  setMany(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
 }
 
 /**
@@ -93,14 +103,11 @@ async function copyPages(
   options: CopyOptions,
   checkpoint: CopyCheckpoint,
 ): Promise<void> {
-  const writer = new WritePipeline(ctx, target, options.concurrency ?? COPY_CONCURRENCY);
+  const writer = new WritePipeline(ctx);
   const started = Date.now();
   const startedAt = checkpoint.copied;
-  const pages = new PageReader(
-    (cursor) => source.list(undefined, cursor, { limit: options.batchSize, includeContent: true, signal: ctx.signal }),
-    checkpoint.cursor,
-  );
-  let next: Promise<ListPage> | undefined = pages.next();
+  const pages = await openPages(ctx, source, target, options, checkpoint.cursor);
+  let next: Promise<CopyPage> | undefined = pages.next();
   // Checkpoints are taken in page order, each once its page and every page before it is
   // written. The chain does not wait for the state file: the store folds the checkpoints
   // that arrive while it writes into its next write (one fsync'd write per page was a
@@ -109,13 +116,13 @@ async function copyPages(
   let saved: Promise<void> = Promise.resolve();
   let saveFailure: { error: unknown } | undefined;
   while (next) {
-    const page: ListPage = await next;
+    const page: CopyPage = await next;
     next = page.cursor ? pages.next() : undefined;
-    const records = await withContent(ctx, source, page);
+    const { count, units, limit } = await page.writes();
     // Returns once every write of the page has started: pages stream through one pool
     // of writers, with no lull at page boundaries.
-    const { written } = await writer.writeAll(records);
-    const mark = { copied: records.length, cursor: page.cursor };
+    const { written } = await writer.writeAll(units, limit);
+    const mark = { copied: count, cursor: page.cursor };
     chain = chain
       .then(() => written)
       .then(() => {
@@ -139,20 +146,101 @@ async function copyPages(
   ctx.metric('memory_copy_ms', Date.now() - started);
 }
 
+/** A source page and how to write it: units of work (a batch or a record) and how many may run at once. */
+interface CopyPage {
+  cursor?: string;
+  writes(): Promise<{ count: number; units: (() => Promise<WriteResult[]>)[]; limit: number }>;
+}
+
+/**
+ * The source's pages, as record texts where both servers allow it (the source serves
+ * NDJSON, the target client takes texts): each record's JSON text goes from the source's
+ * answer into the target's batch as it is, never parsed or serialized by the copier.
+ * Otherwise as records, through list and setMany (or set).
+ */
+async function openPages(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  options: CopyOptions,
+  cursor: string | undefined,
+): Promise<PageReader<CopyPage>> {
+  const limit = options.batchSize;
+  const signal = ctx.signal;
+  if (source.listTexts && target.setTexts) {
+    const listTexts = source.listTexts.bind(source);
+    const setTexts = target.setTexts.bind(target);
+    const textPage = (page: TextPage): CopyPage => ({
+      cursor: page.cursor,
+      writes: async () => ({
+        count: page.texts.length,
+        units: slices(page.texts, COPY_BATCH_RECORDS).map(
+          (texts) => () => setTexts(texts, texts.map(copyTextId), { signal }),
+        ),
+        limit: COPY_BATCHES_IN_FLIGHT,
+      }),
+    });
+    const first = await listTexts('', cursor, { limit, signal });
+    if (first) {
+      return new PageReader(
+        async (c) => textPage((await listTexts('', c, { limit, signal })) ?? noTexts()),
+        cursor,
+        textPage(first),
+      );
+    }
+  }
+  const writeMany = hasSetMany(target) ? target.setMany.bind(target) : undefined;
+  const concurrency = options.concurrency ?? COPY_CONCURRENCY;
+  return new PageReader(async (c) => {
+    const page = await source.list(undefined, c, { limit, includeContent: true, signal });
+    return {
+      cursor: page.cursor,
+      writes: async () => {
+        const records = await withContent(ctx, source, page);
+        // With the batch route a unit is a slice of records, else one record.
+        return writeMany
+          ? {
+              count: records.length,
+              units: slices(records, COPY_BATCH_RECORDS).map((slice) => () => writeBatch(ctx, writeMany, slice)),
+              limit: COPY_BATCHES_IN_FLIGHT,
+            }
+          : { count: records.length, units: records.map((r) => () => writeOne(target, r)), limit: concurrency };
+      },
+    };
+  }, cursor);
+}
+
+function noTexts(): never {
+  throw new OrchestraError(
+    'MEMORY_COPY_SOURCE_CHANGED',
+    'The source memory server stopped serving record texts mid-copy.',
+    {
+      where: 'memory-system/copy',
+      fix: 'Run execute again: the copy resumes from its last checkpoint.',
+    },
+  );
+}
+
 /**
  * Source pages read ahead of the writes. The cursor allows one read at a time, so the
  * reader issues the next read as soon as a page arrives, up to READ_AHEAD_PAGES waiting:
  * the source serves pages while the copy writes, instead of each waiting for the other.
  */
-class PageReader {
-  private readonly ready: Promise<ListPage>[] = [];
+class PageReader<P extends { cursor?: string }> {
+  private readonly ready: Promise<P>[] = [];
   private reading = false;
   private last = false;
 
   constructor(
-    private readonly read: (cursor?: string) => Promise<ListPage>,
+    private readonly read: (cursor?: string) => Promise<P>,
     private cursor: string | undefined,
+    first?: P,
   ) {
+    if (first) {
+      this.ready.push(Promise.resolve(first));
+      if (first.cursor) this.cursor = first.cursor;
+      else this.last = true;
+    }
     this.fill();
   }
 
@@ -160,7 +248,7 @@ class PageReader {
    * The next page. Call it only once the previous page arrived with a cursor: the reader
    * then has its read started or done (a read started here would repeat a cursor).
    */
-  next(): Promise<ListPage> {
+  next(): Promise<P> {
     const page = this.ready.shift() ?? this.start();
     this.fill();
     return page;
@@ -170,7 +258,7 @@ class PageReader {
     if (!this.reading && !this.last && this.ready.length < READ_AHEAD_PAGES) this.ready.push(this.start());
   }
 
-  private start(): Promise<ListPage> {
+  private start(): Promise<P> {
     this.reading = true;
     const page = this.read(this.cursor);
     page.then(
@@ -187,30 +275,20 @@ class PageReader {
   }
 }
 
-/** At most `concurrency` target writes in flight, shared by every page. */
+/** Runs units of writes, at most `limit` at once, in one pool shared by every page. */
 class WritePipeline {
   private inFlight = 0;
   private waiting: (() => void)[] = [];
   private failure: unknown;
   queued = 0;
 
-  constructor(
-    private readonly ctx: StepContext,
-    private readonly target: MemoryClient,
-    private readonly concurrency: number,
-  ) {}
+  constructor(private readonly ctx: StepContext) {}
 
   /**
-   * Starts every write (waiting for free slots) and returns their completion. Wrapped in
+   * Starts every unit (waiting for free slots) and returns their completion. Wrapped in
    * an object: an async function returning a bare promise would wait for it.
    */
-  async writeAll(records: MemoryRecord[]): Promise<{ written: Promise<void> }> {
-    const target = this.target;
-    // With the batch route a unit is a slice of records, else one record; either way the
-    // units of every page share one bounded pool, so pages overlap with no lull between.
-    const [units, limit, write] = hasSetMany(target)
-      ? [slices(records, COPY_BATCH_RECORDS), COPY_BATCHES_IN_FLIGHT, (u: MemoryRecord[]) => this.writeBatch(target, u)]
-      : [records.map((r) => [r]), this.concurrency, (u: MemoryRecord[]) => this.write(u[0])];
+  async writeAll(units: (() => Promise<WriteResult[]>)[], limit: number): Promise<{ written: Promise<void> }> {
     const writes: Promise<void>[] = [];
     for (const unit of units) {
       while (this.inFlight >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -218,7 +296,7 @@ class WritePipeline {
       if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
       this.inFlight++;
       writes.push(
-        write(unit).finally(() => {
+        this.run(unit).finally(() => {
           this.inFlight--;
           this.waiting.shift()?.();
         }),
@@ -229,26 +307,9 @@ class WritePipeline {
     return { written };
   }
 
-  private async writeBatch(target: BatchWriter, records: MemoryRecord[]): Promise<void> {
+  private async run(unit: () => Promise<WriteResult[]>): Promise<void> {
     try {
-      const batch = new Array<SetManyRecord>(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i];
-        // Serialized once: the text is both hashed for the id and sent as the content.
-        const contentJson = JSON.stringify(r.content);
-        batch[i] = {
-          key: r.key,
-          content: r.content,
-          contentJson,
-          scope: r.scope,
-          ttl: r.ttl,
-          // The same ids as single writes: a page redone after a resume is applied once.
-          idempotencyKey: copyWriteIdOf(r.key, contentJson),
-        };
-      }
-      // Not kept as last known values: a copy would only push the client's hot keys out.
-      const results = await target.setMany(batch, { signal: this.ctx.signal, remember: false });
-      this.queued += results.filter((r) => r.queued).length;
+      for (const result of await unit()) if (result.queued) this.queued++;
     } catch (error) {
       this.failure ??= error;
       throw error;
@@ -258,23 +319,43 @@ class WritePipeline {
   throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
   }
+}
 
-  private async write(record: MemoryRecord): Promise<void> {
-    try {
-      const result = await this.target.set(record.key, record.content, {
-        scope: record.scope,
-        ttl: record.ttl,
-        idempotencyKey: copyWriteId(record),
-        // No signal per write: an abort listener per call costs as much as the call's own
-        // policy work. Cancellation is checked before each write starts instead, and the
-        // writes already in flight take milliseconds.
-      });
-      if (result.queued) this.queued++;
-    } catch (error) {
-      this.failure ??= error;
-      throw error;
-    }
+function writeBatch(
+  ctx: StepContext,
+  setMany: BatchWriter['setMany'],
+  records: MemoryRecord[],
+): Promise<WriteResult[]> {
+  const batch = new Array<SetManyRecord>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    // Serialized once: the text is both hashed for the id and sent as the content.
+    const contentJson = JSON.stringify(r.content);
+    batch[i] = {
+      key: r.key,
+      content: r.content,
+      contentJson,
+      scope: r.scope,
+      ttl: r.ttl,
+      // The same ids as single writes: a page redone after a resume is applied once.
+      idempotencyKey: copyWriteIdOf(r.key, contentJson),
+    };
   }
+  // Not kept as last known values: a copy would only push the client's hot keys out.
+  return setMany(batch, { signal: ctx.signal, remember: false });
+}
+
+async function writeOne(target: MemoryClient, record: MemoryRecord): Promise<WriteResult[]> {
+  return [
+    await target.set(record.key, record.content, {
+      scope: record.scope,
+      ttl: record.ttl,
+      idempotencyKey: copyWriteId(record),
+      // No signal per write: an abort listener per call costs as much as the call's own
+      // policy work. Cancellation is checked before each write starts instead, and the
+      // writes already in flight take milliseconds.
+    }),
+  ];
 }
 
 /** Servers that ignore includeContent answer keys only: fetch those records one by one. */
@@ -302,6 +383,15 @@ function slices<T>(items: T[], size: number): T[][] {
  */
 export function copyWriteId(record: MemoryRecord): string {
   return copyWriteIdOf(record.key, JSON.stringify(record.content));
+}
+
+/**
+ * The id of a record copied as its text: the text names the key, the content, the scope
+ * and the ttl, so the same source record sent again (a page redone after a resume) is
+ * applied once, and a record changed on the source in between is copied anew.
+ */
+export function copyTextId(text: string): string {
+  return `copy-${quickSha256(text, 'base64url').slice(0, 22)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import type { ListOptions, MemoryClient } from '../../../src/core/memory/types';
+import type { ListOptions, MemoryClient, TextListOptions } from '../../../src/core/memory/types';
 import { COPY_BATCHES_IN_FLIGHT, READ_AHEAD_PAGES, type CopyCheckpoint } from '../../../src/core/migration/memory-copy';
 import { readStateFile, statePath } from '../../../src/core/migration/store';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
@@ -14,7 +14,7 @@ const RECORDS = Number(process.env.OM_COPY_RECORDS ?? 100_000);
 const RESUME_RECORDS = 10_000;
 const PHASES = ['core-infrastructure', 'memory-system'];
 
-/** Records every list call the copy makes on the source. */
+/** Records every list call (of records or of record texts) the copy makes on the source. */
 function spyOnList(client: MemoryClient, calls: { cursor?: string; limit?: number; returned: number }[]): MemoryClient {
   return new Proxy(client, {
     get(target, prop, receiver) {
@@ -25,11 +25,30 @@ function spyOnList(client: MemoryClient, calls: { cursor?: string; limit?: numbe
           return page;
         };
       }
+      if (prop === 'listTexts') {
+        return async (prefix: string, cursor: string | undefined, options: TextListOptions) => {
+          const page = await target.listTexts!(prefix, cursor, options);
+          calls.push({ cursor, limit: options.limit, returned: page?.texts.length ?? 0 });
+          return page;
+        };
+      }
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }
+
+/**
+ * The copy moves records as texts when both clients can (the default with the local
+ * servers), else as parsed records: this source client offers records only.
+ */
+const recordsOnly = (client: MemoryClient): MemoryClient =>
+  Object.assign(Object.create(client) as MemoryClient, { listTexts: undefined });
+
+const PATHS = [
+  { path: 'as record texts', source: undefined },
+  { path: 'as parsed records (a source without texts)', source: recordsOnly },
+] as const;
 
 function versions(server: MemoryServerHandle): { total: number; rewritten: number } {
   let rewritten = 0;
@@ -58,42 +77,46 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
   });
   after(async () => world?.close());
 
-  it('copies everything through 10% injected 503s and a target restart: counts and checksums equal, none lost, none twice', async () => {
-    const dataDir = path.join(world.dir, 'target-restart');
-    let target = await startMemoryServer({ dataDir, compactIntervalMs: 0, faults: { errorRate: 0.1 } });
-    const port = target.port;
-    const config = structuredClone(world.config);
-    config.phases.memorySystem.targetEndpoint = target.url;
-    config.phases.memorySystem.batchSize = 500;
-    const h = await openEngine(config, path.join(world.dir, 'ws-restart'));
-    let restarted: Promise<void> | undefined;
-    h.engine.events.on((e) => {
-      if (e.type === 'step-progress' && e.done >= RECORDS * 0.3 && !restarted) {
-        restarted = (async () => {
-          await target.close();
-          await new Promise((r) => setTimeout(r, 300));
-          target = await startMemoryServer({ port, dataDir, compactIntervalMs: 0, faults: { errorRate: 0.1 } });
-        })();
+  for (const { path: via, source: sourceClient } of PATHS) {
+    it(`copies everything ${via} through 10% injected 503s and a target restart: counts and checksums equal, none lost, none twice`, async () => {
+      const dataDir = path.join(world.dir, `target-restart-${sourceClient ? 'records' : 'texts'}`);
+      let target = await startMemoryServer({ dataDir, compactIntervalMs: 0, faults: { errorRate: 0.1 } });
+      const port = target.port;
+      const config = structuredClone(world.config);
+      config.phases.memorySystem.targetEndpoint = target.url;
+      config.phases.memorySystem.batchSize = 500;
+      const h = await openEngine(config, path.join(world.dir, `ws-restart-${sourceClient ? 'records' : 'texts'}`), {
+        source: sourceClient,
+      });
+      let restarted: Promise<void> | undefined;
+      h.engine.events.on((e) => {
+        if (e.type === 'step-progress' && e.done >= RECORDS * 0.3 && !restarted) {
+          restarted = (async () => {
+            await target.close();
+            await new Promise((r) => setTimeout(r, 300));
+            target = await startMemoryServer({ port, dataDir, compactIntervalMs: 0, faults: { errorRate: 0.1 } });
+          })();
+        }
+      });
+      try {
+        const result = await h.engine.execute(PHASES);
+        await restarted;
+        assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+        assert.ok(restarted, 'the target was restarted mid-copy');
+        target.setFaults({ errorRate: 0 });
+        assert.deepEqual(await memorySnapshot(target.url), source, 'same keys and the same checksum of every value');
+        const v = versions(target);
+        assert.equal(v.total, RECORDS, 'none lost, none extra');
+        assert.equal(v.rewritten, 0, 'no record was applied twice');
+        const outputs = h.engine.state().outputs.memoryCopy as { records: number; checksum: string };
+        assert.equal(outputs.records, RECORDS);
+        assert.equal(outputs.checksum, source.checksum);
+      } finally {
+        await h.close();
+        await target.close();
       }
     });
-    try {
-      const result = await h.engine.execute(PHASES);
-      await restarted;
-      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
-      assert.ok(restarted, 'the target was restarted mid-copy');
-      target.setFaults({ errorRate: 0 });
-      assert.deepEqual(await memorySnapshot(target.url), source, 'same keys and the same checksum of every value');
-      const v = versions(target);
-      assert.equal(v.total, RECORDS, 'none lost, none extra');
-      assert.equal(v.rewritten, 0, 'no record was applied twice');
-      const outputs = h.engine.state().outputs.memoryCopy as { records: number; checksum: string };
-      assert.equal(outputs.records, RECORDS);
-      assert.equal(outputs.checksum, source.checksum);
-    } finally {
-      await h.close();
-      await target.close();
-    }
-  });
+  }
 
   it('killed mid-copy, resumes from the checkpoint cursor, not from zero', async () => {
     // A smaller source of its own keeps this test quick; the copy code is the same.
@@ -157,7 +180,41 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     }
   });
 
-  it('uses a batch writer (setMany) when the target client offers one, with the same result', async () => {
+  it('moves records as texts when both servers can: no record parsed or serialized on the way, the same result', async () => {
+    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-texts'), compactIntervalMs: 0 });
+    const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-texts'), compactIntervalMs: 0 });
+    await seed(small.url, 3000, 'texts');
+    const config = structuredClone(world.config);
+    config.phases.memorySystem.sourceEndpoint = small.url;
+    config.phases.memorySystem.targetEndpoint = target.url;
+    config.phases.memorySystem.batchSize = 500;
+    const written: number[] = [];
+    const textsOnly = (client: MemoryClient) =>
+      Object.assign(Object.create(client) as MemoryClient, {
+        async setTexts(texts: string[], ids: string[], options?: { signal?: AbortSignal }) {
+          written.push(texts.length);
+          assert.ok(
+            ids.every((id) => /^copy-[\w-]{22}$/.test(id)),
+            'every text carries its copy id',
+          );
+          return client.setTexts!(texts, ids, options);
+        },
+        set: () => Promise.reject(new Error('set must not be called when setTexts exists')),
+        setMany: () => Promise.reject(new Error('setMany must not be called when setTexts exists')),
+      });
+    const h = await openEngine(config, path.join(world.dir, 'ws-texts'), { target: textsOnly });
+    try {
+      const result = await h.engine.execute(PHASES);
+      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+      assert.deepEqual(written, [500, 500, 500, 500, 500, 500]);
+      assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
+    } finally {
+      await h.close();
+      await Promise.allSettled([target.close(), small.close()]);
+    }
+  });
+
+  it('without record texts, writes batches through setMany when the target client offers it, with the same result', async () => {
     const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-batch'), compactIntervalMs: 0 });
     const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-batch'), compactIntervalMs: 0 });
     await seed(small.url, 3000, 'batch');
@@ -178,6 +235,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
           );
         },
         set: () => Promise.reject(new Error('set must not be called when setMany exists')),
+        setTexts: undefined,
       });
     const h = await openEngine(config, path.join(world.dir, 'ws-batch'), { target: withSetMany });
     try {
@@ -217,11 +275,11 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
         get(inner, prop, receiver) {
           const value = Reflect.get(inner, prop, receiver);
           if (typeof value !== 'function') return value;
-          if (prop !== 'set' && prop !== 'setMany') return value.bind(inner);
+          if (prop !== 'set' && prop !== 'setMany' && prop !== 'setTexts') return value.bind(inner);
           return async (...args: unknown[]) => {
             if (controller.signal.aborted) startedAfterCancel++;
             const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
-            acknowledged += prop === 'setMany' ? (args[0] as unknown[]).length : 1;
+            acknowledged += prop === 'set' ? 1 : (args[0] as unknown[]).length;
             if (acknowledged >= 1500 && !controller.signal.aborted)
               controller.abort(new Error('cancelled by the user'));
             return result;
@@ -258,53 +316,74 @@ describe('memory copy pipeline', function () {
   before(async () => (world = await startWorld({ records: 2000 })));
   after(async () => world?.close());
 
-  it('reads source pages ahead while the target is slow, one read at a time and a bounded number ahead', async () => {
-    let listsInFlight = 0;
-    let maxListsInFlight = 0;
-    let pagesRead = 0;
-    const countingSource = (client: MemoryClient): MemoryClient =>
-      Object.assign(Object.create(client) as MemoryClient, {
-        async list(prefix?: string, cursor?: string, options?: ListOptions) {
-          maxListsInFlight = Math.max(maxListsInFlight, ++listsInFlight);
-          try {
-            return await client.list(prefix, cursor, options);
-          } finally {
-            listsInFlight--;
-            pagesRead++;
-          }
-        },
+  for (const { path: via, source: sourceClient } of PATHS) {
+    it(`reads source pages ahead while the target is slow, one read at a time and a bounded number ahead (${via})`, async () => {
+      let listsInFlight = 0;
+      let maxListsInFlight = 0;
+      let pagesRead = 0;
+      const counted = async <T>(read: () => Promise<T>): Promise<T> => {
+        maxListsInFlight = Math.max(maxListsInFlight, ++listsInFlight);
+        try {
+          return await read();
+        } finally {
+          listsInFlight--;
+          pagesRead++;
+        }
+      };
+      const countingSource = (client: MemoryClient): MemoryClient => {
+        const inner = sourceClient ? sourceClient(client) : client;
+        return Object.assign(Object.create(inner) as MemoryClient, {
+          list: (prefix?: string, cursor?: string, options?: ListOptions) =>
+            counted(() => inner.list(prefix, cursor, options)),
+          ...(inner.listTexts
+            ? {
+                listTexts: (prefix: string, cursor: string | undefined, options: TextListOptions) =>
+                  counted(() => inner.listTexts!(prefix, cursor, options)),
+              }
+            : {}),
+        });
+      };
+      // The target takes no write until released: a stalled Firestore, say.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const stalledTarget = (client: MemoryClient): MemoryClient =>
+        Object.assign(Object.create(client) as MemoryClient, {
+          async setMany(...args: Parameters<NonNullable<MemoryClient['setMany']>>) {
+            await released;
+            return client.setMany!(...args);
+          },
+          async setTexts(...args: Parameters<NonNullable<MemoryClient['setTexts']>>) {
+            await released;
+            return client.setTexts!(...args);
+          },
+        });
+      const target = path.join(world.dir, `target-pipeline-${sourceClient ? 'records' : 'texts'}`);
+      const targetServer = await startMemoryServer({ dataDir: target, compactIntervalMs: 0 });
+      const config = structuredClone(world.config);
+      config.phases.memorySystem.targetEndpoint = targetServer.url;
+      const h = await openEngine(config, path.join(world.dir, `ws-pipeline-${sourceClient ? 'records' : 'texts'}`), {
+        source: countingSource,
+        target: stalledTarget,
       });
-    // The target takes no write until released: a stalled Firestore, say.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const stalledTarget = (client: MemoryClient): MemoryClient =>
-      Object.assign(Object.create(client) as MemoryClient, {
-        async setMany(...args: Parameters<NonNullable<MemoryClient['setMany']>>) {
-          await released;
-          return client.setMany!(...args);
-        },
-      });
-    const h = await openEngine(world.config, path.join(world.dir, 'ws-pipeline'), {
-      source: countingSource,
-      target: stalledTarget,
+      try {
+        const run = h.engine.execute(PHASES);
+        // Pages of 20 records, each one write. Held while writes stall: the pages whose
+        // writes are in flight, the one waiting for a free write, the next one the copy
+        // holds, and those read ahead. The reader gets there, then reads nothing more.
+        const bound = COPY_BATCHES_IN_FLIGHT + 2 + READ_AHEAD_PAGES;
+        await waitFor(() => pagesRead >= bound, 20_000, `${bound} pages read while the writes stall`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(pagesRead, bound, `reads stop at ${bound} pages while the writes stall`);
+        release();
+        const result = await run;
+        assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+        assert.equal(maxListsInFlight, 1, 'one cursor, one read at a time');
+        assert.deepEqual(await memorySnapshot(targetServer.url), await memorySnapshot(world.source.url));
+      } finally {
+        release();
+        await h.close();
+        await targetServer.close();
+      }
     });
-    try {
-      const run = h.engine.execute(PHASES);
-      // Pages of 20 records, each one write. Held while writes stall: the pages whose
-      // writes are in flight, the one waiting for a free write, the next one the copy
-      // holds, and those read ahead. The reader gets there, then reads nothing more.
-      const bound = COPY_BATCHES_IN_FLIGHT + 2 + READ_AHEAD_PAGES;
-      await waitFor(() => pagesRead >= bound, 20_000, `${bound} pages read while the writes stall`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(pagesRead, bound, `reads stop at ${bound} pages while the writes stall`);
-      release();
-      const result = await run;
-      assert.equal(result.status, 'completed', JSON.stringify(result.failures));
-      assert.equal(maxListsInFlight, 1, 'one cursor, one read at a time');
-      assert.deepEqual(await memorySnapshot(world.target.url), await memorySnapshot(world.source.url));
-    } finally {
-      release();
-      await h.close();
-    }
-  });
+  }
 });
