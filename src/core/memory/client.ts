@@ -46,7 +46,7 @@ export interface MemoryClientOptions {
   endpoint?: string;
   breaker?: Partial<BreakerConfig>;
   registry?: BreakerRegistry;
-  /** From SecretStorage or the environment; never from a config file. */
+  /** From the environment (ORCHESTRA_MEMORY_API_KEY); never from a config file. */
   apiKey?: string;
   logger?: Logger;
   redactor?: Redactor;
