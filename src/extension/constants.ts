@@ -16,6 +16,7 @@ export const COMMAND_IDS = {
   refresh: 'orchestra.refresh',
   showLog: 'orchestra.showLog',
   showEnvironment: 'orchestra.showEnvironment',
+  initConfig: 'orchestra.initConfig',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -7,7 +7,8 @@
  */
 import * as path from 'node:path';
 import { describeEndpoints, type EndpointLine } from '../core/config/describe';
-import { configDirFor, loadConfig } from '../core/config/load';
+import { initConfig } from '../core/config/init';
+import { configDirFor, COMMON_FILE, loadConfig } from '../core/config/load';
 import { explicitSettingValue, settingsLayerFrom, type SettingInspection } from '../core/config/settings';
 import type { EnvironmentProbes } from '../core/environment';
 import { ConfigValidationError, formatIssue } from '../core/config/validate';
@@ -82,4 +83,25 @@ export async function loadMigrationConfig(input: ConfigLoadInput): Promise<Confi
 
 export function followStateFile(file: string, projectId: string): StateFileMonitor {
   return new StateFileMonitor(file, projectId);
+}
+
+export interface InitSummary {
+  /** Paths relative to the workspace folder, with forward slashes. */
+  readonly written: readonly string[];
+  readonly skipped: readonly string[];
+  readonly gitignore: 'added' | 'unchanged' | 'created';
+  /** config/common.json, absolute: what to open next. */
+  readonly commonFile: string;
+}
+
+/** `orchestra-migrate init` for the editor: the default files, never overwriting one. */
+export async function initWorkspaceConfig(dir: string, env: NodeJS.ProcessEnv): Promise<InitSummary> {
+  const result = await initConfig(dir, { env });
+  const rel = (file: string) => path.relative(dir, file).split(path.sep).join('/');
+  return {
+    written: result.written.map(rel),
+    skipped: result.skipped.map(rel),
+    gitignore: result.gitignore,
+    commonFile: path.join(result.configDir, COMMON_FILE),
+  };
 }

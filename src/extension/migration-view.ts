@@ -6,12 +6,13 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { InputError } from '../core/errors';
 import type { PhaseInfo } from '../core/migration/catalog';
 import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monitor';
 import { SETTINGS_SECTION } from './constants';
 import { editorHints, environmentSetting } from './environment';
 import type * as EngineModule from './migration-load';
-import type { ConfigLoadResult } from './migration-load';
+import type { ConfigLoadResult, InitSummary } from './migration-load';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
 
@@ -91,6 +92,20 @@ export class MigrationView implements vscode.Disposable {
       );
     });
     return this.queue;
+  }
+
+  /**
+   * Writes the default configuration into the first workspace folder (never overwriting a
+   * file), then loads it.
+   */
+  async initConfig(): Promise<InitSummary> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') {
+      throw new InputError('Open a folder first: the configuration files are written into the workspace folder.');
+    }
+    const summary = await loadEngine().initWorkspaceConfig(folder.uri.fsPath, process.env);
+    await this.reload();
+    return summary;
   }
 
   /** The last configuration load, as the views show it (for tests). */

@@ -7,11 +7,17 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
+import { initConfigCommand } from './init-config';
 import { refreshCommand } from './refresh';
 import { showEnvironmentCommand } from './show-environment';
 import { showLogCommand } from './show-log';
 
-export const ALL_COMMANDS: readonly OrchestraCommand[] = [refreshCommand, showLogCommand, showEnvironmentCommand];
+export const ALL_COMMANDS: readonly OrchestraCommand[] = [
+  refreshCommand,
+  showLogCommand,
+  showEnvironmentCommand,
+  initConfigCommand,
+];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */
 export async function runCommand(ctx: OrchestraContext, command: OrchestraCommand, args: unknown[]): Promise<unknown> {
