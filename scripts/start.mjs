@@ -70,7 +70,9 @@ async function emulatorOverrides(gcpUrl) {
 }
 
 async function startSandbox(env, dataDir) {
-  const child = startDetached(process.execPath, [CLI, 'sandbox', '--port', '0', '--data', dataDir, '--json'], {
+  // Demo records in the source memory server (first start only), so a rehearsal's copy has work to do.
+  const args = [CLI, 'sandbox', '--port', '0', '--data', dataDir, '--json', '--seed', '5000'];
+  const child = startDetached(process.execPath, args, {
     env,
     logFile: path.join(RUNS_DIR, 'start', 'logs', 'sandbox.log'),
   });

@@ -19,6 +19,8 @@ export interface SandboxOptions {
   /** Memory API key, if the memory server should require one. */
   memoryApiKey?: string;
   gcp?: Omit<GcpEmulatorOptions, 'port' | 'host' | 'dataDir'>;
+  /** Demo records written into the source memory server when it is empty, so a rehearsal has something to copy. */
+  seedRecords?: number;
 }
 
 export interface Sandbox {
@@ -31,6 +33,8 @@ export interface Sandbox {
   memoryTarget: MemoryServerHandle;
   /** The URLs, as `orchestra-migrate sandbox --json` prints them. */
   urls: { gcp: string; memory: string; memoryTarget: string };
+  /** Demo records written at this start (0 when the source held records already). */
+  seeded: number;
   close(): Promise<void>;
 }
 
@@ -60,15 +64,46 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     const memory = await startMemory(options.memoryPort, 'memory');
     const memoryTarget = await startMemory(options.memoryTargetPort, 'memory-target');
+    const seeded = memory.store.size === 0 ? await seedDemoRecords(memory, options.seedRecords ?? 0) : 0;
     return {
       gcp,
       memory,
       memoryTarget,
       urls: { gcp: gcp.url, memory: memory.url, memoryTarget: memoryTarget.url },
+      seeded,
       close: closeAll,
     };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Records shaped like the AI Orchestra's memory (agent notes, tasks, embeddings'
+ * metadata), a thousand to a durable write. Deterministic: the same count gives the
+ * same records, so two rehearsals compare.
+ */
+async function seedDemoRecords(server: MemoryServerHandle, count: number): Promise<number> {
+  const agents = ['planner', 'coder', 'reviewer', 'researcher'];
+  for (let start = 0; start < count; start += 1000) {
+    const ops = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) {
+      const agent = agents[i % agents.length];
+      ops.push({
+        op: 'set' as const,
+        key: `agents/${agent}/notes/${String(i).padStart(6, '0')}`,
+        content: {
+          agent,
+          kind: i % 3 === 0 ? 'task' : 'note',
+          text: `Demo memory ${i} of the ${agent} agent`,
+          tags: ['demo', agent],
+          score: (i % 100) / 100,
+        },
+        scope: i % 5 === 0 ? 'team' : agent,
+      });
+    }
+    await server.store.writeMany(ops);
+  }
+  return count;
 }

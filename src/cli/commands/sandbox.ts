@@ -19,6 +19,7 @@ interface SandboxArgs {
   lroDelayMs?: number;
   latencyMs?: number;
   runLatencyMs?: number;
+  seed: number;
 }
 
 function parsePort(value: string | undefined, flag: string): number {
@@ -53,6 +54,7 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
     memoryTargetPort: 0,
     dataDir: path.resolve(cwd, '.orchestra/sandbox'),
     json: false,
+    seed: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -83,6 +85,18 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
       case '--json':
         args.json = true;
         break;
+      case '--seed': {
+        const value = argv[++i];
+        const count = Number(value);
+        if (value === undefined || !Number.isInteger(count) || count < 0 || count > 1_000_000) {
+          throw new InputError(`--seed needs a number of records between 0 and 1000000, got '${value ?? ''}'`, {
+            where: flag,
+            fix: 'e.g. --seed 20000',
+          });
+        }
+        args.seed = count;
+        break;
+      }
       default:
         throw new InputError(`Unknown option '${flag}'`, {
           where: 'orchestra-migrate sandbox',
@@ -107,6 +121,7 @@ function printHuman(
   ctx: CliContext,
   urls: { gcp: string; memory: string; memoryTarget: string },
   dataDir: string,
+  records: { seeded: number; held: number },
 ): void {
   const rehearsal = {
     gcp: { emulator: true },
@@ -115,7 +130,9 @@ function printHuman(
   };
   const lines = [
     `Google Cloud emulator: ${urls.gcp}  (every API on this host, paths as on Google's)`,
-    `Memory server:         ${urls.memory}  (the copy's source)`,
+    `Memory server:         ${urls.memory}  (the copy's source: ${records.held.toLocaleString('en')} records${
+      records.seeded ? `, ${records.seeded.toLocaleString('en')} demo records written now` : ''
+    })`,
     `Target memory server:  ${urls.memoryTarget}  (stands in for the cloud memory server)`,
     `State:                 ${dataDir}`,
     '',
@@ -139,7 +156,7 @@ export const sandboxCommand: CliCommand = {
   summary: 'Run the local Google Cloud emulator and memory server for a rehearsal',
   usage:
     'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
-    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N]\n' +
+    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N]\n' +
     '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one for every server)\n' +
     '  --memory-port Q     memory server, the copy source (default 8765)\n' +
     '  --memory-target-port R  rehearsal target memory server (default 8766)\n' +
@@ -148,6 +165,7 @@ export const sandboxCommand: CliCommand = {
     '  --lro-delay-ms N    how long long-running operations take (default 1000)\n' +
     '  --latency-ms N      added to every Google API answer\n' +
     '  --run-latency-ms N  latency of the deployed Cloud Run service URLs (Validation rehearsals)\n' +
+    '  --seed N            write N demo records into the source memory server if it is empty\n' +
     'Faults can also be changed while it runs: POST /__admin/faults (docs/emulator.md).',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
@@ -159,6 +177,7 @@ export const sandboxCommand: CliCommand = {
       memoryPort: args.memoryPort,
       memoryTargetPort: args.memoryTargetPort,
       dataDir: args.dataDir,
+      seedRecords: args.seed,
       gcp: {
         ...(args.lroDelayMs === undefined ? {} : { lroDelayMs: args.lroDelayMs }),
         ...(args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }),
@@ -166,7 +185,7 @@ export const sandboxCommand: CliCommand = {
       },
     });
     if (args.json) ctx.stdout.write(JSON.stringify(sandbox.urls) + '\n');
-    else printHuman(ctx, sandbox.urls, args.dataDir);
+    else printHuman(ctx, sandbox.urls, args.dataDir, { seeded: sandbox.seeded, held: sandbox.memory.store.size });
     await waitForAbort(ctx.signal);
     await sandbox.close();
     if (!args.json) ctx.stderr.write('sandbox stopped; state kept in ' + args.dataDir + '\n');

@@ -66,6 +66,7 @@ describe('orchestra-migrate sandbox', () => {
       memoryTargetPort: 0,
       dataDir: '/w/x',
       json: true,
+      seed: 0,
     });
     assert.equal(parseSandboxArgs([], '/w').dataDir, '/w/.orchestra/sandbox');
     // Without flags the servers sit where the default config looks for them.
@@ -83,5 +84,32 @@ describe('orchestra-migrate sandbox', () => {
     const timed = parseSandboxArgs(['--lro-delay-ms', '2500', '--latency-ms', '40', '--run-latency-ms', '30'], '/w');
     assert.deepEqual([timed.lroDelayMs, timed.latencyMs, timed.runLatencyMs], [2500, 40, 30]);
     assert.throws(() => parseSandboxArgs(['--latency-ms', '-1'], '/w'), InputError);
+    assert.equal(parseSandboxArgs(['--seed', '20000'], '/w').seed, 20000);
+    assert.throws(() => parseSandboxArgs(['--seed', 'many'], '/w'), /--seed needs a number of records/);
+    assert.throws(() => parseSandboxArgs(['--seed'], '/w'), /got ''/);
+  });
+
+  it('seeds demo records into an empty source only', async function () {
+    this.timeout(30_000);
+    const first = await startSandbox({ port: 0, dataDir: dir, seedRecords: 2500 });
+    try {
+      assert.equal(first.seeded, 2500);
+      assert.equal(first.memory.store.size, 2500);
+      assert.equal(first.memoryTarget.store.size, 0, 'the target starts empty');
+      const page = (await (await fetch(`${first.urls.memory}/api/memory/keys?limit=2&include=content`)).json()) as {
+        records: { key: string; content: { agent: string } }[];
+      };
+      assert.match(page.records[0].key, /^agents\/\w+\/notes\/\d{6}$/);
+      assert.ok(page.records[0].content.agent, 'records look like agent memory');
+    } finally {
+      await first.close();
+    }
+    const again = await startSandbox({ port: 0, dataDir: dir, seedRecords: 100 });
+    try {
+      assert.equal(again.seeded, 0, 'a source that holds records is left as it is');
+      assert.equal(again.memory.store.size, 2500);
+    } finally {
+      await again.close();
+    }
   });
 });
