@@ -70,6 +70,8 @@ async function main() {
       TMPDIR: dirs.tmp,
       OM_UI_URL: url,
       OM_UI_SCREENSHOTS: SCREENSHOTS,
+      // The folder code-server opened: a test writes a project's config and state there.
+      OM_UI_WORKSPACE: dirs.workspace,
       OM_UI_BROWSER_ENV: browserEnv,
       // One definition of how Chromium runs here (scripts/lib/harness.mjs), for the tests too.
       OM_UI_BROWSER: JSON.stringify({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),

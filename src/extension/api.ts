@@ -14,6 +14,8 @@ export interface OrchestraApi {
   /** Follows the configuration and the migration state file. */
   readonly migration: MigrationView;
   environment(): EnvironmentDetection;
+  /** The HTML of the open report panel, if one is open (tests read what the webview shows). */
+  reportHtml(): string | undefined;
   /** The folder the LogOutputChannel writes its file to (tests read what the user would see in Output). */
   readonly logUri: vscode.Uri;
 }

@@ -17,7 +17,11 @@ export const COMMAND_IDS = {
   showLog: 'orchestra.showLog',
   showEnvironment: 'orchestra.showEnvironment',
   initConfig: 'orchestra.initConfig',
+  showReport: 'orchestra.showReport',
 } as const;
+
+/** The report's webview panel type. */
+export const REPORT_VIEW_TYPE = 'orchestra.report';
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];
 

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
 import type { OrchestraApi } from './api';
 import { registerCommands } from './commands';
+import { openReportHtml } from './commands/show-report';
 import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
 import { detectEditorEnvironment } from './environment';
@@ -61,7 +62,14 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     `Orchestra Migrate ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms; ` +
       `environment: ${describe(detection)}`,
   );
-  return { phaseTree, statusItem, migration, environment: () => detection, logUri: context.logUri };
+  return {
+    phaseTree,
+    statusItem,
+    migration,
+    environment: () => detection,
+    reportHtml: openReportHtml,
+    logUri: context.logUri,
+  };
 }
 
 /** Everything is disposed through context.subscriptions. */

@@ -14,7 +14,9 @@ import type { EnvironmentProbes } from '../core/environment';
 import { ConfigValidationError, formatIssue } from '../core/config/validate';
 import { errorMessage } from '../core/errors';
 import { StateFileMonitor } from '../core/migration/monitor';
-import { statePath } from '../core/migration/store';
+import { readStateFile, statePath } from '../core/migration/store';
+import { reportPage, type ReportPageOptions } from '../core/report/html';
+import { migrationReport } from '../core/report/markdown';
 
 export interface ConfigLoadInput {
   readonly dir: string;
@@ -104,4 +106,16 @@ export async function initWorkspaceConfig(dir: string, env: NodeJS.ProcessEnv): 
     gitignore: result.gitignore,
     commonFile: path.join(result.configDir, COMMON_FILE),
   };
+}
+
+/** The migration report of a state file, and the webview's page of it when asked; undefined before any run. */
+export async function readReport(
+  stateFile: string,
+  projectId: string,
+  page?: ReportPageOptions,
+): Promise<{ markdown: string; html?: string } | undefined> {
+  const state = await readStateFile(stateFile, projectId);
+  if (!state) return undefined;
+  const markdown = migrationReport(state);
+  return { markdown, ...(page ? { html: reportPage(markdown, page) } : {}) };
 }

@@ -12,6 +12,7 @@ import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monito
 import { SETTINGS_SECTION } from './constants';
 import { editorHints, environmentSetting } from './environment';
 import type * as EngineModule from './migration-load';
+import type { ReportPageOptions } from '../core/report/html';
 import type { ConfigLoadResult, InitSummary } from './migration-load';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
@@ -56,6 +57,7 @@ export class MigrationView implements vscode.Disposable {
   private loggedInterruption?: string;
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly renderListeners = new Set<() => void>();
 
   constructor(private readonly deps: MigrationViewDeps) {
     this.subscriptions.push(
@@ -106,6 +108,31 @@ export class MigrationView implements vscode.Disposable {
     const summary = await loadEngine().initWorkspaceConfig(folder.uri.fsPath, process.env);
     await this.reload();
     return summary;
+  }
+
+  /**
+   * The migration report of the project in the first folder, as Markdown and (given the
+   * webview's details) as its page. A clear error when there is no project or no run yet.
+   */
+  async report(page?: ReportPageOptions): Promise<{ projectId: string; markdown: string; html?: string }> {
+    if (!this.result) await this.reload();
+    const result = this.result;
+    if (!result) throw new InputError('Open a folder first: the report describes the migration of its project.');
+    if (!result.ok) throw new InputError(`The configuration has a problem, so there is no report: ${result.summary}`);
+    if (!result.stateFile) throw new InputError(NO_PROJECT_MESSAGE);
+    const report = await loadEngine().readReport(result.stateFile, result.projectId, page);
+    if (!report) {
+      throw new InputError(
+        `No migration has run for ${result.projectId} yet: run "orchestra-migrate verify", then "execute", in a terminal.`,
+      );
+    }
+    return { projectId: result.projectId, ...report };
+  }
+
+  /** Called after every redraw: the state file or the configuration changed. */
+  onDidRender(listener: () => void): vscode.Disposable {
+    this.renderListeners.add(listener);
+    return new vscode.Disposable(() => this.renderListeners.delete(listener));
   }
 
   /** The last configuration load, as the views show it (for tests). */
@@ -212,6 +239,7 @@ export class MigrationView implements vscode.Disposable {
         interrupted: snapshot?.interrupted,
       },
     );
+    for (const listener of this.renderListeners) listener();
   }
 
   dispose(): void {
@@ -222,6 +250,7 @@ export class MigrationView implements vscode.Disposable {
     this.configWatcher?.watcher.dispose();
     this.configWatcher = undefined;
     for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.renderListeners.clear();
   }
 }
 

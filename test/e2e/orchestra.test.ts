@@ -3,8 +3,12 @@
  * Chromium. One screenshot per step under test-results/screenshots/.
  */
 import * as assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PHASES } from '../../src/core/migration/catalog';
+import { pushHistory } from '../../src/core/migration/state';
+import { StateStore } from '../../src/core/migration/store';
 import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 describe('Orchestra in the VS Code UI (code-server)', function () {
@@ -82,5 +86,38 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     await runCommand(page, 'Orchestra: Show Log');
     await page.locator('.part.panel').getByText('activated in').first().waitFor({ timeout: 15_000 });
     await snap(page, run, '06-log');
+  });
+
+  it('shows the migration report of a recorded run, styled by the theme', async () => {
+    // A project and a run as `orchestra-migrate execute` records them.
+    await mkdir(path.join(run.workspace, 'config'), { recursive: true });
+    await writeFile(path.join(run.workspace, 'config', 'common.json'), JSON.stringify({ projectId: 'ui-project' }));
+    const store = await StateStore.open(path.join(run.workspace, '.orchestra'), 'ui-project');
+    await store.update((s) => {
+      const at = new Date().toISOString();
+      s.phases['core-infrastructure'].status = 'completed';
+      Object.assign(s.phases['core-infrastructure'].metrics, { steps: 5, created: 5, durationMs: 4200 });
+      s.phases['memory-system'].status = 'failed';
+      s.phases['memory-system'].error = 'Firestore database create failed: PERMISSION_DENIED';
+      s.metrics = { ...s.metrics, runs: 1, steps: 7, created: 5, failed: 1, requests: 40, lastRunMs: 6100 };
+      s.run = {
+        id: 'run-1',
+        startedAt: at,
+        finishedAt: at,
+        status: 'failed',
+        phases: ['core-infrastructure'],
+        pid: 1,
+        host: 'ui',
+      };
+      pushHistory(s, { at, type: 'run-started', message: 'run run-1: core-infrastructure, memory-system' });
+    });
+    // The tree follows the new config and state: Core Infrastructure shows completed.
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'completed' }).first().waitFor({ timeout: 30_000 });
+    await runCommand(page, 'Orchestra: Show Migration Report');
+    const report = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    await report.getByRole('heading', { name: 'Migration report: ui-project' }).waitFor({ timeout: 20_000 });
+    const failed = report.locator('tr', { hasText: 'Memory System' });
+    assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
+    await snap(page, run, '07-report');
   });
 });

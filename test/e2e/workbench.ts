@@ -9,6 +9,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export interface UiRun {
   url: string;
+  /** The folder code-server opened. */
+  workspace: string;
   screenshots: string;
   /** Environment for the browser: the run's XDG folders and TMPDIR. */
   browserEnv: Record<string, string>;
@@ -24,7 +26,9 @@ export function uiRun(): UiRun {
   const browserEnv = JSON.parse(process.env.OM_UI_BROWSER_ENV ?? '{}') as Record<string, string>;
   const browser = process.env.OM_UI_BROWSER;
   if (!browser) throw new Error('OM_UI_BROWSER is not set: run the UI tests with `npm run test:e2e`');
-  return { url, screenshots, browserEnv, browser: JSON.parse(browser) as UiRun['browser'] };
+  const workspace = process.env.OM_UI_WORKSPACE;
+  if (!workspace) throw new Error('OM_UI_WORKSPACE is not set: run the UI tests with `npm run test:e2e`');
+  return { url, workspace, screenshots, browserEnv, browser: JSON.parse(browser) as UiRun['browser'] };
 }
 
 export function launch(run: UiRun): Promise<Browser> {

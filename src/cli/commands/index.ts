@@ -9,6 +9,7 @@ import { loginCommand } from './login';
 import { sandboxCommand } from './sandbox';
 import { executeCommand } from './execute';
 import { monitorCommand } from './monitor';
+import { reportCommand } from './report';
 import { resetCommand, skipCommand } from './skip';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CliCommand[] = [
   executeCommand,
   statusCommand,
   monitorCommand,
+  reportCommand,
   skipCommand,
   resetCommand,
   sandboxCommand,

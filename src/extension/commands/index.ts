@@ -10,6 +10,7 @@ import type { OrchestraCommand } from './command';
 import { initConfigCommand } from './init-config';
 import { refreshCommand } from './refresh';
 import { showEnvironmentCommand } from './show-environment';
+import { showReportCommand } from './show-report';
 import { showLogCommand } from './show-log';
 
 export const ALL_COMMANDS: readonly OrchestraCommand[] = [
@@ -17,6 +18,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   showLogCommand,
   showEnvironmentCommand,
   initConfigCommand,
+  showReportCommand,
 ];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */

@@ -148,6 +148,41 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.match(text.out, /7\. Validation +completed +3\/3 steps/);
   });
 
+  it('report writes the Markdown report of the runs under report.dir; --stdout prints the same', async () => {
+    const written = await cli(['report'], world.workspace);
+    assert.equal(written.code, 0, written.err);
+    const file = path.join(world.workspace, '.orchestra', 'reports', `migration-report-${PROJECT}.md`);
+    assert.equal(written.out.trim(), `Wrote ${path.relative(world.workspace, file)}`);
+    const markdown = await readFile(file, 'utf8');
+    assert.match(markdown, new RegExp(`^# Migration report: ${PROJECT}\n`));
+    assert.match(markdown, /\| Phases completed \| 7 of 7 \|/);
+    assert.match(markdown, /\| 3 \| Memory System \| completed \|/);
+    assert.match(markdown, /- `apiUrl`: `http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(markdown, /- `memoryCopy`: `\{"records":30,/);
+    assert.match(markdown, /## Timeline\n/);
+    const printed = await cli(['report', '--stdout'], world.workspace);
+    assert.equal(
+      printed.out.replace(/^Generated .*$/m, ''),
+      markdown.replace(/^Generated .*$/m, ''),
+      'the same report, but for its date',
+    );
+    const both = await cli(['report', '--stdout', '--out', 'x.md'], world.workspace);
+    assert.equal(both.code, 2);
+    assert.match(both.err, /--stdout and --out exclude each other/);
+  });
+
+  it('report without a recorded migration says so and exits 2', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'report-'));
+    try {
+      const none = await cli(['report'], empty, { ORCHESTRA_PROJECT_ID: 'nothing-yet' });
+      assert.equal(none.code, 2);
+      assert.match(none.err, /No migration state for nothing-yet yet/);
+      assert.match(none.err, /Run orchestra-migrate verify, then execute/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   it('monitor follows a run made elsewhere and exits when it finishes', async () => {
     const following = cli(['monitor'], world.workspace);
     await new Promise((r) => setTimeout(r, 300));

@@ -1,0 +1,60 @@
+/**
+ * `orchestra-migrate report`: the Markdown migration report from the state file (never
+ * calls Google), written under report.dir, or to stdout.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { loadConfig } from '../../core/config';
+import { InputError } from '../../core/errors';
+import { readStateFile, statePath } from '../../core/migration/store';
+import { migrationReport } from '../../core/report/markdown';
+import { EXIT_OK, type CliCommand } from '../command';
+import { parseFlags } from './migration-context';
+
+const USAGE = 'orchestra-migrate report [--stdout | --out FILE]';
+
+export function reportFileName(projectId: string): string {
+  return `migration-report-${projectId}.md`;
+}
+
+export const reportCommand: CliCommand = {
+  name: 'report',
+  summary: 'Write the Markdown migration report (phases, metrics, outputs, timeline) from the state file',
+  usage: `${USAGE}\n\nWrites <report.dir>/${reportFileName('<project>')} (default .orchestra/reports), or prints it with\n--stdout, or writes FILE with --out. Reads the state file only.`,
+  async run(ctx) {
+    const flags = parseFlags(ctx.argv, { booleans: ['--stdout'], values: ['--out'], usage: USAGE });
+    if (flags.positional.length) {
+      throw new InputError(`report: unexpected argument '${flags.positional[0]}'`, { fix: `Usage: ${USAGE}` });
+    }
+    const out = flags.values.get('--out')?.join(',');
+    if (out !== undefined && flags.booleans.has('--stdout')) {
+      throw new InputError('report: --stdout and --out exclude each other', { fix: `Usage: ${USAGE}` });
+    }
+    const resolved = await loadConfig({ dir: ctx.cwd, env: ctx.env });
+    const projectId = resolved.config.projectId;
+    if (!projectId) {
+      throw new InputError('No Google Cloud project is configured: there is no migration to report on.', {
+        fix: 'Set "projectId" in config/common.json or ORCHESTRA_PROJECT_ID.',
+      });
+    }
+    const stateFile = statePath(path.resolve(resolved.root, resolved.config.state.dir), projectId);
+    const state = await readStateFile(stateFile, projectId);
+    if (!state) {
+      throw new InputError(`No migration state for ${projectId} yet (${stateFile}).`, {
+        fix: 'Run orchestra-migrate verify, then execute; the report describes what execute did.',
+      });
+    }
+    const markdown = migrationReport(state);
+    if (flags.booleans.has('--stdout')) {
+      ctx.stdout.write(markdown);
+      return EXIT_OK;
+    }
+    const file = out
+      ? path.resolve(ctx.cwd, out)
+      : path.join(path.resolve(resolved.root, resolved.config.report.dir), reportFileName(projectId));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, markdown, 'utf8');
+    ctx.stdout.write(`Wrote ${path.relative(ctx.cwd, file) || file}\n`);
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,184 @@
+/**
+ * The migration report: Markdown from the state file alone, so the command line and
+ * the editor give the same document for the same state. Sections: the last run, a
+ * summary, one row per phase, the metrics steps recorded, the outputs (URLs, the
+ * memory copy's checksum, latency samples) and a timeline of the recorded events.
+ * Text that comes from servers or users (errors, output values) is escaped, so it
+ * reads as written and never becomes a link, a heading or a table column.
+ */
+import { PHASES, PHASE_STATUS_LABELS } from '../migration/catalog';
+import type { MigrationState, PhaseMetrics } from '../migration/state';
+
+export interface ReportOptions {
+  /** When the report is made (default now). */
+  generatedAt?: Date;
+  /** Timeline rows kept, newest last (default 100; the state keeps up to 500 events). */
+  timelineLimit?: number;
+}
+
+const DEFAULT_TIMELINE = 100;
+
+export function migrationReport(state: MigrationState, options: ReportOptions = {}): string {
+  const generatedAt = options.generatedAt ?? new Date();
+  const out: string[] = [];
+  out.push(`# Migration report: ${text(state.projectId || '(no project)')}`, '');
+  out.push(`Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`, '');
+  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state));
+  out.push(...metricsSection(state), ...outputsSection(state));
+  out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE));
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
+}
+
+function runSection(state: MigrationState): string[] {
+  const run = state.run;
+  if (!run) return ['No run is recorded yet: run `orchestra-migrate verify`, then `execute`.', ''];
+  const took = run.finishedAt ? ` (${duration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})` : '';
+  const lines = [
+    '## Last run',
+    '',
+    `- Run \`${code(run.id)}\`: **${text(run.status)}**`,
+    `- Started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}${took}` : ''}`,
+    `- Phases: ${run.phases.map((p) => text(title(p))).join(', ')}`,
+    `- Host ${text(run.host)}, process ${run.pid}`,
+  ];
+  if (run.status === 'running') {
+    lines.push('- Recorded as running: if no process runs it any more, run `execute` again to resume.');
+  }
+  if (run.error) lines.push(`- Error: ${text(run.error)}`);
+  return [...lines, ''];
+}
+
+function summarySection(state: MigrationState): string[] {
+  const m = state.metrics;
+  const statuses = PHASES.map((p) => state.phases[p.id].status);
+  const count = (status: string) => statuses.filter((s) => s === status).length;
+  const rows: [string, string][] = [
+    ['Phases completed', `${count('completed')} of ${PHASES.length}`],
+    ['Phases failed', String(count('failed'))],
+    ['Phases skipped', String(count('skipped'))],
+    ['Runs', String(m.runs)],
+    [
+      'Steps',
+      `${m.steps} (${m.created} created, ${m.updated} updated, ${m.unchanged} unchanged, ${m.failed} failed, ${m.blocked} blocked)`,
+    ],
+    ['Requests to Google Cloud', String(m.requests)],
+    ['Retries', String(m.retries)],
+    ['Last run wall time', duration(m.lastRunMs)],
+  ];
+  return ['## Summary', '', '| Figure | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
+}
+
+function phaseSection(state: MigrationState): string[] {
+  const header = [
+    '| # | Phase | Status | Steps | Created | Updated | Unchanged | Failed | Blocked | Retries | Duration | Note |',
+    // No column alignment: markdown-it writes it as style attributes, which the webview's
+    // policy (no inline styles) would refuse.
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const rows = PHASES.map((info) => {
+    const record = state.phases[info.id];
+    const m: PhaseMetrics = record.metrics;
+    const note = record.blockedBy ? `blocked by ${record.blockedBy}` : (record.error ?? '');
+    const cells = [
+      String(info.order),
+      text(info.title),
+      PHASE_STATUS_LABELS[record.status] ?? text(record.status),
+      String(m.steps),
+      String(m.created),
+      String(m.updated),
+      String(m.unchanged),
+      String(m.failed),
+      String(m.blocked),
+      String(m.retries),
+      m.durationMs ? duration(m.durationMs) : '',
+      text(note),
+    ];
+    return `| ${cells.join(' | ')} |`;
+  });
+  return [
+    '## Phases',
+    '',
+    "Counts are from each phase's last run; the summary adds up every run.",
+    '',
+    ...header,
+    ...rows,
+    '',
+  ];
+}
+
+function metricsSection(state: MigrationState): string[] {
+  const rows: string[] = [];
+  for (const info of PHASES) {
+    const custom = state.phases[info.id].metrics.custom;
+    for (const name of Object.keys(custom).sort()) {
+      rows.push(`| ${text(info.title)} | \`${code(name)}\` | ${number(custom[name])} |`);
+    }
+  }
+  if (!rows.length) return [];
+  return ['## Metrics', '', '| Phase | Metric | Value |', '|---|---|---|', ...rows, ''];
+}
+
+function outputsSection(state: MigrationState): string[] {
+  const keys = Object.keys(state.outputs).sort();
+  if (!keys.length) return [];
+  const lines = ['## Outputs', ''];
+  for (const key of keys) {
+    const value = state.outputs[key];
+    const shown = typeof value === 'string' ? value : JSON.stringify(value);
+    // Long values (a whole endpoint map) are cut: the state file has them in full.
+    const cut = shown.length > 300 ? `${shown.slice(0, 300)}…` : shown;
+    lines.push(`- \`${code(key)}\`: \`${code(cut)}\``);
+  }
+  return [...lines, ''];
+}
+
+function timelineSection(state: MigrationState, limit: number): string[] {
+  const events = state.history;
+  if (!events.length) return [];
+  const shown = events.slice(-limit);
+  const lines = ['## Timeline', ''];
+  if (shown.length < events.length) {
+    lines.push(`The last ${shown.length} of ${events.length} recorded events (the log has every one).`, '');
+  }
+  lines.push('| Time (UTC) | Phase | Event |', '|---|---|---|');
+  for (const e of shown) {
+    lines.push(
+      `| ${e.at.replace('T', ' ').replace('Z', '')} | ${e.phase ? text(title(e.phase)) : ''} | ${text(e.message)} |`,
+    );
+  }
+  return [...lines, ''];
+}
+
+function title(id: string): string {
+  return PHASES.find((p) => p.id === id)?.title ?? id;
+}
+
+/** Plain text in Markdown: no markup, no table break, one line. */
+export function text(value: string): string {
+  return value
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*_[\]<|~#]/g, (c) => `\\${c}`)
+    .replace(/^([-+]|\d+\.)\s/, (m) => `\\${m}`);
+}
+
+/** Text inside an inline code span (outside tables): backticks cannot be escaped there, so they are replaced. */
+function code(value: string): string {
+  return value.replace(/\r?\n/g, ' ').replace(/`/g, "'");
+}
+
+function number(value: number): string {
+  return Number.isInteger(value) ? value.toLocaleString('en') : value.toFixed(2);
+}
+
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}

@@ -1,0 +1,110 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { StateStore } from '../../src/core/migration/store';
+import type { OrchestraApi } from '../../src/extension/api';
+import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
+import { activated, sleep } from './helpers';
+
+const PROJECT = 'orchestra-report-project';
+const TAB = `Migration Report: ${PROJECT}`;
+
+interface ShownReport {
+  projectId: string;
+  markdown: string;
+  html: string;
+}
+
+function reportTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .filter((tab) => tab.label.startsWith('Migration Report'));
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe('Orchestra: Show Migration Report', () => {
+  let root: string;
+  let api: OrchestraApi;
+
+  before(async () => {
+    api = await activated();
+    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await fs.mkdir(path.join(root, 'config'), { recursive: true });
+    await fs.writeFile(path.join(root, 'config', 'common.json'), JSON.stringify({ projectId: PROJECT }));
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
+    await fs.rm(path.join(root, '.orchestra'), { recursive: true, force: true });
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  });
+
+  it('before any run, says so and opens no empty tab', async () => {
+    const shown = await vscode.commands.executeCommand<ShownReport | undefined>(COMMAND_IDS.showReport);
+    assert.equal(shown, undefined, 'the command failed, as the user is told');
+    assert.deepEqual(reportTabs(), []);
+    const log = await fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8');
+    assert.match(log, new RegExp(`No migration has run for ${PROJECT} yet`));
+  });
+
+  it('shows the report in a tab, under a policy that allows its stylesheet only, and follows the state', async () => {
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await store.update((s) => {
+      s.phases['core-infrastructure'].status = 'completed';
+      s.phases['memory-system'].status = 'failed';
+      s.phases['memory-system'].error = 'copy failed: <b>bold</b> | [link](https://example.com)';
+      s.run = {
+        id: 'run-9',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        status: 'failed',
+        phases: ['core-infrastructure', 'memory-system'],
+        pid: process.pid,
+        host: 'test',
+      };
+    });
+    const shown = await vscode.commands.executeCommand<ShownReport>(COMMAND_IDS.showReport);
+    assert.equal(shown.projectId, PROJECT);
+    assert.match(shown.markdown, new RegExp(`^# Migration report: ${PROJECT}`));
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(shown.html)?.[1] ?? '';
+    assert.match(csp, /^default-src 'none'; style-src [^;]+; img-src [^;]+; base-uri 'none'; form-action 'none'$/);
+    assert.doesNotMatch(csp, /unsafe|script-src/, 'no inline code of any kind');
+    assert.doesNotMatch(shown.html, /<script|\sstyle=/);
+    assert.match(shown.html, /<link rel="stylesheet" href="[^"]+\/media\/report\.css">/);
+    assert.match(shown.html, /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>failed<\/td>/);
+    assert.match(shown.html, /copy failed: &lt;b&gt;bold&lt;\/b&gt; \| \[link\]\(https:\/\/example\.com\)/);
+    assert.doesNotMatch(shown.html, /<a href/, 'a link in a server message stays text');
+    // The tab model catches up with a new panel a moment later.
+    await until('the report tab', () => reportTabs().length > 0);
+    assert.deepEqual(
+      reportTabs().map((t) => t.label),
+      [TAB],
+    );
+    assert.ok(reportTabs()[0].input instanceof vscode.TabInputWebview, 'a webview tab');
+    assert.equal(api.reportHtml(), shown.html, 'the panel shows that page');
+
+    await store.update((s) => {
+      s.phases['memory-system'].status = 'completed';
+      s.phases['memory-system'].error = undefined;
+    });
+    // No refresh: the view follows the state file by itself, and the open report with it.
+    await until('the open report to redraw', () =>
+      /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>completed<\/td>/.test(api.reportHtml() ?? ''),
+    );
+
+    await vscode.commands.executeCommand(COMMAND_IDS.showReport);
+    assert.equal(reportTabs().length, 1, 'shown again, not opened twice');
+  });
+});

@@ -1,0 +1,159 @@
+import * as assert from 'node:assert/strict';
+import { PHASES } from '../../../src/core/migration/catalog';
+import { emptyState, pushHistory, type MigrationState } from '../../../src/core/migration/state';
+import { renderReportBody, reportPage } from '../../../src/core/report/html';
+import { duration, migrationReport } from '../../../src/core/report/markdown';
+
+const AT = new Date('2026-11-28T12:00:00.000Z');
+
+/** A run as execute records it: one phase failed with a server's message full of markup. */
+function recorded(): MigrationState {
+  const state = emptyState('demo-project', AT);
+  state.run = {
+    id: 'run-7',
+    startedAt: '2026-11-28T11:00:00.000Z',
+    finishedAt: '2026-11-28T11:02:05.000Z',
+    status: 'failed',
+    phases: ['core-infrastructure', 'memory-system'],
+    pid: 4242,
+    host: 'laptop',
+  };
+  state.phases['core-infrastructure'].status = 'completed';
+  Object.assign(state.phases['core-infrastructure'].metrics, { steps: 5, created: 4, unchanged: 1, durationMs: 4200 });
+  state.phases['memory-system'].status = 'failed';
+  state.phases['memory-system'].error =
+    'PERMISSION_DENIED | see [the docs](javascript:alert(1)) <img src=x onerror=alert(2)> `rm -rf` *now*';
+  state.phases['memory-system'].metrics.custom = { memory_records_copied: 100000, memory_copy_ms: 1234.5 };
+  state.metrics = {
+    ...state.metrics,
+    runs: 3,
+    steps: 7,
+    created: 4,
+    failed: 1,
+    requests: 88,
+    retries: 2,
+    lastRunMs: 125_000,
+  };
+  state.outputs = {
+    apiUrl: 'https://orchestra-api-abc-uc.a.run.app',
+    memoryCopy: { records: 100000, checksum: 'ab12' },
+  };
+  pushHistory(state, { at: '2026-11-28T11:00:00.000Z', type: 'run-started', message: 'run run-7: core, memory' });
+  pushHistory(state, {
+    at: '2026-11-28T11:02:05.000Z',
+    type: 'step-failed',
+    phase: 'memory-system',
+    message: 'memory-system/copy failed: a | b\nsecond line',
+  });
+  return state;
+}
+
+/** The table rows of a rendered section, as cell texts. */
+function tableRows(html: string, heading: string): string[][] {
+  const section = html.split(`<h2>${heading}</h2>`)[1].split('<h2>')[0];
+  return [...section.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...row[1].matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((cell) => cell[1]),
+  );
+}
+
+describe('the migration report', () => {
+  it('has the last run, a summary, a row per phase, the metrics, the outputs and the timeline', () => {
+    const markdown = migrationReport(recorded(), { generatedAt: AT });
+    assert.match(markdown, /^# Migration report: demo-project\n\nGenerated 2026-11-28T12:00:00\.000Z /);
+    assert.match(markdown, /- Run `run-7`: \*\*failed\*\*/);
+    assert.match(markdown, /finished 2026-11-28T11:02:05\.000Z \(2 min 5 s\)/);
+    const html = renderReportBody(markdown);
+    const summary = Object.fromEntries(tableRows(html, 'Summary').slice(1) as [string, string][]);
+    assert.equal(summary['Phases completed'], `1 of ${PHASES.length}`);
+    assert.equal(summary['Phases failed'], '1');
+    assert.equal(summary['Requests to Google Cloud'], '88');
+    assert.equal(summary['Last run wall time'], '2 min 5 s');
+    const phases = tableRows(html, 'Phases');
+    assert.equal(phases.length, 1 + PHASES.length, 'a header and a row per phase');
+    assert.deepEqual(phases[1].slice(0, 5), ['1', 'Core Infrastructure', 'completed', '5', '4']);
+    assert.equal(phases[1][10], '4.2 s');
+    assert.deepEqual(
+      phases.slice(1).map((row) => row[2]),
+      ['completed', 'not started', 'failed', 'not started', 'not started', 'not started', 'not started'],
+    );
+    assert.deepEqual(tableRows(html, 'Metrics').slice(1), [
+      ['Memory System', '<code>memory_copy_ms</code>', '1234.50'],
+      ['Memory System', '<code>memory_records_copied</code>', '100,000'],
+    ]);
+    assert.match(html, /<li><code>apiUrl<\/code>: <code>https:\/\/orchestra-api-abc-uc\.a\.run\.app<\/code><\/li>/);
+    const timeline = tableRows(html, 'Timeline').slice(1);
+    assert.deepEqual(timeline[0], ['2026-11-28 11:00:00.000', '', 'run run-7: core, memory']);
+    assert.deepEqual(timeline[1], [
+      '2026-11-28 11:02:05.000',
+      'Memory System',
+      'memory-system/copy failed: a | b second line',
+    ]);
+  });
+
+  it("shows a server's text as text: no link, no markup, no extra table column", () => {
+    const html = renderReportBody(migrationReport(recorded(), { generatedAt: AT }));
+    const failed = tableRows(html, 'Phases')[3];
+    assert.equal(failed.length, 12, 'the | in the error did not split the row');
+    assert.equal(
+      failed[11],
+      'PERMISSION_DENIED | see [the docs](javascript:alert(1)) &lt;img src=x onerror=alert(2)&gt; `rm -rf` *now*',
+    );
+    assert.doesNotMatch(html, /<a |<img|<script|<em>now/);
+  });
+
+  it('keeps the newest events of a long history and says how many it left out', () => {
+    const state = recorded();
+    for (let i = 0; i < 150; i++) {
+      pushHistory(state, {
+        at: new Date(Date.parse('2026-11-28T11:10:00Z') + i).toISOString(),
+        type: 'x',
+        message: `event ${i}`,
+      });
+    }
+    const markdown = migrationReport(state, { generatedAt: AT, timelineLimit: 100 });
+    assert.match(markdown, /The last 100 of 152 recorded events/);
+    const timeline = tableRows(renderReportBody(markdown), 'Timeline').slice(1);
+    assert.equal(timeline.length, 100);
+    assert.equal(timeline[99][2], 'event 149');
+    assert.equal(timeline[0][2], 'event 50');
+  });
+
+  it('before any run, says what to do', () => {
+    const markdown = migrationReport(emptyState('fresh-project', AT), { generatedAt: AT });
+    assert.match(markdown, /No run is recorded yet: run `orchestra-migrate verify`, then `execute`\./);
+    assert.doesNotMatch(markdown, /## Timeline|## Metrics|## Outputs/);
+  });
+
+  it('formats durations as people read them', () => {
+    assert.deepEqual([0, 850, 1000, 4200, 59_999, 60_000, 125_000].map(duration), [
+      '0 ms',
+      '850 ms',
+      '1.0 s',
+      '4.2 s',
+      '60.0 s',
+      '1 min 0 s',
+      '2 min 5 s',
+    ]);
+  });
+
+  it('is a page whose policy allows its stylesheet and nothing else: no script at all', () => {
+    const page = reportPage(migrationReport(recorded(), { generatedAt: AT }), {
+      cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+      styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/report.css',
+      title: 'Report <demo>',
+    });
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page)?.[1];
+    assert.equal(
+      csp,
+      "default-src 'none'; style-src https://file+.vscode-resource.vscode-cdn.net; img-src https://file+.vscode-resource.vscode-cdn.net; base-uri 'none'; form-action 'none'",
+    );
+    assert.match(
+      page,
+      /<link rel="stylesheet" href="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/media\/report\.css">/,
+    );
+    assert.match(page, /<title>Report &#60;demo&#62;<\/title>/);
+    assert.doesNotMatch(page, /<script|<[^>]*\son\w+\s*=/i, 'no script element, no event handler attribute');
+    assert.doesNotMatch(page, /\sstyle=/, 'no inline style, which the policy would refuse');
+    assert.match(page, /<h1>Migration report: demo-project<\/h1>/);
+  });
+});
