@@ -1,37 +1,9 @@
 import { errorMessage } from '../../core/errors';
-import type { Plan, StepPlan } from '../../core/migration/planner';
+import { formatPlan } from '../../core/migration/plan-text';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand } from '../command';
 import { openMigration, parseFlags, phasesFlag } from './migration-context';
 
 const USAGE = 'orchestra-migrate verify [--phase P]... [--json] [--no-preflight]';
-
-const MARK: Record<StepPlan['action'], string> = { create: '+', update: '~', ok: '=', run: '>', blocked: '!' };
-
-export function formatPlan(plan: Plan): string {
-  const lines = [`Plan for project ${plan.projectId} (${plan.requests} read calls, ${plan.durationMs} ms):`];
-  for (const phase of plan.phases) {
-    lines.push('', `${phase.title} [${phase.status}]${phase.excluded ? ` (${phase.excluded}: not planned)` : ''}`);
-    for (const step of phase.steps) {
-      lines.push(`  ${MARK[step.action]} ${step.action.padEnd(7)} ${step.id}${step.reason ? `: ${step.reason}` : ''}`);
-      for (const d of step.diff ?? [])
-        lines.push(`      ${d.field}: ${JSON.stringify(d.live)} -> ${JSON.stringify(d.desired)}`);
-    }
-  }
-  const counts = new Map<string, number>();
-  for (const step of plan.phases.flatMap((p) => p.steps)) counts.set(step.action, (counts.get(step.action) ?? 0) + 1);
-  const words: Record<StepPlan['action'], string> = {
-    create: 'to create',
-    update: 'to update',
-    ok: 'up to date',
-    run: 'to run',
-    blocked: 'blocked',
-  };
-  const summary = (Object.keys(words) as StepPlan['action'][]).map((a) => `${counts.get(a) ?? 0} ${words[a]}`);
-  lines.push('', `Summary: ${summary.join(', ')}.`);
-  if (plan.preflightError) lines.push('', `Permission preflight skipped: ${plan.preflightError}`);
-  if (plan.missingPermissions.length) lines.push('', `Missing permissions: ${plan.missingPermissions.join(', ')}`);
-  return lines.join('\n');
-}
 
 export const verifyCommand: CliCommand = {
   name: 'verify',
