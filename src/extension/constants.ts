@@ -18,6 +18,8 @@ export const COMMAND_IDS = {
   showEnvironment: 'orchestra.showEnvironment',
   initConfig: 'orchestra.initConfig',
   showReport: 'orchestra.showReport',
+  verify: 'orchestra.verify',
+  execute: 'orchestra.execute',
 } as const;
 
 /** The report's webview panel type. */

@@ -13,7 +13,16 @@ import { explicitSettingValue, settingsLayerFrom, type SettingInspection } from 
 import type { EnvironmentProbes } from '../core/environment';
 import { ConfigValidationError, formatIssue } from '../core/config/validate';
 import { errorMessage } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { redactingLogger } from '../core/logging/loggers';
+import { createRedactor } from '../core/logging/redact';
+import { MEMORY_API_KEY_VARIABLE } from '../core/config/secrets';
+import { describeEvent, type EngineEvent } from '../core/migration/events';
+import type { ExecuteResult } from '../core/migration/executor';
 import { StateFileMonitor } from '../core/migration/monitor';
+import { formatPlan, planSummary } from '../core/migration/plan-text';
+import type { Plan } from '../core/migration/planner';
+import { openMigrationSession } from '../core/migration/session';
 import { readStateFile, statePath } from '../core/migration/store';
 import { reportPage, type ReportPageOptions } from '../core/report/html';
 import { migrationReport } from '../core/report/markdown';
@@ -118,4 +127,50 @@ export async function readReport(
   if (!state) return undefined;
   const markdown = migrationReport(state);
   return { markdown, ...(page ? { html: reportPage(markdown, page) } : {}) };
+}
+
+export interface RunInput extends ConfigLoadInput {
+  /** Where the engine's lines go (redacted here first). */
+  readonly logger: Logger;
+  readonly phases?: string[];
+  readonly signal: AbortSignal;
+}
+
+/** The engine for the folder, as the command line opens it, with the editor's settings and hints. */
+function openSession(input: RunInput) {
+  // The memory API key (from the environment) never reaches the log, whoever logs.
+  const redactor = createRedactor([input.env[MEMORY_API_KEY_VARIABLE]]);
+  return openMigrationSession({
+    dir: input.dir,
+    env: input.env,
+    logger: redactingLogger(input.logger, redactor),
+    probes: input.probes,
+    settings: settingsLayerFrom((key) => explicitSettingValue(input.inspect(key), input.trusted)),
+  });
+}
+
+/** `orchestra-migrate verify` for the editor: the plan, its text and its one-line summary. */
+export async function verifyMigration(input: RunInput): Promise<{ plan: Plan; text: string; summary: string }> {
+  const session = await openSession(input);
+  try {
+    const plan = await session.engine.verify(input.phases, { signal: input.signal });
+    return { plan, text: formatPlan(plan), summary: planSummary(plan) };
+  } finally {
+    await session.close();
+  }
+}
+
+/** `orchestra-migrate execute --yes` for the editor; each event is also given as a line of text. */
+export async function executeMigration(
+  input: RunInput & { onEvent: (event: EngineEvent, text: string) => void },
+): Promise<ExecuteResult & { projectId: string }> {
+  const session = await openSession(input);
+  const subscription = session.engine.events.on((event) => input.onEvent(event, describeEvent(event)));
+  try {
+    const result = await session.engine.execute(input.phases, { signal: input.signal });
+    return { ...result, projectId: session.config.projectId };
+  } finally {
+    subscription.dispose();
+    await session.close();
+  }
 }

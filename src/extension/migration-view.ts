@@ -13,7 +13,9 @@ import { SETTINGS_SECTION } from './constants';
 import { editorHints, environmentSetting } from './environment';
 import type * as EngineModule from './migration-load';
 import type { ReportPageOptions } from '../core/report/html';
-import type { ConfigLoadResult, InitSummary } from './migration-load';
+import type { Logger } from '../core/logger';
+import type { EngineEvent } from '../core/migration/events';
+import type { ConfigLoadInput, ConfigLoadResult, InitSummary } from './migration-load';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
 
@@ -129,6 +131,21 @@ export class MigrationView implements vscode.Disposable {
     return { projectId: result.projectId, ...report };
   }
 
+  /** The plan of the project in the first folder (read-only calls only), as the command line's verify. */
+  async verify(phases: string[] | undefined, signal: AbortSignal, logger: Logger) {
+    return loadEngine().verifyMigration({ ...runFolder(), phases, signal, logger });
+  }
+
+  /** Executes the migration of the project in the first folder, as `orchestra-migrate execute --yes`. */
+  async execute(
+    phases: string[] | undefined,
+    signal: AbortSignal,
+    logger: Logger,
+    onEvent: (event: EngineEvent, text: string) => void,
+  ) {
+    return loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent });
+  }
+
   /** Called after every redraw: the state file or the configuration changed. */
   onDidRender(listener: () => void): vscode.Disposable {
     this.renderListeners.add(listener);
@@ -150,14 +167,7 @@ export class MigrationView implements vscode.Disposable {
       return;
     }
     const { loadMigrationConfig, followStateFile } = loadEngine();
-    const settings = vscode.workspace.getConfiguration(undefined, folder.uri);
-    const result = await loadMigrationConfig({
-      dir: folder.uri.fsPath,
-      env: process.env,
-      probes: { editor: editorHints(), setting: environmentSetting() },
-      inspect: (key) => settings.inspect(key),
-      trusted: vscode.workspace.isTrusted,
-    });
+    const result = await loadMigrationConfig(configInput(folder));
     if (this.disposed) return;
     this.result = result;
     this.watchConfig(result.configDir);
@@ -252,6 +262,35 @@ export class MigrationView implements vscode.Disposable {
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.renderListeners.clear();
   }
+}
+
+/** What the engine reads of a folder: its files, the environment, the editor's settings and hints. */
+function configInput(folder: vscode.WorkspaceFolder): ConfigLoadInput {
+  const settings = vscode.workspace.getConfiguration(undefined, folder.uri);
+  return {
+    dir: folder.uri.fsPath,
+    env: process.env,
+    probes: { editor: editorHints(), setting: environmentSetting() },
+    inspect: (key) => settings.inspect(key),
+    trusted: vscode.workspace.isTrusted,
+  };
+}
+
+/**
+ * The folder a run works on. A run calls Google Cloud and the memory servers with the
+ * user's credentials, at addresses the workspace's files may set: a trusted workspace only.
+ */
+function runFolder(): ConfigLoadInput {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder || folder.uri.scheme !== 'file') {
+    throw new InputError('Open a folder first: the migration runs on the project configured in it.');
+  }
+  if (!vscode.workspace.isTrusted) {
+    throw new InputError(
+      'This workspace is not trusted: Orchestra Migrate only shows status here. Trust the workspace to verify or execute.',
+    );
+  }
+  return configInput(folder);
 }
 
 function statusFrom(snapshot: MonitorSnapshot): (phase: PhaseInfo) => PhaseDetail {

@@ -120,4 +120,14 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
     await snap(page, run, '07-report');
   });
+
+  it('offers Verify and Execute on each phase row and in the view title', async () => {
+    const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Memory System' }).first();
+    await row.hover();
+    for (const title of ['Verify Migration Plan', 'Execute Migration']) {
+      await row.locator(`.actions [aria-label="${title}"]`).first().waitFor({ timeout: 10_000 });
+      await page.locator(`.part.sidebar .title-actions [aria-label="${title}"]`).first().waitFor({ timeout: 10_000 });
+    }
+    await snap(page, run, '08-phase-actions');
+  });
 });

@@ -12,6 +12,7 @@ import type { DeepPartial, OrchestraConfig } from '../config/types';
 import { InputError } from '../errors';
 import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../gcp';
 import { withEmulatorDefaults } from '../gcp/endpoints';
+import type { EnvironmentProbes } from '../environment';
 import type { Logger } from '../logger';
 import { createMemoryClient } from '../memory';
 import type { JsonValue, MemoryClient } from '../memory/types';
@@ -34,6 +35,8 @@ export interface SessionInput {
   logger: Logger;
   /** The editor's settings layer (the command line has none). */
   settings?: DeepPartial<OrchestraConfig>;
+  /** The editor's hints for environment detection. */
+  probes?: EnvironmentProbes;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface SessionInput {
  */
 export async function openMigrationSession(input: SessionInput): Promise<MigrationSession> {
   const ctx = input;
-  const resolved = await loadConfig({ dir: input.dir, env: input.env, settings: input.settings });
+  const resolved = await loadConfig({ dir: input.dir, env: input.env, settings: input.settings, probes: input.probes });
   // The loader's config is frozen; the engine only reads it, but clients may normalize in place.
   const config = structuredClone(resolved.config) as OrchestraConfig;
   requireProject(config, ctx.env);
@@ -80,6 +83,7 @@ export async function openMigrationSession(input: SessionInput): Promise<Migrati
         dir: input.dir,
         env: input.env,
         settings: input.settings,
+        probes: input.probes,
         kind: 'cloud_run',
       });
       return JSON.parse(JSON.stringify(cloudRun.config)) as JsonValue;

@@ -7,10 +7,12 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
+import { executeCommand } from './execute';
 import { initConfigCommand } from './init-config';
 import { refreshCommand } from './refresh';
 import { showEnvironmentCommand } from './show-environment';
 import { showReportCommand } from './show-report';
+import { verifyCommand } from './verify';
 import { showLogCommand } from './show-log';
 
 export const ALL_COMMANDS: readonly OrchestraCommand[] = [
@@ -19,6 +21,8 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   showEnvironmentCommand,
   initConfigCommand,
   showReportCommand,
+  verifyCommand,
+  executeCommand,
 ];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */

@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+import { InputError } from '../../core/errors';
+import { COMMAND_IDS } from '../constants';
+import type { OrchestraCommand } from './command';
+import { abortOn, channelLogger, runArgs } from './run-args';
+
+/** One run per window; the engine's lock keeps runs from other windows and terminals out. */
+let running = false;
+
+/**
+ * `orchestra-migrate execute` from the editor: asks first (unless `{ yes: true }`), then
+ * runs with progress in a notification that can cancel it. The tree follows the state
+ * file as steps finish; the result offers the report.
+ */
+export const executeCommand: OrchestraCommand = {
+  id: COMMAND_IDS.execute,
+  async run(ctx, arg) {
+    const { phases, yes } = runArgs(arg);
+    if (running) throw new InputError('A migration is already running in this window.');
+    const loaded = ctx.migration.lastLoad;
+    const project = loaded?.ok && loaded.projectId ? `project "${loaded.projectId}"` : 'the configured project';
+    if (!yes) {
+      const what = phases ? `the ${phases.join(', ')} phase${phases.length > 1 ? 's' : ''}` : 'every phase';
+      const choice = await vscode.window.showWarningMessage(
+        `Execute ${what} of the migration against Google Cloud ${project}?`,
+        {
+          modal: true,
+          detail:
+            'Each step creates or updates resources, and is recorded in .orchestra/: a rerun resumes and changes nothing already done. "Orchestra: Verify Migration Plan" shows what would change.',
+        },
+        'Execute',
+      );
+      if (choice !== 'Execute') return undefined;
+    }
+    running = true;
+    try {
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Orchestra: migrating', cancellable: true },
+        (progress, token) =>
+          ctx.migration.execute(phases, abortOn(token), channelLogger(ctx.log), (event, text) => {
+            if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
+            else if (event.type !== 'step-progress') ctx.log.info(text);
+          }),
+      );
+      const took = `${(result.durationMs / 1000).toFixed(1)} s`;
+      if (result.status === 'completed') {
+        void vscode.window
+          .showInformationMessage(
+            `Orchestra: the migration of ${result.projectId} completed in ${took}.`,
+            'Show Report',
+          )
+          .then((choice) => choice && vscode.commands.executeCommand(COMMAND_IDS.showReport));
+      } else {
+        const first = result.failures[0];
+        const why = first ? ` ${first.step}: ${first.error}` : '';
+        void vscode.window
+          .showErrorMessage(
+            `Orchestra: the migration run ${result.status} after ${took}.${why} Run it again to resume.`,
+            'Show Log',
+            'Show Report',
+          )
+          .then((choice) => {
+            if (choice === 'Show Log') ctx.log.show(true);
+            if (choice === 'Show Report') void vscode.commands.executeCommand(COMMAND_IDS.showReport);
+          });
+      }
+      return result;
+    } finally {
+      running = false;
+    }
+  },
+};

@@ -1,0 +1,42 @@
+import type * as vscode from 'vscode';
+import type { Logger } from '../../core/logger';
+import type { PhaseTreeNode } from '../phase-tree';
+
+/**
+ * What verify and execute were asked to cover. From the palette: every phase. From a
+ * phase's row in the tree: that phase (VS Code passes the row). From other code and the
+ * tests: `{ phases, yes }`, `yes` being execute's --yes (no confirmation).
+ */
+export interface RunArgs {
+  phases?: string[];
+  yes?: boolean;
+}
+
+export function runArgs(arg: unknown): RunArgs {
+  if (!arg || typeof arg !== 'object') return {};
+  const node = arg as Partial<PhaseTreeNode>;
+  if ((node.kind === 'phase' || node.kind === 'step') && node.phase) return { phases: [node.phase.id] };
+  const given = arg as RunArgs;
+  return {
+    ...(Array.isArray(given.phases) && given.phases.length ? { phases: given.phases.map(String) } : {}),
+    ...(given.yes === true ? { yes: true } : {}),
+  };
+}
+
+/** The engine's lines into the Output channel (migration-load redacts them first). */
+export function channelLogger(log: vscode.LogOutputChannel): Logger {
+  return {
+    trace: (message, ...args) => log.trace(message, ...args),
+    debug: (message, ...args) => log.debug(message, ...args),
+    info: (message, ...args) => log.info(message, ...args),
+    warn: (message, ...args) => log.warn(message, ...args),
+    error: (message, ...args) => log.error(message, ...args),
+  };
+}
+
+/** Cancellation from a progress notification's button, as the engine takes it. */
+export function abortOn(token: vscode.CancellationToken): AbortSignal {
+  const controller = new AbortController();
+  token.onCancellationRequested(() => controller.abort(new Error('cancelled from the editor')));
+  return controller.signal;
+}

@@ -1,0 +1,124 @@
+/**
+ * Verify and execute from the editor, against the local emulators started in this
+ * extension host: the same engine as the command line, with its progress in the tree.
+ */
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExecuteResult } from '../../src/core/migration/executor';
+import type { Plan } from '../../src/core/migration/planner';
+import { PHASES } from '../../src/core/migration/catalog';
+import type { OrchestraApi } from '../../src/extension/api';
+import { COMMAND_IDS } from '../../src/extension/constants';
+import { startSandbox, type Sandbox } from '../../src/sandbox';
+import { activated, sleep } from './helpers';
+
+const PROJECT = 'editor-run-project';
+const RECORDS = 300;
+/** Requests that change something; getIamPolicy and testIamPermissions are read-only POSTs. */
+const changes = (r: { method: string; kind?: string; path: string }) =>
+  r.method !== 'GET' && r.kind !== 'service-url' && !/:(getIamPolicy|testIamPermissions)$/.test(r.path);
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 20_000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function phaseDescriptions(api: OrchestraApi): Promise<string[]> {
+  const nodes = api.phaseTree.getChildren();
+  return Promise.all(nodes.map(async (n) => String((await api.phaseTree.getTreeItem(n)).description ?? '')));
+}
+
+describe('Verify and Execute from the editor', function () {
+  this.timeout(120_000);
+  let root: string;
+  let api: OrchestraApi;
+  let sandbox: Sandbox;
+
+  before(async () => {
+    api = await activated();
+    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    sandbox = await startSandbox({
+      port: 0,
+      dataDir: path.join(root, '.orchestra', 'sandbox'),
+      seedRecords: RECORDS,
+      gcp: { lroDelayMs: 20 },
+    });
+    await fs.mkdir(path.join(root, 'config'), { recursive: true });
+    await fs.writeFile(
+      path.join(root, 'config', 'common.json'),
+      JSON.stringify({
+        projectId: PROJECT,
+        gcp: { emulator: true },
+        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
+        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
+        validation: { targets: { memoryReadMs: 1000, apiMs: 1000 } },
+      }),
+    );
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await sandbox?.close();
+    await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
+    await fs.rm(path.join(root, '.orchestra'), { recursive: true, force: true });
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+  });
+
+  it('verify plans every phase with read-only calls and changes nothing', async () => {
+    sandbox.gcp.clearRequestLog();
+    const plan = await vscode.commands.executeCommand<Plan>(COMMAND_IDS.verify);
+    assert.ok(plan, 'the command returns the plan');
+    assert.equal(plan.projectId, PROJECT);
+    assert.deepEqual(
+      plan.phases.map((p) => p.phase),
+      PHASES.map((p) => p.id),
+    );
+    const core = plan.phases.find((p) => p.phase === 'core-infrastructure')!;
+    assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/service-account')?.action, 'create');
+    assert.ok(sandbox.gcp.requestLog().length > 10, 'verify read the resources');
+    assert.deepEqual(sandbox.gcp.requestLog().filter(changes), [], 'verify sent no mutating request');
+    assert.equal(sandbox.memoryTarget.store.size, 0);
+  });
+
+  it('verify of one phase, as from its row in the tree, plans that phase only', async () => {
+    const nodes = api.phaseTree.getChildren();
+    const node = nodes.find((n) => n.phase.id === 'hybrid-config')!;
+    const plan = await vscode.commands.executeCommand<Plan>(COMMAND_IDS.verify, node);
+    const planned = plan.phases.filter((p) => !p.excluded).map((p) => p.phase);
+    assert.deepEqual(planned, ['hybrid-config']);
+  });
+
+  it('execute runs the migration: every phase completes in the tree and the records are copied', async () => {
+    const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
+    assert.equal(result.status, 'completed', JSON.stringify(result.failures));
+    assert.equal(sandbox.memoryTarget.store.size, RECORDS, 'every record copied');
+    await until('the tree to show seven completed phases', async () =>
+      (await phaseDescriptions(api)).every((d) => d.startsWith('completed')),
+    );
+  });
+
+  it('execute again changes nothing in the cloud', async () => {
+    sandbox.gcp.clearRequestLog();
+    const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(
+      sandbox.gcp
+        .requestLog()
+        .filter(changes)
+        .map((r) => `${r.method} ${r.path}`),
+      [],
+    );
+  });
+});
