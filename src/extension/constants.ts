@@ -20,7 +20,11 @@ export const COMMAND_IDS = {
   showReport: 'orchestra.showReport',
   verify: 'orchestra.verify',
   execute: 'orchestra.execute',
+  setMemoryApiKey: 'orchestra.setMemoryApiKey',
 } as const;
+
+/** Where the memory API key lives in the editor's SecretStorage. */
+export const MEMORY_API_KEY_SECRET = 'orchestra.memory.apiKey';
 
 /** The report's webview panel type. */
 export const REPORT_VIEW_TYPE = 'orchestra.report';

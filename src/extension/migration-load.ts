@@ -134,18 +134,21 @@ export interface RunInput extends ConfigLoadInput {
   readonly logger: Logger;
   readonly phases?: string[];
   readonly signal: AbortSignal;
+  /** From the editor's secret storage (Orchestra: Set Memory API Key). */
+  readonly apiKey?: string;
 }
 
 /** The engine for the folder, as the command line opens it, with the editor's settings and hints. */
 function openSession(input: RunInput) {
   // The memory API key (from the environment) never reaches the log, whoever logs.
-  const redactor = createRedactor([input.env[MEMORY_API_KEY_VARIABLE]]);
+  const redactor = createRedactor([input.apiKey, input.env[MEMORY_API_KEY_VARIABLE]]);
   return openMigrationSession({
     dir: input.dir,
     env: input.env,
     logger: redactingLogger(input.logger, redactor),
     probes: input.probes,
     settings: settingsLayerFrom((key) => explicitSettingValue(input.inspect(key), input.trusted)),
+    apiKey: input.apiKey,
   });
 }
 

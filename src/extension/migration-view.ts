@@ -125,15 +125,15 @@ export class MigrationView implements vscode.Disposable {
     const report = await loadEngine().readReport(result.stateFile, result.projectId, page);
     if (!report) {
       throw new InputError(
-        `No migration has run for ${result.projectId} yet: run "orchestra-migrate verify", then "execute", in a terminal.`,
+        `No migration has run for ${result.projectId} yet: run "Orchestra: Execute Migration" (or orchestra-migrate execute in a terminal).`,
       );
     }
     return { projectId: result.projectId, ...report };
   }
 
   /** The plan of the project in the first folder (read-only calls only), as the command line's verify. */
-  async verify(phases: string[] | undefined, signal: AbortSignal, logger: Logger) {
-    return loadEngine().verifyMigration({ ...runFolder(), phases, signal, logger });
+  async verify(phases: string[] | undefined, signal: AbortSignal, logger: Logger, apiKey?: string) {
+    return loadEngine().verifyMigration({ ...runFolder(), phases, signal, logger, apiKey });
   }
 
   /** Executes the migration of the project in the first folder, as `orchestra-migrate execute --yes`. */
@@ -142,8 +142,9 @@ export class MigrationView implements vscode.Disposable {
     signal: AbortSignal,
     logger: Logger,
     onEvent: (event: EngineEvent, text: string) => void,
+    apiKey?: string,
   ) {
-    return loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent });
+    return loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent, apiKey });
   }
 
   /** Called after every redraw: the state file or the configuration changed. */

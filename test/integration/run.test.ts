@@ -10,12 +10,14 @@ import type { ExecuteResult } from '../../src/core/migration/executor';
 import type { Plan } from '../../src/core/migration/planner';
 import { PHASES } from '../../src/core/migration/catalog';
 import type { OrchestraApi } from '../../src/extension/api';
-import { COMMAND_IDS } from '../../src/extension/constants';
+import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { activated, sleep } from './helpers';
 
 const PROJECT = 'editor-run-project';
 const RECORDS = 300;
+/** The sandbox's memory servers want this key; the test stores it as a user would. */
+const KEY = 'orchestra-editor-test-key-7f3a9c';
 /** Requests that change something; getIamPolicy and testIamPermissions are read-only POSTs. */
 const changes = (r: { method: string; kind?: string; path: string }) =>
   r.method !== 'GET' && r.kind !== 'service-url' && !/:(getIamPolicy|testIamPermissions)$/.test(r.path);
@@ -52,6 +54,7 @@ describe('Verify and Execute from the editor', function () {
       port: 0,
       dataDir: path.join(root, '.orchestra', 'sandbox'),
       seedRecords: RECORDS,
+      memoryApiKey: KEY,
       gcp: { lroDelayMs: 20 },
     });
     await fs.mkdir(path.join(root, 'config'), { recursive: true });
@@ -69,6 +72,7 @@ describe('Verify and Execute from the editor', function () {
   });
 
   after(async () => {
+    await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, '');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await sandbox?.close();
     await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
@@ -100,7 +104,23 @@ describe('Verify and Execute from the editor', function () {
     assert.deepEqual(planned, ['hybrid-config']);
   });
 
-  it('execute runs the migration: every phase completes in the tree and the records are copied', async () => {
+  it('execute without the memory API key: Memory System fails saying how to give it, independent phases complete', async () => {
+    const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
+    assert.equal(result.status, 'failed');
+    const copy = result.failures.find((f) => f.step === 'memory-system/copy');
+    assert.ok(copy, JSON.stringify(result.failures));
+    assert.match(copy.error, /401/);
+    assert.match(copy.error, /Orchestra: Set Memory API Key/);
+    assert.equal(sandbox.memoryTarget.store.size, 0);
+    const rows = await until('the tree to show the failed phase', async () => {
+      const d = await phaseDescriptions(api);
+      return d[2].startsWith('failed') ? d : undefined;
+    });
+    assert.ok(rows[0].startsWith('completed'), `Core Infrastructure: ${rows[0]}`);
+  });
+
+  it('with the key stored (Set Memory API Key), execute resumes and copies every record', async () => {
+    assert.deepEqual(await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, KEY), { stored: true });
     const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
     assert.equal(result.status, 'completed', JSON.stringify(result.failures));
     assert.equal(sandbox.memoryTarget.store.size, RECORDS, 'every record copied');
@@ -120,5 +140,13 @@ describe('Verify and Execute from the editor', function () {
         .map((r) => `${r.method} ${r.path}`),
       [],
     );
+  });
+
+  it('never writes the key to the log: it shows masked', async () => {
+    const log = await fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8');
+    assert.ok(!log.includes(KEY), 'the key is not in the log');
+    assert.match(log, /memory API key stored in the secret storage \(\*\*\*\*3a9c\)/);
+    const refused = await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, 'two words');
+    assert.equal(refused, undefined, 'a key with a space is refused, nothing stored');
   });
 });

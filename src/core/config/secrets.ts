@@ -12,11 +12,11 @@ export interface SecretFinding {
 }
 
 export const MEMORY_API_KEY_VARIABLE = 'ORCHESTRA_MEMORY_API_KEY';
+export const SET_API_KEY_COMMAND_TITLE = 'Orchestra: Set Memory API Key';
 
-// The editor has no command that stores the key yet (it runs no migration itself): the
-// environment variable is the one place the command line and the engine read it from.
 export const SECRET_FIX =
-  `Remove it from the file. Give the memory API key in the ${MEMORY_API_KEY_VARIABLE} environment variable; ` +
+  `Remove it from the file. Store the memory API key with "${SET_API_KEY_COMMAND_TITLE}" in the editor ` +
+  `(its secret storage) or in the ${MEMORY_API_KEY_VARIABLE} environment variable (the command line reads only that); ` +
   'Google Cloud credentials come from Application Default Credentials (gcloud auth application-default login). ' +
   'If the file was ever committed or shared, revoke and rotate the secret.';
 

@@ -46,7 +46,7 @@ export interface MemoryClientOptions {
   endpoint?: string;
   breaker?: Partial<BreakerConfig>;
   registry?: BreakerRegistry;
-  /** From the environment (ORCHESTRA_MEMORY_API_KEY); never from a config file. */
+  /** From the editor's secret storage or ORCHESTRA_MEMORY_API_KEY; never from a config file. */
   apiKey?: string;
   logger?: Logger;
   redactor?: Redactor;

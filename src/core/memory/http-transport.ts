@@ -339,7 +339,8 @@ function toRecord(raw: unknown): MemoryRecord {
 }
 
 function fixFor(status: number): string | undefined {
-  if (status === 401 || status === 403) return 'give the right API key in ORCHESTRA_MEMORY_API_KEY';
+  if (status === 401 || status === 403)
+    return 'give the right API key: "Orchestra: Set Memory API Key" in the editor, or ORCHESTRA_MEMORY_API_KEY';
   if (status === 429 || status >= 500)
     return 'the server is overloaded or down; the client retries and queues writes meanwhile';
   return undefined;

@@ -37,6 +37,8 @@ export interface SessionInput {
   settings?: DeepPartial<OrchestraConfig>;
   /** The editor's hints for environment detection. */
   probes?: EnvironmentProbes;
+  /** The memory API key from the editor's secret storage; else ORCHESTRA_MEMORY_API_KEY is used. */
+  apiKey?: string;
 }
 
 /**
@@ -120,7 +122,7 @@ async function memoryPair(
     config: config.memory,
     endpoint: sourceEndpoint,
     breaker: config.breaker,
-    apiKey: ctx.env[MEMORY_API_KEY_VARIABLE],
+    apiKey: ctx.apiKey || ctx.env[MEMORY_API_KEY_VARIABLE],
     logger: ctx.logger,
     outboxDir: outbox('copy-source'),
   });
@@ -130,7 +132,7 @@ async function memoryPair(
     endpoint: targetEndpoint,
     breaker: { ...config.breaker, maxConcurrency: Math.max(config.breaker.maxConcurrency, COPY_CONCURRENCY) },
     // One key for both servers: the team's memory API key (never in config files).
-    apiKey: ctx.env[MEMORY_API_KEY_VARIABLE],
+    apiKey: ctx.apiKey || ctx.env[MEMORY_API_KEY_VARIABLE],
     logger: ctx.logger,
     outboxDir: outbox('copy-target'),
   });

@@ -3,6 +3,7 @@ import { InputError } from '../../core/errors';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
 import { abortOn, channelLogger, runArgs } from './run-args';
+import { storedApiKey } from './set-memory-api-key';
 
 /** One run per window; the engine's lock keeps runs from other windows and terminals out. */
 let running = false;
@@ -34,13 +35,20 @@ export const executeCommand: OrchestraCommand = {
     }
     running = true;
     try {
+      const apiKey = await storedApiKey(ctx);
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Orchestra: migrating', cancellable: true },
         (progress, token) =>
-          ctx.migration.execute(phases, abortOn(token), channelLogger(ctx.log), (event, text) => {
-            if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
-            else if (event.type !== 'step-progress') ctx.log.info(text);
-          }),
+          ctx.migration.execute(
+            phases,
+            abortOn(token),
+            channelLogger(ctx.log),
+            (event, text) => {
+              if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
+              else if (event.type !== 'step-progress') ctx.log.info(text);
+            },
+            apiKey,
+          ),
       );
       const took = `${(result.durationMs / 1000).toFixed(1)} s`;
       if (result.status === 'completed') {

@@ -10,6 +10,7 @@ import type { OrchestraCommand } from './command';
 import { executeCommand } from './execute';
 import { initConfigCommand } from './init-config';
 import { refreshCommand } from './refresh';
+import { setMemoryApiKeyCommand } from './set-memory-api-key';
 import { showEnvironmentCommand } from './show-environment';
 import { showReportCommand } from './show-report';
 import { verifyCommand } from './verify';
@@ -23,6 +24,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   showReportCommand,
   verifyCommand,
   executeCommand,
+  setMemoryApiKeyCommand,
 ];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */
