@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
-import { abortOn, channelLogger, runArgs } from './run-args';
+import { channelLogger } from '../log';
+import { abortOn, runArgs } from './run-args';
 import { storedApiKey } from './set-memory-api-key';
 
 /** One run per window; the engine's lock keeps runs from other windows and terminals out. */

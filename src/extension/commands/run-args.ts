@@ -1,5 +1,4 @@
 import type * as vscode from 'vscode';
-import type { Logger } from '../../core/logger';
 import type { PhaseTreeNode } from '../phase-tree';
 
 /**
@@ -20,17 +19,6 @@ export function runArgs(arg: unknown): RunArgs {
   return {
     ...(Array.isArray(given.phases) && given.phases.length ? { phases: given.phases.map(String) } : {}),
     ...(given.yes === true ? { yes: true } : {}),
-  };
-}
-
-/** The engine's lines into the Output channel (migration-load redacts them first). */
-export function channelLogger(log: vscode.LogOutputChannel): Logger {
-  return {
-    trace: (message, ...args) => log.trace(message, ...args),
-    debug: (message, ...args) => log.debug(message, ...args),
-    info: (message, ...args) => log.info(message, ...args),
-    warn: (message, ...args) => log.warn(message, ...args),
-    error: (message, ...args) => log.error(message, ...args),
   };
 }
 

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
-import { abortOn, channelLogger, runArgs } from './run-args';
+import { channelLogger } from '../log';
+import { abortOn, runArgs } from './run-args';
 import { storedApiKey } from './set-memory-api-key';
 
 /**

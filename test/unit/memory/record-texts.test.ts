@@ -5,51 +5,19 @@
  * server is away, no stale cached value; and a clear error for an answer it cannot use.
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { createMemoryClient } from '../../../src/core/memory';
-import { BreakerRegistry } from '../../../src/core/resilience';
-import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
-import { memoryConfig, sleep, tempDir, waitFor } from './helpers';
-import { startProxy, type Proxy, type ProxyHooks } from './proxy';
+import type { MemoryFaults, MemoryServerHandle } from '../../../src/sandbox/memory';
+import { sleep, waitFor } from './helpers';
+import type { ProxyHooks } from './proxy';
+import { openBreaker, useTestbed } from './testbed';
 
 const LIST = 'GET /api/memory/keys';
 
 describe('memory client: records as texts', function () {
   this.timeout(30_000);
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  const closers: (() => Promise<unknown>)[] = [];
-  beforeEach(async () => (temp = await tempDir('texts')));
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-    await temp.cleanup();
-  });
-
-  async function server(name = 'data', faults = {}): Promise<MemoryServerHandle> {
-    const handle = await startMemoryServer({ dataDir: path.join(temp.dir, name), faults });
-    closers.push(() => handle.close());
-    return handle;
-  }
-
-  async function proxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
-    const p = await startProxy(target, hooks);
-    closers.push(() => p.close());
-    return p;
-  }
-
-  async function client(endpoint: string, extra: Partial<Parameters<typeof createMemoryClient>[0]> = {}) {
-    const c = await createMemoryClient({
-      config: memoryConfig({ endpoint, timeoutMs: 2_000 }),
-      outboxDir: path.join(temp.dir, `outbox-${closers.length}`),
-      breaker: {
-        failureThreshold: 3,
-        recoveryTimeoutMs: 60_000,
-        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
-      },
-      ...extra,
-    });
-    closers.push(() => c.close());
-    return c;
-  }
+  const bed = useTestbed('texts');
+  const server = (folder = 'data', faults: Partial<MemoryFaults> = {}) => bed.server(folder, faults);
+  const proxy = (target: string, hooks: ProxyHooks = {}) => bed.proxy(target, hooks);
+  const client = (endpoint: string, extra: Parameters<typeof bed.client>[1] = {}) => bed.client(endpoint, extra);
 
   async function seeded(): Promise<MemoryServerHandle> {
     const s = await server('source');
@@ -158,8 +126,7 @@ describe('memory client: records as texts', function () {
   it('queues texts in the outbox, parsed, while the breaker is open, and replays each once', async () => {
     const source = await seeded();
     const target = await server('target', { errorRate: 1 });
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
+    const registry = bed.registry();
     const from = await client(source.url);
     const to = await client(target.url, {
       registry,
@@ -169,9 +136,7 @@ describe('memory client: records as texts', function () {
         retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
       },
     });
-    for (let i = 0; i < 3 && registry.get(to.breakerName)?.state !== 'open'; i++)
-      await to.get(`down/${i}`).catch(() => undefined);
-    assert.equal(registry.get(to.breakerName)?.state, 'open');
+    await openBreaker(to, registry);
     const { texts } = await allTexts(from);
     const results = await to.setTexts(
       texts,
@@ -211,8 +176,7 @@ describe('memory client: records as texts', function () {
   it('leaves no stale cached value of a key it overwrites', async () => {
     const source = await seeded();
     const target = await server('target');
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
+    const registry = bed.registry();
     const from = await client(source.url);
     const to = await client(target.url, { registry });
     await to.set('t/b', 'old value');
@@ -223,8 +187,7 @@ describe('memory client: records as texts', function () {
       texts.map((_, i) => `c-${i}`),
     );
     await target.close();
-    for (let i = 0; i < 3 && registry.get(to.breakerName)?.state !== 'open'; i++)
-      await to.get(`down/${i}`).catch(() => undefined);
+    await openBreaker(to, registry);
     await assert.rejects(to.get('t/b'), /is unavailable/, 'no stale "old value" after the texts wrote t/b');
   });
 });

@@ -7,12 +7,11 @@
 import * as assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { createMemoryClient } from '../../../src/core/memory';
 import type { SetManyRecord } from '../../../src/core/memory';
-import { BreakerRegistry } from '../../../src/core/resilience';
-import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
-import { memoryConfig, sleep, tempDir, waitFor } from './helpers';
-import { startProxy, type Proxy, type ProxyHooks } from './proxy';
+import type { MemoryFaults, MemoryServerHandle } from '../../../src/sandbox/memory';
+import { sleep, waitFor } from './helpers';
+import type { ProxyHooks } from './proxy';
+import { openBreaker, useTestbed } from './testbed';
 
 function records(n: number, prefix = 'b'): SetManyRecord[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -24,45 +23,16 @@ function records(n: number, prefix = 'b'): SetManyRecord[] {
 
 describe('memory client setMany', function () {
   this.timeout(30_000);
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  const closers: (() => Promise<unknown>)[] = [];
-  beforeEach(async () => (temp = await tempDir('setmany')));
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-    await temp.cleanup();
-  });
-
-  async function server(faults = {}): Promise<MemoryServerHandle> {
-    const handle = await startMemoryServer({ dataDir: path.join(temp.dir, 'data'), faults });
-    closers.push(() => handle.close());
-    return handle;
-  }
-
-  async function proxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
-    const p = await startProxy(target, hooks);
-    closers.push(() => p.close());
-    return p;
-  }
-
-  async function client(endpoint: string, extra: Partial<Parameters<typeof createMemoryClient>[0]> = {}) {
-    const c = await createMemoryClient({
-      config: memoryConfig({ endpoint, timeoutMs: 2_000 }),
-      outboxDir: path.join(temp.dir, 'outbox'),
-      breaker: {
-        failureThreshold: 3,
-        recoveryTimeoutMs: 60_000,
-        retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
-      },
-      ...extra,
-    });
-    closers.push(() => c.close());
-    return c;
-  }
+  const bed = useTestbed('setmany', { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 });
+  const server = (faults: Partial<MemoryFaults> = {}) => bed.server('data', faults);
+  const proxy = (target: string, hooks: ProxyHooks = {}) => bed.proxy(target, hooks);
+  /** One outbox folder for the test: the contentJson test reads its files. */
+  const client = (endpoint: string, extra: Parameters<typeof bed.client>[1] = {}) =>
+    bed.client(endpoint, { outboxDir: path.join(bed.dir, 'outbox'), ...extra });
 
   /** A client whose breaker opens after 3 failed calls (no retries) and probes again after `recoveryTimeoutMs`. */
   async function quickBreakerClient(endpoint: string, recoveryTimeoutMs: number) {
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
+    const registry = bed.registry();
     const c = await client(endpoint, {
       registry,
       breaker: {
@@ -72,16 +42,6 @@ describe('memory client setMany', function () {
       },
     });
     return { c, registry };
-  }
-
-  /** Fails reads until the client's breaker is open (the server must be down or faulting). */
-  async function openBreaker(
-    c: Awaited<ReturnType<typeof createMemoryClient>>,
-    registry: BreakerRegistry,
-  ): Promise<void> {
-    for (let i = 0; i < 3 && registry.get(c.breakerName)?.state !== 'open'; i++)
-      await c.get(`down/${i}`).catch(() => undefined);
-    assert.equal(registry.get(c.breakerName)?.state, 'open');
   }
 
   /** Each expected record on the server with version 1; `size` counts keys checked elsewhere too. */
@@ -167,8 +127,7 @@ describe('memory client setMany', function () {
   it('retries a batch whose answer was a 503 after the server applied it, without applying it twice', async () => {
     const s = await server();
     const p = await proxy(s.url, { loseBatchAnswers: [2] });
-    const registry = new BreakerRegistry();
-    closers.push(async () => registry.dispose());
+    const registry = bed.registry();
     const c = await client(p.url, { registry, writeBatchSize: 400 });
     const input = records(1000, 'r');
     const results = await c.setMany(input);
@@ -186,8 +145,7 @@ describe('memory client setMany', function () {
     it(`with remember: false (${route}), leaves the last known values of read keys in place and drops the ones it overwrites`, async () => {
       const s = await server();
       const p = await proxy(s.url, { noBatch: route !== 'the batch route' });
-      const registry = new BreakerRegistry();
-      closers.push(async () => registry.dispose());
+      const registry = bed.registry();
       const c = await client(p.url, { registry, cacheSize: 8 });
       await c.set('hot/1', { v: 1 });
       await c.set('hot/2', { v: 1 });
@@ -219,8 +177,8 @@ describe('memory client setMany', function () {
     s.setFaults({ errorRate: 1 });
     await openBreaker(c, registry);
     assert.deepEqual(await c.setMany([queued]), [{ queued: true }]);
-    const outbox = (await readdir(path.join(temp.dir, 'outbox'))).filter((n) => n.endsWith('.jsonl'));
-    const text = (await Promise.all(outbox.map((n) => readFile(path.join(temp.dir, 'outbox', n), 'utf8')))).join('');
+    const outbox = (await readdir(path.join(bed.dir, 'outbox'))).filter((n) => n.endsWith('.jsonl'));
+    const text = (await Promise.all(outbox.map((n) => readFile(path.join(bed.dir, 'outbox', n), 'utf8')))).join('');
     assert.match(text, /"cj\/queued"/);
     assert.doesNotMatch(text, /contentJson/, 'the outbox keeps content, not a second serialized copy');
 

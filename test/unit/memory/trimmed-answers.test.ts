@@ -5,50 +5,19 @@
  * an older server, the client reads the full answers to the same result.
  */
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { createMemoryClient, type SetManyRecord } from '../../../src/core/memory';
-import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
-import { memoryConfig, tempDir } from './helpers';
-import { startProxy, type Proxy, type ProxyHooks } from './proxy';
+import type { SetManyRecord } from '../../../src/core/memory';
+import type { ProxyHooks } from './proxy';
+import { useTestbed } from './testbed';
 
 const BATCH = 'POST /api/memory/batch';
 const LIST = 'GET /api/memory/keys';
 
 describe('memory client: trimmed answers', function () {
   this.timeout(30_000);
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  const closers: (() => Promise<unknown>)[] = [];
-  beforeEach(async () => (temp = await tempDir('trimmed')));
-  afterEach(async () => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-    await temp.cleanup();
-  });
-
-  async function server(): Promise<MemoryServerHandle> {
-    const handle = await startMemoryServer({ dataDir: path.join(temp.dir, 'data') });
-    closers.push(() => handle.close());
-    return handle;
-  }
-
-  async function proxy(target: string, hooks: ProxyHooks = {}): Promise<Proxy> {
-    const p = await startProxy(target, hooks);
-    closers.push(() => p.close());
-    return p;
-  }
-
-  async function client(endpoint: string) {
-    const c = await createMemoryClient({
-      config: memoryConfig({ endpoint, timeoutMs: 2_000 }),
-      outboxDir: path.join(temp.dir, `outbox-${closers.length}`),
-      breaker: {
-        failureThreshold: 3,
-        recoveryTimeoutMs: 60_000,
-        retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
-      },
-    });
-    closers.push(() => c.close());
-    return c;
-  }
+  const bed = useTestbed('trimmed');
+  const server = () => bed.server();
+  const proxy = (target: string, hooks: ProxyHooks = {}) => bed.proxy(target, hooks);
+  const client = (endpoint: string) => bed.client(endpoint);
 
   const input: SetManyRecord[] = [
     { key: 't/a', content: { x: 1 }, scope: 'team', ttl: 600 },

@@ -77,6 +77,21 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
   });
   after(async () => world?.close());
 
+  /** A seeded source and an empty target of the test's own, and the config that copies between them. */
+  async function copyPair(name: string, records: number, targetFaults: { latencyMs?: number } = {}) {
+    const source = await startMemoryServer({ dataDir: path.join(world.dir, `source-${name}`), compactIntervalMs: 0 });
+    const target = await startMemoryServer({
+      dataDir: path.join(world.dir, `target-${name}`),
+      compactIntervalMs: 0,
+      faults: targetFaults,
+    });
+    await seed(source.url, records, name);
+    const config = structuredClone(world.config);
+    config.phases.memorySystem.sourceEndpoint = source.url;
+    config.phases.memorySystem.targetEndpoint = target.url;
+    return { source, target, config, close: () => Promise.allSettled([target.close(), source.close()]) };
+  }
+
   for (const { path: via, source: sourceClient } of PATHS) {
     it(`copies everything ${via} through 10% injected 503s and a target restart: counts and checksums equal, none lost, none twice`, async () => {
       const dataDir = path.join(world.dir, `target-restart-${sourceClient ? 'records' : 'texts'}`);
@@ -181,12 +196,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
   });
 
   it('moves records as texts when both servers can: no record parsed or serialized on the way, the same result', async () => {
-    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-texts'), compactIntervalMs: 0 });
-    const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-texts'), compactIntervalMs: 0 });
-    await seed(small.url, 3000, 'texts');
-    const config = structuredClone(world.config);
-    config.phases.memorySystem.sourceEndpoint = small.url;
-    config.phases.memorySystem.targetEndpoint = target.url;
+    const { source: small, target, config, close } = await copyPair('texts', 3000);
     config.phases.memorySystem.batchSize = 500;
     const written: number[] = [];
     const textsOnly = (client: MemoryClient) =>
@@ -210,17 +220,12 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
     } finally {
       await h.close();
-      await Promise.allSettled([target.close(), small.close()]);
+      await close();
     }
   });
 
   it('without record texts, writes batches through setMany when the target client offers it, with the same result', async () => {
-    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-batch'), compactIntervalMs: 0 });
-    const target = await startMemoryServer({ dataDir: path.join(world.dir, 'target-batch'), compactIntervalMs: 0 });
-    await seed(small.url, 3000, 'batch');
-    const config = structuredClone(world.config);
-    config.phases.memorySystem.sourceEndpoint = small.url;
-    config.phases.memorySystem.targetEndpoint = target.url;
+    const { source: small, target, config, close } = await copyPair('batch', 3000);
     const batches: number[] = [];
     const withSetMany = (client: MemoryClient) =>
       Object.assign(Object.create(client) as MemoryClient, {
@@ -248,21 +253,12 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
     } finally {
       await h.close();
-      await Promise.allSettled([target.close(), small.close()]);
+      await close();
     }
   });
 
   it('cancelled mid-copy (Ctrl-C), stops writing promptly and the next execute finishes the copy', async () => {
-    const small = await startMemoryServer({ dataDir: path.join(world.dir, 'source-cancel'), compactIntervalMs: 0 });
-    const target = await startMemoryServer({
-      dataDir: path.join(world.dir, 'target-cancel'),
-      compactIntervalMs: 0,
-      faults: { latencyMs: 10 },
-    });
-    await seed(small.url, 5000, 'cancel');
-    const config = structuredClone(world.config);
-    config.phases.memorySystem.sourceEndpoint = small.url;
-    config.phases.memorySystem.targetEndpoint = target.url;
+    const { source: small, target, config, close } = await copyPair('cancel', 5000, { latencyMs: 10 });
     config.phases.memorySystem.batchSize = 250;
     // The Ctrl-C is pressed from inside the target client, once 1,500 records are
     // acknowledged: the same moment on every run, however slow the machine (a trigger on
@@ -305,7 +301,7 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       assert.deepEqual(await memorySnapshot(target.url), await memorySnapshot(small.url));
     } finally {
       await h.close();
-      await Promise.allSettled([target.close(), small.close()]);
+      await close();
     }
   });
 });
