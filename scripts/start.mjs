@@ -116,7 +116,8 @@ async function choosePort() {
   const wanted = Number(process.env.PORT ?? 8080);
   if (Number.isInteger(wanted) && wanted > 0 && (await portIsFree(wanted))) return wanted;
   const port = await freePort();
-  log('start', `port ${wanted} is taken; using ${port}`);
+  // PORT=0 asks for any free port; only a named port that is busy deserves a word.
+  if (wanted !== 0) log('start', `port ${wanted} is taken; using ${port}`);
   return port;
 }
 
@@ -160,6 +161,8 @@ async function main() {
       'orchestra.gcp.emulator': true,
       'orchestra.gcp.endpointOverrides': await emulatorOverrides(urls.gcp),
       'orchestra.memory.endpoint': urls.memory,
+      // The copy's target: Execute Migration in the demo copies between the two sandbox servers.
+      'orchestra.memory.targetEndpoint': urls.memoryTarget,
     });
   } else {
     log('start', 'the CLI has no `sandbox` command yet: no local emulators');

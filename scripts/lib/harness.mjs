@@ -87,8 +87,10 @@ function pruneRuns(name, keep = 4) {
 
 /** The environment for VS Code processes of one run: its own XDG folders and TMPDIR. */
 export function isolatedEnv(dirs, extra = {}) {
+  // code-server lets $PORT override --bind-addr, so a PORT meant for us (npm start's) must not reach it.
+  const { PORT: _port, ...inherited } = process.env;
   return {
-    ...process.env,
+    ...inherited,
     XDG_CONFIG_HOME: dirs.xdgConfig,
     XDG_DATA_HOME: dirs.xdgData,
     XDG_CACHE_HOME: dirs.xdgCache,

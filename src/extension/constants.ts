@@ -40,6 +40,7 @@ export const SETTING_KEYS = {
   projectId: 'projectId',
   location: 'location',
   memoryEndpoint: 'memory.endpoint',
+  memoryTargetEndpoint: 'memory.targetEndpoint',
   gcpEndpointOverrides: 'gcp.endpointOverrides',
   gcpEmulator: 'gcp.emulator',
   logLevel: 'logLevel',

@@ -144,7 +144,13 @@ export class MigrationView implements vscode.Disposable {
     onEvent: (event: EngineEvent, text: string) => void,
     apiKey?: string,
   ) {
-    return loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent, apiKey });
+    try {
+      return await loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent, apiKey });
+    } finally {
+      // The file watcher may lag the run's last write: the tree shows the final statuses
+      // before the command reports the result, not a moment after.
+      await this.followed?.monitor.reload();
+    }
   }
 
   /** Called after every redraw: the state file or the configuration changed. */

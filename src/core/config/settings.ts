@@ -13,6 +13,7 @@ export const SETTING_PATHS: Readonly<Record<string, string>> = Object.freeze({
   'orchestra.projectId': 'projectId',
   'orchestra.location': 'location',
   'orchestra.memory.endpoint': 'memory.endpoint',
+  'orchestra.memory.targetEndpoint': 'phases.memorySystem.targetEndpoint',
   'orchestra.gcp.endpointOverrides': 'gcp.endpointOverrides',
   'orchestra.gcp.emulator': 'gcp.emulator',
   'orchestra.logLevel': 'log.level',

@@ -299,11 +299,12 @@ describe('ORCHESTRA_* variables', () => {
 });
 
 describe('editor settings layer', () => {
-  it('maps the six settings, dropping unset ones', () => {
+  it('maps the seven settings, dropping unset ones', () => {
     const values: Record<string, unknown> = {
       'orchestra.projectId': 'my-project-1',
       'orchestra.location': '',
       'orchestra.memory.endpoint': 'http://127.0.0.1:8765',
+      'orchestra.memory.targetEndpoint': 'https://memory.example.run.app',
       'orchestra.gcp.endpointOverrides': { run: 'http://127.0.0.1:8085' },
       'orchestra.gcp.emulator': true,
       'orchestra.logLevel': 'debug',
@@ -314,6 +315,7 @@ describe('editor settings layer', () => {
       {
         projectId: 'my-project-1',
         memory: { endpoint: 'http://127.0.0.1:8765' },
+        phases: { memorySystem: { targetEndpoint: 'https://memory.example.run.app' } },
         gcp: { endpointOverrides: { run: 'http://127.0.0.1:8085' }, emulator: true },
         log: { level: 'debug' },
       },
