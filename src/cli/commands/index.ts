@@ -8,6 +8,7 @@ import { initCommand } from './init';
 import { loginCommand } from './login';
 import { sandboxCommand } from './sandbox';
 import { executeCommand } from './execute';
+import { healthCommand } from './health';
 import { monitorCommand } from './monitor';
 import { reportCommand } from './report';
 import { resetCommand, skipCommand } from './skip';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CliCommand[] = [
   executeCommand,
   statusCommand,
   monitorCommand,
+  healthCommand,
   reportCommand,
   skipCommand,
   resetCommand,

@@ -1,0 +1,224 @@
+/**
+ * The health check against real servers on loopback: the sandbox's memory servers (with
+ * their fault switches), a recording proxy to count what reaches a server, and a plain
+ * HTTP server standing in for the deployed API.
+ */
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadConfig, type ResolvedConfig } from '../../../src/core/config';
+import { HealthChecker, healthTargets, formatHealth, type HealthReport } from '../../../src/core/health';
+import { startMemoryServer } from '../../../src/sandbox/memory';
+import { useTestbed } from '../memory/testbed';
+
+const KEY = 'health-test-key-0d9e2b7c41';
+
+async function resolvedFor(dir: string, common: Record<string, unknown>): Promise<ResolvedConfig> {
+  await fs.mkdir(path.join(dir, 'config'), { recursive: true });
+  await fs.writeFile(path.join(dir, 'config', 'common.json'), JSON.stringify(common));
+  return loadConfig({ dir, env: {} });
+}
+
+/** Fails fast: one attempt per call, a breaker that opens after two failures. */
+const BREAKER = { failureThreshold: 2, recoveryTimeoutMs: 60_000, retry: { maxAttempts: 1 }, timeoutMs: 2_000 };
+
+async function apiServer(answer: (res: http.ServerResponse) => void) {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    answer(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function byService(report: HealthReport) {
+  return Object.fromEntries(report.checks.map((c) => [c.service, c]));
+}
+
+describe('health check', function () {
+  this.timeout(20_000);
+  const bed = useTestbed('health');
+  let checker: HealthChecker;
+
+  beforeEach(() => {
+    checker = new HealthChecker();
+  });
+  afterEach(async () => {
+    await checker.close();
+  });
+
+  it('reports the memory server and the copy target up, each with its round trip against the target', async () => {
+    const memory = await bed.server('memory');
+    const target = await bed.server('target');
+    const resolved = await resolvedFor(bed.dir, {
+      endpoints: { memory: memory.url },
+      phases: { memorySystem: { targetEndpoint: target.url } },
+      validation: { targets: { memoryReadMs: 1_000 } },
+    });
+    const targets = healthTargets(resolved);
+    assert.deepEqual(
+      targets.map((t) => [t.service, t.endpoint]),
+      [
+        ['memory', memory.url],
+        ['memory-target', target.url],
+      ],
+    );
+    const report = await checker.check({ config: resolved.config, targets });
+    assert.equal(report.level, 'ok', formatHealth(report));
+    for (const check of report.checks) {
+      assert.equal(check.level, 'ok');
+      assert.equal(check.breaker, 'closed');
+      assert.equal(check.targetMs, 1_000);
+      assert.ok(typeof check.latencyMs === 'number' && check.latencyMs >= 0 && check.latencyMs < 1_000);
+    }
+    assert.ok(!existsSync(path.join(bed.dir, '.orchestra')), 'a check writes nothing into the workspace');
+  });
+
+  it('names the server that is down and still reports the others; up again, it says so', async () => {
+    const memory = await bed.server('memory');
+    const target = await bed.server('target');
+    const resolved = await resolvedFor(bed.dir, {
+      endpoints: { memory: memory.url },
+      phases: { memorySystem: { targetEndpoint: target.url } },
+      breaker: BREAKER,
+    });
+    const input = { config: resolved.config, targets: healthTargets(resolved) };
+    const port = target.port;
+    await target.close();
+    const down = await checker.check(input);
+    assert.equal(down.level, 'down');
+    const checks = byService(down);
+    assert.equal(checks.memory.level, 'ok');
+    assert.equal(checks['memory-target'].level, 'down');
+    assert.equal(checks['memory-target'].endpoint, target.url);
+    assert.match(checks['memory-target'].message, /ECONNREFUSED|refused|unreachable|connect/i);
+    assert.match(formatHealth(down), new RegExp(`DOWN\\s+${target.url.replace(/[.]/g, '\\.')}`));
+
+    // The same port again, as after a restart: one failure so far, the breaker is still closed.
+    const back = await startOn(bed.dir, port);
+    try {
+      const again = await checker.check(input);
+      assert.equal(again.level, 'ok', formatHealth(again));
+    } finally {
+      await back.close();
+    }
+  });
+
+  it('a server slower than its latency target is "slow", with the time it took', async () => {
+    const memory = await bed.server('memory', { latencyMs: 120 });
+    const resolved = await resolvedFor(bed.dir, {
+      endpoints: { memory: memory.url },
+      validation: { targets: { memoryReadMs: 30 } },
+    });
+    const report = await checker.check({ config: resolved.config, targets: healthTargets(resolved) });
+    assert.equal(report.level, 'slow');
+    assert.ok(report.checks[0].latencyMs! >= 120, String(report.checks[0].latencyMs));
+    assert.match(report.checks[0].message, /over its target/);
+    memory.setFaults({ latencyMs: 0 });
+    const resolvedFast = await resolvedFor(bed.dir, {
+      endpoints: { memory: memory.url },
+      validation: { targets: { memoryReadMs: 500 } },
+    });
+    assert.equal(
+      (await checker.check({ config: resolvedFast.config, targets: healthTargets(resolvedFast) })).level,
+      'ok',
+    );
+  });
+
+  it('after repeated failures the breaker is open: checks report it and leave the server alone', async () => {
+    const memory = await bed.server('memory', { errorRate: 1 });
+    const proxy = await bed.proxy(memory.url);
+    const resolved = await resolvedFor(bed.dir, { endpoints: { memory: proxy.url }, breaker: BREAKER });
+    const input = { config: resolved.config, targets: healthTargets(resolved) };
+    for (let i = 0; i < 2; i++) assert.equal((await checker.check(input)).level, 'down');
+    const reached = proxy.seen.length;
+    assert.ok(reached >= 2, `the failing checks reached the server (${reached})`);
+    const open = await checker.check(input);
+    assert.equal(open.checks[0].level, 'down');
+    assert.equal(open.checks[0].breaker, 'open');
+    assert.equal(proxy.seen.length, reached, 'no request while the breaker is open');
+  });
+
+  it('a memory server that wants an API key: down without it (401), up with it; the key never shows', async () => {
+    const memory = await startMemoryServer({ dataDir: path.join(bed.dir, 'keyed'), apiKey: KEY });
+    try {
+      const resolved = await resolvedFor(bed.dir, { endpoints: { memory: memory.url }, breaker: BREAKER });
+      const targets = healthTargets(resolved);
+      const without = await checker.check({ config: resolved.config, targets });
+      assert.equal(without.level, 'down');
+      assert.match(without.checks[0].message, /401/);
+      assert.match(without.checks[0].fix ?? '', /ORCHESTRA_MEMORY_API_KEY/);
+      const wrong = await checker.check({ config: resolved.config, targets, apiKey: `${KEY}-wrong` });
+      assert.equal(wrong.level, 'down');
+      assert.ok(!JSON.stringify(wrong).includes(KEY), 'the key is not in the report');
+      const right = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(right.level, 'ok', formatHealth(right));
+      assert.ok(!formatHealth(right).includes(KEY));
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it('checks the deployed API by URL: any answer below 500 is up, a 5xx is down, and no credentials go to it', async () => {
+    const memory = await bed.server('memory');
+    let status = 404;
+    const api = await apiServer((res) => {
+      res.statusCode = status;
+      res.end('{}');
+    });
+    try {
+      const resolved = await resolvedFor(bed.dir, { endpoints: { memory: memory.url } });
+      const targets = healthTargets(resolved, api.url);
+      assert.deepEqual(
+        targets.map((t) => t.service),
+        ['memory', 'api'],
+      );
+      const up = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(byService(up).api.level, 'ok', formatHealth(up));
+      assert.match(byService(up).api.message, /404/);
+      status = 503;
+      const down = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(byService(down).api.level, 'down');
+      assert.match(byService(down).api.message, /503/);
+      assert.equal(api.seen.length, 2);
+      for (const headers of api.seen) assert.equal(headers.authorization, undefined, 'no Authorization header');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a memory endpoint that does not resolve here is reported as down with the reason', async () => {
+    await fs.mkdir(path.join(bed.dir, 'config'), { recursive: true });
+    await fs.writeFile(path.join(bed.dir, 'config', 'common.json'), '{}');
+    // Codespaces, forced, without CODESPACE_NAME: the memory URL cannot be built.
+    const resolved = await loadConfig({ dir: bed.dir, env: { ORCHESTRA_ENV: 'codespaces' } });
+    const targets = healthTargets(resolved);
+    assert.equal(targets[0].service, 'memory');
+    assert.equal(targets[0].endpoint, undefined);
+    const report = await checker.check({ config: resolved.config, targets });
+    assert.equal(report.checks[0].level, 'down');
+    assert.match(report.checks[0].message, /CODESPACE_NAME/);
+    assert.match(formatHealth(report), /\(no endpoint\)/);
+  });
+
+  it('leaves no temporary folder behind once closed', async () => {
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('orchestra-health-')));
+    const memory = await bed.server('memory');
+    const resolved = await resolvedFor(bed.dir, { endpoints: { memory: memory.url } });
+    await checker.check({ config: resolved.config, targets: healthTargets(resolved) });
+    const during = readdirSync(tmpdir()).filter((n) => n.startsWith('orchestra-health-') && !before.has(n));
+    assert.equal(during.length, 1, 'one folder for the checker');
+    await checker.close();
+    assert.ok(!existsSync(path.join(tmpdir(), during[0])), 'removed on close');
+  });
+});
+
+function startOn(dir: string, port: number) {
+  return startMemoryServer({ dataDir: path.join(dir, 'again'), port });
+}
