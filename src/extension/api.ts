@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { HealthItem } from './health-item';
 import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
@@ -13,6 +14,8 @@ export interface OrchestraApi {
   readonly statusItem: EnvironmentStatusItem;
   /** Follows the configuration and the migration state file. */
   readonly migration: MigrationView;
+  /** The status bar's service health indicator. */
+  readonly health: HealthItem;
   environment(): EnvironmentDetection;
   /** The HTML of the open report panel, if one is open (tests read what the webview shows). */
   reportHtml(): string | undefined;

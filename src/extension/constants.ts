@@ -21,6 +21,7 @@ export const COMMAND_IDS = {
   verify: 'orchestra.verify',
   execute: 'orchestra.execute',
   setMemoryApiKey: 'orchestra.setMemoryApiKey',
+  checkHealth: 'orchestra.checkHealth',
 } as const;
 
 /** Where the memory API key lives in the editor's SecretStorage. */
@@ -44,6 +45,7 @@ export const SETTING_KEYS = {
   gcpEndpointOverrides: 'gcp.endpointOverrides',
   gcpEmulator: 'gcp.emulator',
   logLevel: 'logLevel',
+  healthIntervalSeconds: 'health.intervalSeconds',
 } as const;
 
 export type SettingKey = (typeof SETTING_KEYS)[keyof typeof SETTING_KEYS];
@@ -54,5 +56,7 @@ export function settingId(key: SettingKey): string {
 }
 
 export const STATUS_BAR_ITEM_ID = 'orchestra.environment';
+
+export const HEALTH_ITEM_ID = 'orchestra.health';
 
 export const OUTPUT_CHANNEL_NAME = 'Orchestra Migrate';

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { HealthItem } from './health-item';
 import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
@@ -12,6 +13,8 @@ export interface OrchestraContext {
   readonly statusItem: EnvironmentStatusItem;
   /** Follows the configuration and the migration state file. */
   readonly migration: MigrationView;
+  /** The status bar's service health indicator. */
+  readonly health: HealthItem;
   /** The last detection, as the status bar shows it. */
   environment(): EnvironmentDetection;
   /** Detects again (settings or variables changed) and updates the status bar. */

@@ -14,6 +14,7 @@ import { createLogChannel } from './log';
 import { MigrationView } from './migration-view';
 import { PhaseTreeProvider } from './phase-tree';
 import { EnvironmentStatusItem } from './status-bar';
+import { HealthItem } from './health-item';
 
 function describe(detection: EnvironmentDetection): string {
   const signals = detection.evidence.map((e) => `${e.signal}${e.value ? `=${e.value}` : ''}`).join(', ');
@@ -34,6 +35,8 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   statusItem.update(detection);
   const migration = new MigrationView({ tree: phaseTree, treeView, statusItem, log });
   context.subscriptions.push(migration);
+  const health = new HealthItem({ migration, secrets: context.secrets, log });
+  context.subscriptions.push(health);
 
   const ctx: OrchestraContext = {
     extension: context,
@@ -41,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     phaseTree,
     statusItem,
     migration,
+    health,
     environment: () => detection,
     redetectEnvironment() {
       detection = detectEditorEnvironment();
@@ -58,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   );
 
   migration.start();
+  health.start();
   log.info(
     `Orchestra Migrate ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms; ` +
       `environment: ${describe(detection)}`,
@@ -66,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     phaseTree,
     statusItem,
     migration,
+    health,
     environment: () => detection,
     reportHtml: openReportHtml,
     logUri: context.logUri,

@@ -13,6 +13,7 @@ import { explicitSettingValue, settingsLayerFrom, type SettingInspection } from 
 import type { EnvironmentProbes } from '../core/environment';
 import { ConfigValidationError, formatIssue } from '../core/config/validate';
 import { errorMessage } from '../core/errors';
+import { HealthChecker, healthTargets, recordedApiUrl, type HealthReport } from '../core/health';
 import type { Logger } from '../core/logger';
 import { redactingLogger } from '../core/logging/loggers';
 import { createRedactor } from '../core/logging/redact';
@@ -176,4 +177,28 @@ export async function executeMigration(
     subscription.dispose();
     await session.close();
   }
+}
+
+export { HealthChecker };
+
+/**
+ * `orchestra-migrate health` for the editor: the folder's services, checked by a checker
+ * the caller keeps (its breakers carry over from one check to the next).
+ */
+export async function checkWorkspaceHealth(
+  checker: HealthChecker,
+  input: ConfigLoadInput & { readonly apiKey?: string; readonly signal?: AbortSignal },
+): Promise<HealthReport> {
+  const resolved = await loadConfig({
+    dir: input.dir,
+    env: input.env,
+    probes: input.probes,
+    settings: settingsLayerFrom((key) => explicitSettingValue(input.inspect(key), input.trusted)),
+  });
+  return checker.check({
+    config: resolved.config,
+    targets: healthTargets(resolved, await recordedApiUrl(resolved)),
+    apiKey: input.apiKey || input.env[MEMORY_API_KEY_VARIABLE] || undefined,
+    signal: input.signal,
+  });
 }

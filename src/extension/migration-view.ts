@@ -18,6 +18,7 @@ import type { EngineEvent } from '../core/migration/events';
 import type { ConfigLoadInput, ConfigLoadResult, InitSummary } from './migration-load';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
+import type { HealthReport } from '../core/health';
 
 /**
  * The engine side (config loader with its JSON Schema validator, state monitor) is a
@@ -60,6 +61,8 @@ export class MigrationView implements vscode.Disposable {
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly renderListeners = new Set<() => void>();
+  /** Created on the first health check; kept so breakers carry over between checks. */
+  private healthChecker?: InstanceType<typeof EngineModule.HealthChecker>;
 
   constructor(private readonly deps: MigrationViewDeps) {
     this.subscriptions.push(
@@ -151,6 +154,17 @@ export class MigrationView implements vscode.Disposable {
       // before the command reports the result, not a moment after.
       await this.followed?.monitor.reload();
     }
+  }
+
+  /**
+   * The health of the folder's services (memory servers, deployed API). Calls out to the
+   * addresses the configuration names: a trusted workspace only.
+   */
+  async checkHealth(apiKey?: string, signal?: AbortSignal): Promise<HealthReport> {
+    const input = runFolder();
+    const engine = loadEngine();
+    this.healthChecker ??= new engine.HealthChecker();
+    return engine.checkWorkspaceHealth(this.healthChecker, { ...input, apiKey, signal });
   }
 
   /** Called after every redraw: the state file or the configuration changed. */
@@ -268,6 +282,8 @@ export class MigrationView implements vscode.Disposable {
     this.configWatcher = undefined;
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.renderListeners.clear();
+    void this.healthChecker?.close();
+    this.healthChecker = undefined;
   }
 }
 

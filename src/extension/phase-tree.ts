@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { PHASES, PHASE_STATUS_LABELS, type PhaseInfo, type PhaseStatus } from '../core/migration/catalog';
 import type { StepRecord, StepStatus } from '../core/migration/types';
+import { md } from './status-bar';
 
 /** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
 export interface PhaseDetail {
@@ -69,11 +70,6 @@ const ACTION_LABELS: Readonly<Record<string, string>> = {
   none: 'unchanged',
   run: 'ran',
 };
-
-/** Escapes text (errors, ids) for a MarkdownString built by hand. */
-function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
 
 /** No spinner for work that nobody is doing any more. */
 const INTERRUPTED_ICON = new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('list.warningForeground'));

@@ -17,8 +17,8 @@ const ENVIRONMENT_ICONS: Readonly<Record<EnvironmentKind, string>> = {
   cloud_run: 'cloud',
 };
 
-/** Escapes text for a MarkdownString built by hand (evidence values come from the environment). */
-function md(text: string): string {
+/** Escapes text (evidence values, errors, ids) for a MarkdownString built by hand. */
+export function md(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 

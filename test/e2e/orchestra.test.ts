@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PHASES } from '../../src/core/migration/catalog';
 import { pushHistory } from '../../src/core/migration/state';
 import { StateStore } from '../../src/core/migration/store';
+import { startMemoryServer } from '../../src/sandbox/memory';
 import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 describe('Orchestra in the VS Code UI (code-server)', function () {
@@ -129,5 +130,38 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       await page.locator(`.part.sidebar .title-actions [aria-label="${title}"]`).first().waitFor({ timeout: 10_000 });
     }
     await snap(page, run, '08-phase-actions');
+  });
+
+  it("shows the memory server's health in the status bar: ok while it answers, red and named when it stops", async () => {
+    const memory = await startMemoryServer({ dataDir: path.join(run.workspace, '.orchestra', 'ui-memory') });
+    try {
+      await writeFile(
+        path.join(run.workspace, 'config', 'common.json'),
+        JSON.stringify({
+          projectId: 'ui-project',
+          endpoints: { memory: memory.url },
+          breaker: { retry: { maxAttempts: 1 } },
+        }),
+      );
+      await runCommand(page, 'Orchestra: Check Service Health');
+      const item = page.locator('.statusbar [aria-label^="Orchestra services"]').first();
+      await page.locator('.statusbar [aria-label="Orchestra services: all ok"]').first().waitFor({ timeout: 20_000 });
+      assert.match(await item.innerText(), /Services ok/);
+      await item.hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'Round trip' }).first();
+      await hover.waitFor({ timeout: 10_000 });
+      assert.ok((await hover.innerText()).includes(memory.url), 'the tooltip names the endpoint');
+      await snap(page, run, '09-health-ok');
+      await page.mouse.move(640, 300);
+    } finally {
+      await memory.close();
+    }
+    await runCommand(page, 'Orchestra: Check Service Health');
+    await page
+      .locator('.statusbar [aria-label="Orchestra services: Memory server down"]')
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await page.locator('.notifications-toasts', { hasText: 'Memory server down' }).first().waitFor({ timeout: 10_000 });
+    await snap(page, run, '10-health-down');
   });
 });

@@ -51,6 +51,8 @@ export const executeCommand: OrchestraCommand = {
             apiKey,
           ),
       );
+      // A run may have deployed the API or moved the memory: the status bar checks again.
+      void ctx.health.check();
       const took = `${(result.durationMs / 1000).toFixed(1)} s`;
       if (result.status === 'completed') {
         void vscode.window

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
+import { checkHealthCommand } from './check-health';
 import { executeCommand } from './execute';
 import { initConfigCommand } from './init-config';
 import { refreshCommand } from './refresh';
@@ -25,6 +26,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   verifyCommand,
   executeCommand,
   setMemoryApiKeyCommand,
+  checkHealthCommand,
 ];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */

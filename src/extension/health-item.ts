@@ -1,0 +1,241 @@
+/**
+ * The status bar's health indicator: the services the migration depends on (memory
+ * servers, the deployed API), checked now and then, as `orchestra-migrate health` does.
+ * Worst first: the item names the service that is down, or slow; its tooltip has each
+ * service's endpoint, round trip and breaker. Checks run only in a trusted workspace
+ * (they call addresses the workspace's files may set).
+ */
+import * as vscode from 'vscode';
+import type { HealthCheck, HealthReport } from '../core/health';
+import {
+  COMMAND_IDS,
+  HEALTH_ITEM_ID,
+  MEMORY_API_KEY_SECRET,
+  SETTINGS_SECTION,
+  SETTING_KEYS,
+  settingId,
+} from './constants';
+import type { MigrationView } from './migration-view';
+import { md } from './status-bar';
+
+/** Several changes at once (a saved config file fires a few events) make one check. */
+const CHANGE_DELAY_MS = 500;
+
+export interface HealthItemDeps {
+  readonly migration: MigrationView;
+  readonly secrets: vscode.SecretStorage;
+  readonly log: vscode.LogOutputChannel;
+}
+
+const ICONS = { ok: 'pass', slow: 'warning', down: 'error' } as const;
+
+/** One line of the item: the worst service's state, e.g. "Memory copy target down". */
+export function healthText(report: HealthReport): string {
+  if (report.level === 'none') return '$(pulse) Orchestra: nothing to check';
+  if (report.level === 'ok') return `$(pulse) Services ok`;
+  const worst = report.checks.filter((c) => c.level === report.level);
+  const more = worst.length > 1 ? ` (+${worst.length - 1})` : '';
+  return `$(${ICONS[report.level]}) ${worst[0].label} ${report.level}${more}`;
+}
+
+function row(c: HealthCheck): string {
+  const latency = c.latencyMs !== undefined ? `${c.latencyMs} ms / ${c.targetMs} ms` : '—';
+  const breaker = c.breaker ?? '—';
+  const why = c.fix ? `${c.message} ${c.fix}` : c.message;
+  return `| $(${ICONS[c.level]}) ${md(c.label)} | ${md(c.endpoint || '(none)')} | ${c.level} | ${latency} | ${breaker} | ${md(why)} |`;
+}
+
+export function healthTooltip(report: HealthReport, intervalSeconds: number): vscode.MarkdownString {
+  const lines = ['**Orchestra Migrate** — services', ''];
+  if (report.checks.length) {
+    lines.push(
+      '| Service | Endpoint | State | Round trip / target | Breaker | |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    lines.push(...report.checks.map(row));
+  } else {
+    lines.push('No memory server is configured.');
+  }
+  const every = intervalSeconds > 0 ? `every ${intervalSeconds} s` : 'on changes only';
+  lines.push('', `Checked ${new Date(report.checkedAt).toLocaleTimeString()} (${every}). Click to check now.`);
+  const tooltip = new vscode.MarkdownString(lines.join('\n'));
+  tooltip.supportThemeIcons = true;
+  return tooltip;
+}
+
+export class HealthItem implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private interval?: NodeJS.Timeout;
+  private pending?: NodeJS.Timeout;
+  private running?: Promise<HealthReport | undefined>;
+  private again = false;
+  private last?: HealthReport;
+  /** Logged when a service's level changes, not on every check. */
+  private loggedLevels = new Map<string, string>();
+  private disposed = false;
+
+  constructor(private readonly deps: HealthItemDeps) {
+    this.item = vscode.window.createStatusBarItem(HEALTH_ITEM_ID, vscode.StatusBarAlignment.Left, 49);
+    this.item.name = 'Orchestra Service Health';
+    this.item.command = COMMAND_IDS.checkHealth;
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(settingId(SETTING_KEYS.healthIntervalSeconds))) this.restartInterval();
+        if (event.affectsConfiguration(SETTINGS_SECTION)) this.schedule();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.schedule(0)),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.schedule()),
+      deps.secrets.onDidChange((event) => {
+        if (event.key === MEMORY_API_KEY_SECRET) this.schedule();
+      }),
+      // A config file saved, or a run that recorded the API URL: the services to check may differ.
+      deps.migration.onDidRender(() => this.scheduleIfChanged()),
+    );
+  }
+
+  start(): void {
+    this.restartInterval();
+    this.schedule(0);
+  }
+
+  /** Checks now (one check at a time; a call during a check waits for it and then checks again). */
+  check(): Promise<HealthReport | undefined> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let report: HealthReport | undefined;
+      try {
+        do {
+          this.again = false;
+          report = await this.checkOnce();
+        } while (this.again && !this.disposed);
+      } finally {
+        this.running = undefined;
+      }
+      return report;
+    })();
+    return this.running;
+  }
+
+  /** The last report (for tests and the command). */
+  get lastReport(): HealthReport | undefined {
+    return this.last;
+  }
+
+  get text(): string {
+    return this.item.text;
+  }
+
+  get tooltip(): string {
+    const tooltip = this.item.tooltip;
+    return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
+  }
+
+  private async checkOnce(): Promise<HealthReport | undefined> {
+    if (this.disposed) return undefined;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') {
+      this.item.hide();
+      return undefined;
+    }
+    if (!vscode.workspace.isTrusted) {
+      this.item.text = '$(workspace-untrusted) Services not checked';
+      this.item.tooltip = 'Orchestra Migrate checks the memory servers and the API only in a trusted workspace.';
+      this.item.backgroundColor = undefined;
+      this.item.show();
+      return undefined;
+    }
+    if (!this.last) {
+      this.item.text = '$(sync~spin) Checking services';
+      this.item.show();
+    }
+    let report: HealthReport;
+    try {
+      const apiKey = (await this.deps.secrets.get(MEMORY_API_KEY_SECRET)) || undefined;
+      report = await this.deps.migration.checkHealth(apiKey);
+    } catch (error) {
+      // A configuration that does not load: the tree says why; here, that nothing was checked.
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      this.item.text = '$(circle-slash) Services not checked';
+      this.item.tooltip = `Orchestra Migrate could not check the services: ${message}`;
+      this.item.backgroundColor = undefined;
+      this.item.show();
+      return undefined;
+    }
+    if (this.disposed) return report;
+    this.last = report;
+    this.render(report);
+    this.logChanges(report);
+    return report;
+  }
+
+  private render(report: HealthReport): void {
+    this.item.text = healthText(report);
+    this.item.tooltip = healthTooltip(report, this.intervalSeconds());
+    this.item.backgroundColor =
+      report.level === 'down'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : report.level === 'slow'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    const down = report.checks.filter((c) => c.level !== 'ok').map((c) => `${c.label} ${c.level}`);
+    this.item.accessibilityInformation = {
+      label: `Orchestra services: ${down.length ? down.join(', ') : 'all ok'}`,
+    };
+    this.item.show();
+  }
+
+  private logChanges(report: HealthReport): void {
+    for (const c of report.checks) {
+      const key = `${c.service} ${c.endpoint}`;
+      if (this.loggedLevels.get(key) === c.level) continue;
+      this.loggedLevels.set(key, c.level);
+      const line = `health: ${c.label} ${c.endpoint || '(no endpoint)'} ${c.level}${c.latencyMs !== undefined ? ` (${c.latencyMs} ms)` : ''}: ${c.message}`;
+      if (c.level === 'down') this.deps.log.warn(line);
+      else this.deps.log.info(line);
+    }
+  }
+
+  private intervalSeconds(): number {
+    const value = vscode.workspace
+      .getConfiguration(SETTINGS_SECTION)
+      .get<number>(SETTING_KEYS.healthIntervalSeconds, 60);
+    return Number.isFinite(value) && value > 0 ? Math.min(value, 3600) : 0;
+  }
+
+  private restartInterval(): void {
+    if (this.interval) clearInterval(this.interval);
+    this.interval = undefined;
+    const seconds = this.intervalSeconds();
+    if (seconds > 0 && !this.disposed) this.interval = setInterval(() => void this.check(), seconds * 1000);
+  }
+
+  private schedule(delayMs = CHANGE_DELAY_MS): void {
+    if (this.disposed) return;
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.check();
+    }, delayMs);
+  }
+
+  /** The migration view redraws on every state write; only a new configuration load needs a check. */
+  private lastLoadSeen: unknown;
+  private scheduleIfChanged(): void {
+    const load = this.deps.migration.lastLoad;
+    if (load === this.lastLoadSeen) return;
+    this.lastLoadSeen = load;
+    this.schedule();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.interval) clearInterval(this.interval);
+    if (this.pending) clearTimeout(this.pending);
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.item.dispose();
+  }
+}
