@@ -38,20 +38,20 @@ export function healthText(report: HealthReport): string {
   return `$(${ICONS[report.level]}) ${worst[0].label} ${report.level}${more}`;
 }
 
+/** One row: what a person needs at a glance; the reason only when something is wrong. */
 function row(c: HealthCheck): string {
-  const latency = c.latencyMs !== undefined ? `${c.latencyMs} ms / ${c.targetMs} ms` : '—';
-  const breaker = c.breaker ?? '—';
-  const why = c.fix ? `${c.message} ${c.fix}` : c.message;
-  return `| $(${ICONS[c.level]}) ${md(c.label)} | ${md(c.endpoint || '(none)')} | ${c.level} | ${latency} | ${breaker} | ${md(why)} |`;
+  const parts: string[] = [c.level];
+  if (c.latencyMs !== undefined) parts.push(`${c.latencyMs} ms (target ${c.targetMs} ms)`);
+  if (c.breaker && c.breaker !== 'closed') parts.push(`breaker ${c.breaker}`);
+  let state = parts.join(' · ');
+  if (c.level !== 'ok') state += `: ${c.message}${c.fix ? ` ${c.fix}` : ''}`;
+  return `| $(${ICONS[c.level]}) ${md(c.label)} | ${md(c.endpoint || '(none)')} | ${md(state)} |`;
 }
 
 export function healthTooltip(report: HealthReport, intervalSeconds: number): vscode.MarkdownString {
   const lines = ['**Orchestra Migrate** — services', ''];
   if (report.checks.length) {
-    lines.push(
-      '| Service | Endpoint | State | Round trip / target | Breaker | |',
-      '| --- | --- | --- | --- | --- | --- |',
-    );
+    lines.push('| Service | Endpoint | State |', '| --- | --- | --- |');
     lines.push(...report.checks.map(row));
   } else {
     lines.push('No memory server is configured.');

@@ -148,7 +148,7 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       await page.locator('.statusbar [aria-label="Orchestra services: all ok"]').first().waitFor({ timeout: 20_000 });
       assert.match(await item.innerText(), /Services ok/);
       await item.hover();
-      const hover = page.locator('.monaco-hover', { hasText: 'Round trip' }).first();
+      const hover = page.locator('.monaco-hover', { hasText: 'target 50 ms' }).first();
       await hover.waitFor({ timeout: 10_000 });
       assert.ok((await hover.innerText()).includes(memory.url), 'the tooltip names the endpoint');
       await snap(page, run, '09-health-ok');

@@ -76,7 +76,7 @@ describe('Service health in the status bar', function () {
     }
     assert.equal(api.health.text, '$(pulse) Services ok');
     const tooltip = plain(api.health.tooltip);
-    assert.match(tooltip, /Memory server \| http:\/\/127\.0\.0\.1:\d+ \| ok \| [\d.]+ ms \/ 1000 ms \| closed/);
+    assert.match(tooltip, /Memory server \| http:\/\/127\.0\.0\.1:\d+ \| ok · [\d.]+ ms \(target 1000 ms\) \|/);
     assert.match(tooltip, /Memory copy target \| http:\/\/127\.0\.0\.1:\d+ \| ok/);
     assert.ok(!tooltip.includes(KEY), 'the key is not shown');
   });
@@ -89,6 +89,6 @@ describe('Service health in the status bar', function () {
     const row = plain(api.health.tooltip)
       .split('\n')
       .find((line) => line.includes('Memory copy target'));
-    assert.match(row ?? '', /\| down \|.*(ECONNREFUSED|cannot reach)/);
+    assert.match(row ?? '', /\| down: .*(ECONNREFUSED|cannot reach)/);
   });
 });
