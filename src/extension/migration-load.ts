@@ -126,7 +126,8 @@ export async function readReport(
 ): Promise<{ markdown: string; html?: string } | undefined> {
   const state = await readStateFile(stateFile, projectId);
   if (!state) return undefined;
-  const markdown = migrationReport(state);
+  // A page follows the state file: the same state draws the same page.
+  const markdown = migrationReport(state, { asOfState: page !== undefined });
   return { markdown, ...(page ? { html: reportPage(markdown, page) } : {}) };
 }
 

@@ -12,6 +12,11 @@ import type { MigrationState, PhaseMetrics } from '../migration/state';
 export interface ReportOptions {
   /** When the report is made (default now). */
   generatedAt?: Date;
+  /**
+   * Say when the state last changed instead of when the report was made: a view that
+   * follows the state then draws the same page for the same state.
+   */
+  asOfState?: boolean;
   /** Timeline rows kept, newest last (default 100; the state keeps up to 500 events). */
   timelineLimit?: number;
 }
@@ -22,7 +27,12 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
   const generatedAt = options.generatedAt ?? new Date();
   const out: string[] = [];
   out.push(`# Migration report: ${text(state.projectId || '(no project)')}`, '');
-  out.push(`Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`, '');
+  out.push(
+    options.asOfState
+      ? `The migration state as of ${state.updatedAt}, read by Orchestra Migrate from the state file.`
+      : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
+    '',
+  );
   out.push(...runSection(state), ...summarySection(state), ...phaseSection(state));
   out.push(...metricsSection(state), ...outputsSection(state));
   out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE));

@@ -15,7 +15,8 @@ async function render(ctx: OrchestraContext, panel: vscode.WebviewPanel) {
     title: 'Migration report',
   });
   panel.title = `Migration Report: ${report.projectId}`;
-  panel.webview.html = report.html ?? '';
+  // Setting html reloads the webview (scroll position lost): only when the page changed.
+  if (panel.webview.html !== report.html) panel.webview.html = report.html ?? '';
   return report;
 }
 

@@ -57,6 +57,19 @@ function tableRows(html: string, heading: string): string[][] {
 }
 
 describe('the migration report', () => {
+  it('for a view that follows the state: dated by the state, so the same state gives the same page', () => {
+    const state = recorded();
+    const first = migrationReport(state, { asOfState: true, generatedAt: AT });
+    const later = migrationReport(state, { asOfState: true, generatedAt: new Date(AT.getTime() + 60_000) });
+    assert.equal(first, later);
+    assert.match(
+      first,
+      new RegExp(`\\n\\nThe migration state as of ${state.updatedAt.replace(/\./g, '\\.')}, read by`),
+    );
+    state.updatedAt = new Date(AT.getTime() + 5_000).toISOString();
+    assert.notEqual(migrationReport(state, { asOfState: true }), first, 'a changed state is a new page');
+  });
+
   it('has the last run, a summary, a row per phase, the metrics, the outputs and the timeline', () => {
     const markdown = migrationReport(recorded(), { generatedAt: AT });
     assert.match(markdown, /^# Migration report: demo-project\n\nGenerated 2026-11-28T12:00:00\.000Z /);
