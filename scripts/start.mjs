@@ -3,7 +3,8 @@
 // workspace (.test-runs/demo-workspace), starts the local emulators when the CLI has
 // `sandbox` and points the workspace's settings at them, then serves code-server on
 // 127.0.0.1 and prints the URL. Ctrl-C stops everything it started.
-// Environment: PORT (default 8080; a free port when taken), OM_START_FRESH=1 (new folders).
+// Environment: PORT (default 8080; a free port when taken), OM_START_FRESH=1 (new folders, emulator data
+// and demo migration state).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,9 +70,34 @@ async function emulatorOverrides(gcpUrl) {
   return endpoints.emulatorOverrides(gcpUrl);
 }
 
+/**
+ * The ports the sandbox had last time, where still free: its data outlives a restart, and
+ * so do the URLs recorded in it and in the demo's state (the deployed API's URL is the
+ * emulator's). A port taken since then becomes a free one.
+ */
+async function sandboxPorts(file) {
+  let last = {};
+  try {
+    last = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // first start, or a file from an older layout
+  }
+  const keep = async (port) => (Number.isInteger(port) && port > 0 && (await portIsFree(port)) ? port : 0);
+  return {
+    gcp: await keep(last.gcp),
+    memory: await keep(last.memory),
+    memoryTarget: await keep(last.memoryTarget),
+  };
+}
+
+const portOf = (url) => Number(new URL(url).port);
+
 async function startSandbox(env, dataDir) {
+  const portsFile = path.join(path.dirname(dataDir), 'sandbox-ports.json');
+  const ports = await sandboxPorts(portsFile);
   // Demo records in the source memory server (first start only), so a rehearsal's copy has work to do.
-  const args = [CLI, 'sandbox', '--port', '0', '--data', dataDir, '--json', '--seed', '5000'];
+  const args = [CLI, 'sandbox', '--port', String(ports.gcp), '--memory-port', String(ports.memory)];
+  args.push('--memory-target-port', String(ports.memoryTarget), '--data', dataDir, '--json', '--seed', '5000');
   const child = startDetached(process.execPath, args, {
     env,
     logFile: path.join(RUNS_DIR, 'start', 'logs', 'sandbox.log'),
@@ -96,6 +122,11 @@ async function startSandbox(env, dataDir) {
       reject(new Error(`the sandbox exited with ${code}; see .test-runs/start/logs/sandbox.log`));
     });
   });
+  writeFileSync(
+    portsFile,
+    JSON.stringify({ gcp: portOf(urls.gcp), memory: portOf(urls.memory), memoryTarget: portOf(urls.memoryTarget) }) +
+      '\n',
+  );
   return urls;
 }
 
@@ -130,7 +161,11 @@ async function main() {
   run('npm', ['run', '--silent', 'package']);
   ensureCodeServer();
 
-  if (process.env.OM_START_FRESH === '1') rmSync(path.join(RUNS_DIR, 'start'), { recursive: true, force: true });
+  if (process.env.OM_START_FRESH === '1') {
+    rmSync(path.join(RUNS_DIR, 'start'), { recursive: true, force: true });
+    // The demo's migration state describes the emulators' data, which a fresh start wipes.
+    rmSync(path.join(DEMO, '.orchestra'), { recursive: true, force: true });
+  }
   const dirs = freshRunDirs('start', { persistent: true });
   const env = isolatedEnv(dirs);
   const settingsFile = path.join(dirs.userData, 'User', 'settings.json');
