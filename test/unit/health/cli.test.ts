@@ -2,25 +2,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '../../../src/cli/main';
 import type { HealthReport } from '../../../src/core/health';
 import { StateStore } from '../../../src/core/migration/store';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { tempDir } from '../memory/helpers';
+import { runCli as cli } from '../cli-run';
 
 const KEY = 'cli-health-key-5be18f0a3c';
-
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(args, { cwd, env: { PATH: process.env.PATH, ...env }, stdout, stderr });
-  return { code, out, err };
-}
 
 describe('orchestra-migrate health', function () {
   this.timeout(20_000);

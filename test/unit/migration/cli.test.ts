@@ -3,25 +3,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
-import { main } from '../../../src/cli/main';
 import { recordCloudRunEndpoint } from '../../../src/cli/commands/migration-context';
 import type { StatusDocument } from '../../../src/cli/commands/status';
 import { StateStore } from '../../../src/core/migration/store';
 import { PROJECT, startWorld, type World } from './world';
-
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await main(args, { cwd, env: { PATH: process.env.PATH, ...env }, stdout, stderr });
-  return { code, out, err };
-}
+import { runCli as cli } from '../cli-run';
 
 describe('orchestra-migrate verify / execute / status / monitor / skip / reset', function () {
   this.timeout(60_000);
