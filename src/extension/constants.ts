@@ -22,6 +22,8 @@ export const COMMAND_IDS = {
   execute: 'orchestra.execute',
   setMemoryApiKey: 'orchestra.setMemoryApiKey',
   checkHealth: 'orchestra.checkHealth',
+  skipPhase: 'orchestra.skipPhase',
+  resetPhase: 'orchestra.resetPhase',
 } as const;
 
 /** Where the memory API key lives in the editor's SecretStorage. */

@@ -182,6 +182,19 @@ export async function executeMigration(
 
 export { HealthChecker };
 
+/** `orchestra-migrate skip <phase>` / `reset <phase>` for the editor: under the run lock, like the command line. */
+export async function changePhase(
+  input: Omit<RunInput, 'phases'> & { readonly phase: string; readonly change: 'skip' | 'reset' },
+): Promise<void> {
+  const session = await openSession(input);
+  try {
+    if (input.change === 'skip') await session.engine.skip(input.phase);
+    else await session.engine.reset(input.phase);
+  } finally {
+    await session.close();
+  }
+}
+
 /**
  * `orchestra-migrate health` for the editor: the folder's services, checked by a checker
  * the caller keeps (its breakers carry over from one check to the next).

@@ -156,6 +156,15 @@ export class MigrationView implements vscode.Disposable {
     }
   }
 
+  /** Skips or resets one phase of the project in the first folder (the lock keeps a running migration safe). */
+  async changePhase(phase: string, change: 'skip' | 'reset', logger: Logger): Promise<void> {
+    try {
+      await loadEngine().changePhase({ ...runFolder(), phase, change, logger, signal: new AbortController().signal });
+    } finally {
+      await this.followed?.monitor.reload();
+    }
+  }
+
   /**
    * The health of the folder's services (memory servers, deployed API). Calls out to the
    * addresses the configuration names: a trusted workspace only.

@@ -130,6 +130,15 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       await page.locator(`.part.sidebar .title-actions [aria-label="${title}"]`).first().waitFor({ timeout: 10_000 });
     }
     await snap(page, run, '08-phase-actions');
+    // A failed phase can be skipped or reset from its context menu.
+    await row.click({ button: 'right' });
+    const menu = page.locator('.context-view .monaco-menu');
+    for (const title of ['Skip Phase', 'Reset Phase']) {
+      await menu.getByRole('menuitem', { name: title }).first().waitFor({ timeout: 10_000 });
+    }
+    await page.waitForTimeout(300); // the menu fades in: a readable screenshot, not a condition
+    await snap(page, run, '08-phase-context-menu');
+    await page.keyboard.press('Escape');
   });
 
   it("shows the memory server's health in the status bar: ok while it answers, red and named when it stops", async () => {

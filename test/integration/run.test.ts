@@ -129,6 +129,41 @@ describe('Verify and Execute from the editor', function () {
     );
   });
 
+  it('Skip Phase from a phase row: the tree says skipped, and execute passes over the phase', async () => {
+    const row = api.phaseTree.getChildren().find((n) => n.kind === 'phase' && n.phase.id === 'ai-coding');
+    assert.ok(row);
+    assert.deepEqual(await vscode.commands.executeCommand(COMMAND_IDS.skipPhase, row), {
+      phase: 'ai-coding',
+      status: 'skipped',
+    });
+    assert.match((await phaseDescriptions(api))[4], /^skipped/);
+    const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, {
+      phases: ['ai-coding'],
+      yes: true,
+    });
+    assert.equal(result.status, 'completed');
+    assert.match((await phaseDescriptions(api))[4], /^skipped/, 'still skipped after execute');
+    // Skipping again is not a legal move: the message says to reset first, and nothing changes.
+    assert.equal(await vscode.commands.executeCommand(COMMAND_IDS.skipPhase, { phase: 'ai-coding' }), undefined);
+  });
+
+  it('Reset Phase: forgets the progress; the next execute re-reads and creates nothing', async () => {
+    assert.deepEqual(await vscode.commands.executeCommand(COMMAND_IDS.resetPhase, { phase: 'ai-coding', yes: true }), {
+      phase: 'ai-coding',
+      status: 'not-started',
+    });
+    assert.match((await phaseDescriptions(api))[4], /^not started/);
+    sandbox.gcp.clearRequestLog();
+    const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, {
+      phases: ['ai-coding'],
+      yes: true,
+    });
+    assert.equal(result.status, 'completed');
+    assert.match((await phaseDescriptions(api))[4], /^completed/);
+    assert.ok(sandbox.gcp.requestLog().length > 0, 'the resources were read again');
+    assert.deepEqual(sandbox.gcp.requestLog().filter(changes), [], 'and none was created or changed');
+  });
+
   it('never writes the key to the log: it shows masked', async () => {
     const log = await fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8');
     assert.ok(!log.includes(KEY), 'the key is not in the log');

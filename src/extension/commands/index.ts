@@ -10,6 +10,7 @@ import type { OrchestraCommand } from './command';
 import { checkHealthCommand } from './check-health';
 import { executeCommand } from './execute';
 import { initConfigCommand } from './init-config';
+import { resetPhaseCommand, skipPhaseCommand } from './phase-state';
 import { refreshCommand } from './refresh';
 import { setMemoryApiKeyCommand } from './set-memory-api-key';
 import { showEnvironmentCommand } from './show-environment';
@@ -27,6 +28,8 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   executeCommand,
   setMemoryApiKeyCommand,
   checkHealthCommand,
+  skipPhaseCommand,
+  resetPhaseCommand,
 ];
 
 /** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */
