@@ -27,7 +27,16 @@ export interface HealthItemDeps {
   readonly log: vscode.LogOutputChannel;
 }
 
-const ICONS = { ok: 'pass', slow: 'warning', down: 'error' } as const;
+export const HEALTH_ICONS = { ok: 'pass', slow: 'warning', down: 'error' } as const;
+
+/** A service's state in one line: level, round trip, breaker; the reason and fix when it is not ok. */
+export function healthStateText(c: HealthCheck): string {
+  const parts: string[] = [c.level];
+  if (c.latencyMs !== undefined) parts.push(`${c.latencyMs} ms (target ${c.targetMs} ms)`);
+  if (c.breaker && c.breaker !== 'closed') parts.push(`breaker ${c.breaker}`);
+  const head = parts.join(' · ');
+  return c.level === 'ok' ? head : `${head}: ${c.message}${c.fix ? ` ${c.fix}` : ''}`;
+}
 
 /** One line of the item: the worst service's state, e.g. "Memory copy target down". */
 export function healthText(report: HealthReport): string {
@@ -35,17 +44,11 @@ export function healthText(report: HealthReport): string {
   if (report.level === 'ok') return `$(pulse) Services ok`;
   const worst = report.checks.filter((c) => c.level === report.level);
   const more = worst.length > 1 ? ` (+${worst.length - 1})` : '';
-  return `$(${ICONS[report.level]}) ${worst[0].label} ${report.level}${more}`;
+  return `$(${HEALTH_ICONS[report.level]}) ${worst[0].label} ${report.level}${more}`;
 }
 
-/** One row: what a person needs at a glance; the reason only when something is wrong. */
 function row(c: HealthCheck): string {
-  const parts: string[] = [c.level];
-  if (c.latencyMs !== undefined) parts.push(`${c.latencyMs} ms (target ${c.targetMs} ms)`);
-  if (c.breaker && c.breaker !== 'closed') parts.push(`breaker ${c.breaker}`);
-  let state = parts.join(' · ');
-  if (c.level !== 'ok') state += `: ${c.message}${c.fix ? ` ${c.fix}` : ''}`;
-  return `| $(${ICONS[c.level]}) ${md(c.label)} | ${md(c.endpoint || '(none)')} | ${md(state)} |`;
+  return `| $(${HEALTH_ICONS[c.level]}) ${md(c.label)} | ${md(c.endpoint || '(none)')} | ${md(healthStateText(c))} |`;
 }
 
 export function healthTooltip(report: HealthReport, intervalSeconds: number): vscode.MarkdownString {

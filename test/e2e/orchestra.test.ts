@@ -153,6 +153,15 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
         }),
       );
       await runCommand(page, 'Orchestra: Check Service Health');
+      // The result as a quick pick: the service with its endpoint and round trip, then what can be done.
+      const widget = page.locator('.quick-input-widget');
+      await widget.getByText('Orchestra services: all ok').first().waitFor({ timeout: 20_000 });
+      const first = widget.locator('.quick-input-list .monaco-list-row').first();
+      assert.match(await first.innerText(), new RegExp(`Memory server[\\s\\S]*${memory.url}[\\s\\S]*ok · [\\d.]+ ms`));
+      await widget.getByText('Check again').first().waitFor();
+      await snap(page, run, '09-health-quick-pick');
+      await page.keyboard.press('Escape');
+
       const item = page.locator('.statusbar [aria-label^="Orchestra services"]').first();
       await page.locator('.statusbar [aria-label="Orchestra services: all ok"]').first().waitFor({ timeout: 20_000 });
       assert.match(await item.innerText(), /Services ok/);
@@ -160,17 +169,24 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       const hover = page.locator('.monaco-hover', { hasText: 'target 50 ms' }).first();
       await hover.waitFor({ timeout: 10_000 });
       assert.ok((await hover.innerText()).includes(memory.url), 'the tooltip names the endpoint');
-      await snap(page, run, '09-health-ok');
+      await snap(page, run, '10-health-tooltip');
       await page.mouse.move(640, 300);
     } finally {
       await memory.close();
     }
-    await runCommand(page, 'Orchestra: Check Service Health');
+    // A click on the item checks again: the server is gone.
+    await page.locator('.statusbar [aria-label^="Orchestra services"]').first().click();
     await page
       .locator('.statusbar [aria-label="Orchestra services: Memory server down"]')
       .first()
       .waitFor({ timeout: 20_000 });
-    await page.locator('.notifications-toasts', { hasText: 'Memory server down' }).first().waitFor({ timeout: 10_000 });
-    await snap(page, run, '10-health-down');
+    const widget = page.locator('.quick-input-widget');
+    await widget.getByText('Orchestra services: down').first().waitFor({ timeout: 10_000 });
+    assert.match(
+      await widget.locator('.quick-input-list .monaco-list-row').first().innerText(),
+      /Memory server[\s\S]*down/,
+    );
+    await snap(page, run, '11-health-down');
+    await page.keyboard.press('Escape');
   });
 });
