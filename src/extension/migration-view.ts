@@ -4,6 +4,7 @@
  * follow; the state file (written by the CLI or another window) says each phase's
  * status. Read-only: nothing here runs a step.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../core/errors';
@@ -244,9 +245,7 @@ export class MigrationView implements vscode.Disposable {
   private watchConfig(dir: string): void {
     if (this.configWatcher?.dir === dir) return;
     this.configWatcher?.watcher.dispose();
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(dir), '*.json'),
-    );
+    const watcher = vscode.workspace.createFileSystemWatcher(configPattern(dir));
     const reload = () => this.schedule();
     watcher.onDidCreate(reload);
     watcher.onDidChange(reload);
@@ -294,6 +293,24 @@ export class MigrationView implements vscode.Disposable {
     void this.healthChecker?.close();
     this.healthChecker = undefined;
   }
+}
+
+/**
+ * The config files of `dir` as a pattern VS Code watches reliably. A watch rooted in a
+ * folder that does not exist yet (a new workspace before `init`) missed the folder's
+ * creation in about one run in three, so the pattern is rooted in the workspace folder
+ * that holds `dir` (its recursive watcher sees new folders), or else in the nearest
+ * folder that exists.
+ */
+function configPattern(dir: string): vscode.RelativePattern {
+  const holder = vscode.workspace.workspaceFolders?.find((f) => {
+    const rel = path.relative(f.uri.fsPath, dir);
+    return f.uri.scheme === 'file' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  });
+  let base = holder?.uri.fsPath ?? dir;
+  while (!holder && !existsSync(base) && path.dirname(base) !== base) base = path.dirname(base);
+  const rel = path.relative(base, dir).split(path.sep).join('/');
+  return new vscode.RelativePattern(vscode.Uri.file(base), rel ? `${rel}/*.json` : '*.json');
 }
 
 /** What the engine reads of a folder: its files, the environment, the editor's settings and hints. */
