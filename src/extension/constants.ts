@@ -18,6 +18,7 @@ export const COMMAND_IDS = {
   showEnvironment: 'orchestra.showEnvironment',
   initConfig: 'orchestra.initConfig',
   showReport: 'orchestra.showReport',
+  exportReport: 'orchestra.exportReport',
   verify: 'orchestra.verify',
   execute: 'orchestra.execute',
   setMemoryApiKey: 'orchestra.setMemoryApiKey',

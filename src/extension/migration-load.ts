@@ -26,7 +26,7 @@ import type { Plan } from '../core/migration/planner';
 import { openMigrationSession } from '../core/migration/session';
 import { readStateFile, statePath } from '../core/migration/store';
 import { reportPage, type ReportPageOptions } from '../core/report/html';
-import { migrationReport } from '../core/report/markdown';
+import { migrationReport, reportFileName } from '../core/report/markdown';
 
 export interface ConfigLoadInput {
   readonly dir: string;
@@ -44,6 +44,8 @@ export interface ConfigLoaded {
   readonly projectId: string;
   /** Undefined while no project is configured: there is no state to follow. */
   readonly stateFile?: string;
+  /** Where `orchestra-migrate report` writes the report (report.dir); undefined without a project. */
+  readonly reportFile?: string;
   readonly endpoints: readonly EndpointLine[];
   /** Config files read, relative to the workspace folder. */
   readonly files: readonly string[];
@@ -76,6 +78,9 @@ export async function loadMigrationConfig(input: ConfigLoadInput): Promise<Confi
       configDir: resolved.configDir,
       projectId,
       stateFile: projectId ? statePath(stateDir, projectId) : undefined,
+      reportFile: projectId
+        ? path.join(path.resolve(resolved.root, resolved.config.report.dir), reportFileName(projectId))
+        : undefined,
       endpoints: describeEndpoints(resolved, input.env),
       files: resolved.files.map((f) => path.relative(resolved.root, f).split(path.sep).join('/')),
     };

@@ -119,6 +119,11 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     await report.getByRole('heading', { name: 'Migration report: ui-project' }).waitFor({ timeout: 20_000 });
     const failed = report.locator('tr', { hasText: 'Memory System' });
     assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
+    // The tab's title bar offers the Markdown export.
+    await page
+      .locator('.editor-actions [aria-label^="Export Migration Report (Markdown)"]')
+      .first()
+      .waitFor({ timeout: 10_000 });
     await snap(page, run, '07-report');
   });
 

@@ -107,4 +107,23 @@ describe('Orchestra: Show Migration Report', () => {
     await vscode.commands.executeCommand(COMMAND_IDS.showReport);
     assert.equal(reportTabs().length, 1, 'shown again, not opened twice');
   });
+
+  it('exports the report as Markdown, by default where the command line writes it', async () => {
+    const loaded = api.migration.lastLoad;
+    assert.ok(loaded?.ok);
+    assert.equal(loaded.reportFile, path.join(root, '.orchestra', 'reports', `migration-report-${PROJECT}.md`));
+    const saved = await vscode.commands.executeCommand<{ file: string }>(COMMAND_IDS.exportReport, {
+      to: loaded.reportFile,
+    });
+    assert.equal(saved?.file, loaded.reportFile);
+    const text = await fs.readFile(loaded.reportFile, 'utf8');
+    assert.match(text, new RegExp(`^# Migration report: ${PROJECT}\\n\\nGenerated `), 'a file says when it was made');
+    assert.match(text, /\| 3 \| Memory System \| completed \|/);
+  });
+
+  it('refuses to export to a file that is not Markdown, writing nothing', async () => {
+    const wrong = path.join(root, '.orchestra', 'reports', 'report.html');
+    assert.equal(await vscode.commands.executeCommand(COMMAND_IDS.exportReport, { to: wrong }), undefined);
+    await assert.rejects(fs.stat(wrong), /ENOENT/);
+  });
 });

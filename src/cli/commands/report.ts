@@ -7,15 +7,11 @@ import * as path from 'node:path';
 import { loadConfig } from '../../core/config';
 import { InputError } from '../../core/errors';
 import { readStateFile, statePath } from '../../core/migration/store';
-import { migrationReport } from '../../core/report/markdown';
+import { migrationReport, reportFileName } from '../../core/report/markdown';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags } from './migration-context';
 
 const USAGE = 'orchestra-migrate report [--stdout | --out FILE]';
-
-export function reportFileName(projectId: string): string {
-  return `migration-report-${projectId}.md`;
-}
 
 export const reportCommand: CliCommand = {
   name: 'report',

@@ -23,6 +23,11 @@ export interface ReportOptions {
 
 const DEFAULT_TIMELINE = 100;
 
+/** The report's file name under report.dir (the CLI's `report`, the editor's export). */
+export function reportFileName(projectId: string): string {
+  return `migration-report-${projectId}.md`;
+}
+
 export function migrationReport(state: MigrationState, options: ReportOptions = {}): string {
   const generatedAt = options.generatedAt ?? new Date();
   const out: string[] = [];

@@ -9,6 +9,7 @@ import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
 import { checkHealthCommand } from './check-health';
 import { executeCommand } from './execute';
+import { exportReportCommand } from './export-report';
 import { initConfigCommand } from './init-config';
 import { resetPhaseCommand, skipPhaseCommand } from './phase-state';
 import { refreshCommand } from './refresh';
@@ -24,6 +25,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   showEnvironmentCommand,
   initConfigCommand,
   showReportCommand,
+  exportReportCommand,
   verifyCommand,
   executeCommand,
   setMemoryApiKeyCommand,
