@@ -4,7 +4,7 @@
  * follow; the state file (written by the CLI or another window) says each phase's
  * status. Read-only: nothing here runs a step.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../core/errors';
@@ -34,6 +34,9 @@ function loadEngine(): typeof EngineModule {
 /** Saving a config file fires several events; one reload is enough. */
 const RELOAD_DELAY_MS = 250;
 
+/** How often the config folder's listing is compared, behind the file watcher. */
+const CONFIG_POLL_MS = 2000;
+
 const NO_PROJECT_MESSAGE =
   'No Google Cloud project is configured: set "projectId" in config/common.json or the setting orchestra.projectId.';
 
@@ -52,7 +55,13 @@ interface Followed {
 
 export class MigrationView implements vscode.Disposable {
   private followed?: Followed;
-  private configWatcher?: { readonly dir: string; readonly watcher: vscode.FileSystemWatcher };
+  private configWatcher?: {
+    readonly dir: string;
+    readonly watcher: vscode.FileSystemWatcher;
+    readonly poll: NodeJS.Timeout;
+  };
+  /** The config files as last seen by the poll: names, sizes and times. */
+  private configSignature?: string;
   private timer?: NodeJS.Timeout;
   private queue: Promise<void> = Promise.resolve();
   private result?: ConfigLoadResult;
@@ -241,16 +250,36 @@ export class MigrationView implements vscode.Disposable {
     this.followed = undefined;
   }
 
-  /** Reloads when a config file of the folder in use is created, changed or deleted. */
+  /**
+   * Reloads when a config file of the folder in use is created, changed or deleted. The
+   * watcher is quick but not certain: in code-server it missed a config/ folder created
+   * after start in some runs (even rooted in the workspace folder), so a slow poll of the
+   * folder's listing backs it up, as the state file's monitor does.
+   */
   private watchConfig(dir: string): void {
     if (this.configWatcher?.dir === dir) return;
-    this.configWatcher?.watcher.dispose();
+    this.stopWatchingConfig();
     const watcher = vscode.workspace.createFileSystemWatcher(configPattern(dir));
     const reload = () => this.schedule();
     watcher.onDidCreate(reload);
     watcher.onDidChange(reload);
     watcher.onDidDelete(reload);
-    this.configWatcher = { dir, watcher };
+    this.configSignature = configSignature(dir);
+    const poll = setInterval(() => {
+      const now = configSignature(dir);
+      if (now === this.configSignature) return;
+      this.configSignature = now;
+      this.schedule();
+    }, CONFIG_POLL_MS);
+    poll.unref();
+    this.configWatcher = { dir, watcher, poll };
+  }
+
+  private stopWatchingConfig(): void {
+    if (!this.configWatcher) return;
+    this.configWatcher.watcher.dispose();
+    clearInterval(this.configWatcher.poll);
+    this.configWatcher = undefined;
   }
 
   private render(): void {
@@ -286,8 +315,7 @@ export class MigrationView implements vscode.Disposable {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.unfollow();
-    this.configWatcher?.watcher.dispose();
-    this.configWatcher = undefined;
+    this.stopWatchingConfig();
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.renderListeners.clear();
     void this.healthChecker?.close();
@@ -295,12 +323,26 @@ export class MigrationView implements vscode.Disposable {
   }
 }
 
+/** The *.json files of `dir` by name, size and modification time; '' while it does not exist. */
+function configSignature(dir: string): string {
+  try {
+    return readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => {
+        const stat = statSync(path.join(dir, name), { throwIfNoEntry: false });
+        return `${name}:${stat?.size ?? -1}:${stat?.mtimeMs ?? -1}`;
+      })
+      .join('|');
+  } catch {
+    return '';
+  }
+}
+
 /**
- * The config files of `dir` as a pattern VS Code watches reliably. A watch rooted in a
- * folder that does not exist yet (a new workspace before `init`) missed the folder's
- * creation in about one run in three, so the pattern is rooted in the workspace folder
- * that holds `dir` (its recursive watcher sees new folders), or else in the nearest
- * folder that exists.
+ * The config files of `dir` as a watch pattern. A watch rooted in a folder that does not
+ * exist yet (a new workspace before `init`) cannot see it appear, so the pattern is rooted
+ * in the workspace folder that holds `dir`, or else in the nearest folder that exists.
  */
 function configPattern(dir: string): vscode.RelativePattern {
   const holder = vscode.workspace.workspaceFolders?.find((f) => {
