@@ -17,7 +17,7 @@ const ALLOWED = [
   /^extension\/changelog\.md$/i,
   /^extension\/license(\.txt)?$/i,
   /^extension\/dist\/[\w./-]+\.(js|css)$/,
-  /^extension\/media\/[\w./-]+\.(png|svg|css)$/,
+  /^extension\/media\/[\w./-]+\.(png|svg|css|md)$/,
   /^extension\/config\/[\w.-]+\.json$/,
   /^extension\/config\/schema\/[\w.-]+\.json$/,
 ];

@@ -194,4 +194,31 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     await snap(page, run, '11-health-down');
     await page.keyboard.press('Escape');
   });
+  it('offers a getting-started walkthrough, each step with its button', async () => {
+    await page.mouse.move(900, 300); // away from the status bar, whose tooltip would cover the page
+    const widget = page.locator('.quick-input-widget');
+    // VS Code registers an extension's walkthrough after an experiment lookup that may take up to 5 s: ask again.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      await runCommand(page, 'Welcome: Open Walkthrough...');
+      await widget.getByText('Learn the Fundamentals').first().waitFor({ timeout: 10_000 });
+      if (await widget.getByText('Get started with Orchestra Migrate').count()) break;
+      if (Date.now() > deadline) assert.fail('the Orchestra walkthrough is not offered');
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+    await widget.getByText('Get started with Orchestra Migrate').first().click();
+    const welcome = page.locator('.gettingStartedContainer');
+    await welcome.getByText('Initialize the configuration').first().waitFor({ timeout: 20_000 });
+    for (const title of [
+      'Name the Google Cloud project',
+      'Give the memory API key',
+      'Verify the plan',
+      'Execute the migration',
+    ]) {
+      await welcome.getByText(title).first().waitFor({ timeout: 5_000 });
+    }
+    await welcome.getByRole('button', { name: 'Initialize Configuration' }).first().waitFor({ timeout: 10_000 });
+    await snap(page, run, '12-walkthrough');
+  });
 });

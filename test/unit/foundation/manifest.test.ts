@@ -42,6 +42,17 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
     commands: { command: string; title: string; category?: string }[];
     menus?: Record<string, { command: string }[]>;
     configuration: { properties: Record<string, Setting> };
+    walkthroughs?: {
+      id: string;
+      title: string;
+      steps: {
+        id: string;
+        title: string;
+        description: string;
+        media: { markdown?: string };
+        completionEvents?: string[];
+      }[];
+    }[];
   };
 };
 
@@ -109,6 +120,30 @@ describe('foundation: the extension manifest', () => {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.ok(pkg.capabilities.untrustedWorkspaces.description);
     assert.equal(pkg.capabilities.virtualWorkspaces.supported, false);
+  });
+
+  it('offers a getting-started walkthrough whose buttons run commands it declares, with media that exists', () => {
+    const [walkthrough] = pkg.contributes.walkthroughs ?? [];
+    assert.ok(walkthrough, 'one walkthrough');
+    const ours = new Set<string>(Object.values(COMMAND_IDS));
+    const settings = pkg.contributes.configuration.properties;
+    assert.ok(walkthrough.steps.length >= 5, 'configure, key, health, verify, execute');
+    for (const step of walkthrough.steps) {
+      const commands = [...step.description.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+      assert.equal(commands.length, 1, `${step.id}: one button`);
+      for (const command of commands) {
+        assert.ok(ours.has(command) || command === 'workbench.action.openSettings', `${step.id}: ${command}`);
+      }
+      assert.ok(step.media.markdown, `${step.id}: markdown media`);
+      const media = readFileSync(path.join(ROOT, step.media.markdown), 'utf8');
+      assert.match(media, /^# /, `${step.id}: ${step.media.markdown} has a heading`);
+      for (const event of step.completionEvents ?? []) {
+        const [kind, id] = event.split(':');
+        if (kind === 'onCommand') assert.ok(ours.has(id), `${step.id}: completion on ${id}`);
+        else if (kind === 'onSettingChanged') assert.ok(settings[id], `${step.id}: completion on setting ${id}`);
+        else assert.fail(`${step.id}: unexpected completion event ${event}`);
+      }
+    }
   });
 
   it('has a 128x128 PNG icon', () => {
