@@ -63,6 +63,11 @@ export interface HealthReport {
   /** The worst level of the checks; 'none' when there is nothing to check. */
   level: HealthLevel | 'none';
   checks: HealthCheck[];
+  /**
+   * Nothing was checked because nothing is configured yet (no config file, project or
+   * memory endpoint): the built-in default address would only be a guess.
+   */
+  unconfigured?: boolean;
 }
 
 const RANK: Record<HealthLevel, number> = { ok: 0, slow: 1, down: 2 };
@@ -98,6 +103,21 @@ export function healthTargets(resolved: ResolvedConfig, apiUrl?: string): Health
   if (target) targets.push({ service: 'memory-target', endpoint: target });
   if (apiUrl) targets.push({ service: 'api', endpoint: apiUrl });
   return targets;
+}
+
+/**
+ * Whether a folder says anything about its services: a config file, a project, or a memory
+ * endpoint from a setting or a variable. A passive check (the status bar) waits for one.
+ */
+export function isConfigured(resolved: ResolvedConfig): boolean {
+  const { config } = resolved;
+  return (
+    resolved.files.length > 0 ||
+    config.projectId !== '' ||
+    Boolean(config.memory.endpoint) ||
+    Boolean(config.phases.memorySystem.targetEndpoint) ||
+    (resolved.provenance('endpoints.memory')?.layer ?? 'defaults') !== 'defaults'
+  );
 }
 
 /** The deployed API's URL as the project's state file records it; undefined before API Deployment ran (or unreadable). */

@@ -40,6 +40,7 @@ export function healthStateText(c: HealthCheck): string {
 
 /** One line of the item: the worst service's state, e.g. "Memory copy target down". */
 export function healthText(report: HealthReport): string {
+  if (report.unconfigured) return '$(pulse) Services not configured';
   if (report.level === 'none') return '$(pulse) Orchestra: nothing to check';
   if (report.level === 'ok') return `$(pulse) Services ok`;
   const worst = report.checks.filter((c) => c.level === report.level);
@@ -53,7 +54,11 @@ function row(c: HealthCheck): string {
 
 export function healthTooltip(report: HealthReport, intervalSeconds: number): vscode.MarkdownString {
   const lines = ['**Orchestra Migrate** — services', ''];
-  if (report.checks.length) {
+  if (report.unconfigured) {
+    lines.push(
+      'Nothing is configured in this folder yet, so no server is checked. Run **Orchestra: Initialize Configuration**, then set the memory endpoint.',
+    );
+  } else if (report.checks.length) {
     lines.push('| Service | Endpoint | State |', '| --- | --- | --- |');
     lines.push(...report.checks.map(row));
   } else {

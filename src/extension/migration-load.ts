@@ -13,7 +13,7 @@ import { explicitSettingValue, settingsLayerFrom, type SettingInspection } from 
 import type { EnvironmentProbes } from '../core/environment';
 import { ConfigValidationError, formatIssue } from '../core/config/validate';
 import { errorMessage } from '../core/errors';
-import { HealthChecker, healthTargets, recordedApiUrl, type HealthReport } from '../core/health';
+import { HealthChecker, healthTargets, isConfigured, recordedApiUrl, type HealthReport } from '../core/health';
 import type { Logger } from '../core/logger';
 import { redactingLogger } from '../core/logging/loggers';
 import { createRedactor } from '../core/logging/redact';
@@ -202,7 +202,9 @@ export async function changePhase(
 
 /**
  * `orchestra-migrate health` for the editor: the folder's services, checked by a checker
- * the caller keeps (its breakers carry over from one check to the next).
+ * the caller keeps (its breakers carry over from one check to the next). A folder with
+ * nothing configured is not checked: the status bar would otherwise show the built-in
+ * default address as down to everyone who opens the view before `init`.
  */
 export async function checkWorkspaceHealth(
   checker: HealthChecker,
@@ -214,6 +216,8 @@ export async function checkWorkspaceHealth(
     probes: input.probes,
     settings: settingsLayerFrom((key) => explicitSettingValue(input.inspect(key), input.trusted)),
   });
+  if (!isConfigured(resolved))
+    return { checkedAt: new Date().toISOString(), level: 'none', checks: [], unconfigured: true };
   return checker.check({
     config: resolved.config,
     targets: healthTargets(resolved, await recordedApiUrl(resolved)),

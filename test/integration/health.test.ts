@@ -19,6 +19,22 @@ function plain(text: string): string {
   return text.replace(/\\(.)/g, '$1');
 }
 
+describe('Service health in the status bar, before anything is configured', function () {
+  this.timeout(30_000);
+
+  it('checks nothing and says so, offering to initialize the configuration', async () => {
+    const api = await activated();
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
+    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    const report = await vscode.commands.executeCommand<HealthReport>(COMMAND_IDS.checkHealth, { quiet: true });
+    assert.equal(report?.unconfigured, true);
+    assert.deepEqual(report?.checks, []);
+    assert.equal(api.health.text, '$(pulse) Services not configured');
+    assert.match(plain(api.health.tooltip), /Orchestra: Initialize Configuration/);
+  });
+});
+
 describe('Service health in the status bar', function () {
   this.timeout(60_000);
   let root: string;

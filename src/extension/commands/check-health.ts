@@ -20,8 +20,15 @@ function showReport(ctx: OrchestraContext, report: HealthReport): void {
     description: c.endpoint || '(no endpoint)',
     detail: healthStateText(c),
   }));
-  if (rows.length === 0)
+  if (report.unconfigured) {
+    rows.push({
+      label: '$(new-file) Initialize Configuration',
+      detail: 'Nothing is configured in this folder yet, so no server was checked.',
+      run: () => vscode.commands.executeCommand(COMMAND_IDS.initConfig),
+    });
+  } else if (rows.length === 0) {
     rows.push({ label: 'No memory server is configured', detail: 'Set endpoints.memory in config/common.json.' });
+  }
   rows.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
   if (report.checks.some((c) => c.fix)) {
     rows.push({
@@ -34,7 +41,14 @@ function showReport(ctx: OrchestraContext, report: HealthReport): void {
     { label: '$(output) Show Log', run: () => ctx.log.show(true) },
   );
   const pick = vscode.window.createQuickPick<Row>();
-  pick.title = `Orchestra services: ${report.level === 'ok' ? 'all ok' : report.level === 'none' ? 'nothing to check' : report.level}`;
+  const summary = report.unconfigured
+    ? 'not configured'
+    : report.level === 'ok'
+      ? 'all ok'
+      : report.level === 'none'
+        ? 'nothing to check'
+        : report.level;
+  pick.title = `Orchestra services: ${summary}`;
   pick.placeholder = `Checked ${new Date(report.checkedAt).toLocaleTimeString()}`;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;

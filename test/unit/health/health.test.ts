@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../../../src/core/config';
-import { HealthChecker, healthTargets, formatHealth, type HealthReport } from '../../../src/core/health';
+import { HealthChecker, healthTargets, formatHealth, isConfigured, type HealthReport } from '../../../src/core/health';
 import { startMemoryServer } from '../../../src/sandbox/memory';
 import { useTestbed } from '../memory/testbed';
 
@@ -205,6 +205,17 @@ describe('health check', function () {
     assert.equal(report.checks[0].level, 'down');
     assert.match(report.checks[0].message, /CODESPACE_NAME/);
     assert.match(formatHealth(report), /\(no endpoint\)/);
+  });
+
+  it('a folder counts as configured once a file, a project or a memory endpoint says something', async () => {
+    assert.equal(isConfigured(await loadConfig({ dir: bed.dir, env: {} })), false, 'nothing yet');
+    assert.equal(
+      isConfigured(await loadConfig({ dir: bed.dir, env: { ORCHESTRA_PROJECT_ID: 'orchestra-test-1' } })),
+      true,
+    );
+    const byVariable = await loadConfig({ dir: bed.dir, env: { ORCHESTRA_ENDPOINTS__MEMORY: 'http://127.0.0.1:9' } });
+    assert.equal(isConfigured(byVariable), true);
+    assert.equal(isConfigured(await resolvedFor(bed.dir, {})), true, 'an empty config/common.json is a decision too');
   });
 
   it('leaves no temporary folder behind once closed', async () => {
