@@ -7,18 +7,22 @@ import * as path from 'node:path';
 import { loadConfig } from '../../core/config';
 import { InputError } from '../../core/errors';
 import { readStateFile, statePath } from '../../core/migration/store';
+import { standaloneReportPage } from '../../core/report/html';
 import { migrationReport, reportFileName } from '../../core/report/markdown';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags } from './migration-context';
 
-const USAGE = 'orchestra-migrate report [--stdout | --out FILE]';
+const USAGE = 'orchestra-migrate report [--html] [--stdout | --out FILE]';
 
 export const reportCommand: CliCommand = {
   name: 'report',
   summary: 'Write the Markdown migration report (phases, metrics, outputs, timeline) from the state file',
-  usage: `${USAGE}\n\nWrites <report.dir>/${reportFileName('<project>')} (default .orchestra/reports), or prints it with\n--stdout, or writes FILE with --out. Reads the state file only.`,
+  usage:
+    `${USAGE}\n\nWrites <report.dir>/${reportFileName('<project>')} (default .orchestra/reports), or prints it with\n` +
+    '--stdout, or writes FILE with --out. --html: one HTML page instead (its stylesheet inline, no script),\n' +
+    '.html beside the .md. Reads the state file only.',
   async run(ctx) {
-    const flags = parseFlags(ctx.argv, { booleans: ['--stdout'], values: ['--out'], usage: USAGE });
+    const flags = parseFlags(ctx.argv, { booleans: ['--stdout', '--html'], values: ['--out'], usage: USAGE });
     if (flags.positional.length) {
       throw new InputError(`report: unexpected argument '${flags.positional[0]}'`, { fix: `Usage: ${USAGE}` });
     }
@@ -41,16 +45,39 @@ export const reportCommand: CliCommand = {
       });
     }
     const markdown = migrationReport(state);
+    const html = flags.booleans.has('--html');
+    const text = html
+      ? standaloneReportPage(markdown, await reportStylesheet(), `Migration report: ${projectId}`)
+      : markdown;
     if (flags.booleans.has('--stdout')) {
-      ctx.stdout.write(markdown);
+      ctx.stdout.write(text);
       return EXIT_OK;
     }
+    const name = reportFileName(projectId).replace(/\.md$/, html ? '.html' : '.md');
     const file = out
       ? path.resolve(ctx.cwd, out)
-      : path.join(path.resolve(resolved.root, resolved.config.report.dir), reportFileName(projectId));
+      : path.join(path.resolve(resolved.root, resolved.config.report.dir), name);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, markdown, 'utf8');
+    await fs.writeFile(file, text, 'utf8');
     ctx.stdout.write(`Wrote ${path.relative(ctx.cwd, file) || file}\n`);
     return EXIT_OK;
   },
 };
+
+/**
+ * media/report.css, the stylesheet the editor's report tab uses: beside dist/ in the
+ * repository and in the VSIX (dist/cli.js), three folders up from this source file.
+ */
+async function reportStylesheet(): Promise<string> {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      return await fs.readFile(path.join(dir, 'media', 'report.css'), 'utf8');
+    } catch {
+      if (path.dirname(dir) === dir) {
+        throw new InputError('The report stylesheet media/report.css is missing from this installation.', {
+          fix: 'Reinstall Orchestra Migrate, or write the Markdown report (without --html).',
+        });
+      }
+    }
+  }
+}

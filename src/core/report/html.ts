@@ -4,6 +4,7 @@
  * Content Security Policy allows nothing but the one stylesheet and images from the
  * extension: no script runs in it at all.
  */
+import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 
 export interface ReportPageOptions {
@@ -52,4 +53,59 @@ function escapeHtml(value: string): string {
 /** For a double-quoted attribute: the CSP's single quotes stay as they are. */
 function attribute(value: string): string {
   return value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The editor's theme variables the report's stylesheet uses, given plain values: a page
+ * opened in a browser has no VS Code around it. Light, with a dark variant.
+ */
+const STANDALONE_THEME = `:root {
+  --vscode-font-family: system-ui, -apple-system, 'Segoe UI', sans-serif;
+  --vscode-editor-font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace;
+  --vscode-font-size: 14px;
+  --vscode-foreground: #1f2328;
+  --vscode-editor-background: #ffffff;
+  --vscode-textLink-foreground: #0969da;
+  --vscode-widget-border: #d0d7de;
+  --vscode-textCodeBlock-background: #f6f8fa;
+  --vscode-editorWidget-background: #f6f8fa;
+  --vscode-list-hoverBackground: #f3f4f6;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --vscode-foreground: #e6edf3;
+    --vscode-editor-background: #0d1117;
+    --vscode-textLink-foreground: #4493f8;
+    --vscode-widget-border: #30363d;
+    --vscode-textCodeBlock-background: #161b22;
+    --vscode-editorWidget-background: #161b22;
+    --vscode-list-hoverBackground: #161b22;
+  }
+}
+`;
+
+/**
+ * The report as one HTML file to open in a browser or attach to a ticket: the stylesheet
+ * inline, allowed by its hash in the page's Content Security Policy, and nothing else
+ * (no script, no remote resource, no inline style but that one).
+ */
+export function standaloneReportPage(source: string, stylesheet: string, title: string): string {
+  const css = `${STANDALONE_THEME}\n${stylesheet}`;
+  const hash = createHash('sha256').update(css, 'utf8').digest('base64');
+  const csp = ["default-src 'none'", `style-src 'sha256-${hash}'`, "base-uri 'none'", "form-action 'none'"].join('; ');
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="UTF-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${attribute(csp)}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${css}</style>`,
+    '</head>',
+    '<body>',
+    renderReportBody(source),
+    '</body>',
+    '</html>',
+  ].join('\n');
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -157,6 +158,22 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     const both = await cli(['report', '--stdout', '--out', 'x.md'], world.workspace);
     assert.equal(both.code, 2);
     assert.match(both.err, /--stdout and --out exclude each other/);
+  });
+
+  it('report --html writes one page to open in a browser: the stylesheet inline, allowed by its hash, no script', async () => {
+    const written = await cli(['report', '--html'], world.workspace);
+    assert.equal(written.code, 0, written.err);
+    const file = path.join(world.workspace, '.orchestra', 'reports', `migration-report-${PROJECT}.html`);
+    assert.equal(written.out.trim(), `Wrote ${path.relative(world.workspace, file)}`);
+    const html = await readFile(file, 'utf8');
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1] ?? '';
+    assert.match(csp, /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'$/);
+    const style = /<style>([\s\S]*)<\/style>/.exec(html)?.[1] ?? '';
+    const hash = createHash('sha256').update(style, 'utf8').digest('base64');
+    assert.ok(csp.includes(`'sha256-${hash}'`), 'the policy allows exactly the inline stylesheet');
+    assert.match(style, /--vscode-foreground: #/, 'theme variables have plain values outside VS Code');
+    assert.doesNotMatch(html, /<script|\sstyle=|<link /);
+    assert.match(html, /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>completed<\/td>/);
   });
 
   it('report without a recorded migration says so and exits 2', async () => {
