@@ -27,6 +27,7 @@ import { openMigrationSession } from '../core/migration/session';
 import { readStateFile, statePath } from '../core/migration/store';
 import { reportPage, type ReportPageOptions } from '../core/report/html';
 import { migrationReport, reportFileName } from '../core/report/markdown';
+import { timelineSvg } from '../core/report/timeline';
 
 export interface ConfigLoadInput {
   readonly dir: string;
@@ -133,7 +134,7 @@ export async function readReport(
   if (!state) return undefined;
   // A page follows the state file: the same state draws the same page.
   const markdown = migrationReport(state, { asOfState: page !== undefined });
-  return { markdown, ...(page ? { html: reportPage(markdown, page) } : {}) };
+  return { markdown, ...(page ? { html: reportPage(markdown, { ...page, timeline: timelineSvg(state) }) } : {}) };
 }
 
 export interface RunInput extends ConfigLoadInput {

@@ -101,10 +101,20 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       s.phases['memory-system'].status = 'failed';
       s.phases['memory-system'].error = 'Firestore database create failed: PERMISSION_DENIED';
       s.metrics = { ...s.metrics, runs: 1, steps: 7, created: 5, failed: 1, requests: 40, lastRunMs: 6100 };
+      // Timed steps, as execute records them: the report draws them as a Gantt chart.
+      const t0 = Date.now() - 6100;
+      const iso = (ms: number) => new Date(t0 + ms).toISOString();
+      const step = (id: string, phase: 'core-infrastructure' | 'memory-system', from: number, to: number) => {
+        s.steps[id] = { id, phase, status: 'done', startedAt: iso(from), finishedAt: iso(to), attempts: 1 };
+      };
+      step('core-infrastructure/services', 'core-infrastructure', 0, 1500);
+      step('core-infrastructure/service-account', 'core-infrastructure', 1500, 4200);
+      step('memory-system/firestore-database', 'memory-system', 4200, 6100);
+      s.steps['memory-system/firestore-database'].status = 'failed';
       s.run = {
         id: 'run-1',
-        startedAt: at,
-        finishedAt: at,
+        startedAt: iso(0),
+        finishedAt: iso(6100),
         status: 'failed',
         phases: ['core-infrastructure'],
         pid: 1,
@@ -119,6 +129,12 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     await report.getByRole('heading', { name: 'Migration report: ui-project' }).waitFor({ timeout: 20_000 });
     const failed = report.locator('tr', { hasText: 'Memory System' });
     assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
+    const chart = report.locator('figure.timeline svg');
+    await chart.waitFor({ timeout: 10_000 });
+    assert.match(await chart.innerHTML(), /service-account/);
+    await chart.scrollIntoViewIfNeeded();
+    await snap(page, run, '07-report-timeline');
+    await report.getByRole('heading', { name: 'Migration report: ui-project' }).scrollIntoViewIfNeeded();
     // The tab's title bar offers the Markdown export.
     await page
       .locator('.editor-actions [aria-label^="Export Migration Report (Markdown)"]')

@@ -9,6 +9,7 @@ import { InputError } from '../../core/errors';
 import { readStateFile, statePath } from '../../core/migration/store';
 import { standaloneReportPage } from '../../core/report/html';
 import { migrationReport, reportFileName } from '../../core/report/markdown';
+import { timelineSvg } from '../../core/report/timeline';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags } from './migration-context';
 
@@ -44,22 +45,28 @@ export const reportCommand: CliCommand = {
         fix: 'Run orchestra-migrate verify, then execute; the report describes what execute did.',
       });
     }
-    const markdown = migrationReport(state);
     const html = flags.booleans.has('--html');
-    const text = html
-      ? standaloneReportPage(markdown, await reportStylesheet(), `Migration report: ${projectId}`)
-      : markdown;
-    if (flags.booleans.has('--stdout')) {
-      ctx.stdout.write(text);
-      return EXIT_OK;
-    }
+    const toStdout = flags.booleans.has('--stdout');
     const name = reportFileName(projectId).replace(/\.md$/, html ? '.html' : '.md');
     const file = out
       ? path.resolve(ctx.cwd, out)
       : path.join(path.resolve(resolved.root, resolved.config.report.dir), name);
+    const chart = timelineSvg(state);
+    // A Markdown file gets its chart as an SVG file beside it; a page carries it inline.
+    const chartFile = chart && !html && !toStdout ? file.replace(/(\.md)?$/i, '.timeline.svg') : undefined;
+    const markdown = migrationReport(state, chartFile ? { timelineImage: path.basename(chartFile) } : {});
+    const text = html
+      ? standaloneReportPage(markdown, await reportStylesheet(), `Migration report: ${projectId}`, chart)
+      : markdown;
+    if (toStdout) {
+      ctx.stdout.write(text);
+      return EXIT_OK;
+    }
     await fs.mkdir(path.dirname(file), { recursive: true });
+    if (chartFile && chart) await fs.writeFile(chartFile, chart, 'utf8');
     await fs.writeFile(file, text, 'utf8');
-    ctx.stdout.write(`Wrote ${path.relative(ctx.cwd, file) || file}\n`);
+    const shown = (f: string) => path.relative(ctx.cwd, f) || f;
+    ctx.stdout.write(`Wrote ${shown(file)}${chartFile ? ` and its timeline chart ${shown(chartFile)}` : ''}\n`);
     return EXIT_OK;
   },
 };

@@ -13,12 +13,22 @@ export interface ReportPageOptions {
   /** The stylesheet's webview URI. */
   styleUri: string;
   title: string;
+  /** The last run's Gantt chart (timelineSvg), drawn under the Timeline heading. */
+  timeline?: string;
 }
 
 const markdown = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
-export function renderReportBody(source: string): string {
-  return markdown.render(source);
+export function renderReportBody(source: string, timeline?: string): string {
+  const body = markdown.render(source);
+  if (!timeline) return body;
+  // Our own markup (labels escaped by timelineSvg), placed by us: markdown-it keeps raw HTML off.
+  const figure = `<figure class="timeline">\n${timeline}\n</figure>\n`;
+  const heading = '<h2>Timeline</h2>\n';
+  const at = body.indexOf(heading);
+  return at === -1
+    ? `${body}${heading}${figure}`
+    : `${body.slice(0, at + heading.length)}${figure}${body.slice(at + heading.length)}`;
 }
 
 export function reportPage(source: string, options: ReportPageOptions): string {
@@ -40,7 +50,7 @@ export function reportPage(source: string, options: ReportPageOptions): string {
     `<title>${escapeHtml(options.title)}</title>`,
     '</head>',
     '<body>',
-    renderReportBody(source),
+    renderReportBody(source, options.timeline),
     '</body>',
     '</html>',
   ].join('\n');
@@ -89,7 +99,7 @@ const STANDALONE_THEME = `:root {
  * inline, allowed by its hash in the page's Content Security Policy, and nothing else
  * (no script, no remote resource, no inline style but that one).
  */
-export function standaloneReportPage(source: string, stylesheet: string, title: string): string {
+export function standaloneReportPage(source: string, stylesheet: string, title: string, timeline?: string): string {
   const css = `${STANDALONE_THEME}\n${stylesheet}`;
   const hash = createHash('sha256').update(css, 'utf8').digest('base64');
   const csp = ["default-src 'none'", `style-src 'sha256-${hash}'`, "base-uri 'none'", "form-action 'none'"].join('; ');
@@ -104,7 +114,7 @@ export function standaloneReportPage(source: string, stylesheet: string, title: 
     `<style>${css}</style>`,
     '</head>',
     '<body>',
-    renderReportBody(source),
+    renderReportBody(source, timeline),
     '</body>',
     '</html>',
   ].join('\n');

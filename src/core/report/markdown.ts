@@ -17,6 +17,8 @@ export interface ReportOptions {
    * follows the state then draws the same page for the same state.
    */
   asOfState?: boolean;
+  /** A file beside the report holding the last run's Gantt chart (SVG), shown under Timeline. */
+  timelineImage?: string;
   /** Timeline rows kept, newest last (default 100; the state keeps up to 500 events). */
   timelineLimit?: number;
 }
@@ -40,7 +42,7 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
   );
   out.push(...runSection(state), ...summarySection(state), ...phaseSection(state));
   out.push(...metricsSection(state), ...outputsSection(state));
-  out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE));
+  out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (
     out
       .join('\n')
@@ -152,11 +154,12 @@ function outputsSection(state: MigrationState): string[] {
   return [...lines, ''];
 }
 
-function timelineSection(state: MigrationState, limit: number): string[] {
+function timelineSection(state: MigrationState, limit: number, image?: string): string[] {
   const events = state.history;
   if (!events.length) return [];
   const shown = events.slice(-limit);
   const lines = ['## Timeline', ''];
+  if (image) lines.push(`![Gantt chart of the last run: phases and steps on one time axis](${encodeURI(image)})`, '');
   if (shown.length < events.length) {
     lines.push(`The last ${shown.length} of ${events.length} recorded events (the log has every one).`, '');
   }

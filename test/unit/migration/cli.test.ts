@@ -141,8 +141,20 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     const written = await cli(['report'], world.workspace);
     assert.equal(written.code, 0, written.err);
     const file = path.join(world.workspace, '.orchestra', 'reports', `migration-report-${PROJECT}.md`);
-    assert.equal(written.out.trim(), `Wrote ${path.relative(world.workspace, file)}`);
+    const chart = file.replace(/\.md$/, '.timeline.svg');
+    assert.equal(
+      written.out.trim(),
+      `Wrote ${path.relative(world.workspace, file)} and its timeline chart ${path.relative(world.workspace, chart)}`,
+    );
     const markdown = await readFile(file, 'utf8');
+    assert.match(
+      markdown,
+      new RegExp(`## Timeline\\n\\n!\\[Gantt chart of the last run[^\\]]*\\]\\(${path.basename(chart)}\\)`),
+    );
+    const svg = await readFile(chart, 'utf8');
+    for (const phase of ['1. Core Infrastructure', '3. Memory System', '7. Validation'])
+      assert.ok(svg.includes(phase), phase);
+    assert.match(svg, /<title>memory-system\/copy: done/);
     assert.match(markdown, new RegExp(`^# Migration report: ${PROJECT}\n`));
     assert.match(markdown, /\| Phases completed \| 7 of 7 \|/);
     assert.match(markdown, /\| 3 \| Memory System \| completed \|/);
@@ -152,8 +164,8 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     const printed = await cli(['report', '--stdout'], world.workspace);
     assert.equal(
       printed.out.replace(/^Generated .*$/m, ''),
-      markdown.replace(/^Generated .*$/m, ''),
-      'the same report, but for its date',
+      markdown.replace(/^Generated .*$/m, '').replace(/^!\[Gantt chart.*\n\n/m, ''),
+      'the same report, but for its date and the chart it has no file for',
     );
     const both = await cli(['report', '--stdout', '--out', 'x.md'], world.workspace);
     assert.equal(both.code, 2);
@@ -174,6 +186,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.match(style, /--vscode-foreground: #/, 'theme variables have plain values outside VS Code');
     assert.doesNotMatch(html, /<script|\sstyle=|<link /);
     assert.match(html, /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>completed<\/td>/);
+    assert.match(html, /<h2>Timeline<\/h2>\n<figure class="timeline">\n<svg /, 'the chart inline, under Timeline');
   });
 
   it('report without a recorded migration says so and exits 2', async () => {

@@ -3,6 +3,7 @@ import { PHASES } from '../../../src/core/migration/catalog';
 import { emptyState, pushHistory, type MigrationState } from '../../../src/core/migration/state';
 import { renderReportBody, reportPage } from '../../../src/core/report/html';
 import { duration, migrationReport } from '../../../src/core/report/markdown';
+import { timelineSvg } from '../../../src/core/report/timeline';
 
 const AT = new Date('2026-11-28T12:00:00.000Z');
 
@@ -168,5 +169,95 @@ describe('the migration report', () => {
     assert.doesNotMatch(page, /<script|<[^>]*\son\w+\s*=/i, 'no script element, no event handler attribute');
     assert.doesNotMatch(page, /\sstyle=/, 'no inline style, which the policy would refuse');
     assert.match(page, /<h1>Migration report: demo-project<\/h1>/);
+  });
+
+  describe('the timeline chart (SVG Gantt of the last run)', () => {
+    /** recorded() with its steps timed: core 0-4.2 s (two steps), memory copy 10-125 s, failed. */
+    function timed(): MigrationState {
+      const state = recorded();
+      const at = (s: number) => new Date(Date.parse('2026-11-28T11:00:00.000Z') + s * 1000).toISOString();
+      state.phases['core-infrastructure'].startedAt = at(0);
+      state.phases['core-infrastructure'].finishedAt = at(4.2);
+      state.phases['memory-system'].startedAt = at(10);
+      state.phases['memory-system'].finishedAt = at(125);
+      const step = (
+        id: string,
+        phase: 'core-infrastructure' | 'memory-system',
+        from: number,
+        to: number,
+        ok = true,
+      ) => {
+        state.steps[id] = {
+          id,
+          phase,
+          status: ok ? 'done' : 'failed',
+          startedAt: at(from),
+          finishedAt: at(to),
+          attempts: 1,
+        };
+      };
+      step('core-infrastructure/services', 'core-infrastructure', 0, 1.5);
+      step('core-infrastructure/service-account', 'core-infrastructure', 1.5, 4.2);
+      step('memory-system/copy', 'memory-system', 10, 125, false);
+      // A step from an earlier run: not in this run's chart.
+      state.steps['hybrid-config/secret'] = {
+        id: 'hybrid-config/secret',
+        phase: 'hybrid-config',
+        status: 'done',
+        startedAt: '2026-11-27T09:00:00.000Z',
+        finishedAt: '2026-11-27T09:00:01.000Z',
+        attempts: 1,
+      };
+      return state;
+    }
+
+    function rects(svg: string) {
+      return [
+        ...svg.matchAll(
+          /<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*fill="(#\w+)"[^>]*><title>([^<]*)<\/title>/g,
+        ),
+      ].map((m) => ({ x: Number(m[1]), width: Number(m[2]), fill: m[3], tip: m[4] }));
+    }
+
+    it('draws a row a phase of the run and a row a step under it, on one time axis', () => {
+      const svg = timelineSvg(timed())!;
+      assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+      const bars = rects(svg);
+      assert.deepEqual(
+        bars.map((b) => b.tip.split(':')[0]),
+        [
+          'Core Infrastructure',
+          'core-infrastructure/services',
+          'core-infrastructure/service-account',
+          'Memory System',
+          'memory-system/copy',
+        ],
+        "the earlier run's step is left out",
+      );
+      const [core, services, account, , copy] = bars;
+      const pxPerSecond = (copy.x + copy.width - core.x) / 125;
+      assert.ok(Math.abs(services.width - 1.5 * pxPerSecond) < 1, 'a bar is as long as its step');
+      assert.ok(Math.abs(account.x - (core.x + 1.5 * pxPerSecond)) < 1, 'and starts when its step started');
+      assert.ok(Math.abs(copy.x - (core.x + 10 * pxPerSecond)) < 1);
+      assert.equal(copy.fill, '#cf222e', 'a failed step is red');
+      assert.equal(services.fill, '#2da44e');
+      assert.match(svg, />1 min<\/text>/, "the axis is labelled in the run's units");
+    });
+
+    it("escapes every label, and uses no style the report's policy would refuse", () => {
+      const state = timed();
+      const evil = 'memory-system/<script>alert(1)</script>';
+      state.steps[evil] = { ...state.steps['memory-system/copy'], id: evil };
+      const svg = timelineSvg(state)!;
+      assert.doesNotMatch(svg, /<script|<style|\sstyle=/);
+      assert.match(svg, /&#60;script&#62;alert\(1\)&#60;\/script&#62;/);
+    });
+
+    it('is absent before any run, and sits under the Timeline heading of the page', () => {
+      assert.equal(timelineSvg(emptyState('demo-project', AT)), undefined);
+      const state = timed();
+      const body = renderReportBody(migrationReport(state, { generatedAt: AT }), timelineSvg(state));
+      assert.match(body, /<h2>Timeline<\/h2>\n<figure class="timeline">\n<svg [^>]*role="img"/);
+    });
   });
 });
