@@ -151,10 +151,10 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
       await page.locator(`.part.sidebar .title-actions [aria-label="${title}"]`).first().waitFor({ timeout: 10_000 });
     }
     await snap(page, run, '08-phase-actions');
-    // A failed phase can be skipped or reset from its context menu.
+    // A failed phase can be skipped or reset from its context menu, which also opens the report and the log.
     await row.click({ button: 'right' });
     const menu = page.locator('.context-view .monaco-menu');
-    for (const title of ['Skip Phase', 'Reset Phase']) {
+    for (const title of ['Skip Phase', 'Reset Phase', 'Show Migration Report', 'Show Log']) {
       await menu.getByRole('menuitem', { name: title }).first().waitFor({ timeout: 10_000 });
     }
     await page.waitForTimeout(300); // the menu fades in: a readable screenshot, not a condition
