@@ -39,6 +39,12 @@ export function reportPage(source: string, options: ReportPageOptions): string {
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
+  const style = `<link rel="stylesheet" href="${attribute(options.styleUri)}">`;
+  return page(csp, style, options.title, renderReportBody(source, options.timeline));
+}
+
+/** The page around a report body: one policy, one stylesheet (linked or inline), nothing else. */
+function page(csp: string, style: string, title: string, body: string): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -46,11 +52,11 @@ export function reportPage(source: string, options: ReportPageOptions): string {
     '<meta charset="UTF-8">',
     `<meta http-equiv="Content-Security-Policy" content="${attribute(csp)}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
-    `<link rel="stylesheet" href="${attribute(options.styleUri)}">`,
-    `<title>${escapeHtml(options.title)}</title>`,
+    style,
+    `<title>${escapeHtml(title)}</title>`,
     '</head>',
     '<body>',
-    renderReportBody(source, options.timeline),
+    body,
     '</body>',
     '</html>',
   ].join('\n');
@@ -103,19 +109,5 @@ export function standaloneReportPage(source: string, stylesheet: string, title: 
   const css = `${STANDALONE_THEME}\n${stylesheet}`;
   const hash = createHash('sha256').update(css, 'utf8').digest('base64');
   const csp = ["default-src 'none'", `style-src 'sha256-${hash}'`, "base-uri 'none'", "form-action 'none'"].join('; ');
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="UTF-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${attribute(csp)}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
-    `<title>${escapeHtml(title)}</title>`,
-    `<style>${css}</style>`,
-    '</head>',
-    '<body>',
-    renderReportBody(source, timeline),
-    '</body>',
-    '</html>',
-  ].join('\n');
+  return page(csp, `<style>${css}</style>`, title, renderReportBody(source, timeline));
 }
