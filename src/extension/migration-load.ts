@@ -125,16 +125,30 @@ export async function initWorkspaceConfig(dir: string, env: NodeJS.ProcessEnv): 
 }
 
 /** The migration report of a state file, and the webview's page of it when asked; undefined before any run. */
+/**
+ * The migration report of a state file; undefined before any run. With `page`, also the
+ * webview's page of it (the chart inline); with `timelineImage`, the Markdown links the
+ * chart under that file name and `timeline` is the SVG to write there (an export).
+ */
 export async function readReport(
   stateFile: string,
   projectId: string,
   page?: ReportPageOptions,
-): Promise<{ markdown: string; html?: string } | undefined> {
+  timelineImage?: string,
+): Promise<{ markdown: string; html?: string; timeline?: string } | undefined> {
   const state = await readStateFile(stateFile, projectId);
   if (!state) return undefined;
+  const timeline = timelineSvg(state);
   // A page follows the state file: the same state draws the same page.
-  const markdown = migrationReport(state, { asOfState: page !== undefined });
-  return { markdown, ...(page ? { html: reportPage(markdown, { ...page, timeline: timelineSvg(state) }) } : {}) };
+  const markdown = migrationReport(state, {
+    asOfState: page !== undefined,
+    ...(timeline && timelineImage ? { timelineImage } : {}),
+  });
+  return {
+    markdown,
+    ...(page ? { html: reportPage(markdown, { ...page, timeline }) } : {}),
+    ...(timeline && timelineImage ? { timeline } : {}),
+  };
 }
 
 export interface RunInput extends ConfigLoadInput {

@@ -129,13 +129,16 @@ export class MigrationView implements vscode.Disposable {
    * The migration report of the project in the first folder, as Markdown and (given the
    * webview's details) as its page. A clear error when there is no project or no run yet.
    */
-  async report(page?: ReportPageOptions): Promise<{ projectId: string; markdown: string; html?: string }> {
+  async report(
+    page?: ReportPageOptions,
+    timelineImage?: string,
+  ): Promise<{ projectId: string; markdown: string; html?: string; timeline?: string }> {
     if (!this.result) await this.reload();
     const result = this.result;
     if (!result) throw new InputError('Open a folder first: the report describes the migration of its project.');
     if (!result.ok) throw new InputError(`The configuration has a problem, so there is no report: ${result.summary}`);
     if (!result.stateFile) throw new InputError(NO_PROJECT_MESSAGE);
-    const report = await loadEngine().readReport(result.stateFile, result.projectId, page);
+    const report = await loadEngine().readReport(result.stateFile, result.projectId, page, timelineImage);
     if (!report) {
       throw new InputError(
         `No migration has run for ${result.projectId} yet: run "Orchestra: Execute Migration" (or orchestra-migrate execute in a terminal).`,

@@ -112,11 +112,28 @@ describe('Orchestra: Show Migration Report', () => {
     const loaded = api.migration.lastLoad;
     assert.ok(loaded?.ok);
     assert.equal(loaded.reportFile, path.join(root, '.orchestra', 'reports', `migration-report-${PROJECT}.md`));
-    const saved = await vscode.commands.executeCommand<{ file: string }>(COMMAND_IDS.exportReport, {
+    // A timed step of the last run: the export draws it in a chart beside the Markdown.
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    await store.update((s) => {
+      const run = s.run!;
+      s.steps['memory-system/copy'] = {
+        id: 'memory-system/copy',
+        phase: 'memory-system',
+        status: 'done',
+        startedAt: run.startedAt,
+        finishedAt: run.finishedAt,
+        attempts: 1,
+      };
+    });
+    const saved = await vscode.commands.executeCommand<{ file: string; chart?: string }>(COMMAND_IDS.exportReport, {
       to: loaded.reportFile,
     });
     assert.equal(saved?.file, loaded.reportFile);
+    const chart = loaded.reportFile.replace(/\.md$/, '.timeline.svg');
+    assert.equal(saved?.chart, chart);
+    assert.match(await fs.readFile(chart, 'utf8'), /<svg [\s\S]*memory-system\/copy: done/);
     const text = await fs.readFile(loaded.reportFile, 'utf8');
+    assert.ok(text.includes(`](${path.basename(chart)})`), 'the Markdown shows the chart beside it');
     assert.match(text, new RegExp(`^# Migration report: ${PROJECT}\\n\\nGenerated `), 'a file says when it was made');
     assert.match(text, /\| 3 \| Memory System \| completed \|/);
   });

@@ -156,13 +156,14 @@ function outputsSection(state: MigrationState): string[] {
 
 function timelineSection(state: MigrationState, limit: number, image?: string): string[] {
   const events = state.history;
-  if (!events.length) return [];
+  if (!events.length && !image) return [];
   const shown = events.slice(-limit);
   const lines = ['## Timeline', ''];
   if (image) lines.push(`![Gantt chart of the last run: phases and steps on one time axis](${encodeURI(image)})`, '');
   if (shown.length < events.length) {
     lines.push(`The last ${shown.length} of ${events.length} recorded events (the log has every one).`, '');
   }
+  if (!shown.length) return lines;
   lines.push('| Time (UTC) | Phase | Event |', '|---|---|---|');
   for (const e of shown) {
     lines.push(

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { COMMAND_IDS } from '../constants';
@@ -11,7 +12,8 @@ import type { OrchestraCommand } from './command';
 export const exportReportCommand: OrchestraCommand = {
   id: COMMAND_IDS.exportReport,
   async run(ctx, arg) {
-    const { projectId, markdown } = await ctx.migration.report();
+    // Checked first: no project or no run yet is an error message, not a save dialog.
+    const { projectId } = await ctx.migration.report();
     const given = arg && typeof arg === 'object' ? (arg as { to?: unknown }).to : undefined;
     let target: vscode.Uri | undefined;
     if (typeof given === 'string') {
@@ -32,14 +34,21 @@ export const exportReportCommand: OrchestraCommand = {
         fix: 'Save it as a .md file.',
       });
     }
+    // The chart goes beside the Markdown, as `orchestra-migrate report` writes it.
+    const chartName = path.posix.basename(target.path).replace(/(\.md|\.markdown)$/i, '.timeline.svg');
+    const chart = vscode.Uri.joinPath(target, '..', chartName);
+    const { markdown, timeline } = await ctx.migration.report(undefined, chartName);
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(target, '..'));
+    if (timeline) await vscode.workspace.fs.writeFile(chart, Buffer.from(timeline, 'utf8'));
     await vscode.workspace.fs.writeFile(target, Buffer.from(markdown, 'utf8'));
-    ctx.log.info(`migration report of ${projectId} saved to ${target.fsPath}`);
+    ctx.log.info(
+      `migration report of ${projectId} saved to ${target.fsPath}${timeline ? ` (chart: ${chartName})` : ''}`,
+    );
     if (typeof given !== 'string') {
       void vscode.window
         .showInformationMessage(`Orchestra: report saved to ${vscode.workspace.asRelativePath(target)}.`, 'Open')
         .then((choice) => choice && vscode.window.showTextDocument(target));
     }
-    return { projectId, file: target.fsPath };
+    return { projectId, file: target.fsPath, ...(timeline ? { chart: chart.fsPath } : {}) };
   },
 };
