@@ -80,7 +80,7 @@ export class HealthItem implements vscode.Disposable {
   private again = false;
   private last?: HealthReport;
   /** Logged when a service's level changes, not on every check. */
-  private loggedLevels = new Map<string, string>();
+  private readonly loggedLevels = new Map<string, string>();
   private disposed = false;
 
   constructor(private readonly deps: HealthItemDeps) {
@@ -102,9 +102,9 @@ export class HealthItem implements vscode.Disposable {
     );
   }
 
+  /** The first check follows the migration view's first configuration load (see scheduleIfChanged). */
   start(): void {
     this.restartInterval();
-    this.schedule(0);
   }
 
   /** Checks now (one check at a time; a call during a check waits for it and then checks again). */
@@ -235,8 +235,10 @@ export class HealthItem implements vscode.Disposable {
   private scheduleIfChanged(): void {
     const load = this.deps.migration.lastLoad;
     if (load === this.lastLoadSeen) return;
+    // The first load (at start) is checked at once; later ones may come in bursts.
+    const first = this.lastLoadSeen === undefined;
     this.lastLoadSeen = load;
-    this.schedule();
+    this.schedule(first ? 0 : CHANGE_DELAY_MS);
   }
 
   dispose(): void {

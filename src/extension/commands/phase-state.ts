@@ -32,7 +32,10 @@ async function chosenPhase(
     }
     return node;
   };
-  if (typeof arg === 'string') return { id: byId(arg).phase.id, title: byId(arg).phase.title, yes: false };
+  if (typeof arg === 'string') {
+    const found = byId(arg);
+    return { id: found.phase.id, title: found.phase.title, yes: false };
+  }
   if (arg && typeof arg === 'object') {
     const node = arg as Partial<PhaseTreeNode>;
     if ((node.kind === 'phase' || node.kind === 'step') && node.phase) {
