@@ -43,6 +43,8 @@ const STATUS_ICONS: Readonly<Record<PhaseStatus, vscode.ThemeIcon>> = {
   'in-progress': new vscode.ThemeIcon('sync~spin'),
   completed: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  // Stopped by the user, not broken: the stop icon its cancelled steps show too.
+  cancelled: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('testing.iconSkipped')),
   skipped: new vscode.ThemeIcon('debug-step-over', new vscode.ThemeColor('disabledForeground')),
 };
 

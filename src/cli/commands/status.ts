@@ -28,6 +28,8 @@ export interface StatusDocument {
     status: string;
     error: string | null;
     blockedBy: string | null;
+    /** Why the phase's result may be out of date (a phase it depends on was reset). */
+    stale: string | null;
     startedAt: string | null;
     finishedAt: string | null;
     metrics: MonitorSnapshot['phases'][number]['metrics'];
@@ -72,6 +74,7 @@ export function statusDocument(
       status: p.status,
       error: p.error ?? null,
       blockedBy: p.blockedBy ?? null,
+      stale: p.stale ?? null,
       startedAt: p.startedAt ?? null,
       finishedAt: p.finishedAt ?? null,
       metrics: p.metrics,
@@ -108,9 +111,16 @@ function formatStatus(doc: StatusDocument): string {
     );
   }
   for (const p of doc.phases) {
-    const label = PHASE_STATUS_LABELS[p.status as keyof typeof PHASE_STATUS_LABELS] ?? p.status;
+    const status = PHASE_STATUS_LABELS[p.status as keyof typeof PHASE_STATUS_LABELS] ?? p.status;
+    const label = p.stale ? `${status} (stale)` : status;
     const done = p.steps.filter((s) => s.status === 'done').length;
-    const extra = p.blockedBy ? ` (blocked by ${p.blockedBy})` : p.error ? ` (${p.error})` : '';
+    const extra = p.stale
+      ? ` (${p.stale})`
+      : p.blockedBy
+        ? ` (blocked by ${p.blockedBy})`
+        : p.error
+          ? ` (${p.error})`
+          : '';
     const steps = p.steps.length
       ? ` ${done}/${p.steps.length} steps, ${(p.metrics.durationMs / 1000).toFixed(1)}s`
       : '';

@@ -90,12 +90,14 @@ export function phaseInfo(id: string): PhaseInfo | undefined {
   return PHASES.find((p) => p.id === id);
 }
 
-export type PhaseStatus = 'not-started' | 'in-progress' | 'completed' | 'failed' | 'skipped';
+/** `cancelled`: the user stopped a run before every step of the phase finished; nothing failed. */
+export type PhaseStatus = 'not-started' | 'in-progress' | 'completed' | 'failed' | 'cancelled' | 'skipped';
 
 export const PHASE_STATUS_LABELS: Readonly<Record<PhaseStatus, string>> = {
   'not-started': 'not started',
   'in-progress': 'in progress',
   completed: 'completed',
   failed: 'failed',
+  cancelled: 'cancelled',
   skipped: 'skipped',
 };

@@ -18,7 +18,7 @@ import { executeSteps, type ExecuteResult } from './executor';
 import { MigrationLock, type LockOptions } from './lock';
 import { MigrationMonitor } from './monitor';
 import { planSteps, type Plan } from './planner';
-import type { PhaseRegistry } from './registry';
+import { dependantsOf, transitiveDependants, type PhaseRegistry } from './registry';
 import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
 import { assertTransition } from './status';
 import { StateStore, readStateFile, statePath } from './store';
@@ -160,14 +160,27 @@ export class MigrationEngine {
     });
   }
 
-  /** Forgets a phase's progress (steps, checkpoints, metrics); the next execute re-reads everything. */
+  /**
+   * Forgets a phase's progress (steps, checkpoints, metrics); the next execute re-reads
+   * everything. Phases that depend on it and have run are marked stale: what they
+   * checked or built on may have changed (Validation above all).
+   */
   async reset(phase: string): Promise<void> {
     const id = this.phaseId(phase);
+    const downstream = dependentPhases(this.allSteps(), id);
+    const title = this.options.registry.get(id)?.info.title ?? id;
     await this.withState('reset', (s) => {
       assertTransition(id, s.phases[id].status, 'not-started');
       s.phases[id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
       for (const key of Object.keys(s.steps)) if (s.steps[key].phase === id) delete s.steps[key];
-      pushHistory(s, { at: new Date().toISOString(), type: 'phase-status', phase: id, message: `${id} reset` });
+      const at = new Date().toISOString();
+      pushHistory(s, { at, type: 'phase-status', phase: id, message: `${id} reset` });
+      for (const other of downstream) {
+        const record = s.phases[other];
+        if (!record || record.status === 'not-started' || record.status === 'skipped') continue;
+        record.stale = `${title} was reset after this phase ran; run execute again to bring it up to date`;
+        pushHistory(s, { at, type: 'phase-stale', phase: other, message: `${other} stale: ${id} was reset` });
+      }
     });
   }
 
@@ -222,6 +235,21 @@ export class MigrationEngine {
 }
 
 export { PHASES };
+
+/** Phases with a step that (transitively) depends on a step of `phase`. */
+function dependentPhases(steps: readonly Step[], phase: PhaseId): PhaseId[] {
+  const dependants = dependantsOf(steps);
+  const phaseOf = new Map(steps.map((s) => [s.id, s.phase]));
+  const out = new Set<PhaseId>();
+  for (const step of steps) {
+    if (step.phase !== phase) continue;
+    for (const id of transitiveDependants(step.id, dependants)) {
+      const other = phaseOf.get(id);
+      if (other && other !== phase) out.add(other);
+    }
+  }
+  return [...out];
+}
 
 function unlimitedListeners(signal: AbortSignal): AbortSignal {
   setMaxListeners(0, signal);

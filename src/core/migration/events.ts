@@ -18,6 +18,7 @@ export type EngineEvent =
   | { type: 'step-started'; step: string; phase: PhaseId; at: string }
   | { type: 'step-finished'; step: string; phase: PhaseId; action: StepAction; durationMs: number; at: string }
   | { type: 'step-failed'; step: string; phase: PhaseId; error: string; at: string }
+  | { type: 'step-cancelled'; step: string; phase: PhaseId; at: string }
   | { type: 'step-blocked'; step: string; phase: PhaseId; blockedBy: string; reason: string; at: string }
   | { type: 'step-progress'; step: string; phase: PhaseId; done: number; total: number; message?: string; at: string }
   | { type: 'phase-status'; phase: PhaseId; from: PhaseStatus; to: PhaseStatus; at: string }
@@ -59,6 +60,8 @@ export function describeEvent(event: EngineEvent): string {
       return `${event.step}: ${event.action === 'none' ? 'already up to date' : event.action === 'run' ? 'done' : event.action + 'd'} (${event.durationMs} ms)`;
     case 'step-failed':
       return `${event.step}: FAILED: ${event.error}`;
+    case 'step-cancelled':
+      return `${event.step}: cancelled`;
     case 'step-blocked':
       return `${event.step}: blocked by ${event.blockedBy}: ${event.reason}`;
     case 'step-progress':

@@ -228,9 +228,12 @@ class Run {
       if (signal.aborted) {
         this.settled.set(step.id, 'cancelled');
         await store.update((s) => {
-          // Resume re-reads a cancelled step's resource, then completes or redoes it.
-          Object.assign(s.steps[step.id], { status: 'cancelled', requests: counters.requests });
+          // A step done by an earlier run and only re-checked now stays done: cancelling the
+          // check changes nothing in the cloud. Otherwise resume re-reads the resource.
+          if (before?.status === 'done') s.steps[step.id] = before;
+          else Object.assign(s.steps[step.id], { status: 'cancelled', finishedAt: now(), requests: counters.requests });
         });
+        events.emit({ type: 'step-cancelled', step: step.id, phase: step.phase, at: now() });
         return;
       }
       // One line for the state, the tree and the report: what went wrong, then how to fix
@@ -351,6 +354,7 @@ class Run {
       p.finishedAt = undefined;
       p.error = undefined;
       p.blockedBy = undefined;
+      p.stale = undefined;
       p.metrics = emptyPhaseMetrics();
     });
   }
@@ -361,8 +365,11 @@ class Run {
     const steps = this.input.steps.filter((s) => s.phase === phase);
     if (this.finishedPhases.has(phase) || !steps.every((s) => this.settled.has(s.id))) return;
     this.finishedPhases.add(phase);
-    const outcomes = steps.map((s) => this.settled.get(s.id));
     const state = this.input.store.state;
+    // Done in this run, or done before and not redone because the run was cancelled first.
+    const finished = (s: Step) =>
+      this.settled.get(s.id) === 'done' ||
+      (this.settled.get(s.id) === 'cancelled' && state.steps[s.id]?.status === 'done');
     const failed = steps.find((s) => this.settled.get(s.id) === 'failed');
     const blocked = steps.find((s) => this.settled.get(s.id) === 'blocked');
     const started = this.phaseStarts.get(phase);
@@ -370,7 +377,8 @@ class Run {
       p.finishedAt = now();
       if (started !== undefined) p.metrics.durationMs = Date.now() - started;
     };
-    if (outcomes.every((o) => o === 'done')) {
+    if (steps.every(finished)) {
+      if (started === undefined && state.phases[phase].status !== 'in-progress') return;
       await this.setPhase(phase, 'completed', finishFields);
     } else if (failed) {
       const error = state.steps[failed.id]?.error ?? 'failed';
@@ -394,9 +402,10 @@ class Run {
         });
       }
     } else if (started !== undefined) {
-      await this.setPhase(phase, 'failed', (p) => {
+      const left = steps.filter((s) => !finished(s)).length;
+      await this.setPhase(phase, 'cancelled', (p) => {
         finishFields(p);
-        p.error = 'cancelled; run execute again to resume where it stopped';
+        p.error = `cancelled with ${left} of ${steps.length} steps left; run execute again to resume where it stopped`;
       });
     }
   }

@@ -21,6 +21,8 @@ export interface PhaseSnapshot {
   status: PhaseStatus;
   error?: string;
   blockedBy?: string;
+  /** Why the phase's result may be out of date (a phase it depends on was reset). */
+  stale?: string;
   startedAt?: string;
   finishedAt?: string;
   metrics: PhaseMetrics;
@@ -55,6 +57,7 @@ export function snapshotOf(
       status: record.status,
       error: record.error,
       blockedBy: record.blockedBy,
+      stale: record.stale,
       startedAt: record.startedAt,
       finishedAt: record.finishedAt,
       metrics: record.metrics,

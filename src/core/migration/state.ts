@@ -32,6 +32,11 @@ export interface PhaseRecord {
   error?: string;
   /** The failed step that kept this phase from running (its dependants are blocked). */
   blockedBy?: string;
+  /**
+   * Why what this phase recorded may no longer hold (a phase it depends on was reset);
+   * cleared when the phase runs again.
+   */
+  stale?: string;
   metrics: PhaseMetrics;
 }
 

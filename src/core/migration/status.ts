@@ -9,9 +9,10 @@ const LEGAL: Readonly<Record<PhaseStatus, readonly PhaseStatus[]>> = {
   'not-started': ['in-progress', 'skipped'],
   // in-progress -> in-progress: a run resumed after a crash picks the phase up again;
   // -> not-started / skipped: reset or skip after a crash left it in progress (the lock proves no run is active).
-  'in-progress': ['in-progress', 'completed', 'failed', 'not-started', 'skipped'],
+  'in-progress': ['in-progress', 'completed', 'failed', 'cancelled', 'not-started', 'skipped'],
   completed: ['in-progress', 'not-started', 'skipped'],
   failed: ['in-progress', 'not-started', 'skipped'],
+  cancelled: ['in-progress', 'not-started', 'skipped'],
   skipped: ['not-started'],
 };
 

@@ -77,6 +77,7 @@ function summarySection(state: MigrationState): string[] {
   const rows: [string, string][] = [
     ['Phases completed', `${count('completed')} of ${PHASES.length}`],
     ['Phases failed', String(count('failed'))],
+    ['Phases cancelled', String(count('cancelled'))],
     ['Phases skipped', String(count('skipped'))],
     ['Runs', String(m.runs)],
     [
@@ -100,11 +101,16 @@ function phaseSection(state: MigrationState): string[] {
   const rows = PHASES.map((info) => {
     const record = state.phases[info.id];
     const m: PhaseMetrics = record.metrics;
-    const note = record.blockedBy ? `blocked by ${record.blockedBy}` : (record.error ?? '');
+    const note = record.stale
+      ? `stale: ${record.stale}`
+      : record.blockedBy
+        ? `blocked by ${record.blockedBy}`
+        : (record.error ?? '');
+    const status = PHASE_STATUS_LABELS[record.status] ?? text(record.status);
     const cells = [
       String(info.order),
       text(info.title),
-      PHASE_STATUS_LABELS[record.status] ?? text(record.status),
+      record.stale ? `${status} (stale)` : status,
       String(m.steps),
       String(m.created),
       String(m.updated),

@@ -19,6 +19,7 @@ const PHASE_FILL: Readonly<Record<PhaseStatus, string>> = {
   'in-progress': '#0969da',
   completed: '#1a7f37',
   failed: '#cf222e',
+  cancelled: '#bf8700',
   skipped: '#8c959f',
 };
 

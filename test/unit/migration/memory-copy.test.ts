@@ -293,8 +293,8 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
       assert.ok(sizeAtCancel < 5000, `stopped mid-copy (${sizeAtCancel})`);
       const state = h.engine.state();
       assert.equal(state.steps['memory-system/copy'].status, 'cancelled');
-      assert.equal(state.phases['memory-system'].status, 'failed');
-      assert.match(state.phases['memory-system'].error ?? '', /cancelled; run execute again/);
+      assert.equal(state.phases['memory-system'].status, 'cancelled', 'stopped by the user, not failed');
+      assert.match(state.phases['memory-system'].error ?? '', /cancelled with 1 of 2 steps left; run execute again/);
       target.setFaults({ latencyMs: 0 });
       const resumed = await h.engine.execute(PHASES);
       assert.equal(resumed.status, 'completed', JSON.stringify(resumed.failures));

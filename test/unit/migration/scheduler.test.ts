@@ -90,7 +90,7 @@ describe('the executor (DAG scheduler) on fake resources', () => {
       cloud.resource('core-infrastructure', 'c', ['core-infrastructure/b']),
       cloud.resource('workstation-configuration', 'w1', ['core-infrastructure/a']),
       cloud.resource('workstation-configuration', 'w2', ['core-infrastructure/a']),
-      cloud.resource('memory-system', 'm'),
+      cloud.resource('memory-system', 'm', [], 5),
     ];
   }
 
@@ -167,13 +167,51 @@ describe('the executor (DAG scheduler) on fake resources', () => {
     assert.equal(s.run?.status, 'cancelled');
     assert.equal(s.steps['core-infrastructure/a'].status, 'done');
     assert.ok(!cloud.live.has('core-infrastructure/c'));
-    assert.match(s.phases['core-infrastructure'].error ?? '', /cancelled/);
+    assert.equal(s.phases['core-infrastructure'].status, 'cancelled', 'cancelled, not failed');
+    assert.match(s.phases['core-infrastructure'].error ?? '', /cancelled with 2 of 3 steps left/);
+    assert.equal(s.phases['memory-system'].status, 'completed', 'its one step had finished');
     const createdBefore = [...cloud.creates];
     const again = await e.execute();
     assert.equal(again.status, 'completed');
     const createdAgain = cloud.creates.slice(createdBefore.length);
     for (const id of createdBefore) assert.ok(!createdAgain.includes(id), `${id} was not created twice`);
     assert.equal(new Set(cloud.creates).size, 6);
+  });
+
+  it('a cancelled rerun leaves phases whose steps were all done before completed, and fails nothing', async () => {
+    const cloud = new FakeCloud();
+    const e = await engine(graph(cloud), 1);
+    assert.equal((await e.execute()).status, 'completed');
+    const controller = new AbortController();
+    e.events.on((ev: EngineEvent) => {
+      if (ev.type === 'step-started' && ev.step === 'core-infrastructure/b')
+        controller.abort(new Error('user cancelled'));
+    });
+    const result = await e.execute(undefined, { signal: controller.signal });
+    assert.equal(result.status, 'cancelled');
+    const s = e.state();
+    for (const phase of ['core-infrastructure', 'workstation-configuration', 'memory-system'] as const) {
+      assert.equal(s.phases[phase].status, 'completed', `${phase} keeps its completed status`);
+    }
+    assert.ok(
+      Object.values(s.steps).every((step) => step.status === 'done'),
+      'steps done before stay done',
+    );
+  });
+
+  it('reset of a phase marks the phases that depend on it stale; their next run clears it', async () => {
+    const cloud = new FakeCloud();
+    const e = await engine(graph(cloud));
+    assert.equal((await e.execute()).status, 'completed');
+    await e.reset('core-infrastructure');
+    const s = e.state();
+    assert.equal(s.phases['core-infrastructure'].status, 'not-started');
+    assert.match(s.phases['workstation-configuration'].stale ?? '', /Core Infrastructure was reset/);
+    assert.equal(s.phases['workstation-configuration'].status, 'completed');
+    assert.equal(s.phases['memory-system'].stale, undefined, 'independent of core: not stale');
+    assert.equal(e.monitor.snapshot().phases[1].stale, s.phases['workstation-configuration'].stale);
+    assert.equal((await e.execute()).status, 'completed');
+    assert.equal(e.state().phases['workstation-configuration'].stale, undefined);
   });
 
   it('rejects a dependency cycle and an unknown dependency, naming the steps', () => {
