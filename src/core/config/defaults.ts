@@ -91,7 +91,7 @@ export function defaultConfig(): OrchestraConfig {
         cpu: '1',
         memory: '512Mi',
       },
-      validation: { enabled: true, samples: 20 },
+      validation: { enabled: true, samples: 60 },
     },
     validation: { targets: { memoryReadMs: 50, apiMs: 100 } },
     report: { dir: '.orchestra/reports' },

@@ -7,6 +7,7 @@
  * reads as written and never becomes a link, a heading or a table column.
  */
 import { PHASES, PHASE_STATUS_LABELS } from '../migration/catalog';
+import { VERDICT_MARKS, type LatencyResult, type LatencyVerdict } from '../migration/latency';
 import type { MigrationState, PhaseMetrics } from '../migration/state';
 
 export interface ReportOptions {
@@ -40,7 +41,7 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
       : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
     '',
   );
-  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state));
+  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state), ...validationSection(state));
   out.push(...metricsSection(state), ...outputsSection(state));
   out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (
@@ -132,6 +133,37 @@ function phaseSection(state: MigrationState): string[] {
     ...rows,
     '',
   ];
+}
+
+const CHECKS: readonly [key: string, label: string][] = [
+  ['api', 'API'],
+  ['memory', 'Memory read'],
+];
+
+/** The latency checks graded as the origin project prints them: ✅ at or under target, ⚠️ within 1.5x, ❌ above. */
+function validationSection(state: MigrationState): string[] {
+  const recorded = state.outputs.validation;
+  if (!recorded || typeof recorded !== 'object' || Array.isArray(recorded)) return [];
+  const rows: string[] = [];
+  let local = false;
+  for (const [key, label] of CHECKS) {
+    const r = (recorded as Record<string, unknown>)[key] as Partial<LatencyResult> | undefined;
+    if (!r || typeof r.p95 !== 'number') continue;
+    local ||= r.where === 'local';
+    const mark = VERDICT_MARKS[r.verdict as LatencyVerdict] ?? '';
+    rows.push(
+      `| ${label} | ${mark} ${text(String(r.verdict ?? ''))} | ${r.p50} ms | ${r.p95} ms | ${r.targetMs} ms | ${r.samples} (after ${r.warmup ?? 0} warm-up) |`,
+    );
+  }
+  if (!rows.length) return [];
+  const lines = ['## Validation', ''];
+  if (local) {
+    lines.push(
+      'Measured on this machine against local servers (the emulator): these are latencies of this machine, not of Google Cloud.',
+      '',
+    );
+  }
+  return [...lines, '| Check | Verdict | p50 | p95 | Target | Samples |', '|---|---|---|---|---|---|', ...rows, ''];
 }
 
 function metricsSection(state: MigrationState): string[] {
