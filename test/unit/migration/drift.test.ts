@@ -121,7 +121,12 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       let result = await h.engine.execute(['validation']);
       assert.equal(result.status, 'failed');
       const failure = result.failures.find((f) => f.step === 'validation/api-latency');
-      assert.match(failure?.error ?? '', /API latency p95 is \d+(\.\d)? ms .*over 1\.5x its target of 200 ms/);
+      assert.match(failure?.error ?? '', /API latency ❌ p95 \d+(\.\d)? ms.*\(target 200 ms\): over 1\.5x its target/);
+      assert.match(
+        failure?.error ?? '',
+        /latencies of this machine .* not of Google Cloud/,
+        'no region advice for a local server',
+      );
       assert.equal(h.engine.state().phases.validation.status, 'failed');
 
       world.emulator.setFaults({ runServiceLatencyMs: 230 });
