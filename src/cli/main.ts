@@ -2,7 +2,7 @@
  * `orchestra-migrate`: the command-line twin of the extension, over the same engine.
  * Exit codes: 0 ok, 1 migration failure, 2 bad input.
  */
-import { errorMessage, InputError } from '../core/errors';
+import { errorMessage, isInputError } from '../core/errors';
 import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger';
 import { createRedactor, streamLogger } from '../core/logging';
 import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
@@ -74,7 +74,7 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     });
   } catch (error) {
     stderr.write(`orchestra-migrate ${name}: ${errorMessage(error)}\n`);
-    return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_MIGRATION_FAILED;
+    return isInputError(error) ? EXIT_BAD_INPUT : EXIT_MIGRATION_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

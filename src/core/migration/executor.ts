@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
-import { OrchestraError } from '../errors';
+import { isOrchestraError } from '../errors';
 import type { PhaseId } from './catalog';
 import { applyResource, sleep } from './apply';
 import { makeStepContext, type EngineDeps, type StepCounters } from './context';
@@ -238,7 +238,7 @@ class Run {
       }
       // One line for the state, the tree and the report: what went wrong, then how to fix
       // it (a memory server's 401 says where the key goes).
-      const fix = error instanceof OrchestraError ? error.fix : undefined;
+      const fix = isOrchestraError(error) ? error.fix : undefined;
       const described = describeGcpError(error);
       const message = fix && !described.includes(fix) ? `${described} Fix: ${fix}` : described;
       this.failures.push({ step: step.id, error: message });
