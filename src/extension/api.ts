@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { CommandFailures } from './commands/failures';
 import type { HealthItem } from './health-item';
 import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
@@ -16,6 +17,8 @@ export interface OrchestraApi {
   readonly migration: MigrationView;
   /** The status bar's service health indicator. */
   readonly health: HealthItem;
+  /** Every command failure: executeCommand resolves to undefined then, the tests read why here. */
+  readonly failures: CommandFailures;
   environment(): EnvironmentDetection;
   /** The HTML of the open report panel, if one is open (tests read what the webview shows). */
   reportHtml(): string | undefined;

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
+import type { CommandFailures } from './commands/failures';
 import type { HealthItem } from './health-item';
 import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
@@ -15,6 +16,8 @@ export interface OrchestraContext {
   readonly migration: MigrationView;
   /** The status bar's service health indicator. */
   readonly health: HealthItem;
+  /** Every command failure, as the user was told it. */
+  readonly failures: CommandFailures;
   /** The last detection, as the status bar shows it. */
   environment(): EnvironmentDetection;
   /** Detects again (settings or variables changed) and updates the status bar. */

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
 import type { OrchestraApi } from './api';
 import { registerCommands } from './commands';
+import { CommandFailures } from './commands/failures';
 import { openReportHtml } from './commands/show-report';
 import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
@@ -37,6 +38,8 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   context.subscriptions.push(migration);
   const health = new HealthItem({ migration, secrets: context.secrets, log });
   context.subscriptions.push(health);
+  const failures = new CommandFailures();
+  context.subscriptions.push(failures);
 
   const ctx: OrchestraContext = {
     extension: context,
@@ -45,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     statusItem,
     migration,
     health,
+    failures,
     environment: () => detection,
     redetectEnvironment() {
       detection = detectEditorEnvironment();
@@ -72,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     statusItem,
     migration,
     health,
+    failures,
     environment: () => detection,
     reportHtml: openReportHtml,
     logUri: context.logUri,

@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ENVIRONMENT_KINDS } from '../../src/core/config/types';
 import { PHASES } from '../../src/core/migration/catalog';
 import { COMMAND_IDS, SETTINGS_SECTION, SETTING_KEYS, settingId } from '../../src/extension/constants';
 import { ENVIRONMENT_LABELS } from '../../src/extension/status-bar';
-import { activated, extension, manifest, sleep } from './helpers';
+import { activated, extension, fails, logText, logged, manifest, sleep, succeeds, waitFor } from './helpers';
 
 describe('Orchestra Migrate in the extension host', () => {
   it('activates and returns its API', async () => {
@@ -57,25 +59,50 @@ describe('Orchestra Migrate in the extension host', () => {
     if (web) assert.equal(web.value, vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop');
   });
 
-  it('runs Refresh and Show Log without error', async () => {
-    await activated();
-    await vscode.commands.executeCommand(COMMAND_IDS.refresh);
-    await vscode.commands.executeCommand(COMMAND_IDS.showLog);
+  it('Refresh detects the environment again and says so in the log; Show Log succeeds', async () => {
+    const api = await activated();
+    const count = (text: string) => text.match(/refreshed: environment \w+/g)?.length ?? 0;
+    const before = count(await logText(api));
+    await succeeds(COMMAND_IDS.refresh);
+    await waitFor('a new "refreshed" line in the log', async () => count(await logText(api)) > before);
+    assert.match(await logText(api), new RegExp(`refreshed: environment ${api.environment().kind}\n`));
+    await succeeds(COMMAND_IDS.showLog);
   });
 
-  it('shows the environment quick pick and closes it', async () => {
-    await activated();
-    let closed = false;
-    const shown = Promise.resolve(vscode.commands.executeCommand(COMMAND_IDS.showEnvironment)).then(() => {
-      closed = true;
+  it('Verify without a project fails with the fix, in the toast and in the log', async () => {
+    const api = await activated();
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    await fs.rm(path.join(root, 'config'), { recursive: true, force: true });
+    await succeeds(COMMAND_IDS.refresh);
+    const failure = await fails(COMMAND_IDS.verify);
+    // The engine bundle throws it; the extension bundle's wrapper must still read where and fix.
+    assert.equal(failure.code, 'BAD_INPUT');
+    assert.equal(failure.where, 'projectId');
+    assert.match(failure.fix ?? '', /"projectId" in config\/common\.json/);
+    assert.match(failure.toast, /^Orchestra: No Google Cloud project is configured/);
+    assert.ok(failure.toast.includes(`\n  where: projectId\n  fix: ${failure.fix}`), failure.toast);
+    const log = await logged(api, /command orchestra\.verify failed: No Google Cloud project is configured/);
+    assert.ok(log.includes(`  fix: ${failure.fix}`), 'the log has the fix line');
+  });
+
+  it('shows the environment quick pick, waits while it is open, and returns once it closes', async () => {
+    const api = await activated();
+    const count = (text: string) => text.match(/\] environment: /g)?.length ?? 0;
+    const before = count(await logText(api));
+    let settled = false;
+    const shown = succeeds(COMMAND_IDS.showEnvironment).finally(() => {
+      settled = true;
     });
-    // The pick opens asynchronously: close it until the command returns (it resolves when the pick closes).
-    for (let i = 0; i < 50 && !closed; i++) {
-      await sleep(200);
+    // The command detects again (a log line) before it opens its pick.
+    await waitFor('the command to detect the environment again', async () => count(await logText(api)) > before);
+    assert.equal(settled, false, 'the command waits for the user while its pick is open');
+    // The pick opens asynchronously: close it until the command returns.
+    await waitFor('the pick to close', async () => {
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-    }
-    await shown;
-    assert.ok(closed, 'the command returned once its quick pick closed');
+      await sleep(100);
+      return settled;
+    });
+    assert.equal(await shown, undefined, 'a dismissed pick changes nothing');
   });
 
   it('contributes every setting the other layers read, with a description and a default', () => {

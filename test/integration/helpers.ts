@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { OrchestraApi } from '../../src/extension/api';
-import { EXTENSION_ID } from '../../src/extension/constants';
+import type { CommandFailure } from '../../src/extension/commands/failures';
+import { EXTENSION_ID, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 
 export interface ManifestCommand {
   command: string;
@@ -38,4 +41,107 @@ export async function activated(): Promise<OrchestraApi> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` until it gives a value (not undefined or false). The deadline is for
+ * a stuck condition, not a tuned wait: a busy machine is slow, not wrong.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** What the Output view's Orchestra channel holds: the file its LogOutputChannel writes. */
+export async function logText(api: OrchestraApi): Promise<string> {
+  return fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8').catch(() => '');
+}
+
+/** Waits until the log has a line matching `pattern` and returns the log. */
+export function logged(api: OrchestraApi, pattern: RegExp): Promise<string> {
+  return waitFor(`the log to match ${pattern}`, async () => {
+    const text = await logText(api);
+    return pattern.test(text) ? text : undefined;
+  });
+}
+
+/**
+ * Failures a test expected (through fails()). Shared through a global symbol: every
+ * test file is its own bundle, with its own copy of this module.
+ */
+function expectedFailures(): WeakSet<CommandFailure> {
+  const key = Symbol.for('orchestra-migrate.test.expectedFailures');
+  const shared = globalThis as { [key]?: WeakSet<CommandFailure> };
+  return (shared[key] ??= new WeakSet());
+}
+
+/**
+ * Every command failure a test did not ask for through fails(): index.ts fails the test
+ * that caused one, so no test can pass over an error toast a user would see.
+ */
+export function watchUnexpectedFailures(api: OrchestraApi): () => CommandFailure[] {
+  let seen: CommandFailure[] = [];
+  api.failures.onDidFail((failure) => seen.push(failure));
+  return () => {
+    const unexpected = seen.filter((failure) => !expectedFailures().has(failure));
+    seen = [];
+    return unexpected;
+  };
+}
+
+/** Runs a command the wrapper records failures of; returns its result and its failures during the call. */
+async function runRecorded<T>(
+  id: string,
+  args: unknown[],
+): Promise<{ result: T | undefined; failures: CommandFailure[] }> {
+  const api = await activated();
+  const failures: CommandFailure[] = [];
+  const subscription = api.failures.onDidFail((failure) => failures.push(failure));
+  try {
+    const result = await vscode.commands.executeCommand<T>(id, ...args);
+    return { result, failures };
+  } finally {
+    subscription.dispose();
+  }
+}
+
+/**
+ * Runs a command that must succeed: no failure recorded (the user saw no error toast).
+ * Returns what the command returned.
+ */
+export async function succeeds<T = unknown>(id: string, ...args: unknown[]): Promise<T | undefined> {
+  const { result, failures } = await runRecorded<T>(id, args);
+  assert.deepEqual(
+    failures.map((f) => f.message),
+    [],
+    `${id} failed`,
+  );
+  return result;
+}
+
+/**
+ * Runs a command that must fail as a user sees it: it returns nothing, and the command
+ * wrapper records exactly one failure of it (the error toast). Returns that failure.
+ */
+export async function fails(id: string, ...args: unknown[]): Promise<CommandFailure> {
+  const { result, failures } = await runRecorded(id, args);
+  assert.equal(result, undefined, `${id} returned a result, yet should have failed`);
+  assert.equal(failures.length, 1, `${id} should fail once, failed ${failures.length} time(s)`);
+  assert.equal(failures[0].command, id);
+  expectedFailures().add(failures[0]);
+  return failures[0];
 }

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import Mocha from 'mocha';
+import { activated, watchUnexpectedFailures } from './helpers';
 
 /**
  * Marks the report's lines when scripts/run-extension-tests.mjs asks (OM_TEST_MARK=1),
@@ -26,6 +27,21 @@ base.consoleLog = (...args: unknown[]) => console.log(REPORT_MARK + format(...ar
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
   if (GREP) mocha.grep(GREP);
+  let unexpected: () => { command: string; message: string }[] = () => [];
+  mocha.rootHooks({
+    async beforeAll() {
+      unexpected = watchUnexpectedFailures(await activated());
+    },
+    // A command that failed without the test asking for it (fails()) fails that test.
+    afterEach() {
+      const failures = unexpected();
+      if (failures.length) {
+        throw new Error(
+          `a command failed unexpectedly:\n${failures.map((f) => `${f.command}: ${f.message}`).join('\n')}`,
+        );
+      }
+    },
+  });
   for (const file of readdirSync(__dirname).sort()) {
     if (file.endsWith('.test.js')) mocha.addFile(path.join(__dirname, file));
   }

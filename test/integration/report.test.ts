@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StateStore } from '../../src/core/migration/store';
 import type { OrchestraApi } from '../../src/extension/api';
-import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
-import { activated, sleep } from './helpers';
+import { COMMAND_IDS } from '../../src/extension/constants';
+import { activated, fails, logged, sleep } from './helpers';
 
 const PROJECT = 'orchestra-report-project';
 const TAB = `Migration Report: ${PROJECT}`;
@@ -52,11 +52,10 @@ describe('Orchestra: Show Migration Report', () => {
   });
 
   it('before any run, says so and opens no empty tab', async () => {
-    const shown = await vscode.commands.executeCommand<ShownReport | undefined>(COMMAND_IDS.showReport);
-    assert.equal(shown, undefined, 'the command failed, as the user is told');
+    const refused = await fails(COMMAND_IDS.showReport);
+    assert.match(refused.toast, new RegExp(`^Orchestra: No migration has run for ${PROJECT} yet`));
     assert.deepEqual(reportTabs(), []);
-    const log = await fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8');
-    assert.match(log, new RegExp(`No migration has run for ${PROJECT} yet`));
+    await logged(api, new RegExp(`command orchestra\\.showReport failed: No migration has run for ${PROJECT} yet`));
   });
 
   it('shows the report in a tab, under a policy that allows its stylesheet only, and follows the state', async () => {
@@ -140,7 +139,13 @@ describe('Orchestra: Show Migration Report', () => {
 
   it('refuses to export to a file that is not Markdown, writing nothing', async () => {
     const wrong = path.join(root, '.orchestra', 'reports', 'report.html');
-    assert.equal(await vscode.commands.executeCommand(COMMAND_IDS.exportReport, { to: wrong }), undefined);
+    const refused = await fails(COMMAND_IDS.exportReport, { to: wrong });
+    assert.equal(refused.code, 'BAD_INPUT');
+    assert.equal(
+      refused.toast,
+      `Orchestra: The report is Markdown: ${wrong} does not end in .md, nothing was written.\n  fix: Save it as a .md file.`,
+    );
     await assert.rejects(fs.stat(wrong), /ENOENT/);
+    await assert.rejects(fs.stat(wrong.replace(/\.html$/, '.timeline.svg')), /ENOENT/, 'nor its chart');
   });
 });

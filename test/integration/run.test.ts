@@ -6,13 +6,14 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { HealthReport } from '../../src/core/health';
 import type { ExecuteResult } from '../../src/core/migration/executor';
 import type { Plan } from '../../src/core/migration/planner';
 import { PHASES } from '../../src/core/migration/catalog';
 import type { OrchestraApi } from '../../src/extension/api';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { activated } from './helpers';
+import { activated, fails, logged } from './helpers';
 
 const PROJECT = 'editor-run-project';
 const RECORDS = 300;
@@ -144,7 +145,16 @@ describe('Verify and Execute from the editor', function () {
     assert.equal(result.status, 'completed');
     assert.match((await phaseDescriptions(api))[4], /^skipped/, 'still skipped after execute');
     // Skipping again is not a legal move: the message says to reset first, and nothing changes.
-    assert.equal(await vscode.commands.executeCommand(COMMAND_IDS.skipPhase, { phase: 'ai-coding' }), undefined);
+    const stateFile = api.migration.lastLoad?.ok ? api.migration.lastLoad.stateFile : undefined;
+    assert.ok(stateFile, 'the view follows a state file');
+    const before = await fs.readFile(stateFile, 'utf8');
+    const refused = await fails(COMMAND_IDS.skipPhase, { phase: 'ai-coding' });
+    assert.equal(refused.code, 'ILLEGAL_TRANSITION');
+    assert.match(refused.toast, /^Orchestra: Phase ai-coding cannot go from 'skipped' to 'skipped'\./);
+    assert.match(refused.toast, /\n {2}fix: Reset the phase first \(orchestra-migrate reset ai-coding\)\./);
+    await logged(api, /command orchestra\.skipPhase failed: .*\n(.*\n)*? {2}fix: Reset the phase first/);
+    assert.equal(await fs.readFile(stateFile, 'utf8'), before, 'the state file is unchanged');
+    assert.match((await phaseDescriptions(api))[4], /^skipped/);
   });
 
   it('Reset Phase: forgets the progress; the next execute re-reads and creates nothing', async () => {
@@ -168,7 +178,22 @@ describe('Verify and Execute from the editor', function () {
     const log = await fs.readFile(path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`), 'utf8');
     assert.ok(!log.includes(KEY), 'the key is not in the log');
     assert.match(log, /memory API key stored in the secret storage \(\*\*\*\*3a9c\)/);
-    const refused = await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, 'two words');
-    assert.equal(refused, undefined, 'a key with a space is refused, nothing stored');
+    const refused = await fails(COMMAND_IDS.setMemoryApiKey, 'two words');
+    assert.equal(refused.code, 'BAD_INPUT');
+    assert.equal(
+      refused.toast,
+      'Orchestra: A memory API key has no spaces or line breaks: nothing was stored.\n  fix: Paste the key alone.',
+    );
+    // Nothing stored: the key from the test before is still the one the health check sends.
+    const health = await vscode.commands.executeCommand<HealthReport>(COMMAND_IDS.checkHealth, { quiet: true });
+    const memoryChecks = health?.checks.filter((c) => c.service !== 'api') ?? [];
+    assert.ok(memoryChecks.length > 0, 'the memory servers were checked');
+    assert.deepEqual(
+      memoryChecks.filter((c) => c.level === 'down'),
+      [],
+      'both memory servers still accept the stored key',
+    );
+    const after = await logged(api, /command orchestra\.setMemoryApiKey failed: A memory API key has no spaces/);
+    assert.ok(!after.includes('two words'), 'the refused key is not in the log either');
   });
 });

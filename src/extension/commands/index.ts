@@ -4,7 +4,6 @@
  * here, its id in constants.ts, its entry in package.json `contributes.commands`.
  */
 import * as vscode from 'vscode';
-import { errorMessage } from '../../core/errors';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
 import { checkHealthCommand } from './check-health';
@@ -34,18 +33,21 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   resetPhaseCommand,
 ];
 
-/** Runs a command; a failure is logged once and shown once, never rethrown into VS Code's own error toast. */
+/**
+ * Runs a command; a failure is recorded (ctx.failures), logged once and shown once, never
+ * rethrown into VS Code's own error toast.
+ */
 export async function runCommand(ctx: OrchestraContext, command: OrchestraCommand, args: unknown[]): Promise<unknown> {
   ctx.log.debug(`command ${command.id}`);
   try {
     return await command.run(ctx, ...args);
   } catch (error) {
-    const message = errorMessage(error);
+    const failure = ctx.failures.record(command.id, error);
     ctx.log.error(
-      `command ${command.id} failed: ${message}`,
+      `command ${command.id} failed: ${failure.message}`,
       ...(error instanceof Error && error.stack ? [error.stack] : []),
     );
-    void vscode.window.showErrorMessage(`Orchestra: ${message}`, 'Show Log').then((choice) => {
+    void vscode.window.showErrorMessage(failure.toast, 'Show Log').then((choice) => {
       if (choice) ctx.log.show(true);
     });
     return undefined;

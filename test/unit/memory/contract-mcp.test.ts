@@ -1,9 +1,17 @@
 import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createMemoryClient, McpMemoryTransport } from '../../../src/core/memory';
 import { describeMemoryContract } from './contract';
 import { startMcpHttpProxy } from './fixtures/mcp-http-proxy';
 import { memoryConfig, tempDir } from './helpers';
+
+/** What the SDK's stdio transport keeps (private): its server process. */
+interface StdioInternals {
+  readonly pid: number | null;
+  readonly _process?: ChildProcess;
+}
 
 const SERVER = path.resolve('node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 
@@ -114,12 +122,18 @@ describe('MCP transport when the server process dies', function () {
     });
     try {
       await client.set('survivor', { kept: true });
-      const pid = (transport as unknown as { client: { transport: { pid: number | null } } }).client.transport.pid;
-      assert.ok(pid);
-      process.kill(pid, 'SIGKILL');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.deepEqual((await client.get('survivor'))?.content, { kept: true });
-      const newPid = (transport as unknown as { client: { transport: { pid: number | null } } }).client.transport.pid;
+      const stdio = () => (transport as unknown as { client: { transport: StdioInternals } }).client.transport;
+      const server = stdio()._process;
+      assert.ok(server?.pid);
+      const pid = server.pid;
+      // Killed, and gone: the transport has seen the pipe close before the next call.
+      const closed = once(server, 'close');
+      server.kill('SIGKILL');
+      await closed;
+      const record = await client.get('survivor');
+      assert.deepEqual(record?.content, { kept: true });
+      assert.equal(record?.stale, undefined, 'read from the new server, not served stale from the cache');
+      const newPid = stdio().pid;
       assert.ok(newPid && newPid !== pid, 'a new server process answered');
     } finally {
       await client.close();
