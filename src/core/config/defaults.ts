@@ -4,7 +4,7 @@
  * sensible default: it stays '' here and `requireProject` demands it when a
  * migration is about to talk to Google Cloud (verify, execute), not when loading.
  */
-import type { EnvironmentKind, OrchestraConfig, ServiceName } from './types';
+import type { BreakerConfig, EnvironmentKind, OrchestraConfig, ServiceName } from './types';
 
 /**
  * Ports on the developer's machine. 8765: the Orchestra Memory API (sandbox server
@@ -39,6 +39,22 @@ export const DEFAULT_RUNTIME_ROLES: readonly string[] = [
   'roles/artifactregistry.reader',
 ];
 
+/**
+ * The breaker settings every caller falls back to (the resilience layer's policy
+ * defaults derive from this, so a caller that omits config gets what the schema documents).
+ */
+export const DEFAULT_BREAKER: Readonly<BreakerConfig> = Object.freeze({
+  kind: 'consecutive',
+  failureThreshold: 5,
+  recoveryTimeoutMs: 30_000,
+  samplingThreshold: 0.5,
+  samplingDurationMs: 30_000,
+  samplingMinimumRps: 5,
+  retry: Object.freeze({ maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 2000 }),
+  timeoutMs: 5000,
+  maxConcurrency: 8,
+});
+
 /** A fresh copy each call: callers may mutate what they get. */
 export function defaultConfig(): OrchestraConfig {
   return {
@@ -53,17 +69,7 @@ export function defaultConfig(): OrchestraConfig {
       poolSize: 16,
       outboxDir: '.orchestra/outbox',
     },
-    breaker: {
-      kind: 'consecutive',
-      failureThreshold: 5,
-      recoveryTimeoutMs: 30_000,
-      samplingThreshold: 0.5,
-      samplingDurationMs: 30_000,
-      samplingMinimumRps: 5,
-      retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 2000 },
-      timeoutMs: 5000,
-      maxConcurrency: 8,
-    },
+    breaker: { ...DEFAULT_BREAKER, retry: { ...DEFAULT_BREAKER.retry } },
     phases: {
       coreInfrastructure: {
         enabled: true,

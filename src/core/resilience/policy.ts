@@ -20,22 +20,14 @@ import {
   type RetryPolicy,
 } from 'cockatiel';
 import { setMaxListeners } from 'node:events';
+import { DEFAULT_BREAKER } from '../config/defaults';
 import type { BreakerConfig } from '../config/types';
 import { nullLogger, type Logger } from '../logger';
 import type { BreakerRegistry } from './registry';
 import { CallTimeoutError, isTransientError } from './transient';
 
-export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
-  kind: 'consecutive',
-  failureThreshold: 5,
-  recoveryTimeoutMs: 30_000,
-  samplingThreshold: 0.5,
-  samplingDurationMs: 30_000,
-  samplingMinimumRps: 5,
-  retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 5_000 },
-  timeoutMs: 10_000,
-  maxConcurrency: 16,
-};
+/** The config layer's defaults, so a caller that omits config gets what the schema documents. */
+export const DEFAULT_BREAKER_CONFIG: Readonly<BreakerConfig> = DEFAULT_BREAKER;
 
 export interface PolicyOptions {
   logger?: Logger;
