@@ -17,10 +17,11 @@
  * (`probeMetadataServer`) is separate, optional, bounded, and its result can be
  * passed back in as `probes.metadata`; never call it during activation.
  */
-import type { EnvironmentKind } from './config/types';
-import { ENVIRONMENT_KINDS } from './config/types';
 
-export type { EnvironmentKind };
+// The kinds live here, the lowest layer, so the config layer builds on them without a cycle.
+export type EnvironmentKind = 'local' | 'codespaces' | 'workstation' | 'cloud_run';
+
+export const ENVIRONMENT_KINDS: readonly EnvironmentKind[] = ['local', 'codespaces', 'workstation', 'cloud_run'];
 
 export type EvidenceStrength = 'force' | 'strong' | 'weak' | 'info';
 

@@ -4,11 +4,9 @@
  * contract between the config loader and its readers (memory client, Google
  * Cloud layer, migration phases): add fields freely, rename only everywhere at once.
  */
-import type { EnvironmentDetection, EnvironmentProbes } from '../environment';
+import type { EnvironmentDetection, EnvironmentKind, EnvironmentProbes } from '../environment';
 
-export type EnvironmentKind = 'local' | 'codespaces' | 'workstation' | 'cloud_run';
-
-export const ENVIRONMENT_KINDS: readonly EnvironmentKind[] = ['local', 'codespaces', 'workstation', 'cloud_run'];
+export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../environment';
 
 /** Services whose endpoint `getEndpoint(service)` resolves. */
 export type ServiceName = 'memory' | 'api' | 'gcpEmulator';

@@ -2,6 +2,8 @@
  * The contract of the memory (MCP) client, shared by both transports and by the
  * migration's memory copy. Values are JSON.
  */
+import type { BreakerStateName } from '../resilience/registry';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface MemoryRecord {
@@ -93,7 +95,7 @@ export interface WriteResult {
   queued: boolean;
 }
 
-export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+export type { BreakerStateName };
 
 export interface MemoryHealth {
   ok: boolean;

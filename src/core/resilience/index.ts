@@ -13,6 +13,7 @@ export {
   type BreakerFailure,
   type BreakerInfo,
   type BreakerListener,
+  type BreakerStateName,
   type Disposable,
 } from './registry';
 export { CallTimeoutError, isTransientError, TRANSIENT_CODES, TRANSIENT_STATUSES } from './transient';

@@ -5,8 +5,10 @@
  * and a change event at that moment so a health check can run the probe.
  */
 import { CircuitState, type CircuitBreakerPolicy, type IBreaker } from 'cockatiel';
-import type { BreakerStateName } from '../memory/types';
 import { createRedactor, type Redactor } from '../logging/redact';
+
+/** A breaker's state as the UI and `status --json` name it. */
+export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export interface Disposable {
   dispose(): void;
