@@ -4,8 +4,8 @@
  * A deadline and an AbortSignal stop the wait; an operation error becomes a GcpApiError.
  */
 import { OrchestraError } from '../errors';
+import { abortReason, sleep } from '../util/sleep';
 import { errorFromStatus } from './errors';
-import { abortReason, sleep } from './retry';
 import type { GcpApi, LongRunningOperation, WaitOptions } from './types';
 
 export interface PollOptions {

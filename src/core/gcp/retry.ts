@@ -11,6 +11,7 @@
  * landed when the answer was lost, so it is retried only when the connection was
  * refused: then the request provably never reached the server.
  */
+import { sleep } from '../util/sleep';
 import { GcpApiError } from './errors';
 
 export interface RetryOptions {
@@ -83,26 +84,6 @@ export function backoffDelay(
   // Half fixed, half random keeps a floor so a 429 never comes straight back.
   const jittered = ceiling / 2 + random() * (ceiling / 2);
   return Math.max(Math.round(jittered), Math.min(serverDelayMs, cap));
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new Error('aborted');
 }
 
 export interface RetryHooks {

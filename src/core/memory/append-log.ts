@@ -5,8 +5,8 @@
  * per batch, not per write. Used by the client's outbox and the local memory server.
  */
 import { promises as fsp } from 'node:fs';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write';
 
 interface Pending {
   line: string;
@@ -104,13 +104,15 @@ export class AppendLog {
     let release!: () => void;
     this.paused = new Promise<void>((resolve) => (release = resolve));
     try {
-      const temp = `${this.file}.${process.pid}.compact`;
       const data = records.map((r) => JSON.stringify(r) + '\n').join('');
-      await writeFileDurably(temp, data);
+      // Closed first: Windows cannot replace a file that is open.
       await this.handle?.close();
-      await fsp.rename(temp, this.file);
-      await fsyncDir(path.dirname(this.file));
-      this.handle = await fsp.open(this.file, 'a');
+      try {
+        await writeFileAtomic(this.file, data);
+      } finally {
+        // After a failed rewrite the old file is intact: appends go on there.
+        this.handle = await fsp.open(this.file, 'a');
+      }
       this.size = Buffer.byteLength(data);
     } finally {
       this.paused = undefined;
@@ -124,28 +126,6 @@ export class AppendLog {
     this.closed = true;
     await this.handle?.close();
     this.handle = undefined;
-  }
-}
-
-export async function writeFileDurably(file: string, data: string): Promise<void> {
-  const handle = await fsp.open(file, 'w');
-  try {
-    await handle.write(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a folder; rename is still atomic there.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

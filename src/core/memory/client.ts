@@ -17,7 +17,8 @@ import { createPolicy, DEFAULT_BREAKER_CONFIG, type ResiliencePolicy } from '../
 import { isTransientError } from '../resilience/transient';
 import { MemoryProtocolError, MemoryUnavailableError } from './errors';
 import { HttpMemoryTransport } from './http-transport';
-import { LruCache } from './lru';
+import { BoundedMap } from '../util/bounded-map';
+import { SingleFlight } from '../util/single-flight';
 import { McpMemoryTransport } from './mcp-transport';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
@@ -130,10 +131,10 @@ class Client implements ResilientMemoryClient {
   private readonly logger: Logger;
   private readonly registry: BreakerRegistry;
   private readonly ownsRegistry: boolean;
-  private readonly cache: LruCache<string, MemoryRecord | null>;
+  private readonly cache: BoundedMap<string, MemoryRecord | null>;
   private readonly subscription: Disposable;
   private features: Promise<TransportStatus> | undefined;
-  private draining: Promise<number> | undefined;
+  private readonly draining = new SingleFlight(() => this.drainOrRetry());
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   /** After a refused batch, replay one by one up to this sequence, to find the write at fault. */
@@ -162,7 +163,7 @@ class Client implements ResilientMemoryClient {
     this.policy = acquirePolicy(this.registry, this.breakerName, () =>
       createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger, timeout: transport.timeout }),
     );
-    this.cache = new LruCache(options.cacheSize ?? 1000);
+    this.cache = new BoundedMap(options.cacheSize ?? 1000);
     this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
   }
 
@@ -358,7 +359,7 @@ class Client implements ResilientMemoryClient {
   }
 
   async flush(): Promise<number> {
-    if (this.draining) await this.draining.catch(() => undefined);
+    await this.draining.current;
     return this.kick();
   }
 
@@ -367,7 +368,7 @@ class Client implements ResilientMemoryClient {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.subscription.dispose();
-    if (this.draining) await this.draining.catch(() => undefined);
+    await this.draining.current;
     releasePolicy(this.registry, this.breakerName, this.policy);
     if (this.ownsRegistry) this.registry.dispose();
     await this.outbox.close();
@@ -424,15 +425,18 @@ class Client implements ResilientMemoryClient {
   /** Starts (or joins) one replay pass; resolves with the writes delivered by it. */
   private kick(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
-    this.draining ??= this.drain()
-      .catch((error: unknown) => {
-        // The outbox file itself failed (disk full?): keep the entries in memory and say so.
-        this.logger.error(`memory: replaying the outbox to ${this.endpoint} failed`, errorText(error));
-        this.scheduleRetry();
-        return 0;
-      })
-      .finally(() => (this.draining = undefined));
-    return this.draining;
+    return this.draining.run();
+  }
+
+  private async drainOrRetry(): Promise<number> {
+    try {
+      return await this.drain();
+    } catch (error) {
+      // The outbox file itself failed (disk full?): keep the entries in memory and say so.
+      this.logger.error(`memory: replaying the outbox to ${this.endpoint} failed`, errorText(error));
+      this.scheduleRetry();
+      return 0;
+    }
   }
 
   private async drain(): Promise<number> {

@@ -15,6 +15,7 @@
  * every tool call and would lose concurrent updates.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SingleFlight } from '../util/single-flight';
 import { MemoryConnectionError, MemoryProtocolError } from './errors';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
 import type { JsonValue, ListPage, MemoryRecord } from './types';
@@ -62,7 +63,7 @@ export class McpMemoryTransport implements MemoryTransport {
   readonly timeout = 'cooperative' as const;
   readonly endpoint: string;
   private client: Client | undefined;
-  private connecting: Promise<Client> | undefined;
+  private readonly connecting = new SingleFlight(() => this.open());
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: McpTransportOptions) {
@@ -159,7 +160,7 @@ export class McpMemoryTransport implements MemoryTransport {
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    this.connecting = undefined;
+    this.connecting.forget();
     await client?.close().catch(() => undefined);
   }
 
@@ -231,8 +232,7 @@ export class McpMemoryTransport implements MemoryTransport {
 
   private async connect(signal: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
-    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
-    const client = await this.connecting;
+    const client = await this.connecting.run();
     signal.throwIfAborted();
     return client;
   }

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { isPidAlive } from '../util/pid';
 import { AppendLog } from './append-log';
 import { OutboxLockedError } from './errors';
 import type { WriteOperation } from './transport';
@@ -196,19 +197,10 @@ async function takeLock(lockFile: string): Promise<boolean> {
     }
     const owner = Number((await fsp.readFile(lockFile, 'utf8').catch(() => '')).trim());
     if (owner === process.pid) return false;
-    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) return false;
+    if (isPidAlive(owner)) return false;
     await fsp.rm(lockFile, { force: true });
   }
   return false;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The write as kept on disk: `content` only, not a serialized copy of it the caller attached. */

@@ -4,6 +4,7 @@
  * resume after a crash and re-running a finished migration correct.
  */
 import { OrchestraError } from '../errors';
+import { sleep } from '../util/sleep';
 import type { Resource, StepAction, StepContext } from './types';
 
 export interface ApplyResult {
@@ -55,24 +56,4 @@ export async function waitReady(resource: Resource, ctx: StepContext, deadlineMs
     }
     wait = Math.min(wait * 1.5, 5000);
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('cancelled');
 }

@@ -12,7 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../errors';
 import type { Logger } from '../logger';
-import { writeFileAtomic } from './store';
+import { writeFileAtomic } from '../util/atomic-write';
+import { isPidAlive } from '../util/pid';
+import { sleep } from '../util/sleep';
 
 export interface LockInfo {
   pid: number;
@@ -80,16 +82,6 @@ export function lockPath(stateDir: string, projectId: string): string {
   return path.join(stateDir, `lock-${projectId}.json`);
 }
 
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 /** Why a lock is stale, or undefined when it is live. */
 export function staleReason(info: LockInfo, nowMs: number, heartbeatMs: number, beats: number): string | undefined {
   if (info.host === os.hostname() && !isPidAlive(info.pid))
@@ -147,7 +139,7 @@ export class MigrationLock {
       if (holder === undefined) continue; // released meanwhile: try again
       if (holder === 'unparsable') {
         // A lock is written whole by one writeFile; give a writer caught mid-write a moment.
-        await delay(50);
+        await sleep(50);
         const again = await readLock(file);
         if (again === 'unparsable')
           tookOver = await takeOver(file, undefined, 'the lock file is unreadable', options.logger);
@@ -236,8 +228,4 @@ async function takeOver(
   const message = `Took over a stale migration lock held by ${who}: ${reason}.`;
   logger?.warn(message);
   return message;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -10,6 +10,7 @@
  * SHA-256 of every value's canonical JSON.
  */
 import { OrchestraError } from '../errors';
+import { sleep } from '../util/sleep';
 import type {
   ListPage,
   MemoryClient,
@@ -421,8 +422,7 @@ async function drainOutbox(ctx: StepContext, target: MemoryClient): Promise<void
         },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await sleep(250, ctx.signal);
   }
 }
 

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { OrchestraError } from '../errors';
+import { writeFileAtomic } from '../util/atomic-write';
 import { emptyState, migrateState, type MigrationState } from './state';
 
 export function statePath(stateDir: string, projectId: string): string {
@@ -35,37 +36,6 @@ export async function readStateFile(file: string, projectId: string): Promise<Mi
         cause: error,
       },
     );
-  }
-}
-
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
-  await syncDir(path.dirname(file));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename itself durable; some platforms (Windows) cannot open folders: best effort there.
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    /* not supported on this platform */
-  } finally {
-    await handle?.close();
   }
 }
 

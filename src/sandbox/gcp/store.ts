@@ -3,9 +3,10 @@
  * the data folder. Every mutating request ends with an atomic write (temp file +
  * rename), so a crash never leaves a half-written file and a restart sees it all.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../../core/util/atomic-write';
 
 export interface Binding {
   role: string;
@@ -169,9 +170,8 @@ export class Store {
   flush(): void {
     if (!this.dirty || !this.file) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.${randomUUID()}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.state));
-    fs.renameSync(tmp, this.file);
+    // Flushed after every request: atomic for readers, without an fsync per request.
+    writeFileAtomicSync(this.file, JSON.stringify(this.state), { durable: false });
     this.dirty = false;
   }
 }

@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { AppendLog } from '../../core/memory/append-log';
+import { BoundedMap } from '../../core/util/bounded-map';
 import type { JsonValue } from '../../core/memory/types';
 
 export interface StoredRecord {
@@ -52,7 +53,7 @@ const LOG_FILE = 'memory.log.jsonl';
 
 export class MemoryStore {
   private readonly records = new Map<string, StoredRecord>();
-  private readonly applied = new Map<string, WriteOutcome>();
+  private readonly applied = new BoundedMap<string, WriteOutcome>(MAX_REMEMBERED_IDS);
   /**
    * The records in key order, for list: built on the first list after a key is added or
    * removed. An update replaces its record in place, so lists need no lookup per record.
@@ -192,9 +193,6 @@ export class MemoryStore {
 
   private remember(id: string, outcome: WriteOutcome): void {
     this.applied.set(id, outcome);
-    if (this.applied.size > MAX_REMEMBERED_IDS) {
-      this.applied.delete(this.applied.keys().next().value as string);
-    }
   }
 
   private sortedRecords(): StoredRecord[] {

@@ -1,5 +1,6 @@
 /**
- * A small cache of the last known values, served while the server is away. Eviction is
+ * A map that holds at most `capacity` entries (the memory client's last known values,
+ * the sandbox's remembered request ids). Eviction is
  * CLOCK ("second chance"), a close approximation of least-recently-used: a hit only sets
  * a flag, where strict LRU moves the entry on every read. Every successful read stores
  * its value here, so the delete-and-reinsert of strict LRU was measurable on the hot
@@ -10,7 +11,7 @@ interface Entry<V> {
   used: boolean;
 }
 
-export class LruCache<K, V> {
+export class BoundedMap<K, V> {
   private readonly map = new Map<K, Entry<V>>();
 
   constructor(private readonly capacity: number) {}
@@ -34,8 +35,17 @@ export class LruCache<K, V> {
     if (this.map.size > this.capacity) this.evict();
   }
 
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
   delete(key: K): void {
     this.map.delete(key);
+  }
+
+  /** Oldest first (an entry given a second chance counts as new). */
+  *entries(): IterableIterator<[K, V]> {
+    for (const [key, entry] of this.map) yield [key, entry.value];
   }
 
   get size(): number {
