@@ -42,9 +42,9 @@ function builds() {
       external: ['vscode'],
     },
     {
-      // The engine as the extension uses it, loaded on first use (see src/extension/migration-view.ts).
+      // The application layer (src/core/workspace), which the extension requires on first use (src/extension/gateway.ts).
       ...common,
-      entryPoints: ['src/extension/migration-load.ts'],
+      entryPoints: ['src/core/workspace/index.ts'],
       outfile: 'dist/engine.js',
       platform: 'node',
       format: 'cjs',

@@ -1,6 +1,6 @@
 /**
- * The shape of one CLI command. Each command lives in its own file under
- * commands/ and is listed once in commands/index.ts.
+ * The shape of one CLI command. Each command lives in its own file under commands/
+ * and is listed once in commands/index.ts, which loads it only when it runs.
  */
 import type { Logger } from '../core/logger';
 
@@ -21,9 +21,14 @@ export interface CliContext {
 }
 
 export interface CliCommand {
-  name: string;
-  summary: string;
   /** Usage lines shown by `orchestra-migrate help <name>`. */
   usage: string;
   run(ctx: CliContext): Promise<number>;
+}
+
+/** A command as `help` lists it; its module is imported only when it runs or its usage is asked for. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<CliCommand>;
 }

@@ -3,8 +3,8 @@
  * Exit codes: 0 ok, 1 migration failure, 2 bad input.
  */
 import { errorMessage, isInputError } from '../core/errors';
-import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger';
-import { createRedactor, streamLogger } from '../core/logging';
+import type { Logger, LogLevel } from '../core/logger';
+import { createRedactor, LOG_LEVELS, MEMORY_API_KEY_VARIABLE, streamLogger } from '../core/workspace';
 import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
 import { COMMANDS } from './commands';
 
@@ -37,7 +37,7 @@ function help(): string {
 function cliLogger(env: NodeJS.ProcessEnv, stderr: NodeJS.WritableStream): Logger {
   const wanted = env.ORCHESTRA_LOG__LEVEL as LogLevel | undefined;
   const level = wanted && LOG_LEVELS.includes(wanted) ? wanted : 'warn';
-  return streamLogger(stderr, level, createRedactor([env.ORCHESTRA_MEMORY_API_KEY]));
+  return streamLogger(stderr, level, createRedactor([env[MEMORY_API_KEY_VARIABLE]]));
 }
 
 export async function main(argv: string[], partial: Partial<CliContext> = {}): Promise<number> {
@@ -50,11 +50,11 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
   }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = COMMANDS.find((c) => c.name === rest[0]);
-    stdout.write((target ? `${target.summary}\n\nUsage: ${target.usage}` : help()) + '\n');
+    stdout.write((target ? `${target.summary}\n\nUsage: ${(await target.load()).usage}` : help()) + '\n');
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     stderr.write(`orchestra-migrate: unknown command '${name}'.\n\n${help()}\n`);
     return EXIT_BAD_INPUT;
   }
@@ -63,6 +63,7 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const command = await entry.load();
     return await command.run({
       argv: rest,
       cwd: partial.cwd ?? process.cwd(),

@@ -17,7 +17,6 @@ import type { OrchestraConfig } from './config/types';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 import { createMemoryClient, type ResilientMemoryClient } from './memory';
-import { readStateFile, statePath } from './migration/store';
 import type { BreakerStateName } from './memory/types';
 
 export type HealthService = 'memory' | 'memory-source' | 'memory-target' | 'api';
@@ -118,16 +117,6 @@ export function isConfigured(resolved: ResolvedConfig): boolean {
     Boolean(config.phases.memorySystem.targetEndpoint) ||
     (resolved.provenance('endpoints.memory')?.layer ?? 'defaults') !== 'defaults'
   );
-}
-
-/** The deployed API's URL as the project's state file records it; undefined before API Deployment ran (or unreadable). */
-export async function recordedApiUrl(resolved: ResolvedConfig): Promise<string | undefined> {
-  const { projectId, state } = resolved.config;
-  if (!projectId) return undefined;
-  const file = statePath(path.resolve(resolved.root, state.dir), projectId);
-  const recorded = await readStateFile(file, projectId).catch(() => undefined);
-  const url = recorded?.outputs.apiUrl;
-  return typeof url === 'string' ? url : undefined;
 }
 
 export interface HealthCheckerOptions {

@@ -12,6 +12,7 @@ import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
 import { detectEditorEnvironment } from './environment';
 import { createLogChannel } from './log';
+import { WorkspaceGateway } from './gateway';
 import { MigrationView } from './migration-view';
 import { PhaseTreeProvider } from './phase-tree';
 import { EnvironmentStatusItem } from './status-bar';
@@ -34,8 +35,9 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
 
   let detection = detectEditorEnvironment();
   statusItem.update(detection);
-  const migration = new MigrationView({ tree: phaseTree, treeView, statusItem, log });
-  context.subscriptions.push(migration);
+  const gateway = new WorkspaceGateway({ secrets: context.secrets, log });
+  const migration = new MigrationView({ tree: phaseTree, treeView, statusItem, log, gateway });
+  context.subscriptions.push(gateway, migration);
   const health = new HealthItem({ migration, secrets: context.secrets, log });
   context.subscriptions.push(health);
   const failures = new CommandFailures();

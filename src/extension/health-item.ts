@@ -162,8 +162,7 @@ export class HealthItem implements vscode.Disposable {
     }
     let report: HealthReport;
     try {
-      const apiKey = (await this.deps.secrets.get(MEMORY_API_KEY_SECRET)) || undefined;
-      report = await this.deps.migration.checkHealth(apiKey);
+      report = await this.deps.migration.checkHealth();
     } catch (error) {
       // A configuration that does not load: the tree says why; here, that nothing was checked.
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);

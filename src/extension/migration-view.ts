@@ -8,28 +8,18 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { InputError } from '../core/errors';
+import type { HealthReport } from '../core/health';
 import type { PhaseInfo } from '../core/migration/catalog';
-import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monitor';
-import { SETTINGS_SECTION } from './constants';
-import { editorHints, environmentSetting } from './environment';
-import type * as EngineModule from './migration-load';
-import type { ReportPageOptions } from '../core/report/html';
-import type { Logger } from '../core/logger';
 import type { EngineEvent } from '../core/migration/events';
-import type { ConfigLoadInput, ConfigLoadResult, InitSummary } from './migration-load';
+import type { MonitorSnapshot, StateFileMonitor } from '../core/migration/monitor';
+import type { ReportPageOptions } from '../core/report/html';
+import type { InitSummary, WorkspaceView } from '../core/workspace';
+import { SETTINGS_SECTION } from './constants';
+import type { WorkspaceGateway } from './gateway';
 import type { PhaseDetail, PhaseTreeProvider } from './phase-tree';
 import type { EnvironmentStatusItem } from './status-bar';
-import type { HealthReport } from '../core/health';
 
-/**
- * The engine side (config loader with its JSON Schema validator, state monitor) is a
- * bundle of its own, dist/engine.js, required on first use: activation then parses
- * the small extension bundle only (esbuild.js builds both).
- */
-function loadEngine(): typeof EngineModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(path.join(__dirname, 'engine.js')) as typeof EngineModule;
-}
+type ConfigLoadResult = WorkspaceView;
 
 /** Saving a config file fires several events; one reload is enough. */
 const RELOAD_DELAY_MS = 250;
@@ -37,14 +27,12 @@ const RELOAD_DELAY_MS = 250;
 /** How often the config folder's listing is compared, behind the file watcher. */
 const CONFIG_POLL_MS = 2000;
 
-const NO_PROJECT_MESSAGE =
-  'No Google Cloud project is configured: set "projectId" in config/common.json or the setting orchestra.projectId.';
-
 export interface MigrationViewDeps {
   readonly tree: PhaseTreeProvider;
   readonly treeView: vscode.TreeView<unknown>;
   readonly statusItem: EnvironmentStatusItem;
   readonly log: vscode.LogOutputChannel;
+  readonly gateway: WorkspaceGateway;
 }
 
 interface Followed {
@@ -71,8 +59,6 @@ export class MigrationView implements vscode.Disposable {
   private disposed = false;
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly renderListeners = new Set<() => void>();
-  /** Created on the first health check; kept so breakers carry over between checks. */
-  private healthChecker?: InstanceType<typeof EngineModule.HealthChecker>;
 
   constructor(private readonly deps: MigrationViewDeps) {
     this.subscriptions.push(
@@ -116,11 +102,8 @@ export class MigrationView implements vscode.Disposable {
    * file), then loads it.
    */
   async initConfig(): Promise<InitSummary> {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || folder.uri.scheme !== 'file') {
-      throw new InputError('Open a folder first: the configuration files are written into the workspace folder.');
-    }
-    const summary = await loadEngine().initWorkspaceConfig(folder.uri.fsPath, process.env);
+    const workspace = this.deps.gateway.require('the configuration files are written into the workspace folder');
+    const summary = await workspace.init();
     await this.reload();
     return summary;
   }
@@ -137,32 +120,29 @@ export class MigrationView implements vscode.Disposable {
     const result = this.result;
     if (!result) throw new InputError('Open a folder first: the report describes the migration of its project.');
     if (!result.ok) throw new InputError(`The configuration has a problem, so there is no report: ${result.summary}`);
-    if (!result.stateFile) throw new InputError(NO_PROJECT_MESSAGE);
-    const report = await loadEngine().readReport(result.stateFile, result.projectId, page, timelineImage);
-    if (!report) {
-      throw new InputError(
-        `No migration has run for ${result.projectId} yet: run "Orchestra: Execute Migration" (or orchestra-migrate execute in a terminal).`,
-      );
-    }
-    return { projectId: result.projectId, ...report };
+    const workspace = this.deps.gateway.require('the report describes the migration of its project');
+    return workspace.report({ page, timelineImage });
   }
 
   /** The plan of the project in the first folder (read-only calls only), as the command line's verify. */
-  async verify(phases: string[] | undefined, signal: AbortSignal, logger: Logger, apiKey?: string) {
-    return loadEngine().verifyMigration({ ...runFolder(), phases, signal, logger, apiKey });
+  async verify(phases: string[] | undefined, signal: AbortSignal) {
+    const plan = await this.deps.gateway.forRun().verify({ phases, signal });
+    const { formatPlan, planSummary } = this.deps.gateway.engine;
+    return { plan, text: formatPlan(plan), summary: planSummary(plan) };
   }
 
   /** Executes the migration of the project in the first folder, as `orchestra-migrate execute --yes`. */
   async execute(
     phases: string[] | undefined,
     signal: AbortSignal,
-    logger: Logger,
     onEvent: (event: EngineEvent, text: string) => void,
-    apiKey?: string,
   ) {
+    const workspace = this.deps.gateway.forRun();
+    const subscription = workspace.events.on(onEvent);
     try {
-      return await loadEngine().executeMigration({ ...runFolder(), phases, signal, logger, onEvent, apiKey });
+      return await workspace.execute({ phases, signal });
     } finally {
+      subscription.dispose();
       // The file watcher may lag the run's last write: the tree shows the final statuses
       // before the command reports the result, not a moment after.
       await this.followed?.monitor.reload();
@@ -170,9 +150,10 @@ export class MigrationView implements vscode.Disposable {
   }
 
   /** Skips or resets one phase of the project in the first folder (the lock keeps a running migration safe). */
-  async changePhase(phase: string, change: 'skip' | 'reset', logger: Logger): Promise<void> {
+  async changePhase(phase: string, change: 'skip' | 'reset'): Promise<void> {
+    const workspace = this.deps.gateway.forRun();
     try {
-      await loadEngine().changePhase({ ...runFolder(), phase, change, logger, signal: new AbortController().signal });
+      await (change === 'skip' ? workspace.skip(phase) : workspace.reset(phase));
     } finally {
       await this.followed?.monitor.reload();
     }
@@ -182,11 +163,8 @@ export class MigrationView implements vscode.Disposable {
    * The health of the folder's services (memory servers, deployed API). Calls out to the
    * addresses the configuration names: a trusted workspace only.
    */
-  async checkHealth(apiKey?: string, signal?: AbortSignal): Promise<HealthReport> {
-    const input = runFolder();
-    const engine = loadEngine();
-    this.healthChecker ??= new engine.HealthChecker();
-    return engine.checkWorkspaceHealth(this.healthChecker, { ...input, apiKey, signal });
+  async checkHealth(signal?: AbortSignal): Promise<HealthReport> {
+    return this.deps.gateway.forRun().health({ signal, passive: true });
   }
 
   /** Called after every redraw: the state file or the configuration changed. */
@@ -202,15 +180,14 @@ export class MigrationView implements vscode.Disposable {
 
   private async load(): Promise<void> {
     if (this.disposed) return;
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || folder.uri.scheme !== 'file') {
+    const workspace = this.deps.gateway.current();
+    if (!workspace) {
       this.result = undefined;
       this.follow(undefined);
       this.render();
       return;
     }
-    const { loadMigrationConfig, followStateFile } = loadEngine();
-    const result = await loadMigrationConfig(configInput(folder));
+    const result = await workspace.view();
     if (this.disposed) return;
     this.result = result;
     this.watchConfig(result.configDir);
@@ -222,11 +199,11 @@ export class MigrationView implements vscode.Disposable {
       this.follow(undefined);
     } else {
       tree.setProblem(undefined);
-      treeView.message = result.stateFile ? undefined : NO_PROJECT_MESSAGE;
+      treeView.message = result.stateFile ? undefined : noProjectMessage(this.deps.gateway);
       const files = result.files.length ? result.files.join(', ') : 'none, built-in defaults';
       log.info(`configuration loaded (files: ${files}); project: ${result.projectId || '(none)'}`);
       if (result.stateFile) {
-        const monitor = this.follow(result.stateFile, () => followStateFile(result.stateFile!, result.projectId));
+        const monitor = this.follow(result.stateFile, () => workspace.follow());
         await monitor?.reload();
       } else {
         this.follow(undefined);
@@ -321,8 +298,6 @@ export class MigrationView implements vscode.Disposable {
     this.stopWatchingConfig();
     for (const s of this.subscriptions.splice(0)) s.dispose();
     this.renderListeners.clear();
-    void this.healthChecker?.close();
-    this.healthChecker = undefined;
   }
 }
 
@@ -358,33 +333,9 @@ function configPattern(dir: string): vscode.RelativePattern {
   return new vscode.RelativePattern(vscode.Uri.file(base), rel ? `${rel}/*.json` : '*.json');
 }
 
-/** What the engine reads of a folder: its files, the environment, the editor's settings and hints. */
-function configInput(folder: vscode.WorkspaceFolder): ConfigLoadInput {
-  const settings = vscode.workspace.getConfiguration(undefined, folder.uri);
-  return {
-    dir: folder.uri.fsPath,
-    env: process.env,
-    probes: { editor: editorHints(), setting: environmentSetting() },
-    inspect: (key) => settings.inspect(key),
-    trusted: vscode.workspace.isTrusted,
-  };
-}
-
-/**
- * The folder a run works on. A run calls Google Cloud and the memory servers with the
- * user's credentials, at addresses the workspace's files may set: a trusted workspace only.
- */
-function runFolder(): ConfigLoadInput {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder || folder.uri.scheme !== 'file') {
-    throw new InputError('Open a folder first: the migration runs on the project configured in it.');
-  }
-  if (!vscode.workspace.isTrusted) {
-    throw new InputError(
-      'This workspace is not trusted: Orchestra Migrate only shows status here. Trust the workspace to verify or execute.',
-    );
-  }
-  return configInput(folder);
+function noProjectMessage(gateway: WorkspaceGateway): string {
+  const error = gateway.engine.noProjectError();
+  return `${error.message} ${error.fix ?? ''}`.trim();
 }
 
 function statusFrom(snapshot: MonitorSnapshot): (phase: PhaseInfo) => PhaseDetail {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../../src/extension/constants';
-import type { InitSummary } from '../../src/extension/migration-load';
+import type { InitSummary } from '../../src/core/workspace';
 import { activated } from './helpers';
 
 const FILES = [

@@ -3,14 +3,15 @@
  * layer and source it came from, the environment verdict with its evidence, and
  * each service's endpoint. Invalid configuration: every problem, exit code 2.
  */
-import * as path from 'node:path';
-import { describeConfig, describeEndpoints } from '../../core/config/describe';
-import { loadConfig } from '../../core/config/load';
-import { isEnvironmentKind } from '../../core/config/settings';
-import { ENVIRONMENT_KINDS, type EnvironmentKind } from '../../core/config/types';
-import { ConfigValidationError } from '../../core/config/validate';
 import { InputError } from '../../core/errors';
+import {
+  ConfigValidationError,
+  ENVIRONMENT_KINDS,
+  isEnvironmentKind,
+  type EnvironmentKind,
+} from '../../core/workspace';
 import { EXIT_BAD_INPUT, EXIT_OK, type CliCommand } from '../command';
+import { withWorkspace } from '../flags';
 
 interface ConfigArgs {
   json: boolean;
@@ -41,8 +42,6 @@ function parseArgs(argv: string[]): ConfigArgs {
 }
 
 export const configCommand: CliCommand = {
-  name: 'config',
-  summary: 'Show the resolved configuration, where each value comes from, and the endpoints',
   usage:
     'orchestra-migrate config [--env local|codespaces|workstation|cloud_run] [--json]\n\n' +
     'Layers, later wins: built-in defaults < config/common.json < config/<env>.json < editor settings < ORCHESTRA_* variables.\n' +
@@ -50,9 +49,9 @@ export const configCommand: CliCommand = {
     'on invalid configuration: { "issues": [{code, layer, source, file, line, column, path, message, expected, fix}] } and exit code 2.',
   async run(ctx) {
     const args = parseArgs(ctx.argv);
-    let resolved;
+    let described;
     try {
-      resolved = await loadConfig({ dir: ctx.cwd, env: ctx.env, kind: args.kind });
+      described = await withWorkspace(ctx, (workspace) => workspace.describe(args.kind));
     } catch (error) {
       if (args.json && error instanceof ConfigValidationError) {
         ctx.stdout.write(JSON.stringify({ issues: error.issues }, null, 2) + '\n');
@@ -60,14 +59,11 @@ export const configCommand: CliCommand = {
       }
       throw error;
     }
-    const lines = describeConfig(resolved);
-    const endpoints = describeEndpoints(resolved, ctx.env);
-    const { environment } = resolved;
-    const rel = (file: string) => path.relative(resolved.root, file).split(path.sep).join('/');
+    const { environment, files, values: lines, endpoints } = described;
     if (args.json) {
       const out = {
         environment: { kind: environment.kind, forcedBy: environment.forcedBy ?? null, evidence: environment.evidence },
-        files: resolved.files.map(rel),
+        files,
         values: lines.map(({ path, value, layer, source }) => ({ path, value, layer, source })),
         endpoints,
       };
@@ -78,7 +74,7 @@ export const configCommand: CliCommand = {
     out.push(`Environment: ${environment.kind}${environment.forcedBy ? ` (forced by ${environment.forcedBy})` : ''}`);
     for (const e of environment.evidence) out.push(`  ${e.signal}${e.value ? `=${e.value}` : ''}: ${e.note}`);
     out.push(
-      `Files: ${resolved.files.length ? resolved.files.map(rel).join(', ') : '(none: built-in defaults only; run `orchestra-migrate init`)'}`,
+      `Files: ${files.length ? files.join(', ') : '(none: built-in defaults only; run `orchestra-migrate init`)'}`,
     );
     out.push('');
     const pathWidth = Math.max(...lines.map((l) => l.path.length));

@@ -1,8 +1,8 @@
 import * as readline from 'node:readline/promises';
 import { InputError } from '../../core/errors';
-import { describeEvent } from '../../core/migration/events';
+import { noProjectError } from '../../core/workspace';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
-import { openMigration, parseFlags, phasesFlag } from './migration-context';
+import { parseFlags, phasesFlag, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate execute [--phase P]... [--yes] [--json]';
 
@@ -23,29 +23,28 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 }
 
 export const executeCommand: CliCommand = {
-  name: 'execute',
-  summary: 'Run the migration: apply the plan, resumably (asks first unless --yes)',
   usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run").`,
   async run(ctx) {
     const flags = parseFlags(ctx.argv, { booleans: ['--json', '--yes', '-y'], values: ['--phase'], usage: USAGE });
-    const session = await openMigration(ctx);
-    try {
-      const phases = phasesFlag(flags);
+    const phases = phasesFlag(flags);
+    return withWorkspace(ctx, async (workspace) => {
       if (!flags.booleans.has('--yes') && !flags.booleans.has('-y')) {
+        const { projectId } = await workspace.config();
+        if (!projectId) throw noProjectError(ctx.env);
         const what = phases ? `phases ${phases.join(', ')}` : 'every phase';
-        const ok = await confirm(ctx, `Execute ${what} against project ${session.config.projectId}? [y/N] `);
+        const ok = await confirm(ctx, `Execute ${what} against project ${projectId}? [y/N] `);
         if (!ok) {
           ctx.stderr.write('Nothing done.\n');
           return EXIT_OK;
         }
       }
-      const subscription = session.engine.events.on((event) => {
-        if (event.type !== 'progress' && event.type !== 'step-progress') ctx.stderr.write(`${describeEvent(event)}\n`);
+      const subscription = workspace.events.on((event, text) => {
+        if (event.type !== 'progress' && event.type !== 'step-progress') ctx.stderr.write(`${text}\n`);
       });
       try {
-        const result = await session.engine.execute(phases, { signal: ctx.signal });
+        const { projectId: _projectId, stateFile, ...result } = await workspace.execute({ phases, signal: ctx.signal });
         if (flags.booleans.has('--json')) {
-          ctx.stdout.write(JSON.stringify({ ...result, state: session.engine.stateFile }, null, 2) + '\n');
+          ctx.stdout.write(JSON.stringify({ ...result, state: stateFile }, null, 2) + '\n');
         } else {
           ctx.stdout.write(`Run ${result.runId} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s.\n`);
           for (const f of result.failures) ctx.stdout.write(`  failed: ${f.step}: ${f.error}\n`);
@@ -57,8 +56,6 @@ export const executeCommand: CliCommand = {
       } finally {
         subscription.dispose();
       }
-    } finally {
-      await session.close();
-    }
+    });
   },
 };

@@ -1,8 +1,7 @@
-import { loadConfig } from '../../core/config';
-import { MEMORY_API_KEY_VARIABLE } from '../../core/config/secrets';
-import { formatHealth, HealthChecker, healthTargets, recordedApiUrl, type HealthReport } from '../../core/health';
+import { MEMORY_API_KEY_VARIABLE } from '../../core/workspace';
+import { formatHealth } from '../../core/workspace/health';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand } from '../command';
-import { parseFlags } from './migration-context';
+import { parseFlags, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate health [--json]';
 
@@ -10,8 +9,6 @@ const USAGE = 'orchestra-migrate health [--json]';
 export const HEALTH_JSON_VERSION = 1;
 
 export const healthCommand: CliCommand = {
-  name: 'health',
-  summary: 'Check the memory servers and the deployed API: up, slow or down, with round trips',
   usage:
     `${USAGE}\n\nOne check of each service the migration depends on: the memory server (endpoints.memory), the\n` +
     'copy target (phases.memorySystem.targetEndpoint) and, once API Deployment ran, the API URL. Latency is\n' +
@@ -19,19 +16,7 @@ export const healthCommand: CliCommand = {
     'Exit status 0 when every service answers (ok or slow), 1 when one is down.',
   async run(ctx) {
     const flags = parseFlags(ctx.argv, { booleans: ['--json'], values: [], usage: USAGE });
-    const resolved = await loadConfig({ dir: ctx.cwd, env: ctx.env });
-    const checker = new HealthChecker({ logger: ctx.logger });
-    let report: HealthReport;
-    try {
-      report = await checker.check({
-        config: resolved.config,
-        targets: healthTargets(resolved, await recordedApiUrl(resolved)),
-        apiKey: ctx.env[MEMORY_API_KEY_VARIABLE] || undefined,
-        signal: ctx.signal,
-      });
-    } finally {
-      await checker.close();
-    }
+    const report = await withWorkspace(ctx, (workspace) => workspace.health({ signal: ctx.signal }));
     ctx.stdout.write(
       (flags.booleans.has('--json')
         ? JSON.stringify({ healthVersion: HEALTH_JSON_VERSION, ...report }, null, 2)

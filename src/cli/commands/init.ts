@@ -2,10 +2,9 @@
  * `orchestra-migrate init`: writes config/common.json, the four environment files
  * and their schema, and git-ignores .orchestra/. Never overwrites a file.
  */
-import * as path from 'node:path';
-import { initConfig } from '../../core/config/init';
 import { InputError } from '../../core/errors';
 import { EXIT_OK, type CliCommand } from '../command';
+import { withWorkspace } from '../flags';
 
 function parseArgs(argv: string[]): { json: boolean } {
   const json = argv.includes('--json');
@@ -17,21 +16,18 @@ function parseArgs(argv: string[]): { json: boolean } {
 }
 
 export const initCommand: CliCommand = {
-  name: 'init',
-  summary: 'Write the default config files (never overwrites) and git-ignore .orchestra/',
   usage:
     'orchestra-migrate init [--json]\n\nWrites config/common.json, config/<environment>.json for local, codespaces, workstation and cloud_run, and config/schema/orchestra.schema.json (ORCHESTRA_CONFIG_DIR moves them). Existing files are left untouched and listed as skipped.',
   async run(ctx) {
     const { json } = parseArgs(ctx.argv);
-    const result = await initConfig(ctx.cwd, { env: ctx.env });
-    const rel = (file: string) => path.relative(ctx.cwd, file).split(path.sep).join('/');
+    const result = await withWorkspace(ctx, (workspace) => workspace.init());
     if (json) {
-      const out = { written: result.written.map(rel), skipped: result.skipped.map(rel), gitignore: result.gitignore };
+      const out = { written: result.written, skipped: result.skipped, gitignore: result.gitignore };
       ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
       return EXIT_OK;
     }
-    for (const file of result.written) ctx.stdout.write(`created  ${rel(file)}\n`);
-    for (const file of result.skipped) ctx.stdout.write(`kept     ${rel(file)} (exists)\n`);
+    for (const file of result.written) ctx.stdout.write(`created  ${file}\n`);
+    for (const file of result.skipped) ctx.stdout.write(`kept     ${file} (exists)\n`);
     const gitignore = {
       added: 'added .orchestra/ to .gitignore',
       created: 'created .gitignore with .orchestra/',

@@ -10,8 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as LocalAuth from '@google-cloud/local-auth';
 import { InputError, OrchestraError } from '../../core/errors';
-import { CLOUD_PLATFORM_SCOPE, orchestraLoginFile } from '../../core/gcp/auth';
-import { describeIdentity } from '../../core/gcp/identity';
+import { CLOUD_PLATFORM_SCOPE, describeIdentity, orchestraLoginFile } from '../../core/workspace/accounts';
 import { EXIT_OK, type CliCommand, type CliContext } from '../command';
 
 /** What local-auth's authenticate() gives back that we use. */
@@ -98,8 +97,6 @@ async function status(ctx: CliContext, json: boolean): Promise<number> {
 
 export function createLoginCommand(deps: LoginDeps): CliCommand {
   return {
-    name: 'login',
-    summary: 'Sign in to Google Cloud in a browser (when there are no Application Default Credentials)',
     usage:
       'orchestra-migrate login --client OAUTH_CLIENT.json   (or ORCHESTRA_OAUTH_CLIENT_FILE)\n' +
       'orchestra-migrate login --status [--json]            who the engine acts as, and in which project',

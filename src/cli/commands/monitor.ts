@@ -1,12 +1,7 @@
-import * as path from 'node:path';
-import { loadConfig } from '../../core/config';
-import { lockPath } from '../../core/migration/lock';
-import { StateFileMonitor, type MonitorSnapshot } from '../../core/migration/monitor';
+import type { MonitorSnapshot } from '../../core/migration/monitor';
 import type { HistoryEvent } from '../../core/migration/state';
-import { statePath } from '../../core/migration/store';
 import { EXIT_OK, type CliCommand } from '../command';
-import { parseFlags } from './migration-context';
-import { requireProject } from '../../core/config/project';
+import { parseFlags, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate monitor [--once] [--json]';
 
@@ -15,16 +10,14 @@ function line(event: HistoryEvent, json: boolean): string {
 }
 
 export const monitorCommand: CliCommand = {
-  name: 'monitor',
-  summary: 'Follow a running migration (from any terminal) until it finishes',
   usage: `${USAGE}\n\nPrints the state's events as they are recorded (--json: one JSON object per line), until the\nrun finishes or Ctrl-C. With --once, prints the current history and exits.`,
   async run(ctx) {
     const flags = parseFlags(ctx.argv, { booleans: ['--once', '--json'], values: [], usage: USAGE });
-    const resolved = await loadConfig({ dir: ctx.cwd, env: ctx.env });
-    const projectId = requireProject(resolved.config, ctx.env);
-    const dir = path.resolve(resolved.root, resolved.config.state.dir);
     const json = flags.booleans.has('--json');
-    const monitor = new StateFileMonitor(statePath(dir, projectId), projectId, 500);
+    const { monitor, paths } = await withWorkspace(ctx, async (workspace) => {
+      const { paths } = await workspace.config();
+      return { monitor: workspace.follow(500), paths };
+    });
     let printed = 0;
     let lastAt = '';
     const print = (snapshot: MonitorSnapshot, history: HistoryEvent[]) => {
@@ -51,7 +44,7 @@ export const monitorCommand: CliCommand = {
         return EXIT_OK;
       }
       if (interrupted(monitor.snapshot())) return EXIT_OK;
-      ctx.stderr.write(`Following ${statePath(dir, projectId)} (lock: ${lockPath(dir, projectId)}); Ctrl-C to stop.\n`);
+      ctx.stderr.write(`Following ${paths.stateFile} (lock: ${paths.lockFile}); Ctrl-C to stop.\n`);
       await new Promise<void>((resolve) => {
         const sub = monitor.onDidChange((snapshot) => {
           print(snapshot, monitor.history());

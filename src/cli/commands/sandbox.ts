@@ -4,10 +4,9 @@
  * stdout carries the URLs (`npm start` reads it).
  */
 import * as path from 'node:path';
-import { DEFAULT_PORTS } from '../../core/config/defaults';
 import { InputError } from '../../core/errors';
-import type * as SandboxModule from '../../sandbox';
-import { emulatorOverrideEnv } from '../../core/gcp/endpoints';
+import { DEFAULT_PORTS, emulatorOverrideEnv } from '../../core/workspace/rehearsal';
+import { startSandbox } from '../../sandbox';
 import { EXIT_OK, type CliCommand, type CliContext } from '../command';
 
 interface SandboxArgs {
@@ -152,8 +151,6 @@ function printHuman(
 }
 
 export const sandboxCommand: CliCommand = {
-  name: 'sandbox',
-  summary: 'Run the local Google Cloud emulator and memory server for a rehearsal',
   usage:
     'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
     '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N]\n' +
@@ -169,9 +166,6 @@ export const sandboxCommand: CliCommand = {
     'Faults can also be changed while it runs: POST /__admin/faults (docs/emulator.md).',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
-    // Loaded here so other commands never pay for the emulator (require: the CLI is CommonJS).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startSandbox } = require('../../sandbox') as typeof SandboxModule;
     const sandbox = await startSandbox({
       port: args.port,
       memoryPort: args.memoryPort,

@@ -1,6 +1,6 @@
-import { EXIT_OK, type CliCommand } from '../command';
 import { InputError } from '../../core/errors';
-import { openMigration, parseFlags } from './migration-context';
+import { EXIT_OK, type CliCommand } from '../command';
+import { parseFlags, withWorkspace } from '../flags';
 
 const SKIP_USAGE = 'orchestra-migrate skip <phase>';
 const RESET_USAGE = 'orchestra-migrate reset <phase>';
@@ -12,35 +12,21 @@ function phaseArgument(argv: string[], usage: string): string {
 }
 
 export const skipCommand: CliCommand = {
-  name: 'skip',
-  summary: 'Mark a phase skipped: execute passes over it until it is reset',
   usage: SKIP_USAGE,
   async run(ctx) {
     const phase = phaseArgument(ctx.argv, SKIP_USAGE);
-    const session = await openMigration(ctx);
-    try {
-      await session.engine.skip(phase);
-      ctx.stdout.write(`Phase ${phase} skipped.\n`);
-      return EXIT_OK;
-    } finally {
-      await session.close();
-    }
+    await withWorkspace(ctx, (workspace) => workspace.skip(phase));
+    ctx.stdout.write(`Phase ${phase} skipped.\n`);
+    return EXIT_OK;
   },
 };
 
 export const resetCommand: CliCommand = {
-  name: 'reset',
-  summary: "Forget a phase's progress (steps, checkpoints); the next execute re-reads it",
   usage: `${RESET_USAGE}\n\nNothing in Google Cloud is deleted: execute re-reads each resource and only creates what is missing.\nResetting the Memory System phase makes the next execute copy from the start.`,
   async run(ctx) {
     const phase = phaseArgument(ctx.argv, RESET_USAGE);
-    const session = await openMigration(ctx);
-    try {
-      await session.engine.reset(phase);
-      ctx.stdout.write(`Phase ${phase} reset.\n`);
-      return EXIT_OK;
-    } finally {
-      await session.close();
-    }
+    await withWorkspace(ctx, (workspace) => workspace.reset(phase));
+    ctx.stdout.write(`Phase ${phase} reset.\n`);
+    return EXIT_OK;
   },
 };

@@ -1,97 +1,8 @@
-import * as path from 'node:path';
-import { loadConfig } from '../../core/config';
-import { PHASE_STATUS_LABELS } from '../../core/migration/catalog';
-import { heldStaleReason, lockPath, readLock, type LockInfo } from '../../core/migration/lock';
-import { snapshotOf, type MonitorSnapshot } from '../../core/migration/monitor';
-import { emptyState } from '../../core/migration/state';
-import { readStateFile, statePath } from '../../core/migration/store';
+import { PHASE_STATUS_LABELS, type StatusDocument } from '../../core/workspace';
 import { EXIT_OK, type CliCommand } from '../command';
-import { parseFlags } from './migration-context';
+import { parseFlags, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate status [--json]';
-
-/** Version of the `status --json` document (docs/cli.md); bumped only on incompatible changes. */
-export const STATUS_JSON_VERSION = 1;
-
-export interface StatusDocument {
-  statusVersion: number;
-  projectId: string | null;
-  stateFile: string | null;
-  /** A run holds the lock right now (live by the rules execute uses for takeover). */
-  running: boolean;
-  lock: LockInfo | null;
-  run: MonitorSnapshot['run'] | null;
-  phases: {
-    id: string;
-    title: string;
-    order: number;
-    status: string;
-    error: string | null;
-    blockedBy: string | null;
-    /** Why the phase's result may be out of date (a phase it depends on was reset). */
-    stale: string | null;
-    startedAt: string | null;
-    finishedAt: string | null;
-    metrics: MonitorSnapshot['phases'][number]['metrics'];
-    steps: {
-      id: string;
-      status: string;
-      action: string | null;
-      durationMs: number | null;
-      attempts: number;
-      error: string | null;
-      blockedBy: string | null;
-    }[];
-  }[];
-  metrics: MonitorSnapshot['metrics'];
-  outputs: MonitorSnapshot['outputs'];
-}
-
-/** The lock as on disk; an unreadable one is shown as none. */
-async function lockOnDisk(file: string): Promise<LockInfo | null> {
-  const lock = await readLock(file);
-  return typeof lock === 'object' ? lock : null;
-}
-
-export function statusDocument(
-  snapshot: MonitorSnapshot,
-  stateFile: string | null,
-  lock: LockInfo | null,
-  projectId: string | null,
-): StatusDocument {
-  return {
-    statusVersion: STATUS_JSON_VERSION,
-    projectId,
-    stateFile,
-    // The rule execute uses to take a lock over: a dead pid on this host, or a stopped heartbeat.
-    running: lock !== null && heldStaleReason(lock) === undefined,
-    lock,
-    run: snapshot.run ?? null,
-    phases: snapshot.phases.map((p) => ({
-      id: p.id,
-      title: p.title,
-      order: p.order,
-      status: p.status,
-      error: p.error ?? null,
-      blockedBy: p.blockedBy ?? null,
-      stale: p.stale ?? null,
-      startedAt: p.startedAt ?? null,
-      finishedAt: p.finishedAt ?? null,
-      metrics: p.metrics,
-      steps: p.steps.map((s) => ({
-        id: s.id,
-        status: s.status,
-        action: s.action ?? null,
-        durationMs: s.durationMs ?? null,
-        attempts: s.attempts,
-        error: s.error ?? null,
-        blockedBy: s.blockedBy ?? null,
-      })),
-    })),
-    metrics: snapshot.metrics,
-    outputs: snapshot.outputs,
-  };
-}
 
 function formatStatus(doc: StatusDocument): string {
   const lines: string[] = [];
@@ -137,22 +48,10 @@ function formatStatus(doc: StatusDocument): string {
 }
 
 export const statusCommand: CliCommand = {
-  name: 'status',
-  summary: 'Show the migration phases, their status and metrics (from the state file)',
   usage: `${USAGE}\n\nReads .orchestra/state-<project>.json (never calls Google). --json prints the stable document\ndescribed in docs/cli.md.`,
   async run(ctx) {
     const flags = parseFlags(ctx.argv, { booleans: ['--json'], values: [], usage: USAGE });
-    const resolved = await loadConfig({ dir: ctx.cwd, env: ctx.env });
-    const projectId = resolved.config.projectId || null;
-    let doc: StatusDocument;
-    if (!projectId) {
-      doc = statusDocument(snapshotOf(emptyState('')), null, null, null);
-    } else {
-      const dir = path.resolve(resolved.root, resolved.config.state.dir);
-      const file = statePath(dir, projectId);
-      const state = (await readStateFile(file, projectId)) ?? emptyState(projectId);
-      doc = statusDocument(snapshotOf(state), file, await lockOnDisk(lockPath(dir, projectId)), projectId);
-    }
+    const doc = await withWorkspace(ctx, (workspace) => workspace.status());
     ctx.stdout.write((flags.booleans.has('--json') ? JSON.stringify(doc, null, 2) : formatStatus(doc)) + '\n');
     return EXIT_OK;
   },

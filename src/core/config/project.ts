@@ -11,8 +11,13 @@ export function requireProject(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   if (config.projectId) return config.projectId;
+  throw noProjectError(env);
+}
+
+/** The one wording of "no project", wherever it is noticed (the engine, a report, the editor's tree). */
+export function noProjectError(env: NodeJS.ProcessEnv = process.env): InputError {
   const hint = env.GOOGLE_CLOUD_PROJECT || env.CLOUDSDK_CORE_PROJECT;
-  throw new InputError('No Google Cloud project is configured (projectId is empty).', {
+  return new InputError('No Google Cloud project is configured.', {
     where: 'projectId',
     fix:
       'Set "projectId" in config/common.json, or the setting orchestra.projectId, or ORCHESTRA_PROJECT_ID' +

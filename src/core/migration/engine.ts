@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import * as path from 'node:path';
+import { requireProject } from '../config/project';
 import type { OrchestraConfig } from '../config/types';
 import { InputError } from '../errors';
 import type { GcpClient } from '../gcp/types';
@@ -77,12 +78,7 @@ export class MigrationEngine {
   }
 
   static async open(options: EngineOptions): Promise<MigrationEngine> {
-    if (!options.config.projectId) {
-      throw new InputError('No Google Cloud project is configured.', {
-        where: 'projectId',
-        fix: 'Set projectId in config/common.json or ORCHESTRA_PROJECT_ID.',
-      });
-    }
+    requireProject(options.config);
     const dir = path.resolve(options.workspaceDir, options.config.state.dir);
     return new MigrationEngine(options, await StateStore.open(dir, options.config.projectId));
   }

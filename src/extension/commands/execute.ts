@@ -2,9 +2,7 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
-import { channelLogger } from '../log';
 import { abortOn, runArgs } from './run-args';
-import { storedApiKey } from './set-memory-api-key';
 
 /** One run per window; the engine's lock keeps runs from other windows and terminals out. */
 let running = false;
@@ -36,20 +34,13 @@ export const executeCommand: OrchestraCommand = {
     }
     running = true;
     try {
-      const apiKey = await storedApiKey(ctx);
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Orchestra: migrating', cancellable: true },
         (progress, token) =>
-          ctx.migration.execute(
-            phases,
-            abortOn(token),
-            channelLogger(ctx.log),
-            (event, text) => {
-              if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
-              else if (event.type !== 'step-progress') ctx.log.info(text);
-            },
-            apiKey,
-          ),
+          ctx.migration.execute(phases, abortOn(token), (event, text) => {
+            if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
+            else if (event.type !== 'step-progress') ctx.log.info(text);
+          }),
       );
       // A run may have deployed the API or moved the memory: the status bar checks again.
       void ctx.health.check();

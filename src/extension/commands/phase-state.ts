@@ -4,7 +4,6 @@ import { PHASE_STATUS_LABELS, type PhaseStatus } from '../../core/migration/cata
 import { canTransition } from '../../core/migration/status';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraContext } from '../context';
-import { channelLogger } from '../log';
 import type { PhaseNode, PhaseTreeNode } from '../phase-tree';
 import type { OrchestraCommand } from './command';
 
@@ -74,7 +73,7 @@ export const skipPhaseCommand: OrchestraCommand = {
   async run(ctx, arg) {
     const phase = await chosenPhase(ctx, 'skip', arg);
     if (!phase) return undefined;
-    await ctx.migration.changePhase(phase.id, 'skip', channelLogger(ctx.log));
+    await ctx.migration.changePhase(phase.id, 'skip');
     ctx.log.info(`phase ${phase.id} skipped`);
     void vscode.window.showInformationMessage(
       `Orchestra: ${phase.title} is skipped; execute passes over it until it is reset.`,
@@ -107,7 +106,7 @@ export const resetPhaseCommand: OrchestraCommand = {
       );
       if (choice !== 'Reset') return undefined;
     }
-    await ctx.migration.changePhase(phase.id, 'reset', channelLogger(ctx.log));
+    await ctx.migration.changePhase(phase.id, 'reset');
     ctx.log.info(`phase ${phase.id} reset`);
     return { phase: phase.id, status: 'not-started' };
   },

@@ -2,13 +2,7 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import { maskSecret } from '../../core/logging/redact';
 import { COMMAND_IDS, MEMORY_API_KEY_SECRET } from '../constants';
-import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
-
-/** The key Set Memory API Key stored, if any: verify and execute send it to the memory servers. */
-export async function storedApiKey(ctx: OrchestraContext): Promise<string | undefined> {
-  return (await ctx.extension.secrets.get(MEMORY_API_KEY_SECRET)) || undefined;
-}
 
 /**
  * Keeps the memory servers' API key in the editor's SecretStorage (the OS keychain

@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
-import { channelLogger } from '../log';
 import { abortOn, runArgs } from './run-args';
-import { storedApiKey } from './set-memory-api-key';
 
 /**
  * `orchestra-migrate verify` from the editor: every resource read (GETs only), the plan
@@ -19,8 +17,7 @@ export const verifyCommand: OrchestraCommand = {
         title: `Orchestra: planning ${phases ? phases.join(', ') : 'the migration'} (read-only)`,
         cancellable: true,
       },
-      async (_progress, token) =>
-        ctx.migration.verify(phases, abortOn(token), channelLogger(ctx.log), await storedApiKey(ctx)),
+      (_progress, token) => ctx.migration.verify(phases, abortOn(token)),
     );
     ctx.log.info(text);
     const blocked = plan.phases.some((p) => p.steps.some((s) => s.action === 'blocked'));

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
-import { recordCloudRunEndpoint } from '../../../src/cli/commands/migration-context';
-import type { StatusDocument } from '../../../src/cli/commands/status';
+import { recordCloudRunEndpoint } from '../../../src/core/workspace/wiring';
+import type { StatusDocument } from '../../../src/core/workspace';
 import { StateStore } from '../../../src/core/migration/store';
 import { PROJECT, startWorld, type World } from './world';
 import { runCli as cli } from '../cli-run';
@@ -194,7 +194,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     try {
       const none = await cli(['report'], empty, { ORCHESTRA_PROJECT_ID: 'nothing-yet' });
       assert.equal(none.code, 2);
-      assert.match(none.err, /No migration state for nothing-yet yet/);
+      assert.match(none.err, /No migration has run for nothing-yet yet/);
       assert.match(none.err, /Run orchestra-migrate verify, then execute/);
     } finally {
       await rm(empty, { recursive: true, force: true });

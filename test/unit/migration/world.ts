@@ -3,7 +3,7 @@
  * emulator, a source and a target memory server, a workspace folder, and a config
  * pointing at them, as a user's sandbox would.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../../src/core/config/defaults';
@@ -11,11 +11,10 @@ import type { OrchestraConfig } from '../../../src/core/config/types';
 import { createGcpClient, emulatorOverrides } from '../../../src/core/gcp';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import { nullLogger, type Logger } from '../../../src/core/logger';
-import { createMemoryClient } from '../../../src/core/memory';
 import type { MemoryClient } from '../../../src/core/memory/types';
-import { MigrationEngine } from '../../../src/core/migration/engine';
-import { COPY_CONCURRENCY } from '../../../src/core/migration/memory-copy';
-import { builtInPhases } from '../../../src/core/migration/phases';
+import type { MigrationEngine } from '../../../src/core/migration/engine';
+import type { PhaseRegistry } from '../../../src/core/migration/registry';
+import { openWorkspace, type Workspace } from '../../../src/core/workspace';
 import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../../../src/sandbox/gcp';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 
@@ -96,72 +95,78 @@ export function testGcpClient(config: OrchestraConfig, logger: Logger = nullLogg
     gcp: config.gcp,
     credentials: { accessToken: 'test-token' },
     logger,
-    retry: {
-      initialDelayMs: 5,
-      maxDelayMs: 40,
-      exhaustedInitialDelayMs: 5,
-      exhaustedMaxDelayMs: 40,
-      maxAttempts: 8,
-      exhaustedMaxAttempts: 8,
-    },
-    poll: { initialDelayMs: 10, maxDelayMs: 250 },
+    retry: TEST_RETRY,
+    poll: TEST_POLL,
   });
 }
 
 export interface EngineHandle {
   engine: MigrationEngine;
   gcp: GcpClient;
-  memory: { source: MemoryClient; target: MemoryClient };
+  /** The workspace the engine was opened through, as the CLI and the editor open it. */
+  workspace: Workspace;
+  memory(): Promise<{ source: MemoryClient; target: MemoryClient }>;
   close(): Promise<void>;
 }
 
+/** The engine tests' fast clocks: retries and polls in milliseconds, a short lock heartbeat. */
+export const TEST_RETRY = {
+  initialDelayMs: 5,
+  maxDelayMs: 40,
+  exhaustedInitialDelayMs: 5,
+  exhaustedMaxDelayMs: 40,
+  maxAttempts: 8,
+  exhaustedMaxAttempts: 8,
+};
+export const TEST_POLL = { initialDelayMs: 10, maxDelayMs: 250 };
+
+/**
+ * Writes `config` as the folder's config/common.json, then opens the engine through the
+ * application layer (openWorkspace), as the command line and the editor do: the same
+ * config loader, paths, key rule and client wiring. Only clocks and wrappers are tuned.
+ */
 export async function openEngine(
   config: OrchestraConfig,
-  workspace: string,
+  folder: string,
   extra: {
     source?: (client: MemoryClient) => MemoryClient;
     target?: (client: MemoryClient) => MemoryClient;
     concurrency?: number;
     gcp?: GcpClient;
+    registry?: () => PhaseRegistry;
+    logger?: Logger;
   } = {},
 ): Promise<EngineHandle> {
-  const gcp = extra.gcp ?? testGcpClient(config);
-  const memoryConfig = { ...config.memory };
-  const source = await createMemoryClient({
-    config: memoryConfig,
-    endpoint: config.phases.memorySystem.sourceEndpoint,
-    breaker: config.breaker,
-    outboxDir: path.join(workspace, '.orchestra', 'outbox-source'),
+  await writeWorldConfig(folder, config);
+  const workspace = openWorkspace({
+    folder,
+    env: {},
+    logger: extra.logger,
+    tuning: {
+      gcp: extra.gcp ? { client: extra.gcp } : { retry: TEST_RETRY, poll: TEST_POLL },
+      memory: { source: extra.source, target: extra.target },
+      registry: extra.registry,
+      concurrency: extra.concurrency,
+      lock: { heartbeatMs: 500 },
+    },
   });
-  // The copy fans out COPY_CONCURRENCY writes: the target client's pool and bulkhead must allow them.
-  const target = await createMemoryClient({
-    config: { ...memoryConfig, poolSize: COPY_CONCURRENCY },
-    endpoint: config.phases.memorySystem.targetEndpoint,
-    breaker: { ...config.breaker, maxConcurrency: COPY_CONCURRENCY },
-    outboxDir: path.join(workspace, '.orchestra', 'outbox-target'),
-  });
-  const memory = {
-    source: extra.source ? extra.source(source) : source,
-    target: extra.target ? extra.target(target) : target,
-  };
-  const engine = await MigrationEngine.open({
-    config,
-    gcp,
-    workspaceDir: workspace,
-    registry: builtInPhases(),
-    memory: () => memory,
-    concurrency: extra.concurrency,
-    lock: { heartbeatMs: 500 },
-  });
+  const session = await workspace.open();
   return {
-    engine,
-    gcp,
-    memory,
+    engine: session.engine,
+    gcp: session.gcp,
+    workspace,
+    memory: () => session.memory(),
     async close() {
-      engine.monitor.dispose();
-      await Promise.allSettled([source.close(), target.close()]);
+      await session.close();
+      await workspace.close();
     },
   };
+}
+
+/** The config as the folder's only config file (the loader validates it as it would a user's). */
+export async function writeWorldConfig(folder: string, config: OrchestraConfig): Promise<void> {
+  await mkdir(path.join(folder, 'config'), { recursive: true });
+  await writeFile(path.join(folder, 'config', 'common.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
 export const MUTATING = (r: { method: string; kind?: string }) => r.method !== 'GET' && r.kind !== 'service-url';

@@ -1,12 +1,10 @@
 /**
- * What verify, execute, status, monitor, skip and reset share: flag parsing, and the
- * engine session (core/migration/session.ts, which the editor uses too).
+ * What the commands share: flag parsing, and the workspace of the current folder (the
+ * application layer the editor opens too).
  */
-import { InputError } from '../../core/errors';
-import { openMigrationSession, type MigrationSession } from '../../core/migration/session';
-import type { CliContext } from '../command';
-
-export { recordCloudRunEndpoint, type MigrationSession } from '../../core/migration/session';
+import { InputError } from '../core/errors';
+import { openWorkspace, type Workspace } from '../core/workspace';
+import type { CliContext } from './command';
 
 export interface Flags {
   booleans: Set<string>;
@@ -44,7 +42,17 @@ export function phasesFlag(flags: Flags): string[] | undefined {
   return phases && phases.length ? phases : undefined;
 }
 
-/** The engine for the current folder, from its config files and ORCHESTRA_* variables. */
-export function openMigration(ctx: CliContext): Promise<MigrationSession> {
-  return openMigrationSession({ dir: ctx.cwd, env: ctx.env, logger: ctx.logger });
+/** The workspace of the current folder, from its config files and ORCHESTRA_* variables. */
+export function cliWorkspace(ctx: CliContext): Workspace {
+  return openWorkspace({ folder: ctx.cwd, env: ctx.env, logger: ctx.logger });
+}
+
+/** Runs `use` on the current folder's workspace and closes it after (its health checker, clients). */
+export async function withWorkspace<T>(ctx: CliContext, use: (workspace: Workspace) => Promise<T>): Promise<T> {
+  const workspace = cliWorkspace(ctx);
+  try {
+    return await use(workspace);
+  } finally {
+    await workspace.close();
+  }
 }

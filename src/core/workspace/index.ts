@@ -1,0 +1,35 @@
+/**
+ * The application layer's door: what the command line and the editor import from the
+ * engine. Everything here is light to load; the engine, the cloud and memory clients,
+ * markdown-it and the health checker load on first use (see workspace.ts).
+ */
+export {
+  openWorkspace,
+  type Workspace,
+  type WorkspaceEvents,
+  type LoadedWorkspace,
+  type WorkspaceView,
+  type ConfigDescription,
+  type InitSummary,
+  type RunRequest,
+  type WorkspaceExecuteResult,
+} from './workspace';
+export type { WorkspaceOptions, WorkspaceTuning } from './types';
+export type { WorkspaceSecrets } from './secrets';
+export type { WorkspaceSession } from './wiring';
+export type { ReportRequest, WorkspaceReport } from './report';
+export { workspacePaths, LOG_FILE_NAME, type WorkspacePaths } from './paths';
+export { STATUS_JSON_VERSION, type StatusDocument } from './status';
+export { MEMORY_API_KEY_VARIABLE } from './secrets';
+export { noProjectError } from '../config/project';
+export { ConfigValidationError } from '../config/validate';
+export { settingsLayerFrom, explicitSettingValue, isEnvironmentKind, type SettingInspection } from '../config/settings';
+export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../config/types';
+export { detectEnvironment } from '../environment';
+export { formatPlan, planSummary } from '../migration/plan-text';
+export { PHASE_STATUS_LABELS } from '../migration/catalog';
+export { canTransition } from '../migration/status';
+export { reportFileName } from '../report/markdown';
+export { LOG_LEVELS } from '../logger';
+export { streamLogger, redactingLogger } from '../logging/loggers';
+export { createRedactor, maskSecret } from '../logging/redact';

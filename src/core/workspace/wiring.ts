@@ -1,0 +1,156 @@
+/**
+ * The clients' wiring: the Google Cloud client (the emulator's placeholder token, or
+ * Application Default Credentials), the two memory clients of the copy (opened on first
+ * use) and the engine over them. Loaded on first use by the workspace, so a command
+ * that only reads the state never loads a cloud or network module.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { applyEdits, modify } from 'jsonc-parser';
+import { loadConfig } from '../config/load';
+import type { OrchestraConfig, ResolvedConfig } from '../config/types';
+import { InputError } from '../errors';
+import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../gcp/client';
+import { withEmulatorDefaults } from '../gcp/endpoints';
+import type { GcpClient } from '../gcp/types';
+import type { Logger } from '../logger';
+import { createMemoryClient } from '../memory';
+import type { JsonValue, MemoryClient } from '../memory/types';
+import { MigrationEngine } from '../migration/engine';
+import { COPY_CONCURRENCY } from '../migration/memory-copy';
+import { builtInPhases } from '../migration/phases';
+import type { MemoryPair } from '../migration/types';
+import type { WorkspacePaths } from './paths';
+import type { ConfigInput, WorkspaceTuning } from './types';
+
+/** An engine with its clients, open until close(). */
+export interface WorkspaceSession {
+  readonly engine: MigrationEngine;
+  readonly config: OrchestraConfig;
+  readonly gcp: GcpClient;
+  /** The copy's source and target memory clients (opened on first call). */
+  memory(): Promise<MemoryPair>;
+  close(): Promise<void>;
+}
+
+export interface SessionInput {
+  readonly resolved: ResolvedConfig;
+  readonly paths: WorkspacePaths;
+  readonly configInput: ConfigInput;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly apiKey: () => Promise<string | undefined>;
+  readonly tuning: WorkspaceTuning;
+}
+
+export async function openSession(input: SessionInput): Promise<WorkspaceSession> {
+  const { resolved, env, logger, tuning } = input;
+  // The loader's config is frozen; the engine only reads it, but clients may normalize in place.
+  const config = structuredClone(resolved.config) as OrchestraConfig;
+  config.gcp = withEmulatorDefaults(config.gcp, resolved.endpoint('gcpEmulator'), env);
+  const gcp =
+    tuning.gcp?.client ??
+    createGcpClient({
+      gcp: config.gcp,
+      // The emulator accepts any bearer; real Google gets Application Default Credentials.
+      credentials: config.gcp.emulator ? { accessToken: EMULATOR_PLACEHOLDER_TOKEN } : 'adc',
+      logger,
+      env,
+      retry: tuning.gcp?.retry,
+      poll: tuning.gcp?.poll,
+    });
+  const clients: MemoryClient[] = [];
+  let memory: Promise<MemoryPair> | undefined;
+  const openMemory = () => (memory ??= memoryPair(input, config, clients));
+  const engine = await MigrationEngine.open({
+    config,
+    gcp,
+    workspaceDir: resolved.root,
+    registry: tuning.registry?.() ?? builtInPhases(),
+    logger,
+    memory: openMemory,
+    concurrency: tuning.concurrency,
+    lock: tuning.lock,
+    // A rehearsal's URL points at the local emulator: it stays in the state, out of the config.
+    recordEndpoint: config.gcp.emulator
+      ? undefined
+      : async (service, url) => {
+          if (await recordCloudRunEndpoint(resolved.configDir, service, url)) {
+            logger.info(`${service} endpoint ${url} recorded in ${path.join(resolved.configDir, 'cloud_run.json')}`);
+          }
+        },
+    cloudRunConfig: async () => {
+      const cloudRun = await loadConfig({ ...input.configInput, kind: 'cloud_run' });
+      return JSON.parse(JSON.stringify(cloudRun.config)) as JsonValue;
+    },
+  });
+  return {
+    engine,
+    config,
+    gcp,
+    memory: openMemory,
+    async close() {
+      engine.monitor.dispose();
+      await Promise.allSettled(clients.map((c) => c.close()));
+    },
+  };
+}
+
+async function memoryPair(input: SessionInput, config: OrchestraConfig, clients: MemoryClient[]): Promise<MemoryPair> {
+  const { resolved, paths, logger, tuning } = input;
+  const settings = config.phases.memorySystem;
+  const sourceEndpoint = settings.sourceEndpoint || resolved.endpoint('memory');
+  const targetEndpoint = settings.targetEndpoint;
+  if (!targetEndpoint) {
+    throw new InputError('The memory copy has no target memory server.', {
+      where: 'phases.memorySystem.targetEndpoint',
+      fix: 'Set phases.memorySystem.targetEndpoint to the cloud memory server (or skip the Memory System phase).',
+    });
+  }
+  // One key for both servers: the team's memory API key (never in config files).
+  const apiKey = await input.apiKey();
+  const source = await createMemoryClient({
+    config: config.memory,
+    endpoint: sourceEndpoint,
+    breaker: config.breaker,
+    apiKey,
+    logger,
+    outboxDir: path.join(paths.outboxDir, 'copy-source'),
+  });
+  clients.push(source);
+  // The copy fans out COPY_CONCURRENCY writes: the target's pool and bulkhead must allow them.
+  const target = await createMemoryClient({
+    config: { ...config.memory, poolSize: Math.max(config.memory.poolSize, COPY_CONCURRENCY) },
+    endpoint: targetEndpoint,
+    breaker: { ...config.breaker, maxConcurrency: Math.max(config.breaker.maxConcurrency, COPY_CONCURRENCY) },
+    apiKey,
+    logger,
+    outboxDir: path.join(paths.outboxDir, 'copy-target'),
+  });
+  clients.push(target);
+  return {
+    source: tuning.memory?.source?.(source) ?? source,
+    target: tuning.memory?.target?.(target) ?? target,
+  };
+}
+
+/**
+ * Sets `endpoints.<service>` in <configDir>/cloud_run.json, so getEndpoint resolves the
+ * deployed service on Cloud Run. Edits in place (comments and layout kept) and only
+ * when the value changes; creates the file when there is none.
+ */
+export async function recordCloudRunEndpoint(configDir: string, service: string, url: string): Promise<boolean> {
+  const file = path.join(configDir, 'cloud_run.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = '{}\n';
+  }
+  const edits = modify(text, ['endpoints', service], url, { formattingOptions: { insertSpaces: true, tabSize: 2 } });
+  const next = applyEdits(text, edits);
+  if (next === text) return false;
+  await writeFile(file, next);
+  return true;
+}

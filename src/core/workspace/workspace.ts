@@ -1,0 +1,358 @@
+/**
+ * The application layer: one object per workspace folder that the command line, the
+ * editor and the tests open. It loads the layered configuration, resolves every path
+ * once, applies the memory API key rule, wires the clients to the engine, and answers
+ * each use case (status, verify, execute, skip, reset, health, report, init). The CLI
+ * and the extension only parse arguments or drive VS Code around one call here.
+ *
+ * Heavy modules (the engine with its cloud and memory clients, markdown-it, the health
+ * checker) load on first use: `status --json` reads a state file only. They load with
+ * require() of a literal path, not import(): esbuild bundles them as lazily initialised
+ * modules, and tsx's CommonJS hook (the tests) resolves them from source.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+import * as path from 'node:path';
+import { describeConfig, describeEndpoints, type ConfigLine, type EndpointLine } from '../config/describe';
+import { initConfig } from '../config/init';
+import { COMMON_FILE, configDirFor, loadConfig } from '../config/load';
+import { requireProject } from '../config/project';
+import type { DeepPartial, EnvironmentKind, OrchestraConfig, ResolvedConfig } from '../config/types';
+import { ConfigValidationError, formatIssue } from '../config/validate';
+import type { EnvironmentDetection, EnvironmentProbes } from '../environment';
+import { errorMessage } from '../errors';
+import type * as HealthModule from '../health';
+import type { HealthChecker, HealthReport } from '../health';
+import { nullLogger, type Logger } from '../logger';
+import { redactingLogger } from '../logging/loggers';
+import { createRedactor } from '../logging/redact';
+import { describeEvent, EngineEvents, type EngineEvent } from '../migration/events';
+import type { ExecuteResult } from '../migration/executor';
+import { StateFileMonitor } from '../migration/monitor';
+import type { Plan } from '../migration/planner';
+import type * as StoreModule from '../migration/store';
+import { workspacePaths, type WorkspacePaths } from './paths';
+import type * as ReportModule from './report';
+import type { ReportRequest, WorkspaceReport } from './report';
+import { memoryApiKey } from './secrets';
+import { readStatus, type StatusDocument } from './status';
+import type { ConfigInput, Live, WorkspaceOptions } from './types';
+import type * as WiringModule from './wiring';
+import type { WorkspaceSession } from './wiring';
+
+/** The configuration loaded, with the workspace's paths. */
+export interface LoadedWorkspace {
+  readonly resolved: ResolvedConfig;
+  readonly config: OrchestraConfig;
+  readonly projectId: string;
+  readonly paths: WorkspacePaths;
+}
+
+/** What the editor's views show of a load: the project, its files and endpoints, or the problem. */
+export type WorkspaceView =
+  | {
+      readonly ok: true;
+      readonly configDir: string;
+      readonly projectId: string;
+      readonly stateFile?: string;
+      readonly reportFile?: string;
+      readonly endpoints: readonly EndpointLine[];
+      /** Config files read, relative to the workspace folder, with forward slashes. */
+      readonly files: readonly string[];
+    }
+  | {
+      readonly ok: false;
+      readonly configDir: string;
+      /** One line for the tree and the status bar. */
+      readonly summary: string;
+      /** Every problem, `file:line:column path: message` then expected and fix, for the log. */
+      readonly details: string;
+    };
+
+/** `orchestra-migrate config`: every value with its layer and source, the environment, the endpoints. */
+export interface ConfigDescription {
+  readonly environment: EnvironmentDetection;
+  readonly files: readonly string[];
+  readonly values: readonly ConfigLine[];
+  readonly endpoints: readonly EndpointLine[];
+}
+
+export interface InitSummary {
+  /** Paths relative to the workspace folder, with forward slashes. */
+  readonly written: readonly string[];
+  readonly skipped: readonly string[];
+  readonly gitignore: 'added' | 'unchanged' | 'created';
+  /** config/common.json, absolute: what to open next. */
+  readonly commonFile: string;
+}
+
+export interface RunRequest {
+  readonly phases?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface VerifyResult {
+  readonly plan: Plan;
+}
+
+export type WorkspaceExecuteResult = ExecuteResult & { readonly projectId: string; readonly stateFile: string };
+
+export interface Workspace {
+  readonly folder: string;
+  /** Every engine event of this workspace's runs, each with its line of text. */
+  readonly events: WorkspaceEvents;
+  /** The state file of the last load; undefined before one, or without a project. */
+  readonly stateFile: string | undefined;
+  /** The log file under log.dir of the last load; undefined before one. */
+  readonly logFile: string | undefined;
+  /** Loads the configuration (every call reads the files again). */
+  config(kind?: EnvironmentKind): Promise<LoadedWorkspace>;
+  /** The load as the editor shows it: never throws for a configuration problem. */
+  view(): Promise<WorkspaceView>;
+  describe(kind?: EnvironmentKind): Promise<ConfigDescription>;
+  status(): Promise<StatusDocument>;
+  verify(request?: RunRequest & { readonly preflight?: boolean }): Promise<Plan>;
+  execute(request?: RunRequest): Promise<WorkspaceExecuteResult>;
+  skip(phase: string): Promise<void>;
+  reset(phase: string): Promise<void>;
+  /** The services' health. `passive`: a folder that configures nothing is not checked. */
+  health(request?: { readonly signal?: AbortSignal; readonly passive?: boolean }): Promise<HealthReport>;
+  report(request?: ReportRequest): Promise<WorkspaceReport>;
+  init(): Promise<InitSummary>;
+  /** Follows the state file of the project of the last load (the CLI's monitor, the editor's tree). */
+  follow(pollMs?: number): StateFileMonitor;
+  /** An engine with its clients, for callers that drive it step by step (tests, benchmarks). */
+  open(): Promise<WorkspaceSession>;
+  close(): Promise<void>;
+}
+
+export interface WorkspaceEvents {
+  on(listener: (event: EngineEvent, text: string) => void): { dispose(): void };
+}
+
+const live = <T>(value: Live<T>): T => (typeof value === 'function' ? (value as () => T)() : value);
+
+export function openWorkspace(options: WorkspaceOptions): Workspace {
+  return new OrchestraWorkspace(options);
+}
+
+class OrchestraWorkspace implements Workspace {
+  readonly folder: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly engineEvents = new EngineEvents();
+  private last?: LoadedWorkspace;
+  private checker?: Promise<HealthChecker>;
+  private closed = false;
+
+  readonly events: WorkspaceEvents = {
+    on: (listener) => this.engineEvents.on((event) => listener(event, describeEvent(event))),
+  };
+
+  constructor(private readonly options: WorkspaceOptions) {
+    this.folder = options.folder;
+    this.env = options.env ?? process.env;
+  }
+
+  get stateFile(): string | undefined {
+    return this.last?.paths.stateFile;
+  }
+
+  get logFile(): string | undefined {
+    return this.last?.paths.logFile;
+  }
+
+  private configInput(): ConfigInput {
+    return {
+      dir: this.folder,
+      env: this.env,
+      settings: live(this.options.settings) as DeepPartial<OrchestraConfig> | undefined,
+      probes: live(this.options.probes) as EnvironmentProbes | undefined,
+    };
+  }
+
+  /** The memory API key, masked in every line the engine logs (whoever logs). */
+  private async logger(): Promise<Logger> {
+    const key = await memoryApiKey(this.options.secrets, this.env);
+    return redactingLogger(this.options.logger ?? nullLogger, createRedactor([key]));
+  }
+
+  async config(kind?: EnvironmentKind): Promise<LoadedWorkspace> {
+    const resolved = await loadConfig({ ...this.configInput(), ...(kind ? { kind } : {}) });
+    const loaded = {
+      resolved,
+      config: resolved.config,
+      projectId: resolved.config.projectId,
+      paths: workspacePaths(resolved),
+    };
+    if (!kind) this.last = loaded;
+    return loaded;
+  }
+
+  async view(): Promise<WorkspaceView> {
+    const configDir = configDirFor(this.folder, this.env);
+    try {
+      const { resolved, projectId, paths } = await this.config();
+      return {
+        ok: true,
+        configDir: resolved.configDir,
+        projectId,
+        stateFile: paths.stateFile,
+        reportFile: paths.reportFile,
+        endpoints: describeEndpoints(resolved, this.env),
+        files: resolved.files.map((f) => relative(resolved.root, f)),
+      };
+    } catch (error) {
+      if (error instanceof ConfigValidationError) {
+        const first = error.issues[0];
+        return {
+          ok: false,
+          configDir,
+          summary: first ? `${error.message} First: ${formatIssue(first, this.folder).split('\n')[0]}` : error.message,
+          details: error.describe(),
+        };
+      }
+      return { ok: false, configDir, summary: errorMessage(error).split('\n')[0], details: errorMessage(error) };
+    }
+  }
+
+  async describe(kind?: EnvironmentKind): Promise<ConfigDescription> {
+    const { resolved } = await this.config(kind);
+    return {
+      environment: resolved.environment,
+      files: resolved.files.map((f) => relative(resolved.root, f)),
+      values: describeConfig(resolved),
+      endpoints: describeEndpoints(resolved, this.env),
+    };
+  }
+
+  async status(): Promise<StatusDocument> {
+    const { projectId, paths } = await this.config();
+    return readStatus(paths, projectId);
+  }
+
+  async open(): Promise<WorkspaceSession> {
+    const loaded = await this.config();
+    requireProject(loaded.config, this.env);
+    const logger = await this.logger();
+    const { openSession } = require('./wiring') as typeof WiringModule;
+    const session = await openSession({
+      resolved: loaded.resolved,
+      paths: loaded.paths,
+      configInput: this.configInput(),
+      env: this.env,
+      logger,
+      apiKey: () => memoryApiKey(this.options.secrets, this.env),
+      tuning: this.options.tuning ?? {},
+    });
+    // The workspace's listeners hear every session's runs.
+    const forward = session.engine.events.on((event) => this.engineEvents.emit(event));
+    return {
+      ...session,
+      async close() {
+        forward.dispose();
+        await session.close();
+      },
+    };
+  }
+
+  private async withSession<T>(use: (session: WorkspaceSession) => Promise<T>): Promise<T> {
+    const session = await this.open();
+    try {
+      return await use(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  verify(request: RunRequest & { readonly preflight?: boolean } = {}): Promise<Plan> {
+    return this.withSession((s) =>
+      s.engine.verify(request.phases, { signal: request.signal, preflight: request.preflight }),
+    );
+  }
+
+  execute(request: RunRequest = {}): Promise<WorkspaceExecuteResult> {
+    return this.withSession(async (s) => {
+      const result = await s.engine.execute(request.phases, { signal: request.signal });
+      return { ...result, projectId: s.config.projectId, stateFile: s.engine.stateFile };
+    });
+  }
+
+  skip(phase: string): Promise<void> {
+    return this.withSession((s) => s.engine.skip(phase));
+  }
+
+  reset(phase: string): Promise<void> {
+    return this.withSession((s) => s.engine.reset(phase));
+  }
+
+  async health(request: { readonly signal?: AbortSignal; readonly passive?: boolean } = {}): Promise<HealthReport> {
+    const loaded = await this.config();
+    const { isConfigured, healthTargets } = require('../health') as typeof HealthModule;
+    if (request.passive && !isConfigured(loaded.resolved)) {
+      return { checkedAt: new Date().toISOString(), level: 'none', checks: [], unconfigured: true };
+    }
+    const checker = await this.healthChecker();
+    return checker.check({
+      config: loaded.config,
+      targets: healthTargets(loaded.resolved, await this.recordedApiUrl(loaded)),
+      apiKey: await memoryApiKey(this.options.secrets, this.env),
+      signal: request.signal,
+    });
+  }
+
+  /** Kept while the workspace is open, so breakers carry over from one check to the next. */
+  private healthChecker(): Promise<HealthChecker> {
+    this.checker ??= (async () => {
+      const { HealthChecker } = require('../health') as typeof HealthModule;
+      return new HealthChecker({ logger: await this.logger() });
+    })();
+    return this.checker;
+  }
+
+  /** The deployed API's URL as the state records it; undefined before API Deployment ran (or unreadable). */
+  private async recordedApiUrl(loaded: LoadedWorkspace): Promise<string | undefined> {
+    if (!loaded.paths.stateFile) return undefined;
+    const { readStateFile } = require('../migration/store') as typeof StoreModule;
+    const state = await readStateFile(loaded.paths.stateFile, loaded.projectId).catch(() => undefined);
+    const url = state?.outputs.apiUrl;
+    return typeof url === 'string' ? url : undefined;
+  }
+
+  async report(request: ReportRequest = {}): Promise<WorkspaceReport> {
+    const loaded = await this.config();
+    const projectId = requireProject(loaded.config, this.env);
+    const { readReport } = require('./report') as typeof ReportModule;
+    return readReport(loaded.paths.stateFile!, projectId, request);
+  }
+
+  async init(): Promise<InitSummary> {
+    const result = await initConfig(this.folder, { env: this.env });
+    const rel = (file: string) => relative(this.folder, file);
+    return {
+      written: result.written.map(rel),
+      skipped: result.skipped.map(rel),
+      gitignore: result.gitignore,
+      commonFile: path.join(result.configDir, COMMON_FILE),
+    };
+  }
+
+  follow(pollMs?: number): StateFileMonitor {
+    const projectId = requireProject({ projectId: this.last?.projectId ?? '' }, this.env);
+    return new StateFileMonitor(this.last!.paths.stateFile!, projectId, pollMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const checker = this.checker;
+    this.checker = undefined;
+    try {
+      await (await checker)?.close();
+    } catch (error) {
+      this.options.logger?.warn(`closing the health checker failed: ${errorMessage(error)}`);
+    }
+  }
+}
+
+function relative(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
