@@ -18,6 +18,9 @@ const common = {
   // Prefer packages' ESM entry: jsonc-parser's UMD main requires its parts at run time,
   // which a bundle cannot resolve ("Cannot find module './impl/format'").
   mainFields: ['module', 'main'],
+  // pg's optional native binding is never used; PGlite (the sandbox's AlloyDB) loads its
+  // WASM and extension files next to its own module, so it stays in node_modules.
+  external: ['pg-native', '@electric-sql/pglite', '@electric-sql/pglite/*', '@electric-sql/pglite-socket'],
 };
 
 /** Fails the CLI build if anything pulls in 'vscode': the engine must stay editor-free. */
@@ -39,7 +42,7 @@ function builds() {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      external: ['vscode'],
+      external: [...common.external, 'vscode'],
     },
     {
       // The application layer (src/core/workspace), which the extension requires on first use (src/extension/gateway.ts).

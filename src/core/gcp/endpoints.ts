@@ -21,6 +21,8 @@ export const GCP_API_SERVICES: Readonly<Record<GcpApi, string>> = {
   firestore: 'firestore.googleapis.com',
   secretmanager: 'secretmanager.googleapis.com',
   run: 'run.googleapis.com',
+  alloydb: 'alloydb.googleapis.com',
+  aiplatform: 'aiplatform.googleapis.com',
 };
 
 export function overrideEnvName(api: GcpApi): string {

@@ -13,7 +13,9 @@ export type GcpApi =
   | 'workstations'
   | 'firestore'
   | 'secretmanager'
-  | 'run';
+  | 'run'
+  | 'alloydb'
+  | 'aiplatform';
 
 /** Real Google hosts, per API. */
 export const GCP_API_HOSTS: Readonly<Record<GcpApi, string>> = {
@@ -26,6 +28,9 @@ export const GCP_API_HOSTS: Readonly<Record<GcpApi, string>> = {
   firestore: 'https://firestore.googleapis.com',
   secretmanager: 'https://secretmanager.googleapis.com',
   run: 'https://run.googleapis.com',
+  alloydb: 'https://alloydb.googleapis.com',
+  // Vertex AI's global host; prediction paths carry their region ('locations/us-central1').
+  aiplatform: 'https://aiplatform.googleapis.com',
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

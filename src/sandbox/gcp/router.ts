@@ -31,6 +31,8 @@ export interface EmuContext {
   /** The emulator's own base URL, e.g. 'http://127.0.0.1:8085'. */
   baseUrl: string;
   views: Record<string, View>;
+  /** The emulator's data folder (databases of AlloyDB clusters live below it); none: in memory. */
+  dataDir?: string;
   /** Path of the request being handled (operation failures match on it). */
   requestPath: string;
   now(): number;

@@ -25,6 +25,8 @@ import { DEFAULT_ENABLED_SERVICES, Store } from './store';
 import { allRoutes, allViews } from './apis';
 import { serviceTitle } from './apis/serviceusage';
 import { handleRunServiceUrl, RUN_URL_PREFIX } from './apis/run';
+import { stopAllDatabases } from './apis/alloydb-runtime';
+import { redactBody } from './redact';
 
 export interface GcpEmulatorOptions {
   port?: number;
@@ -84,6 +86,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     faults: initialFaults(),
     baseUrl: '',
     views: allViews(),
+    dataDir: options.dataDir,
     requestPath: '',
     now: () => Date.now(),
   };
@@ -103,6 +106,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       (ctx.faults = { ...ctx.faults, ...f, failures: (f.failures ?? ctx.faults.failures).map((x) => ({ ...x })) }),
     faults: () => ctx.faults,
     reset: () => {
+      void stopAllDatabases(store);
       store.reset();
       ctx.faults = initialFaults();
       log.splice(0);
@@ -129,12 +133,14 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
   handle.port = address.port;
   handle.url = `http://${host}:${address.port}`;
   ctx.baseUrl = handle.url;
-  handle.close = () =>
-    new Promise<void>((resolve) => {
+  handle.close = async () => {
+    await new Promise<void>((resolve) => {
       store.flush();
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    await stopAllDatabases(store);
+  };
   return handle;
 }
 
@@ -283,7 +289,7 @@ function logRequest(
   let body: unknown = undefined;
   if (raw) {
     try {
-      body = JSON.parse(raw);
+      body = redactBody(JSON.parse(raw));
     } catch {
       body = raw;
     }

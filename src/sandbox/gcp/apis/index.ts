@@ -1,5 +1,6 @@
 /** Every API the emulator speaks, in one table. */
 import type { Route, View } from '../router';
+import { alloydbRoutes, alloydbViews } from './alloydb';
 import { artifactRegistryRoutes, artifactRegistryViews } from './artifactregistry';
 import { firestoreRoutes, firestoreViews } from './firestore';
 import { iamRoutes } from './iam';
@@ -24,10 +25,14 @@ export function allRoutes(): Route[] {
     ...secretManagerRoutes(),
     ...runRoutes(),
     ...runKnativeRoutes(),
+    ...alloydbRoutes(),
     ...operationRoutes(),
   ];
 }
 
 export function allViews(): Record<string, View> {
-  return { ...artifactRegistryViews, ...runViews, ...workstationsViews, ...firestoreViews } as Record<string, View>;
+  return { ...artifactRegistryViews, ...runViews, ...workstationsViews, ...firestoreViews, ...alloydbViews } as Record<
+    string,
+    View
+  >;
 }

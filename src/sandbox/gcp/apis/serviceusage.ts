@@ -17,6 +17,8 @@ export const SERVICE_TITLES: Record<string, string> = {
   'storage.googleapis.com': 'Cloud Storage API',
   'workstations.googleapis.com': 'Cloud Workstations API',
   'firestore.googleapis.com': 'Cloud Firestore API',
+  'alloydb.googleapis.com': 'AlloyDB API',
+  'aiplatform.googleapis.com': 'Vertex AI API',
   'secretmanager.googleapis.com': 'Secret Manager API',
   'run.googleapis.com': 'Cloud Run Admin API',
   'cloudaicompanion.googleapis.com': 'Gemini for Google Cloud API',
