@@ -74,6 +74,31 @@ export interface MemorySystemPhaseConfig {
   sourceEndpoint?: string;
   targetEndpoint?: string;
   batchSize: number;
+  vectorStore: VectorStoreConfig;
+}
+
+/** AlloyDB for PostgreSQL with pgvector: where the memory's embeddings live and are searched. */
+export interface VectorStoreConfig {
+  enabled: boolean;
+  clusterId: string;
+  instanceId: string;
+  /** VPC network ID in the project (or a full projects/P/global/networks/N). */
+  network: string;
+  cpuCount: number;
+  /** Secret Manager secret holding the database password (generated once by the migration). */
+  passwordSecretId: string;
+  database: string;
+  user: string;
+  /** Dimension of the embedding column: that of the embedding model. */
+  dimension: number;
+  index: 'hnsw' | 'ivfflat';
+  /** host:port to reach PostgreSQL at instead of the instance's ipAddress:5432 (e.g. an AlloyDB Auth Proxy). */
+  connect?: string;
+  /** Vertex AI text embedding model for records without an embedding, e.g. 'text-embedding-005'; empty: none. */
+  embeddingModel?: string;
+  /** Vector search latency target (p95, ms) and recall@10 goal, checked by Validation. */
+  searchTargetMs: number;
+  recallGoal: number;
 }
 
 export interface HybridConfigPhaseConfig {

@@ -24,6 +24,11 @@ export async function applyResource(resource: Resource, ctx: StepContext): Promi
         fix: 'Check the resource in the Cloud console; run execute again to retry.',
       });
     }
+  } else if (resource.blocked?.(ctx, live)) {
+    throw new OrchestraError('BLOCKED', resource.blocked(ctx, live)!, {
+      where: resource.id,
+      fix: 'Change the configuration back, or move the data by hand; verify shows the plan.',
+    });
   } else if (resource.diff && resource.update) {
     const diff = await resource.diff(ctx, live);
     if (diff.length > 0) {

@@ -107,6 +107,8 @@ async function planOne(
   try {
     const live = await step.read(ctx);
     if (live === undefined) return { ...base, target, action: 'create', reason: `${target} does not exist` };
+    const blocked = step.blocked?.(ctx, live);
+    if (blocked) return { ...base, target, action: 'blocked', reason: blocked };
     const diff = step.diff ? await step.diff(ctx, live) : [];
     if (diff.length > 0) return { ...base, target, action: 'update', diff, reason: `${diff.length} field(s) differ` };
     if (step.ready && !step.ready(live))

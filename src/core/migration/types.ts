@@ -75,6 +75,11 @@ export interface Resource<L = unknown> extends StepBase {
   /** Differences between the live state and the desired one; empty when it matches. */
   diff?(ctx: StepContext, live: L): FieldDiff[] | Promise<FieldDiff[]>;
   update?(ctx: StepContext, live: L): Promise<L | undefined>;
+  /**
+   * Why the live object cannot be brought to the desired state without losing data
+   * (e.g. a vector column's dimension): verify plans it blocked, execute refuses.
+   */
+  blocked?(ctx: StepContext, live: L): string | undefined;
   /** False while the live object is still converging (e.g. Cloud Run reconciling). */
   ready?(live: L): boolean;
   /** Called after the step converged, to record outputs (e.g. the service URL). */

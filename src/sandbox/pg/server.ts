@@ -12,6 +12,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { passwordGate, type PasswordCheck } from './gate';
 
+/** pglite-socket multiplexes connections over PGlite's one session; pools of a few clients each. */
+const MAX_CONNECTIONS = 32;
+
 export interface PgServerOptions {
   /** Folder PGlite keeps its data in; without it, the database lives in memory. */
   dataDir?: string;
@@ -41,12 +44,12 @@ async function loadPglite() {
 export async function startPgServer(options: PgServerOptions = {}): Promise<PgServer> {
   const { PGlite, vector, PGLiteSocketServer } = await loadPglite();
   if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir, { extensions: { vector } });
+  const db = await PGlite.create({ dataDir: options.dataDir, extensions: { vector } });
   const host = options.host ?? '127.0.0.1';
   let inner: PGLiteSocketServer | undefined;
   let gate: net.Server | undefined;
   try {
-    inner = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
+    inner = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: MAX_CONNECTIONS });
     await inner.start();
     const innerPort = Number(inner.getServerConn().split(':').pop());
     gate = await passwordGate({ host, backendPort: innerPort, check: options.checkPassword });

@@ -93,7 +93,9 @@ describe('emulator: AlloyDB Admin API', function () {
   async function waitDone(op: RawReply): Promise<Record<string, unknown>> {
     assert.equal(op.status, 200, op.text);
     for (;;) {
-      const polled = await call('GET', `/v1/${String(op.json.name)}`);
+      // Starting PGlite's WASM holds this process's event loop for seconds, and a keep-alive
+      // socket may be reset meanwhile: the poll is a GET, safe to send again, as clients do.
+      const polled = await call('GET', `/v1/${String(op.json.name)}`).catch(() => ({ json: {} }) as RawReply);
       if (polled.json.done) return polled.json;
       await new Promise((r) => setTimeout(r, 25));
     }

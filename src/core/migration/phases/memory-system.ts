@@ -1,12 +1,14 @@
 /**
  * Phase 3: the Firestore database (native mode) the cloud memory server stores in,
- * then the copy of every memory record from the source server to the target.
+ * then the copy of every memory record from the source server to the target; with
+ * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
 import { phaseInfo } from '../catalog';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { getResource, requestAndWait } from '../ops';
 import type { Action, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
+import { vectorStoreSteps } from './vector-store';
 
 const phase = 'memory-system' as const;
 
@@ -77,5 +79,5 @@ const copy: Action = {
 
 export const memorySystemPhase: PhaseDefinition = {
   info: phaseInfo(phase)!,
-  steps: () => [database, copy],
+  steps: (config) => [database, copy, ...vectorStoreSteps(config.phases.memorySystem.vectorStore?.enabled ?? false)],
 };
