@@ -84,7 +84,19 @@ function builds() {
   return list;
 }
 
+/**
+ * The schema's validators as Ajv standalone code (src/core/config/schema-validators.generated.js,
+ * committed so a fresh clone's tests run before any build): regenerated here, so a build
+ * never ships validators older than config/schema/orchestra.schema.json.
+ */
+function generateSchemaValidators() {
+  const { require: tsxRequire } = require('tsx/cjs/api');
+  const generator = tsxRequire('./scripts/gen-schema-validators.ts', __filename);
+  if (generator.writeGenerated()) console.log('[schema] regenerated the standalone validators');
+}
+
 async function main() {
+  generateSchemaValidators();
   const configs = builds();
   if (watch) {
     for (const config of configs) {

@@ -19,5 +19,5 @@ export { ConfigValidationError, formatIssue, issueLocation } from './validate';
 export { describeConfig, describeEndpoints, type ConfigLine, type EndpointLine } from './describe';
 export { defaultConfig, initialFiles, DEFAULT_PORTS, DEFAULT_SERVICES, DEFAULT_RUNTIME_ROLES } from './defaults';
 export { requireProject } from './project';
-export { SCHEMA, schemaCompileMs } from './schema';
+export { SCHEMA } from './schema';
 export { formatJson } from './json-format';

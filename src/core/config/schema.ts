@@ -1,13 +1,15 @@
 /**
  * The one JSON Schema (config/schema/orchestra.schema.json), bundled, and its
- * compiled validators. The root describes one layer (every key optional, unknown
- * keys rejected), which is also what VS Code checks a file against;
+ * validators. The root describes one layer (every key optional, unknown keys
+ * rejected), which is also what VS Code checks a file against;
  * `#/definitions/resolved` adds what the merge of all layers must hold.
- * Compiling costs milliseconds, so it happens once, on first use.
+ * The validators are Ajv standalone code generated at build time
+ * (scripts/gen-schema-validators.ts): nothing compiles a schema at run time, and
+ * Ajv's compiler is in no bundle.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import schemaJson from '../../../config/schema/orchestra.schema.json';
+import { validateLayer as layer, validateResolved as resolved } from './schema-validators.generated';
 
 export interface JsonSchema {
   $ref?: string;
@@ -36,53 +38,15 @@ export interface JsonSchema {
 }
 
 export const SCHEMA: JsonSchema = schemaJson as unknown as JsonSchema;
-const SCHEMA_ID = (schemaJson as { $id: string }).$id;
-
-/** Annotations VS Code understands (and `x-fix`, ours): Ajv must accept them, and ignores them. */
-const ANNOTATIONS = ['patternErrorMessage', 'x-fix', 'allowComments', 'allowTrailingCommas', 'markdownDescription'];
-
-interface Validators {
-  layer: ValidateFunction;
-  resolved: ValidateFunction;
-  compileMs: number;
-}
-
-let cached: Validators | undefined;
-
-function compile(): Validators {
-  const started = performance.now();
-  // verbose: errors carry the failing schema node and data, which the messages use.
-  // strictRequired off: the 'resolved' overlay requires keys the root declares (allOf).
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
-  addFormats(ajv, ['uri', 'email']);
-  for (const keyword of ANNOTATIONS) ajv.addKeyword(keyword);
-  ajv.addSchema(schemaJson as object);
-  const layer = ajv.getSchema(SCHEMA_ID);
-  const resolved = ajv.getSchema(`${SCHEMA_ID}#/definitions/resolved`);
-  if (!layer || !resolved) throw new Error('orchestra.schema.json: the bundled schema did not compile');
-  return { layer, resolved, compileMs: performance.now() - started };
-}
-
-function validators(): Validators {
-  cached ??= compile();
-  return cached;
-}
 
 /** Validates one layer (a file, the settings, the variables). Returns [] when valid. */
 export function validateLayer(value: unknown): ErrorObject[] {
-  const validate = validators().layer;
-  return validate(value) ? [] : [...(validate.errors ?? [])];
+  return layer(value) ? [] : [...(layer.errors ?? [])];
 }
 
 /** Validates the merge of all layers. */
 export function validateResolved(value: unknown): ErrorObject[] {
-  const validate = validators().resolved;
-  return validate(value) ? [] : [...(validate.errors ?? [])];
-}
-
-/** Time the one-off compilation took (for the benchmark note), compiling now if needed. */
-export function schemaCompileMs(): number {
-  return validators().compileMs;
+  return resolved(value) ? [] : [...(resolved.errors ?? [])];
 }
 
 /** Follows `$ref` to a definition and merges the referring node's own keywords over it. */

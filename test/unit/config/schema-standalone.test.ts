@@ -1,0 +1,100 @@
+import * as assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ErrorObject } from 'ajv';
+import { parse, type ParseError } from 'jsonc-parser';
+import { defaultConfig } from '../../../src/core/config/defaults';
+import { createSchemaAjv, RESOLVED_REF, SCHEMA_ID } from '../../../src/core/config/schema-ajv';
+import { validateLayer, validateResolved } from '../../../src/core/config/schema';
+import { GENERATED_FILE, generatedSource } from '../../../scripts/gen-schema-validators';
+
+const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'config');
+
+/** Every config file under test/fixtures/config that parses (JSONC as the loader reads it); broken syntax is the parser's business. */
+function fixtures(): { name: string; value: unknown }[] {
+  const out: { name: string; value: unknown }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith('.json') && entry.name !== 'case.json') {
+        const errors: ParseError[] = [];
+        const value: unknown = parse(readFileSync(file, 'utf8'), errors, { allowTrailingComma: true });
+        if (errors.length === 0 && value !== undefined) out.push({ name: path.relative(FIXTURES, file), value });
+      }
+    }
+  };
+  walk(FIXTURES);
+  return out;
+}
+
+/** What the messages are built from, without the schema objects' identity. */
+function comparable(errors: readonly ErrorObject[]): unknown[] {
+  return errors.map((e) => ({
+    instancePath: e.instancePath,
+    schemaPath: e.schemaPath,
+    keyword: e.keyword,
+    params: e.params,
+    message: e.message,
+    data: e.data,
+    parentSchema: e.parentSchema,
+  }));
+}
+
+describe('the schema validators generated at build time (Ajv standalone)', () => {
+  const ajv = createSchemaAjv();
+  const runtimeLayer = ajv.getSchema(SCHEMA_ID)!;
+  const runtimeResolved = ajv.getSchema(RESOLVED_REF)!;
+  const runtime = (validate: typeof runtimeLayer, value: unknown) => (validate(value) ? [] : [...validate.errors!]);
+
+  it('the committed module is what the schema generates now (else: npm run gen:schema)', () => {
+    assert.equal(readFileSync(GENERATED_FILE, 'utf8'), generatedSource(), `${GENERATED_FILE} is out of date`);
+  });
+
+  it('agree with validators compiled at run time on every config fixture, as a layer and resolved', () => {
+    const cases = fixtures();
+    assert.ok(cases.length >= 20, `fixtures found: ${cases.map((c) => c.name).join(', ')}`);
+    let invalid = 0;
+    for (const { name, value } of cases) {
+      const layer = validateLayer(value);
+      assert.deepEqual(comparable(layer), comparable(runtime(runtimeLayer, value)), `${name} as a layer`);
+      assert.deepEqual(
+        comparable(validateResolved(value)),
+        comparable(runtime(runtimeResolved, value)),
+        `${name} resolved`,
+      );
+      if (layer.length) invalid++;
+    }
+    assert.ok(invalid > 0, 'some fixture is invalid, so errors are compared too');
+  });
+
+  it('agree on hand-made mistakes of every kind (type, enum, range, pattern, format, unknown key, missing)', () => {
+    const broken: unknown[] = [
+      { projectId: 42 },
+      { memory: { transport: 'carrier-pigeon' } },
+      { breaker: { failureThreshold: 0, samplingThreshold: 2 } },
+      { projectId: 'Not A Project' },
+      { endpoints: { memory: 'not a url' } },
+      { phases: { aiCoding: { members: ['not-an-email'] } } },
+      { colour: 'blue', memory: { poolSize: 'many' } },
+      (() => {
+        const c = defaultConfig() as unknown as Record<string, unknown>;
+        delete c.memory;
+        return c;
+      })(),
+    ];
+    for (const value of broken) {
+      const layer = validateLayer(value);
+      const resolved = validateResolved(value);
+      assert.ok(layer.length + resolved.length > 0, `${JSON.stringify(value)} is refused`);
+      assert.deepEqual(comparable(layer), comparable(runtime(runtimeLayer, value)), JSON.stringify(value));
+      assert.deepEqual(comparable(resolved), comparable(runtime(runtimeResolved, value)), JSON.stringify(value));
+    }
+  });
+
+  it('the generated code needs only Ajv runtime helpers, not its compiler', () => {
+    const required = [...generatedSource().matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    assert.ok(required.length > 0);
+    for (const id of required) assert.match(id, /^(ajv\/dist\/runtime\/|ajv-formats\/dist\/formats$)/, id);
+  });
+});
