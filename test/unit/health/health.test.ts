@@ -11,7 +11,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../../../src/core/config';
-import { HealthChecker, healthTargets, formatHealth, isConfigured, type HealthReport } from '../../../src/core/health';
+import {
+  HealthChecker,
+  healthTargets,
+  formatHealth,
+  isConfigured,
+  judgeLatency,
+  type HealthReport,
+} from '../../../src/core/health';
 import { startMemoryServer } from '../../../src/sandbox/memory';
 import { useTestbed } from '../memory/testbed';
 
@@ -110,16 +117,20 @@ describe('health check', function () {
     }
   });
 
-  it('a server slower than its latency target is "slow", with the time it took', async () => {
+  it('a server slower than its target check after check is "slow", with its median; one slow check is not', async () => {
     const memory = await bed.server('memory', { latencyMs: 120 });
     const resolved = await resolvedFor(bed.dir, {
       endpoints: { memory: memory.url },
       validation: { targets: { memoryReadMs: 30 } },
     });
-    const report = await checker.check({ config: resolved.config, targets: healthTargets(resolved) });
+    const input = { config: resolved.config, targets: healthTargets(resolved) };
+    const first = await checker.check(input);
+    assert.equal(first.level, 'ok', 'one check over target is not an alarm yet');
+    assert.match(first.checks[0].message, /over its target of 30 ms in this check only/);
+    const report = await checker.check(input);
     assert.equal(report.level, 'slow');
     assert.ok(report.checks[0].latencyMs! >= 120, String(report.checks[0].latencyMs));
-    assert.match(report.checks[0].message, /over its target/);
+    assert.match(report.checks[0].message, /median \d+(\.\d)? ms of 5, over its target of 30 ms in 2 checks in a row/);
     memory.setFaults({ latencyMs: 0 });
     const resolvedFast = await resolvedFor(bed.dir, {
       endpoints: { memory: memory.url },
@@ -165,7 +176,32 @@ describe('health check', function () {
     }
   });
 
-  it('checks the deployed API by URL: any answer below 500 is up, a 5xx is down, and no credentials go to it', async () => {
+  it('one slow round trip among fast ones leaves the API ok: a service is judged on the median', async () => {
+    const memory = await bed.server('memory');
+    let calls = 0;
+    const api = await apiServer((res) => {
+      // The third call of the check (its second timed sample) is slow, the others are not.
+      const slow = ++calls === 3;
+      setTimeout(() => res.end('{}'), slow ? 400 : 0);
+    });
+    try {
+      const resolved = await resolvedFor(bed.dir, {
+        endpoints: { memory: memory.url },
+        validation: { targets: { apiMs: 100 } },
+      });
+      const input = { config: resolved.config, targets: healthTargets(resolved, api.url) };
+      const report = await checker.check(input);
+      assert.equal(calls, 6, 'a warm-up call and five samples');
+      const check = byService(report).api;
+      assert.equal(check.level, 'ok', formatHealth(report));
+      assert.ok(check.latencyMs! < 100, `median ${check.latencyMs}`);
+      assert.equal(check.message, 'answered 200');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('checks the deployed API by URL: only a success is up, a 4xx or 5xx is down naming it, and no credentials go to it', async () => {
     const memory = await bed.server('memory');
     let status = 404;
     const api = await apiServer((res) => {
@@ -179,14 +215,21 @@ describe('health check', function () {
         targets.map((t) => t.service),
         ['memory', 'api'],
       );
-      const up = await checker.check({ config: resolved.config, targets, apiKey: KEY });
-      assert.equal(byService(up).api.level, 'ok', formatHealth(up));
-      assert.match(byService(up).api.message, /404/);
+      const missing = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(byService(missing).api.level, 'down', formatHealth(missing));
+      assert.equal(byService(missing).api.message, 'answered 404 Not Found');
+      status = 403;
+      const refused = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(byService(refused).api.level, 'down');
+      assert.match(byService(refused).api.fix ?? '', /ID token/);
       status = 503;
       const down = await checker.check({ config: resolved.config, targets, apiKey: KEY });
       assert.equal(byService(down).api.level, 'down');
       assert.match(byService(down).api.message, /503/);
-      assert.equal(api.seen.length, 2);
+      status = 200;
+      const up = await checker.check({ config: resolved.config, targets, apiKey: KEY });
+      assert.equal(byService(up).api.level, 'ok');
+      assert.equal(api.seen.length, 3 + 6, 'a failed check stops at its first call; a good one makes six');
       for (const headers of api.seen) assert.equal(headers.authorization, undefined, 'no Authorization header');
     } finally {
       await api.close();
@@ -233,3 +276,15 @@ describe('health check', function () {
 function startOn(dir: string, port: number) {
   return startMemoryServer({ dataDir: path.join(dir, 'again'), port });
 }
+
+describe('judging health latency', () => {
+  it('one slow sample among fast ones stays ok; a median over target turns slow only on the second check in a row', () => {
+    const once = judgeLatency([10, 12, 900, 11, 9], 50, 0);
+    assert.deepEqual(once, { medianMs: 11, overTarget: 0, level: 'ok' });
+    const first = judgeLatency([80, 85, 90, 70, 75], 50, 0);
+    assert.deepEqual(first, { medianMs: 80, overTarget: 1, level: 'ok' });
+    const second = judgeLatency([80, 85, 90, 70, 75], 50, first.overTarget);
+    assert.deepEqual(second, { medianMs: 80, overTarget: 2, level: 'slow' });
+    assert.equal(judgeLatency([10, 10, 10, 10], 50, second.overTarget).level, 'ok', 'fast again: ok at once');
+  });
+});
