@@ -119,7 +119,7 @@ export function defaultConfig(): OrchestraConfig {
     },
     validation: { targets: { memoryReadMs: 50, apiMs: 100 } },
     report: { dir: '.orchestra/reports' },
-    log: { dir: '.orchestra/logs', level: 'info' },
+    log: { dir: './logs/migration', level: 'info' },
     state: { dir: '.orchestra' },
   };
 }
