@@ -46,7 +46,7 @@ export const executeCommand: CliCommand = {
         if (flags.booleans.has('--json')) {
           ctx.stdout.write(JSON.stringify({ ...result, state: stateFile }, null, 2) + '\n');
         } else {
-          ctx.stdout.write(`Run ${result.runId} ${result.status} in ${(result.durationMs / 1000).toFixed(1)}s.\n`);
+          ctx.stdout.write(`${result.summary} (run ${result.runId})\n`);
           for (const f of result.failures) ctx.stdout.write(`  failed: ${f.step}: ${f.error}\n`);
           for (const b of result.blocked) ctx.stdout.write(`  blocked: ${b.step} (by ${b.blockedBy})\n`);
           if (result.status !== 'completed')

@@ -13,6 +13,8 @@ export type EngineEvent =
       runId: string;
       status: 'completed' | 'failed' | 'cancelled';
       durationMs: number;
+      /** The run in one sentence ("Nothing to change: …" for a no-op rerun). */
+      summary?: string;
       at: string;
     }
   | { type: 'step-started'; step: string; phase: PhaseId; at: string }
@@ -53,7 +55,7 @@ export function describeEvent(event: EngineEvent): string {
     case 'run-started':
       return `run ${event.runId} started: ${event.steps} steps in ${event.phases.join(', ')}${event.message ? ` (${event.message})` : ''}`;
     case 'run-finished':
-      return `run ${event.runId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s`;
+      return `run ${event.runId} ${event.status} in ${(event.durationMs / 1000).toFixed(1)}s${event.summary ? `: ${event.summary}` : ''}`;
     case 'step-started':
       return `${event.step}: started`;
     case 'step-finished':

@@ -31,6 +31,35 @@ export interface ExecuteResult {
   stepDurations: Record<string, number>;
   failures: { step: string; error: string }[];
   blocked: { step: string; blockedBy: string }[];
+  /** What this run's steps did (the same figures the state's metrics add up). */
+  counts: RunCounts;
+  /** One line for people: "Nothing to change: …" when no step created or updated anything. */
+  summary: string;
+}
+
+export interface RunCounts {
+  steps: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  blocked: number;
+  cancelled: number;
+  retries: number;
+}
+
+/** The run in one sentence, the same for the CLI, the editor's toast and the log. */
+export function summarizeRun(status: ExecuteResult['status'], c: RunCounts, durationMs: number): string {
+  const took = `${(durationMs / 1000).toFixed(1)} s`;
+  const retries = c.retries ? `, ${c.retries} ${c.retries === 1 ? 'retry' : 'retries'}` : '';
+  if (status === 'completed' && c.created + c.updated === 0) {
+    return `Nothing to change: all ${c.steps} steps already as desired (${c.unchanged} unchanged${retries}), checked in ${took}.`;
+  }
+  const parts = [`${c.created} created`, `${c.updated} updated`, `${c.unchanged} unchanged`];
+  if (c.failed) parts.push(`${c.failed} failed`);
+  if (c.blocked) parts.push(`${c.blocked} blocked`);
+  if (c.cancelled) parts.push(`${c.cancelled} not run (cancelled)`);
+  return `Run ${status} in ${took}: ${c.steps} steps, ${parts.join(', ')}${retries}.`;
 }
 
 export interface ExecuteInput {
@@ -63,6 +92,18 @@ class Run {
   private readonly ready: Step[] = [];
   private readonly durations: Record<string, number> = {};
   private readonly failures: { step: string; error: string }[] = [];
+  private readonly counts: RunCounts = {
+    steps: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: 0,
+    blocked: 0,
+    cancelled: 0,
+    retries: 0,
+  };
+  /** Phases whose metrics were cleared for this run (they describe the phase's last run). */
+  private readonly freshMetrics = new Set<PhaseId>();
   private readonly blocked: { step: string; blockedBy: string }[] = [];
   private running = 0;
   /** The REST layer's own retries are counted per client, not per call: the run takes the difference. */
@@ -183,7 +224,8 @@ class Run {
         finishedAt: undefined,
         error: undefined,
         blockedBy: undefined,
-        attempts: (previous?.attempts ?? 0) + 1,
+        // Tries in this run: a rerun that finds the step done is its first attempt, not its sixth.
+        attempts: 1,
       };
       pushHistory(s, {
         at: now(),
@@ -197,7 +239,11 @@ class Run {
     const counters: StepCounters = { requests: 0, retries: 0, custom: {} };
     const ctx = makeStepContext(deps, step, counters, { store, events, signal, mode: 'execute' });
     try {
-      const action = await withStepRetries(ctx, () => this.apply(step, ctx, before));
+      const action = await withStepRetries(
+        ctx,
+        () => this.apply(step, ctx, before),
+        () => this.retrying(step),
+      );
       const durationMs = Date.now() - started;
       this.durations[step.id] = durationMs;
       await store.update((s) => {
@@ -269,11 +315,26 @@ class Run {
     }
   }
 
+  /** The step's record counts the try about to start, so its attempts and the retries agree. */
+  private async retrying(step: Step): Promise<void> {
+    await this.input.store.update((s) => {
+      const record = s.steps[step.id];
+      if (record) record.attempts++;
+    });
+  }
+
   private async apply(step: Step, ctx: StepContext, before: StepRecord | undefined): Promise<StepAction> {
     if (step.kind === 'resource') return (await applyResource(step, ctx)).action;
     if (step.once && before?.status === 'done') return 'none';
     await step.run(ctx);
     return 'run';
+  }
+
+  /** Clears a phase's metrics the first time this run touches it (started or blocked). */
+  private freshPhaseMetrics(s: MigrationState, phase: PhaseId): void {
+    if (this.freshMetrics.has(phase)) return;
+    this.freshMetrics.add(phase);
+    s.phases[phase].metrics = emptyPhaseMetrics();
   }
 
   private addMetrics(
@@ -282,6 +343,10 @@ class Run {
     counters: StepCounters,
     outcome: 'created' | 'updated' | 'unchanged' | 'failed' | 'blocked',
   ): void {
+    this.freshPhaseMetrics(s, phase);
+    this.counts.steps++;
+    this.counts[outcome]++;
+    this.counts.retries += counters.retries;
     const targets = [s.phases[phase].metrics, s.metrics];
     for (const m of targets) {
       m.steps++;
@@ -308,8 +373,10 @@ class Run {
         error: reason,
         attempts: previous?.attempts ?? 0,
       };
+      this.freshPhaseMetrics(s, step.phase);
       s.phases[step.phase].metrics.blocked++;
       s.metrics.blocked++;
+      this.counts.blocked++;
       pushHistory(s, {
         at: now(),
         type: 'step-blocked',
@@ -356,8 +423,8 @@ class Run {
       p.error = undefined;
       p.blockedBy = undefined;
       p.stale = undefined;
-      p.metrics = emptyPhaseMetrics();
     });
+    await this.input.store.update((s) => this.freshPhaseMetrics(s, phase));
   }
 
   private readonly finishedPhases = new Set<PhaseId>();
@@ -429,6 +496,9 @@ class Run {
     for (const phase of phases) await this.phaseSettledCheck(phase);
     const durationMs = Date.now() - this.startedMs;
     const status = signal.aborted ? 'cancelled' : this.failures.length || this.blocked.length ? 'failed' : 'completed';
+    this.counts.cancelled = [...this.settled.values()].filter((o) => o === 'cancelled').length;
+    const summary = summarizeRun(status, this.counts, durationMs);
+    this.input.deps.logger.info(summary);
     await store.update((s) => {
       if (s.run) Object.assign(s.run, { status, finishedAt: now(), error: this.failures[0]?.error });
       s.metrics.lastRunMs = durationMs;
@@ -436,7 +506,7 @@ class Run {
       pushHistory(s, { at: now(), type: 'run-finished', message: `run ${this.runId} ${status}` });
     });
     await store.flush();
-    events.emit({ type: 'run-finished', runId: this.runId, status, durationMs, at: now() });
+    events.emit({ type: 'run-finished', runId: this.runId, status, durationMs, summary, at: now() });
     return {
       runId: this.runId,
       status,
@@ -445,6 +515,8 @@ class Run {
       stepDurations: this.durations,
       failures: this.failures,
       blocked: this.blocked,
+      counts: { ...this.counts },
+      summary,
     };
   }
 }
@@ -463,7 +535,7 @@ const STEP_ATTEMPTS = 6;
  * it writes: a create whose answer was lost is found by the next read, and a secret
  * version whose content is already there is not added again.
  */
-async function withStepRetries<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
+async function withStepRetries<T>(ctx: StepContext, fn: () => Promise<T>, onRetry: () => Promise<void>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -471,6 +543,7 @@ async function withStepRetries<T>(ctx: StepContext, fn: () => Promise<T>): Promi
       const status = gcpErrorInfo(error).status;
       if (ctx.signal.aborted || attempt >= STEP_ATTEMPTS || !status || !TRANSIENT.has(status)) throw error;
       ctx.retried();
+      await onRetry();
       ctx.logger.debug(`step retry ${attempt} after ${status}: ${describeGcpError(error)}`);
       await sleep(200 * 2 ** (attempt - 1) * (0.5 + Math.random()), ctx.signal);
     }

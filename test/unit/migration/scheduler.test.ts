@@ -90,7 +90,7 @@ describe('the executor (DAG scheduler) on fake resources', () => {
       cloud.resource('core-infrastructure', 'c', ['core-infrastructure/b']),
       cloud.resource('workstation-configuration', 'w1', ['core-infrastructure/a']),
       cloud.resource('workstation-configuration', 'w2', ['core-infrastructure/a']),
-      cloud.resource('memory-system', 'm', [], 5),
+      cloud.resource('memory-system', 'm'),
     ];
   }
 
@@ -169,7 +169,9 @@ describe('the executor (DAG scheduler) on fake resources', () => {
     assert.ok(!cloud.live.has('core-infrastructure/c'));
     assert.equal(s.phases['core-infrastructure'].status, 'cancelled', 'cancelled, not failed');
     assert.match(s.phases['core-infrastructure'].error ?? '', /cancelled with 2 of 3 steps left/);
-    assert.equal(s.phases['memory-system'].status, 'completed', 'its one step had finished');
+    for (const [id, phase] of Object.entries(s.phases)) assert.notEqual(phase.status, 'failed', `${id} is not failed`);
+    if (s.steps['memory-system/m']?.status === 'done')
+      assert.equal(s.phases['memory-system'].status, 'completed', 'its one step had finished');
     const createdBefore = [...cloud.creates];
     const again = await e.execute();
     assert.equal(again.status, 'completed');
@@ -212,6 +214,40 @@ describe('the executor (DAG scheduler) on fake resources', () => {
     assert.equal(e.monitor.snapshot().phases[1].stale, s.phases['workstation-configuration'].stale);
     assert.equal((await e.execute()).status, 'completed');
     assert.equal(e.state().phases['workstation-configuration'].stale, undefined);
+  });
+
+  it('a rerun that changes nothing says so with its counts; per-phase counts add up to the run and do not pile up', async () => {
+    const cloud = new FakeCloud();
+    const e = await engine(graph(cloud));
+    const first = await e.execute();
+    assert.deepEqual(
+      { created: first.counts.created, unchanged: first.counts.unchanged, steps: first.counts.steps },
+      { created: 6, unchanged: 0, steps: 6 },
+    );
+    assert.match(first.summary, /^Run completed in \d+\.\d s: 6 steps, 6 created, 0 updated, 0 unchanged\.$/);
+    const again = await e.execute();
+    assert.match(again.summary, /^Nothing to change: all 6 steps already as desired \(6 unchanged\), checked in/);
+    const phases = Object.values(e.state().phases);
+    const sum = (k: 'created' | 'unchanged' | 'steps') => phases.reduce((n, p) => n + p.metrics[k], 0);
+    assert.deepEqual(
+      [sum('created'), sum('unchanged'), sum('steps')],
+      [0, 6, 6],
+      'phase metrics describe the last run',
+    );
+    assert.ok(
+      Object.values(e.state().steps).every((st) => st.attempts === 1),
+      'a rerun is one attempt, not the nth',
+    );
+
+    // b is gone from the cloud and cannot be made again; c, after it, is blocked, run after run.
+    cloud.failing.add('core-infrastructure/b');
+    cloud.live.delete('core-infrastructure/b');
+    for (let i = 0; i < 2; i++) {
+      const failed = await e.execute();
+      assert.equal(failed.counts.failed, 1);
+      assert.equal(failed.counts.blocked, 1, 'c, after b');
+      assert.equal(e.state().phases['core-infrastructure'].metrics.blocked, 1, `run ${i + 1}: blocked counted once`);
+    }
   });
 
   it('rejects a dependency cycle and an unknown dependency, naming the steps', () => {
