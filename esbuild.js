@@ -4,6 +4,7 @@
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
+const { ensureSchemaValidators } = require('./scripts/lib/schema-validators.cjs');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -84,19 +85,9 @@ function builds() {
   return list;
 }
 
-/**
- * The schema's validators as Ajv standalone code (src/core/config/schema-validators.generated.js,
- * committed so a fresh clone's tests run before any build): regenerated here, so a build
- * never ships validators older than config/schema/orchestra.schema.json.
- */
-function generateSchemaValidators() {
-  const { require: tsxRequire } = require('tsx/cjs/api');
-  const generator = tsxRequire('./scripts/gen-schema-validators.ts', __filename);
-  if (generator.writeGenerated()) console.log('[schema] regenerated the standalone validators');
-}
-
 async function main() {
-  generateSchemaValidators();
+  // The schema's validators as Ajv standalone code: a build never ships them older than the schema.
+  if (ensureSchemaValidators()) console.log('[schema] generated the standalone validators');
   const configs = builds();
   if (watch) {
     for (const config of configs) {

@@ -12,7 +12,9 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { ROOT } from './lib/harness.mjs';
+import schemaValidators from './lib/schema-validators.cjs';
 
+schemaValidators.ensureSchemaValidators();
 const filter = process.argv[2];
 const benches = readdirSync(path.join(ROOT, 'bench'))
   .filter((f) => f.endsWith('.bench.ts') && (!filter || f.includes(filter)))
