@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
 import { createAdc, tokenSourceFor, type Adc, type CredentialsOption } from './auth';
 import { parseGcpError, isGcpError } from './errors';
-import { resolveEndpoint } from './endpoints';
+import { regionalBase, resolveEndpoint } from './endpoints';
 import { DEFAULT_POLL, pollOperation, type PollOptions } from './operations';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry';
 import { assertTokenDestination, isLoopbackHost } from './token-guard';
@@ -140,7 +140,7 @@ class RestClient implements GcpClient {
   }
 
   private urlFor(api: GcpApi, path: string, query: GcpRequest['query']): URL {
-    const { base } = resolveEndpoint(api, this.options.gcp, this.env);
+    const base = regionalBase(api, resolveEndpoint(api, this.options.gcp, this.env), path);
     const url = new URL(base + (path.startsWith('/') ? path : `/${path}`));
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));

@@ -52,6 +52,16 @@ export function normalizeOverride(value: string, source = 'endpoint override'): 
   return `${url.origin}${path}`;
 }
 
+/**
+ * Vertex AI serves prediction on regional hosts ('us-central1-aiplatform.googleapis.com'),
+ * named by the location in the path; other APIs (and overrides) keep their one base.
+ */
+export function regionalBase(api: GcpApi, resolved: ResolvedEndpoint, path: string): string {
+  if (api !== 'aiplatform' || resolved.source !== 'google') return resolved.base;
+  const location = /\/locations\/([a-z0-9-]+)\//.exec(path)?.[1];
+  return location && location !== 'global' ? `https://${location}-aiplatform.googleapis.com` : resolved.base;
+}
+
 export interface ResolvedEndpoint {
   base: string;
   /** 'google' for the real host, else where the override came from. */

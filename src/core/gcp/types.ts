@@ -29,7 +29,7 @@ export const GCP_API_HOSTS: Readonly<Record<GcpApi, string>> = {
   secretmanager: 'https://secretmanager.googleapis.com',
   run: 'https://run.googleapis.com',
   alloydb: 'https://alloydb.googleapis.com',
-  // Vertex AI's global host; prediction paths carry their region ('locations/us-central1').
+  // Vertex AI's global host; prediction goes to the regional host of the path's location (regionalBase).
   aiplatform: 'https://aiplatform.googleapis.com',
 };
 

@@ -20,10 +20,35 @@ const VECTOR_STEPS = [
   'memory-system/alloydb-instance',
   'memory-system/vector-schema',
 ];
+const CARRIED = 30;
+
+/** Records that carry an 8-dimension embedding, with values float32 cannot hold exactly. */
+async function seedEmbeddings(url: string): Promise<Map<string, number[]>> {
+  const vectors = new Map<string, number[]>();
+  const ops = [];
+  for (let i = 0; i < CARRIED; i++) {
+    const key = `emb/${String(i).padStart(3, '0')}`;
+    const embedding = Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j) / 3 + 0.1);
+    vectors.set(key, embedding);
+    ops.push({ op: 'set', key, content: { text: `note ${i}`, agent: i % 2 ? 'coder' : 'planner', embedding } });
+  }
+  const res = await fetch(`${url}/api/memory/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ops }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  return vectors;
+}
 
 function withVectors(config: OrchestraConfig, dimension: number): OrchestraConfig {
   const copy = structuredClone(config);
-  copy.phases.memorySystem.vectorStore = { ...copy.phases.memorySystem.vectorStore, enabled: true, dimension };
+  copy.phases.memorySystem.vectorStore = {
+    ...copy.phases.memorySystem.vectorStore,
+    enabled: true,
+    dimension,
+    embeddingModel: 'text-embedding-005',
+  };
   return copy;
 }
 
@@ -58,6 +83,7 @@ async function catalog(world: World, password: string) {
       indexes: await q(
         "SELECT c.relname AS name, am.amname AS method FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = 'memory_vectors'::regclass ORDER BY 1",
       ),
+      rows: await q('SELECT content_id, embedding::text AS embedding FROM memory_vectors'),
       search: await q(
         "SELECT count(*)::int AS n FROM vector_search((SELECT ('[' || array_to_string(array_fill(1, ARRAY[8]), ',') || ']')::vector), 0, 10)",
       ),
@@ -71,8 +97,12 @@ describe('Memory System: the AlloyDB vector store', function () {
   // A real PostgreSQL (WASM) starts for the primary instance: seconds on a busy machine.
   this.timeout(240_000);
   let world: World;
+  let carried: Map<string, number[]>;
 
-  before(async () => (world = await startWorld({ records: 10 })));
+  before(async () => {
+    world = await startWorld({ records: 10 });
+    carried = await seedEmbeddings(world.source.url);
+  });
   after(async () => {
     await closeVectorStores();
     await world?.close();
@@ -96,27 +126,54 @@ describe('Memory System: the AlloyDB vector store', function () {
     }
   });
 
-  it('execute creates them; the catalog shows pgvector, vector(8), HNSW and GIN indexes, the search function', async () => {
+  it('execute creates them and copies the vectors; stopped mid-copy, the next execute resumes from the checkpoint', async () => {
     const h = await openEngine(withVectors(world.config, 8), world.workspace);
     try {
-      const result = await h.engine.execute(PHASES);
-      assert.deepEqual(result.failures, []);
-      const password = await secretPassword(world);
-      assert.ok(password.length >= 32);
-      const seen = await catalog(world, password);
-      assert.match(String(seen.extension[0].extversion), /^0\.8\./);
-      assert.equal(seen.column[0].type, 'vector(8)');
-      assert.deepEqual(Object.fromEntries(seen.indexes.map((i) => [i.name, i.method])), {
-        memory_vectors_embedding_idx: 'hnsw',
-        memory_vectors_metadata_idx: 'gin',
-        memory_vectors_pkey: 'btree',
-      });
-      assert.equal(seen.search[0].n, 0);
-      const holders = (await filesUnder(world.dir)).filter((f) => readFileSync(f, 'utf8').includes(password));
-      assert.deepEqual(holders, [], 'no file (state, outbox, memory data) holds the password');
+      // Page 1 (20 records) carries embeddings; page 2 needs Vertex AI, which fails once, unretried.
+      world.emulator.setFaults({ failures: [{ status: 403, count: 1, pathContains: ':predict' }] });
+      const first = await h.engine.execute(PHASES);
+      assert.deepEqual(
+        first.failures.map((f) => f.step),
+        ['memory-system/vector-copy'],
+      );
+      const plan = await h.engine.verify(PHASES);
+      const copy = plan.phases
+        .find((p) => p.phase === 'memory-system')!
+        .steps.find((s) => s.id === 'memory-system/vector-copy')!;
+      assert.match(copy.reason!, /resume after 20 vectors \(page 1\)/);
+      const second = await h.engine.execute(PHASES);
+      assert.deepEqual(second.failures, []);
+      const output = h.engine.state().outputs.vectorCopy as Record<string, number> | undefined;
+      assert.equal(output?.rows, CARRIED + 10);
+      assert.equal(output?.embedded, 10);
     } finally {
       await h.close();
     }
+  });
+
+  it('the catalog shows pgvector, vector(8), HNSW and GIN indexes, the search function; vectors are byte-exact', async () => {
+    const password = await secretPassword(world);
+    assert.ok(password.length >= 32);
+    const seen = await catalog(world, password);
+    assert.match(String(seen.extension[0].extversion), /^0\.8\./);
+    assert.equal(seen.column[0].type, 'vector(8)');
+    assert.deepEqual(Object.fromEntries(seen.indexes.map((i) => [i.name, i.method])), {
+      memory_vectors_embedding_idx: 'hnsw',
+      memory_vectors_metadata_idx: 'gin',
+      memory_vectors_pkey: 'btree',
+    });
+    assert.equal(seen.search[0].n, 10);
+    assert.equal(seen.rows.length, CARRIED + 10);
+    for (const [key, vector] of carried) {
+      const stored = seen.rows.find((r) => r.content_id === key);
+      assert.deepEqual(
+        Array.from(Float32Array.from(String(stored?.embedding).slice(1, -1).split(','), Number)),
+        Array.from(Float32Array.from(vector)),
+        key,
+      );
+    }
+    const holders = (await filesUnder(world.dir)).filter((f) => readFileSync(f, 'utf8').includes(password));
+    assert.deepEqual(holders, [], 'no file (state, outbox, memory data) holds the password');
   });
 
   it('a second execute changes nothing', async () => {
@@ -134,7 +191,8 @@ describe('Memory System: the AlloyDB vector store', function () {
       );
       const plan = await h.engine.verify(PHASES);
       const steps = plan.phases.find((p) => p.phase === 'memory-system')!.steps;
-      for (const id of VECTOR_STEPS) assert.equal(steps.find((s) => s.id === id)?.action, 'ok', id);
+      for (const id of [...VECTOR_STEPS, 'memory-system/vector-copy'])
+        assert.equal(steps.find((s) => s.id === id)?.action, 'ok', id);
     } finally {
       await h.close();
     }

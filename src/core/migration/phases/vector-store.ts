@@ -16,7 +16,8 @@ import {
 } from '../../vector/schema';
 import { isServiceDisabled } from '../gcp-errors';
 import { getResource, requestAndWait, servicesResource } from '../ops';
-import type { FieldDiff, Resource, Step, StepContext } from '../types';
+import type { Action, FieldDiff, Resource, Step, StepContext } from '../types';
+import { copyVectors, VECTOR_COPY_STEP, type VectorCopyCheckpoint } from '../vector/copy-vectors';
 import {
   clusterName,
   connectVectorStore,
@@ -36,6 +37,7 @@ export const VECTOR = {
   cluster: 'memory-system/alloydb-cluster',
   instance: 'memory-system/alloydb-instance',
   schema: 'memory-system/vector-schema',
+  copy: VECTOR_COPY_STEP,
 } as const;
 
 const apis = servicesResource({
@@ -209,7 +211,38 @@ const schema: Resource<SchemaLive> = {
   },
 };
 
+const copy: Action = {
+  kind: 'action',
+  id: VECTOR.copy,
+  phase,
+  title: 'Copy embeddings into memory_vectors',
+  dependsOn: [VECTOR.schema],
+  permissions: [],
+  once: true,
+  async plan(ctx, recorded) {
+    if (recorded?.status === 'done') return { action: 'ok', reason: 'copied and verified' };
+    const checkpoint = recorded?.checkpoint as VectorCopyCheckpoint | undefined;
+    if (checkpoint?.pages)
+      return { action: 'run', reason: `resume after ${checkpoint.copied} vectors (page ${checkpoint.pages})` };
+    const model = vectorConfig(ctx).embeddingModel;
+    return {
+      action: 'run',
+      reason: `copy the records' embeddings byte-exact, ${model ? `embed the others with Vertex AI ${model}` : 'skip records without one (no embeddingModel)'}, then compare checksums`,
+    };
+  },
+  async run(ctx) {
+    const report = await copyVectors(ctx);
+    await ctx.setOutput('vectorCopy', {
+      rows: report.rows,
+      copied: report.copied,
+      embedded: report.embedded,
+      skipped: report.skipped,
+      checksum: report.checksum,
+    });
+  },
+};
+
 /** The vector store's steps, when the configuration enables it. */
 export function vectorStoreSteps(enabled: boolean): Step[] {
-  return enabled ? [apis, password, cluster, instance, schema] : [];
+  return enabled ? [apis, password, cluster, instance, schema, copy] : [];
 }

@@ -1,5 +1,6 @@
 /** Every API the emulator speaks, in one table. */
 import type { Route, View } from '../router';
+import { aiplatformRoutes } from './aiplatform';
 import { alloydbRoutes, alloydbViews } from './alloydb';
 import { artifactRegistryRoutes, artifactRegistryViews } from './artifactregistry';
 import { firestoreRoutes, firestoreViews } from './firestore';
@@ -26,6 +27,7 @@ export function allRoutes(): Route[] {
     ...runRoutes(),
     ...runKnativeRoutes(),
     ...alloydbRoutes(),
+    ...aiplatformRoutes(),
     ...operationRoutes(),
   ];
 }

@@ -1,0 +1,102 @@
+/**
+ * Memory records as rows of memory_vectors, written and read back. pgvector stores
+ * float32, so a vector is compared as its float32 bytes: the checksum of the copy
+ * is over those bytes (plus the id and metadata), computed from the source records
+ * and from the table's own text output, which pgvector prints as the shortest
+ * decimal that parses back to the same float32, so equal checksums mean
+ * byte-exact vectors.
+ */
+import { createHash } from 'node:crypto';
+import { TABLE } from './schema';
+import type { Queryable } from './store';
+
+export interface VectorRow {
+  contentId: string;
+  embedding: number[];
+  metadata: Record<string, unknown>;
+}
+
+/** Rows per INSERT: PostgreSQL takes at most 65535 parameters, three per row here. */
+export const ROWS_PER_INSERT = 500;
+
+/** The vector literal pgvector parses: float32 values, shortest form that round-trips. */
+export function vectorLiteral(values: readonly number[]): string {
+  return `[${values.map((v) => Math.fround(v)).join(',')}]`;
+}
+
+export function parseVector(text: string): Float32Array {
+  return Float32Array.from(text.slice(1, -1).split(','), Number);
+}
+
+/** Upserts: a page sent again on resume rewrites the same rows, nothing doubles. */
+export async function upsertRows(db: Queryable, rows: readonly VectorRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const slice = rows.slice(i, i + ROWS_PER_INSERT);
+    const values: unknown[] = [];
+    const tuples = slice.map((row, j) => {
+      values.push(row.contentId, vectorLiteral(row.embedding), JSON.stringify(row.metadata));
+      return `($${j * 3 + 1}, $${j * 3 + 2}::vector, $${j * 3 + 3}::jsonb)`;
+    });
+    await db.query(
+      `INSERT INTO ${TABLE} (content_id, embedding, metadata) VALUES ${tuples.join(', ')}
+       ON CONFLICT (content_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata,
+         updated_at = now()
+       WHERE ${TABLE}.embedding IS DISTINCT FROM EXCLUDED.embedding OR ${TABLE}.metadata IS DISTINCT FROM EXCLUDED.metadata`,
+      values,
+    );
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** One row's hash: id, float32 bytes of the vector, canonical metadata. */
+export function rowHash(contentId: string, embedding: Float32Array, metadata: unknown): Buffer {
+  return createHash('sha256')
+    .update(contentId)
+    .update('\0')
+    .update(Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength))
+    .update('\0')
+    .update(canonical(metadata))
+    .digest();
+}
+
+/**
+ * An order-free checksum of a set of rows: the sum of their hashes modulo 2^256, so
+ * the source (in its key order) and the table (in its collation's) agree.
+ */
+export class SetChecksum {
+  private sum = 0n;
+  count = 0;
+
+  add(hash: Buffer): void {
+    this.sum = (this.sum + BigInt(`0x${hash.toString('hex')}`)) & ((1n << 256n) - 1n);
+    this.count++;
+  }
+
+  get hex(): string {
+    return this.sum.toString(16).padStart(64, '0');
+  }
+}
+
+/** The checksum of the given ids' rows as the table holds them, read in pages. */
+export async function tableChecksum(db: Queryable, ids: readonly string[]): Promise<SetChecksum> {
+  const sum = new SetChecksum();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const { rows } = await db.query<{ content_id: string; embedding: string; metadata: unknown }>(
+      `SELECT content_id, embedding::text AS embedding, metadata FROM ${TABLE} WHERE content_id = ANY($1)`,
+      [ids.slice(i, i + 1000)],
+    );
+    for (const row of rows) sum.add(rowHash(row.content_id, parseVector(row.embedding), row.metadata));
+  }
+  return sum;
+}
