@@ -23,6 +23,9 @@ import { McpMemoryTransport } from './mcp-transport';
 import { Outbox, type OutboxEntry } from './outbox';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
 import type {
+  ChangeMark,
+  ChangePage,
+  StoreDigestInfo,
   DeleteOptions,
   JsonValue,
   ListOptions,
@@ -324,6 +327,37 @@ class Client implements ResilientMemoryClient {
         (call) => this.transport.list(prefix, cursor, { limit, includeContent, partial }, call),
         options.signal,
       );
+    } catch (error) {
+      throw this.isOutage(error) ? this.unavailable(error) : this.clean(error);
+    }
+  }
+
+  async digest(options: { signal?: AbortSignal } = {}): Promise<StoreDigestInfo | undefined> {
+    if (!this.transport.digest || !(await this.knownFeatures()).includes('digest')) return undefined;
+    return this.read((call) => this.transport.digest!(call), options.signal);
+  }
+
+  async changeMark(options: { signal?: AbortSignal } = {}): Promise<ChangeMark | undefined> {
+    if (!this.transport.changes) return undefined;
+    const status = await this.read((call) => this.transport.status(call), options.signal);
+    return status.features.includes('changes') ? status.changes : undefined;
+  }
+
+  async changes(since: ChangeMark, options: { limit: number; signal?: AbortSignal }): Promise<ChangePage | undefined> {
+    if (!this.transport.changes || !(await this.knownFeatures()).includes('changes')) return undefined;
+    return this.read((call) => this.transport.changes!(since, options.limit, call), options.signal);
+  }
+
+  async setReadOnly(readOnly: boolean, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    if (!this.transport.setReadOnly || !(await this.knownFeatures()).includes('read-only')) return false;
+    await this.read((call) => this.transport.setReadOnly!(readOnly, call), options.signal);
+    return true;
+  }
+
+  /** A call through the policy whose outage is reported as such (no fallback value to serve). */
+  private async read<T>(fn: (call: CallContext) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    try {
+      return await this.policy.execute(fn, signal);
     } catch (error) {
       throw this.isOutage(error) ? this.unavailable(error) : this.clean(error);
     }

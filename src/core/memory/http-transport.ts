@@ -14,7 +14,7 @@ import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './e
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
-import type { JsonValue, ListPage, MemoryRecord, TextPage } from './types';
+import type { ChangeMark, ChangePage, JsonValue, ListPage, MemoryRecord, StoreDigestInfo, TextPage } from './types';
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -214,8 +214,66 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   async status(call: CallContext): Promise<TransportStatus> {
     const response = await this.call('GET', '/api/status', call);
-    const body = this.json(response, 'GET /api/status') as { features?: unknown };
-    return { features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [] };
+    const body = this.json(response, 'GET /api/status') as {
+      features?: unknown;
+      changes?: unknown;
+      readOnly?: unknown;
+    };
+    const status: TransportStatus = {
+      features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [],
+    };
+    const mark = body.changes as Partial<ChangeMark> | undefined;
+    if (typeof mark?.epoch === 'string' && typeof mark.seq === 'number')
+      status.changes = { epoch: mark.epoch, seq: mark.seq };
+    if (typeof body.readOnly === 'boolean') status.readOnly = body.readOnly;
+    return status;
+  }
+
+  async digest(call: CallContext): Promise<StoreDigestInfo> {
+    const what = 'GET /api/memory/digest';
+    const body = this.json(await this.call('GET', '/api/memory/digest', call), what) as Partial<StoreDigestInfo>;
+    if (typeof body.records !== 'number' || typeof body.digest !== 'string') {
+      throw new MemoryProtocolError(
+        'MEMORY_BAD_ANSWER',
+        `${this.endpoint} answered ${what} without records and digest`,
+      );
+    }
+    return { records: body.records, digest: body.digest };
+  }
+
+  async changes(since: ChangeMark, limit: number, call: CallContext): Promise<ChangePage> {
+    const what = 'GET /api/memory/changes';
+    const query = new URLSearchParams({ since: String(since.seq), epoch: since.epoch, limit: String(limit) });
+    const body = this.json(await this.call('GET', `/api/memory/changes?${query.toString()}`, call), what) as {
+      epoch?: unknown;
+      changes?: unknown;
+      next?: unknown;
+      more?: unknown;
+    };
+    if (typeof body.epoch !== 'string' || !Array.isArray(body.changes) || typeof body.next !== 'number') {
+      throw new MemoryProtocolError('MEMORY_BAD_ANSWER', `${this.endpoint} answered ${what} with a malformed page`);
+    }
+    return {
+      changes: body.changes.map((raw: unknown) => {
+        const c = raw as Record<string, unknown>;
+        if ((c.op !== 'set' && c.op !== 'delete') || typeof c.key !== 'string' || typeof c.seq !== 'number') {
+          throw new MemoryProtocolError(
+            'MEMORY_BAD_ANSWER',
+            `${this.endpoint} answered ${what} with a malformed change`,
+          );
+        }
+        const createdSeq = typeof c.createdSeq === 'number' ? c.createdSeq : c.seq;
+        const change = { op: c.op, key: c.key, seq: c.seq, createdSeq } as ChangePage['changes'][number];
+        if (c.op === 'set') change.record = toRecord(c.record);
+        return change;
+      }),
+      next: { epoch: body.epoch, seq: body.next },
+      more: body.more === true,
+    };
+  }
+
+  async setReadOnly(readOnly: boolean, call: CallContext): Promise<void> {
+    this.json(await this.send('PUT', '/api/mode', call, JSON.stringify({ readOnly })), 'PUT /api/mode');
   }
 
   async close(): Promise<void> {
@@ -240,7 +298,7 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   /** One request with a body already serialized to JSON (or none). */
   private async send(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     call: CallContext,
     data?: string,
@@ -341,6 +399,8 @@ function toRecord(raw: unknown): MemoryRecord {
 function fixFor(status: number): string | undefined {
   if (status === 401 || status === 403)
     return 'give the right API key: "Orchestra: Set Memory API Key" in the editor, or ORCHESTRA_MEMORY_API_KEY';
+  if (status === 409)
+    return 'the memory server refuses writes (read-only, as after a cutover): write to the new endpoint, or make it writable again';
   if (status === 429 || status >= 500)
     return 'the server is overloaded or down; the client retries and queues writes meanwhile';
   return undefined;

@@ -2,7 +2,7 @@
  * What the resilient client needs from a wire protocol. Transports throw; the
  * client decides about retries, the breaker, the cache and the outbox.
  */
-import type { JsonValue, ListPage, MemoryRecord, TextPage } from './types';
+import type { ChangeMark, ChangePage, JsonValue, ListPage, MemoryRecord, StoreDigestInfo, TextPage } from './types';
 
 export interface WriteOperation {
   op: 'set' | 'delete';
@@ -25,6 +25,10 @@ export interface TransportStatus {
   features: string[];
   /** What this transport cannot keep, shown in health(). */
   limitations?: string;
+  /** The head of the server's changes feed (extension `changes`). */
+  changes?: ChangeMark;
+  /** The server refuses writes (extension `read-only`). */
+  readOnly?: boolean;
 }
 
 /** Per call: the signal that cancels it, and (delegated timeout) how long it may take. */
@@ -66,5 +70,9 @@ export interface MemoryTransport {
   /** Writes records given as JSON texts (from listTexts) through the batch route. */
   writeTexts?(texts: string[], ids: string[], call: CallContext): Promise<void>;
   status(call: CallContext): Promise<TransportStatus>;
+  /** Present only where the server may offer the extensions `digest`, `changes`, `read-only`. */
+  digest?(call: CallContext): Promise<StoreDigestInfo>;
+  changes?(since: ChangeMark, limit: number, call: CallContext): Promise<ChangePage>;
+  setReadOnly?(readOnly: boolean, call: CallContext): Promise<void>;
   close(): Promise<void>;
 }

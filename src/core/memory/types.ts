@@ -95,6 +95,35 @@ export interface WriteResult {
   queued: boolean;
 }
 
+/** A store's record count and digest (src/core/memory/digest.ts), as its server computed them. */
+export interface StoreDigestInfo {
+  records: number;
+  digest: string;
+}
+
+/** A position in a server's changes feed: the epoch names the numbering, seq the last change seen. */
+export interface ChangeMark {
+  epoch: string;
+  seq: number;
+}
+
+/** A key's latest change after a mark: a set (with the record) or a delete. */
+export interface MemoryChange {
+  op: 'set' | 'delete';
+  key: string;
+  seq: number;
+  /** The change that created the key: above the reader's mark, the key is new since then. */
+  createdSeq: number;
+  record?: MemoryRecord;
+}
+
+export interface ChangePage {
+  changes: MemoryChange[];
+  /** The mark to read from next (after the last page: the mark to keep). */
+  next: ChangeMark;
+  more: boolean;
+}
+
 export type { BreakerStateName };
 
 export interface MemoryHealth {
@@ -131,6 +160,21 @@ export interface MemoryClient {
    * outbox). The records are not kept as last known values (`remember: false`).
    */
   setTexts?(texts: string[], idempotencyKeys: string[], options?: { signal?: AbortSignal }): Promise<WriteResult[]>;
+  /**
+   * Optional (extension `digest`): the server's record count and store digest, so a copy
+   * is verified without reading both stores. Undefined where the server does not offer it.
+   */
+  digest?(options?: { signal?: AbortSignal }): Promise<StoreDigestInfo | undefined>;
+  /** Optional (extension `changes`): the feed's head now; undefined where the server has no feed. */
+  changeMark?(options?: { signal?: AbortSignal }): Promise<ChangeMark | undefined>;
+  /**
+   * Optional (extension `changes`): what changed after `since`, each key once. Undefined
+   * where the server has no feed; throws a MemoryHttpError with status 410 when the mark
+   * is too old or from another epoch (read the whole store instead).
+   */
+  changes?(since: ChangeMark, options: { limit: number; signal?: AbortSignal }): Promise<ChangePage | undefined>;
+  /** Optional (extension `read-only`): refuse (or accept again) writes; false where the server cannot. */
+  setReadOnly?(readOnly: boolean, options?: { signal?: AbortSignal }): Promise<boolean>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */
   flush(): Promise<number>;

@@ -8,7 +8,17 @@
 
 /** What a list answer holds, and what a record in it holds. */
 const PAGE_FIELDS = ['keys', 'records', 'cursor'] as const;
-export const RECORD_FIELDS = ['key', 'content', 'scope', 'ttl', 'createdAt', 'updatedAt', 'version'] as const;
+export const RECORD_FIELDS = [
+  'key',
+  'content',
+  'scope',
+  'ttl',
+  'createdAt',
+  'updatedAt',
+  'version',
+  'seq',
+  'createdSeq',
+] as const;
 
 export type PageField = (typeof PAGE_FIELDS)[number];
 export type RecordField = (typeof RECORD_FIELDS)[number];

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import type { JsonValue } from '../../core/memory/types';
 import { NO_FAULTS, parseFaults, type MemoryFaults } from './faults';
 import { FieldsError, parseFields, projectRecord, type FieldSelection } from './fields';
-import { MemoryStore, type StoredRecord, type WriteOp } from './store';
+import { FeedExpiredError } from './feed';
+import { MemoryStore, ReadOnlyError, type StoredRecord, type WriteOp } from './store';
 
 export interface MemoryServerOptions {
   /** 0 (default) picks a free port. */
@@ -47,6 +48,9 @@ export const FEATURES = [
   'fields',
   'return-minimal',
   'ndjson',
+  'changes',
+  'digest',
+  'read-only',
 ] as const;
 const NDJSON = 'application/x-ndjson';
 /** Where an NDJSON list page puts the cursor of the next page (absent on the last page). */
@@ -81,7 +85,8 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
   };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    handle(req, res).catch((error: unknown) => {
+    handle(req, res).catch((caught: unknown) => {
+      const error = asHttpError(caught);
       const status = error instanceof HttpError ? error.status : 500;
       const code = error instanceof HttpError ? error.code : 'internal';
       sendJson(res, status, { error: { code, message: error instanceof Error ? error.message : String(error) } });
@@ -135,7 +140,15 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
           records: store.size,
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
           features: FEATURES,
+          readOnly: store.readOnly,
+          changes: { epoch: store.feed.epoch, seq: store.feed.seq },
         });
+      case 'GET /api/memory/digest':
+        return sendJson(res, 200, store.digest());
+      case 'GET /api/memory/changes':
+        return changes(res, url);
+      case 'PUT /api/mode':
+        return mode(req, res);
       case 'GET /api/memory': {
         const key = requireKey(url.searchParams.get('key'));
         const record = store.get(key);
@@ -200,6 +213,40 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     }
     if (next !== undefined && (!fields || fields.page.has('cursor'))) body.cursor = next;
     sendJson(res, 200, body);
+  }
+
+  function changes(res: http.ServerResponse, url: URL): void {
+    const since = Number(url.searchParams.get('since') ?? 0);
+    const limit = Number(url.searchParams.get('limit') ?? 100);
+    if (!Number.isSafeInteger(since) || since < 0) {
+      throw new HttpError(400, 'bad_request', 'since must be a change number of this store (0 for all)');
+    }
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new HttpError(400, 'bad_request', 'limit must be a positive integer');
+    const epoch = url.searchParams.get('epoch');
+    if (epoch !== null && epoch !== store.feed.epoch) {
+      throw new HttpError(
+        410,
+        'changes_expired',
+        `change numbers of epoch ${epoch} do not apply to this store (epoch ${store.feed.epoch}): read the whole store again`,
+      );
+    }
+    const page = store.changes(since, Math.min(limit, MAX_PAGE));
+    sendJson(res, 200, {
+      epoch: store.feed.epoch,
+      changes: page.changes.map((c) => (c.record ? { ...c, record: publicRecord(c.record) } : c)),
+      next: page.next,
+      more: page.more,
+    });
+  }
+
+  async function mode(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = (await readJson(req)) as { readOnly?: unknown };
+    if (typeof body !== 'object' || body === null || typeof body.readOnly !== 'boolean') {
+      throw new HttpError(400, 'bad_request', 'body must be {"readOnly": true|false}');
+    }
+    await store.setReadOnly(body.readOnly);
+    sendJson(res, 200, { readOnly: store.readOnly });
   }
 
   function selection(fields: string | null): FieldSelection | undefined {
@@ -293,6 +340,13 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
       await store.close();
     },
   };
+}
+
+/** Store errors that are the caller's to act on, as answers. */
+function asHttpError(error: unknown): unknown {
+  if (error instanceof ReadOnlyError) return new HttpError(409, 'read_only', error.message);
+  if (error instanceof FeedExpiredError) return new HttpError(410, 'changes_expired', error.message);
+  return error;
 }
 
 function parseSet(body: unknown, id: string | undefined): WriteOp {

@@ -8,8 +8,10 @@
  */
 import * as path from 'node:path';
 import { AppendLog } from '../../core/memory/append-log';
+import { recordHash, StoreDigest } from '../../core/memory/digest';
 import { BoundedMap } from '../../core/util/bounded-map';
 import type { JsonValue } from '../../core/memory/types';
+import { ChangeFeed, type FeedPage } from './feed';
 
 export interface StoredRecord {
   key: string;
@@ -20,6 +22,10 @@ export interface StoredRecord {
   updatedAt: string;
   /** 1 on the first write of a key, +1 on each write after it. */
   version: number;
+  /** The store's change sequence number of this write (the changes feed). */
+  seq: number;
+  /** The sequence number of the write that created the key. */
+  createdSeq: number;
   expiresAt?: number;
 }
 
@@ -45,8 +51,17 @@ export interface WriteOutcome {
 
 type LogLine =
   | { t: 'set'; r: StoredRecord; id?: string }
-  | { t: 'del'; key: string; id?: string; deleted: boolean }
-  | { t: 'ids'; ids: [string, WriteOutcome][] };
+  | { t: 'del'; key: string; id?: string; deleted: boolean; seq?: number; createdSeq?: number }
+  | { t: 'ids'; ids: [string, WriteOutcome][] }
+  | { t: 'feed'; epoch: string; seq: number; horizon: number }
+  | { t: 'mode'; readOnly: boolean };
+
+/** A write refused because the store is read-only (the source after a cutover). */
+export class ReadOnlyError extends Error {
+  constructor() {
+    super('the memory store is read-only (the migration cut over to the cloud): write to the new endpoint instead');
+  }
+}
 
 const MAX_REMEMBERED_IDS = 200_000;
 const LOG_FILE = 'memory.log.jsonl';
@@ -61,6 +76,11 @@ export class MemoryStore {
   private sorted: StoredRecord[] | undefined;
   private lines = 0;
   private compacting: Promise<void> | undefined;
+  readonly feed = new ChangeFeed();
+  private readOnlyMode = false;
+  /** Per-record hashes and their sum, built on the first digest asked for, then kept up to date by each write. */
+  private hashes: Map<string, string> | undefined;
+  private sum: StoreDigest | undefined;
 
   private constructor(private readonly log: AppendLog) {}
 
@@ -70,7 +90,51 @@ export class MemoryStore {
     const store = new MemoryStore(await AppendLog.open(file));
     for (const line of lines) store.replay(line);
     store.lines = lines.length;
+    // A store without a feed line (new, or written before the feed) starts its epoch now.
+    if (!lines.some((l) => l.t === 'feed')) {
+      await store.log.append(store.feedLine());
+      store.lines++;
+    }
+    store.feed.compact(store.records.values(), store.records.size, true);
     return store;
+  }
+
+  get readOnly(): boolean {
+    return this.readOnlyMode;
+  }
+
+  /** Durable: a read-only store stays read-only across a restart until set writable again. */
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    if (readOnly === this.readOnlyMode) return;
+    this.readOnlyMode = readOnly;
+    this.lines++;
+    await this.log.append({ t: 'mode', readOnly } satisfies LogLine);
+  }
+
+  /** The record count and digest (src/core/memory/digest.ts) of the live records, and the feed's head. */
+  digest(): { records: number; digest: string; epoch: string; seq: number } {
+    if (!this.sum) {
+      this.hashes = new Map();
+      this.sum = new StoreDigest();
+      const now = Date.now();
+      for (const r of this.records.values()) {
+        if (r.expiresAt !== undefined && r.expiresAt <= now) continue;
+        const hash = recordHash(r.key, r.content);
+        this.hashes.set(r.key, hash);
+        this.sum.add(hash);
+      }
+    }
+    return { records: this.sum.count, digest: this.sum.value, epoch: this.feed.epoch, seq: this.feed.seq };
+  }
+
+  /** What changed after `since` (see ChangeFeed.since). */
+  changes(since: number, limit: number): FeedPage<StoredRecord> {
+    const now = Date.now();
+    return this.feed.since(since, limit, (key) => {
+      const record = this.records.get(key);
+      if (!record || (record.expiresAt !== undefined && record.expiresAt <= now)) return undefined;
+      return { record, seq: record.seq, createdSeq: record.createdSeq };
+    });
   }
 
   get size(): number {
@@ -93,8 +157,10 @@ export class MemoryStore {
 
   /** Applies the ops in order and resolves once all of them are on disk. */
   async writeMany(ops: WriteOp[]): Promise<WriteOutcome[]> {
+    if (this.readOnlyMode) throw new ReadOnlyError();
     const lines: LogLine[] = [];
     const outcomes = ops.map((op) => this.apply(op, lines));
+    this.feed.compact(this.records.values(), this.records.size);
     if (lines.length > 0) {
       this.lines += lines.length;
       await this.log.appendMany(lines);
@@ -124,10 +190,12 @@ export class MemoryStore {
     this.compacting ??= (async () => {
       try {
         const now = Date.now();
-        const snapshot: LogLine[] = [];
+        const snapshot: LogLine[] = [this.feedLine()];
+        if (this.readOnlyMode) snapshot.push({ t: 'mode', readOnly: true });
         for (const record of this.records.values()) {
           if (record.expiresAt === undefined || record.expiresAt > now) snapshot.push({ t: 'set', r: record });
         }
+        for (const [key, stone] of this.feed.tombstones) snapshot.push({ t: 'del', key, deleted: true, ...stone });
         snapshot.push({ t: 'ids', ids: [...this.applied.entries()] });
         await this.log.rewrite(snapshot);
         this.lines = snapshot.length;
@@ -154,6 +222,7 @@ export class MemoryStore {
   private applySet(op: WriteOp, lines: LogLine[]): WriteOutcome {
     const now = new Date();
     const previous = this.records.get(op.key);
+    const seq = this.feed.next();
     const record: StoredRecord = {
       key: op.key,
       content: op.content ?? null,
@@ -162,7 +231,11 @@ export class MemoryStore {
       createdAt: previous?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
       version: (previous?.version ?? 0) + 1,
+      seq,
+      createdSeq: previous?.createdSeq ?? seq,
     };
+    this.feed.noteSet(op.key, seq);
+    this.rehash(op.key, record);
     if (!previous) this.sorted = undefined;
     else if (this.sorted) this.sorted[lowerBound(this.sorted, op.key)] = record;
     this.records.set(op.key, record);
@@ -171,24 +244,61 @@ export class MemoryStore {
   }
 
   private applyDelete(op: WriteOp, lines: LogLine[]): WriteOutcome {
+    const previous = this.records.get(op.key);
     const deleted = this.get(op.key) !== undefined;
+    const seq = this.feed.next();
+    const createdSeq = previous?.createdSeq ?? seq;
+    if (previous) this.feed.noteDelete(op.key, { seq, createdSeq });
     if (this.records.delete(op.key)) this.sorted = undefined;
-    lines.push({ t: 'del', key: op.key, deleted, ...(op.id !== undefined ? { id: op.id } : {}) });
+    this.rehash(op.key, undefined);
+    lines.push({ t: 'del', key: op.key, deleted, seq, createdSeq, ...(op.id !== undefined ? { id: op.id } : {}) });
     return { key: op.key, op: 'delete', deleted };
   }
 
   private replay(line: LogLine): void {
     if (line.t === 'set') {
+      // Logs from before the feed have no sequence numbers: numbered in log order.
+      if (line.r.seq === undefined) line.r.seq = line.r.createdSeq = this.feed.next();
+      this.feed.noteSet(line.r.key, line.r.seq);
       this.records.set(line.r.key, line.r);
       if (line.id !== undefined)
         this.remember(line.id, { key: line.r.key, op: 'set', version: line.r.version, updatedAt: line.r.updatedAt });
     } else if (line.t === 'del') {
+      const seq = line.seq ?? this.feed.next();
+      if (line.deleted || this.records.has(line.key))
+        this.feed.noteDelete(line.key, {
+          seq,
+          createdSeq: line.createdSeq ?? this.records.get(line.key)?.createdSeq ?? seq,
+        });
+      else this.feed.seq = Math.max(this.feed.seq, seq);
       this.records.delete(line.key);
       if (line.id !== undefined) this.remember(line.id, { key: line.key, op: 'delete', deleted: line.deleted });
     } else if (line.t === 'ids') {
       for (const [id, outcome] of line.ids) this.remember(id, outcome);
+    } else if (line.t === 'feed') {
+      this.feed.epoch = line.epoch;
+      this.feed.seq = Math.max(this.feed.seq, line.seq);
+      this.feed.horizon = Math.max(this.feed.horizon, line.horizon);
+    } else if (line.t === 'mode') {
+      this.readOnlyMode = line.readOnly;
     }
     this.sorted = undefined;
+  }
+
+  private feedLine(): LogLine {
+    return { t: 'feed', epoch: this.feed.epoch, seq: this.feed.seq, horizon: this.feed.horizon };
+  }
+
+  /** Keeps the digest up to date, once someone asked for it. */
+  private rehash(key: string, record: StoredRecord | undefined): void {
+    if (!this.sum || !this.hashes) return;
+    const old = this.hashes.get(key);
+    if (old !== undefined) this.sum.remove(old);
+    if (record) {
+      const hash = recordHash(key, record.content);
+      this.hashes.set(key, hash);
+      this.sum.add(hash);
+    } else this.hashes.delete(key);
   }
 
   private remember(id: string, outcome: WriteOutcome): void {
