@@ -326,8 +326,7 @@ class Run {
   private async apply(step: Step, ctx: StepContext, before: StepRecord | undefined): Promise<StepAction> {
     if (step.kind === 'resource') return (await applyResource(step, ctx)).action;
     if (step.once && before?.status === 'done') return 'none';
-    await step.run(ctx);
-    return 'run';
+    return (await step.run(ctx)) === 'none' ? 'none' : 'run';
   }
 
   /** Clears a phase's metrics the first time this run touches it (started or blocked). */

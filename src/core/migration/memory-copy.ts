@@ -1,27 +1,22 @@
 /**
- * Copies every memory record from the source server to the target, both through
- * the MemoryClient. Pages of the source are written to the target with bounded
+ * The memory copy: the first run copies every memory record from the source server
+ * to the target, both through the MemoryClient; every run after it syncs only what
+ * changed (memory-sync.ts); each ends by verifying both stores (memory-verify.ts).
+ *
+ * The full copy: Pages of the source are written to the target with bounded
  * concurrency while the next pages are read ahead: as record texts where both ends
  * allow it (listTexts, setTexts: nothing parsed or serialized in between), else as
  * records (list with content, setMany or set). After each page the cursor is saved
  * in the state, so a killed copy resumes from the last finished page, not from zero
  * (a page sent again on resume carries the same idempotency ids, so the target
- * applies each record once). Then a verification pass compares the key sets and a
- * SHA-256 of every value's canonical JSON.
+ * applies each record once).
  */
 import { OrchestraError } from '../errors';
 import { sleep } from '../util/sleep';
-import type {
-  ListPage,
-  MemoryClient,
-  MemoryRecord,
-  SetManyOptions,
-  SetManyRecord,
-  TextPage,
-  WriteResult,
-} from '../memory/types';
-import { quickSha256, sha256, valueHash } from './canonical';
-import { mapBounded } from './planner';
+import type { MemoryClient, MemoryRecord, SetManyOptions, SetManyRecord, TextPage, WriteResult } from '../memory/types';
+import { quickSha256 } from './canonical';
+import { describeDelta, deltaSize, syncChanges, type Delta } from './memory-sync';
+import { verifyCopy, withContent } from './memory-verify';
 import type { StepContext } from './types';
 
 export interface CopyCheckpoint {
@@ -31,6 +26,13 @@ export interface CopyCheckpoint {
   pages: number;
   /** Set once every page is written: resume then goes straight to verification. */
   complete?: boolean;
+  /**
+   * The source's changes-feed position the target reflects: taken before the full copy
+   * starts (what changes during it is synced after it), then moved on by each sync.
+   */
+  mark?: { epoch: string; seq: number };
+  /** The store digest both sides had at the last verification. */
+  checksum?: string;
 }
 
 /**
@@ -47,12 +49,19 @@ export interface CopyOptions {
 }
 
 export interface CopyReport {
+  /** Records written by this run's full copy (0 once the copy is complete). */
   copied: number;
+  /** What this run's sync moved after the full copy. */
+  synced: Delta;
   sourceRecords: number;
   targetRecords: number;
   checksum: string;
+  verifiedBy: 'digest' | 'scan';
   resumedFrom?: string;
 }
+
+/** Sync-and-verify rounds while the source keeps changing under the copy. */
+const SETTLE_ROUNDS = 3;
 
 /** A memory client that can write many records per request (the Orchestra Memory API's batch route). */
 interface BatchWriter {
@@ -85,16 +94,56 @@ export async function copyMemory(
   const saved = ctx.checkpoint() as CopyCheckpoint | undefined;
   const checkpoint: CopyCheckpoint = saved ? { ...saved } : { copied: 0, pages: 0 };
   const resumedFrom = saved?.cursor;
+  const copiedBefore = checkpoint.complete ? checkpoint.copied : 0;
   if (saved && !saved.complete)
     ctx.logger.info(`memory copy: resuming after ${saved.copied} records (page ${saved.pages})`);
   if (!checkpoint.complete) {
+    // Before the first page: changes made while the copy runs are synced after it.
+    if (checkpoint.pages === 0) checkpoint.mark = await source.changeMark?.({ signal: ctx.signal });
     await copyPages(ctx, source, target, options, checkpoint);
     checkpoint.complete = true;
     await ctx.saveCheckpoint({ ...checkpoint });
   }
-  await drainOutbox(ctx, target);
-  const result = await verifyCopy(ctx, source, target, options.batchSize);
-  return { copied: checkpoint.copied, ...result, resumedFrom };
+  const synced = await settle(ctx, source, target, checkpoint);
+  return {
+    copied: checkpoint.copied - copiedBefore,
+    synced: synced.delta,
+    ...synced.verified,
+    resumedFrom,
+  };
+}
+
+/**
+ * Syncs, then verifies; if the source changed meanwhile (the team keeps working), syncs
+ * what changed and verifies again, a few rounds at most.
+ */
+async function settle(ctx: StepContext, source: MemoryClient, target: MemoryClient, checkpoint: CopyCheckpoint) {
+  const total: Delta = { added: 0, updated: 0, deleted: 0, method: checkpoint.mark ? 'changes' : 'scan' };
+  for (let round = 1; ; round++) {
+    const { delta, mark } = await syncChanges(ctx, source, target, checkpoint.mark, async (at) => {
+      checkpoint.mark = at;
+      await ctx.saveCheckpoint({ ...checkpoint });
+    });
+    total.added += delta.added;
+    total.updated += delta.updated;
+    total.deleted += delta.deleted;
+    total.method = delta.method;
+    if (mark) checkpoint.mark = mark;
+    if (deltaSize(delta) > 0) ctx.logger.info(`memory sync: ${describeDelta(delta)}`);
+    await drainOutbox(ctx, target);
+    try {
+      const verified = await verifyCopy(ctx, source, target);
+      checkpoint.checksum = verified.checksum;
+      await ctx.saveCheckpoint({ ...checkpoint });
+      ctx.metric('memory_records_synced', deltaSize(total));
+      return { delta: total, verified: { ...verified, verifiedBy: verified.method } };
+    } catch (error) {
+      const head = await source.changeMark?.({ signal: ctx.signal });
+      const moved = head && checkpoint.mark && head.seq > checkpoint.mark.seq;
+      if (!moved || round >= SETTLE_ROUNDS) throw error;
+      ctx.logger.info(`memory sync: the source changed while verifying (round ${round}); syncing again`);
+    }
+  }
 }
 
 async function copyPages(
@@ -359,13 +408,6 @@ async function writeOne(target: MemoryClient, record: MemoryRecord): Promise<Wri
   ];
 }
 
-/** Servers that ignore includeContent answer keys only: fetch those records one by one. */
-async function withContent(ctx: StepContext, source: MemoryClient, page: ListPage): Promise<MemoryRecord[]> {
-  if (page.records) return page.records;
-  const records = await mapBounded(page.keys, 16, (key) => source.get(key, { signal: ctx.signal }));
-  return records.filter((r): r is MemoryRecord => r !== undefined);
-}
-
 function slices<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -424,70 +466,4 @@ async function drainOutbox(ctx: StepContext, target: MemoryClient): Promise<void
     }
     await sleep(250, ctx.signal);
   }
-}
-
-async function hashes(ctx: StepContext, client: MemoryClient, batchSize: number): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let cursor: string | undefined;
-  do {
-    const page = await client.list(undefined, cursor, { limit: batchSize, includeContent: true, signal: ctx.signal });
-    for (const record of await withContent(ctx, client, page)) out.set(record.key, valueHash(record.content));
-    cursor = page.cursor;
-  } while (cursor);
-  return out;
-}
-
-/** One checksum for a whole store: SHA-256 over the sorted `key value-hash` lines. */
-export function storeChecksum(map: Map<string, string>): string {
-  return sha256(
-    [...map.keys()]
-      .sort()
-      .map((k) => `${k}\t${map.get(k)}\n`)
-      .join(''),
-  );
-}
-
-async function verifyCopy(
-  ctx: StepContext,
-  source: MemoryClient,
-  target: MemoryClient,
-  batchSize: number,
-): Promise<Omit<CopyReport, 'copied' | 'resumedFrom'>> {
-  const limit = Math.max(batchSize, 1000);
-  const [fromSource, fromTarget] = await Promise.all([hashes(ctx, source, limit), hashes(ctx, target, limit)]);
-  const missing: string[] = [];
-  const different: string[] = [];
-  for (const [key, hash] of fromSource) {
-    const other = fromTarget.get(key);
-    if (other === undefined) missing.push(key);
-    else if (other !== hash) different.push(key);
-  }
-  const extra = [...fromTarget.keys()].filter((k) => !fromSource.has(k));
-  ctx.metric('memory_source_records', fromSource.size);
-  ctx.metric('memory_target_records', fromTarget.size);
-  if (extra.length) {
-    ctx.metric('memory_target_extra_records', extra.length);
-    ctx.logger.warn(
-      `memory copy: the target holds ${extra.length} record(s) the source does not, e.g. ${extra.slice(0, 5).join(', ')}`,
-    );
-  }
-  if (missing.length || different.length) {
-    const name = (keys: string[]) =>
-      keys.slice(0, 20).join(', ') + (keys.length > 20 ? `, ... (${keys.length} in all)` : '');
-    const parts = [
-      missing.length ? `${missing.length} missing on the target: ${name(missing)}` : '',
-      different.length ? `${different.length} with different content: ${name(different)}` : '',
-    ].filter(Boolean);
-    throw new OrchestraError('MEMORY_COPY_MISMATCH', `Memory copy verification failed: ${parts.join('; ')}.`, {
-      where: 'memory-system/copy',
-      fix: 'Run execute again to re-copy (reset the Memory System phase to copy from the start).',
-    });
-  }
-  const checksum = storeChecksum(fromSource);
-  if (storeChecksum(new Map([...fromTarget].filter(([k]) => fromSource.has(k)))) !== checksum) {
-    throw new OrchestraError('MEMORY_COPY_MISMATCH', 'Memory copy verification failed: the store checksums differ.', {
-      where: 'memory-system/copy',
-    });
-  }
-  return { sourceRecords: fromSource.size, targetRecords: fromTarget.size, checksum };
 }

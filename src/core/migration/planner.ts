@@ -8,7 +8,7 @@ import type { PhaseId, PhaseStatus } from './catalog';
 import { makeStepContext, type EngineDeps, type StepCounters } from './context';
 import { describeGcpError, gcpErrorInfo, isPermissionDenied, isServiceDisabled } from './gcp-errors';
 import type { MigrationState } from './state';
-import type { FieldDiff, Step } from './types';
+import type { ActionPlan, FieldDiff, Step } from './types';
 
 export type PlanAction = 'create' | 'update' | 'ok' | 'run' | 'blocked';
 
@@ -22,6 +22,8 @@ export interface StepPlan {
   diff?: FieldDiff[];
   reason?: string;
   missingPermissions?: string[];
+  /** An action's pending changes in counts (the memory sync). */
+  delta?: ActionPlan['delta'];
 }
 
 export interface PhasePlan {
@@ -101,7 +103,7 @@ async function planOne(
   const base = { id: step.id, title: step.title, kind: step.kind };
   if (step.kind === 'action') {
     const plan = await step.plan(ctx, state.steps[step.id]);
-    return { ...base, action: plan.action, reason: plan.reason };
+    return { ...base, action: plan.action, reason: plan.reason, ...(plan.delta ? { delta: plan.delta } : {}) };
   }
   const target = step.describe(ctx);
   try {

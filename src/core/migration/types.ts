@@ -89,14 +89,17 @@ export interface Resource<L = unknown> extends StepBase {
 export interface ActionPlan {
   action: 'run' | 'ok';
   reason: string;
+  /** The memory sync's pending changes, in counts (shown in plans and the tree). */
+  delta?: { added: number; updated: number; deleted: number; method: 'changes' | 'scan' };
 }
 
 export interface Action extends StepBase {
   readonly kind: 'action';
   /** Read-only: what run() would do now, given the step's recorded state. */
   plan(ctx: StepContext, recorded: StepRecord | undefined): Promise<ActionPlan>;
-  run(ctx: StepContext): Promise<void>;
-  /** True when a completed run need not be repeated (the memory copy); validation always re-measures. */
+  /** 'none' when the run found nothing to do (a sync with no changes). */
+  run(ctx: StepContext): Promise<void | 'none'>;
+  /** True when a completed run need not be repeated; validation always re-measures. */
   readonly once?: boolean;
 }
 

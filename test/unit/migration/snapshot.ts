@@ -5,8 +5,7 @@
  */
 import type { OrchestraConfig } from '../../../src/core/config/types';
 import type { GcpClient } from '../../../src/core/gcp/types';
-import { valueHash } from '../../../src/core/migration/canonical';
-import { storeChecksum } from '../../../src/core/migration/memory-copy';
+import { digestOf } from '../../../src/core/memory/digest';
 import { expectedResourcePaths } from './world';
 
 const VOLATILE =
@@ -52,7 +51,7 @@ export async function emulatorSnapshot(gcp: GcpClient, config: OrchestraConfig):
 }
 
 export async function memorySnapshot(url: string): Promise<{ records: number; checksum: string }> {
-  const hashes = new Map<string, string>();
+  const records = new Map<string, unknown>();
   let cursor: string | undefined;
   do {
     const query = new URLSearchParams({ limit: '1000', include: 'content', ...(cursor ? { cursor } : {}) });
@@ -60,8 +59,9 @@ export async function memorySnapshot(url: string): Promise<{ records: number; ch
       records: { key: string; content: unknown }[];
       cursor?: string;
     };
-    for (const r of page.records) hashes.set(r.key, valueHash(r.content));
+    for (const r of page.records) records.set(r.key, r.content);
     cursor = page.cursor;
   } while (cursor);
-  return { records: hashes.size, checksum: storeChecksum(hashes) };
+  const { records: count, digest } = digestOf(records);
+  return { records: count, checksum: digest };
 }

@@ -1,12 +1,15 @@
 /**
  * Phase 3: the Firestore database (native mode) the cloud memory server stores in,
- * then the copy of every memory record from the source server to the target; with
+ * then the copy of every memory record from the source server to the target (each
+ * execute after the first syncs what changed on the source since); with
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
 import { phaseInfo } from '../catalog';
+import { errorMessage } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
+import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
 import { getResource, requestAndWait } from '../ops';
-import type { Action, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
+import type { Action, ActionPlan, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 import { vectorStoreSteps } from './vector-store';
 
@@ -58,24 +61,42 @@ const copy: Action = {
   title: 'Copy memory records',
   dependsOn: [MEMORY.database],
   permissions: [],
-  once: true,
-  async plan(_ctx, recorded) {
-    if (recorded?.status === 'done') return { action: 'ok', reason: 'copied and verified' };
+  async plan(ctx, recorded) {
     const checkpoint = recorded?.checkpoint as CopyCheckpoint | undefined;
-    if (checkpoint?.copied)
-      return { action: 'run', reason: `resume after ${checkpoint.copied} records (page ${checkpoint.pages})` };
-    return { action: 'run', reason: 'copy every record from the source memory server, then compare checksums' };
+    if (!checkpoint?.complete) {
+      if (checkpoint?.copied)
+        return { action: 'run', reason: `resume after ${checkpoint.copied} records (page ${checkpoint.pages})` };
+      return { action: 'run', reason: 'copy every record from the source memory server, then compare checksums' };
+    }
+    return planSync(ctx, checkpoint);
   },
   async run(ctx) {
     const { source, target } = await ctx.memory();
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
+    const synced = deltaSize(report.synced);
     await ctx.setOutput('memoryCopy', {
       records: report.sourceRecords,
       checksum: report.checksum,
       resumedFrom: report.resumedFrom ?? null,
+      lastSync: { ...report.synced, at: new Date().toISOString() },
     });
+    return report.copied === 0 && synced === 0 ? 'none' : undefined;
   },
 };
+
+/** After the first full copy: what has changed on the source since the last sync, in counts. */
+async function planSync(ctx: StepContext, checkpoint: CopyCheckpoint): Promise<ActionPlan> {
+  let delta: Delta;
+  try {
+    const { source, target } = await ctx.memory();
+    delta = await pendingDelta(ctx, source, target, checkpoint.mark);
+  } catch (error) {
+    return { action: 'run', reason: `cannot tell what changed on the source: ${errorMessage(error)}` };
+  }
+  if (deltaSize(delta) === 0)
+    return { action: 'ok', reason: `in sync: no change on the source since the last sync (${describeDelta(delta)})` };
+  return { action: 'run', reason: `sync ${deltaSize(delta)} changed records: ${describeDelta(delta)}`, delta };
+}
 
 export const memorySystemPhase: PhaseDefinition = {
   info: phaseInfo(phase)!,

@@ -1,0 +1,204 @@
+/**
+ * Incremental sync of the memory copy: after the first full copy, only what changed
+ * on the source since the last checkpoint moves. By the source's changes feed
+ * (extension `changes`: each changed key once, set or delete, after a mark) where it
+ * has one; else by a checksummed scan of both stores in key order (memory-verify.ts),
+ * which finds the same new, changed and deleted records at the cost of reading both.
+ * Each page of changes is applied, then its mark saved, so a killed sync resumes.
+ */
+import { quickSha256 } from './canonical';
+import { compareStores, type StoreDiff } from './memory-verify';
+import { mapBounded } from './planner';
+import type { ChangeMark, MemoryChange, MemoryClient, MemoryRecord, SetManyRecord } from '../memory/types';
+import type { StepContext } from './types';
+
+export interface Delta {
+  added: number;
+  updated: number;
+  deleted: number;
+  /** 'changes': read from the source's changes feed; 'scan': both stores compared. */
+  method: 'changes' | 'scan';
+}
+
+/** Changes read per request of the feed. */
+export const SYNC_PAGE = 1000;
+/** Records per batched write, and deletes in flight. */
+const WRITE_BATCH = 500;
+const DELETES_IN_FLIGHT = 16;
+
+export const deltaSize = (d: Delta): number => d.added + d.updated + d.deleted;
+
+export function describeDelta(d: Delta): string {
+  const how =
+    d.method === 'changes'
+      ? "by the source's changes feed"
+      : 'by a checksummed scan of both stores (the source server offers no changes feed)';
+  return `${d.added} new, ${d.updated} updated, ${d.deleted} deleted, ${how}`;
+}
+
+/** Read-only: what a sync would move now. */
+export async function pendingDelta(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  mark: ChangeMark | undefined,
+): Promise<Delta> {
+  if (mark) {
+    const counted = await countChanges(ctx, source, mark);
+    if (counted) return counted;
+  }
+  return scanDelta(await compareStores(ctx, source, target));
+}
+
+async function countChanges(ctx: StepContext, source: MemoryClient, mark: ChangeMark): Promise<Delta | undefined> {
+  const delta: Delta = { added: 0, updated: 0, deleted: 0, method: 'changes' };
+  let at = mark;
+  for (;;) {
+    const page = await readChanges(ctx, source, at);
+    if (!page) return undefined;
+    for (const change of page.changes) classify(delta, change, mark);
+    at = page.next;
+    if (!page.more) return delta;
+  }
+}
+
+function classify(delta: Delta, change: MemoryChange, mark: ChangeMark): void {
+  const isNew = change.createdSeq > mark.seq;
+  if (change.op === 'delete') {
+    // Created and deleted since the mark: the target never had it.
+    if (!isNew) delta.deleted++;
+  } else if (isNew) delta.added++;
+  else delta.updated++;
+}
+
+/** A feed page, or undefined when the feed cannot serve this mark (none, too old, another epoch). */
+async function readChanges(ctx: StepContext, source: MemoryClient, at: ChangeMark) {
+  try {
+    return await source.changes?.(at, { limit: SYNC_PAGE, signal: ctx.signal });
+  } catch (error) {
+    if ((error as { status?: unknown }).status !== 410) throw error;
+    ctx.logger.warn(`memory sync: ${(error as Error).message}; comparing both stores instead`);
+    return undefined;
+  }
+}
+
+function scanDelta(diff: StoreDiff): Delta {
+  return { added: diff.missing.count, updated: diff.different.count, deleted: diff.extra.count, method: 'scan' };
+}
+
+export interface SyncResult {
+  delta: Delta;
+  /** The feed position the target now reflects (absent where the source has no feed). */
+  mark?: ChangeMark;
+}
+
+/**
+ * Moves what changed since `mark` (or, without one, what differs) to the target.
+ * `saveMark` is called after each applied page with the position reached.
+ */
+export async function syncChanges(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  mark: ChangeMark | undefined,
+  saveMark: (mark: ChangeMark) => Promise<void>,
+): Promise<SyncResult> {
+  if (mark) {
+    const synced = await syncFromFeed(ctx, source, target, mark, saveMark);
+    if (synced) return synced;
+  }
+  // The head before the scan: whatever changes during it is moved by the next sync.
+  const head = await source.changeMark?.({ signal: ctx.signal });
+  const delta = await syncByScan(ctx, source, target);
+  if (head) await saveMark(head);
+  return { delta, mark: head };
+}
+
+async function syncFromFeed(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+  mark: ChangeMark,
+  saveMark: (mark: ChangeMark) => Promise<void>,
+): Promise<SyncResult | undefined> {
+  const delta: Delta = { added: 0, updated: 0, deleted: 0, method: 'changes' };
+  let at = mark;
+  for (;;) {
+    const page = await readChanges(ctx, source, at);
+    if (!page) return undefined;
+    for (const change of page.changes) classify(delta, change, mark);
+    await applyChanges(ctx, target, page.changes, at.epoch);
+    at = page.next;
+    await saveMark(at);
+    ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
+    if (!page.more) return { delta, mark: at };
+  }
+}
+
+/** One page of changes: each key appears once in it, so the writes may run side by side. */
+async function applyChanges(ctx: StepContext, target: MemoryClient, changes: MemoryChange[], epoch: string) {
+  const sets: SetManyRecord[] = [];
+  const deletes: { key: string; id: string }[] = [];
+  for (const c of changes) {
+    // The change's own number names the write: a page redone after a resume is applied once,
+    // and a key changed back to an earlier value is still written.
+    const id = `sync-${quickSha256(`${epoch}\u0000${c.seq}\u0000${c.key}`, 'base64url').slice(0, 22)}`;
+    if (c.op === 'set' && c.record) sets.push(setRecord(c.record, id));
+    else if (c.op === 'delete') deletes.push({ key: c.key, id });
+  }
+  await Promise.all([writeSets(ctx, target, sets), deleteKeys(ctx, target, deletes)]);
+}
+
+function setRecord(record: MemoryRecord, idempotencyKey: string): SetManyRecord {
+  const out: SetManyRecord = { key: record.key, content: record.content, idempotencyKey };
+  if (record.scope !== undefined) out.scope = record.scope;
+  if (record.ttl !== undefined) out.ttl = record.ttl;
+  return out;
+}
+
+async function writeSets(ctx: StepContext, target: MemoryClient, records: SetManyRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  if (target.setMany) {
+    for (let i = 0; i < records.length; i += WRITE_BATCH) {
+      await target.setMany(records.slice(i, i + WRITE_BATCH), { signal: ctx.signal, remember: false });
+    }
+    return;
+  }
+  await mapBounded(records, DELETES_IN_FLIGHT, (r) =>
+    target.set(r.key, r.content, { scope: r.scope, ttl: r.ttl, idempotencyKey: r.idempotencyKey, signal: ctx.signal }),
+  );
+}
+
+async function deleteKeys(ctx: StepContext, target: MemoryClient, keys: { key: string; id: string }[]) {
+  await mapBounded(keys, DELETES_IN_FLIGHT, ({ key, id }) =>
+    target.delete(key, { idempotencyKey: id, signal: ctx.signal }),
+  );
+}
+
+/**
+ * Without a feed: both stores read in key order; what is missing or different on the
+ * target is written, what the source no longer has is deleted. The writes' ids name the
+ * value found on each side, so a scan redone after a crash applies each once.
+ */
+async function syncByScan(ctx: StepContext, source: MemoryClient, target: MemoryClient): Promise<Delta> {
+  let sets: SetManyRecord[] = [];
+  let deletes: { key: string; id: string }[] = [];
+  const flush = async () => {
+    const [s, d] = [sets, deletes];
+    sets = [];
+    deletes = [];
+    await Promise.all([writeSets(ctx, target, s), deleteKeys(ctx, target, d)]);
+  };
+  const id = (key: string, hash: string, old: string) =>
+    `scan-${quickSha256(`${key}\u0000${hash}\u0000${old}`, 'base64url').slice(0, 22)}`;
+  const later = async () => {
+    if (sets.length + deletes.length >= WRITE_BATCH) await flush();
+  };
+  const diff = await compareStores(ctx, source, target, {
+    missing: (r, hash) => (sets.push(setRecord(r, id(r.key, hash, '-'))), later()),
+    different: (r, hash, old) => (sets.push(setRecord(r, id(r.key, hash, old))), later()),
+    extra: (key, hash) => (deletes.push({ key, id: id(key, '-', hash) }), later()),
+  });
+  await flush();
+  return scanDelta(diff);
+}
