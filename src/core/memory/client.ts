@@ -384,6 +384,7 @@ class Client implements ResilientMemoryClient {
         ok: true,
         breaker: this.state(),
         latencyMs,
+        ...(status.records !== undefined ? { records: status.records } : {}),
         message: `reachable${pending}${status.limitations ? `; ${status.limitations}` : ''}`,
       };
     } catch (error) {

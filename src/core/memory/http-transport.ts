@@ -218,6 +218,7 @@ export class HttpMemoryTransport implements MemoryTransport {
       features?: unknown;
       changes?: unknown;
       readOnly?: unknown;
+      records?: unknown;
     };
     const status: TransportStatus = {
       features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [],
@@ -226,6 +227,8 @@ export class HttpMemoryTransport implements MemoryTransport {
     if (typeof mark?.epoch === 'string' && typeof mark.seq === 'number')
       status.changes = { epoch: mark.epoch, seq: mark.seq };
     if (typeof body.readOnly === 'boolean') status.readOnly = body.readOnly;
+    if (typeof body.records === 'number' && Number.isSafeInteger(body.records) && body.records >= 0)
+      status.records = body.records;
     return status;
   }
 

@@ -29,6 +29,8 @@ export interface TransportStatus {
   changes?: ChangeMark;
   /** The server refuses writes (extension `read-only`). */
   readOnly?: boolean;
+  /** Records the server holds, where it says (the Orchestra Memory API's status does). */
+  records?: number;
 }
 
 /** Per call: the signal that cancels it, and (delegated timeout) how long it may take. */

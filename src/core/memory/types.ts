@@ -133,6 +133,8 @@ export interface MemoryHealth {
   breaker: BreakerStateName;
   pendingWrites: number;
   latencyMs?: number;
+  /** Records the server holds, when it says. */
+  records?: number;
   message?: string;
 }
 

@@ -58,6 +58,9 @@ export interface CopyReport {
   checksum: string;
   verifiedBy: 'digest' | 'scan';
   resumedFrom?: string;
+  /** How long this run's full copy took, and its rate. */
+  copyMs: number;
+  recordsPerSecond: number;
 }
 
 /** Sync-and-verify rounds while the source keeps changing under the copy. */
@@ -97,6 +100,8 @@ export async function copyMemory(
   const copiedBefore = checkpoint.complete ? checkpoint.copied : 0;
   if (saved && !saved.complete)
     ctx.logger.info(`memory copy: resuming after ${saved.copied} records (page ${saved.pages})`);
+  const startedAt = checkpoint.copied;
+  const started = Date.now();
   if (!checkpoint.complete) {
     // Before the first page: changes made while the copy runs are synced after it.
     if (checkpoint.pages === 0) checkpoint.mark = await source.changeMark?.({ signal: ctx.signal });
@@ -104,13 +109,41 @@ export async function copyMemory(
     checkpoint.complete = true;
     await ctx.saveCheckpoint({ ...checkpoint });
   }
+  const copiedThisRun = checkpoint.copied - startedAt;
+  const copyMs = Date.now() - started;
+  const recordsPerSecond = copyMs > 0 ? Math.round((copiedThisRun / copyMs) * 1000) : 0;
+  if (copiedThisRun > 0) {
+    ctx.logger.info(
+      `memory copy: ${checkpoint.copied.toLocaleString('en')} records copied (${copiedThisRun.toLocaleString('en')} in this run, ${(copyMs / 1000).toFixed(1)} s, ${recordsPerSecond.toLocaleString('en')} records/s); comparing checksums`,
+    );
+  }
+  ctx.progress(checkpoint.copied, checkpoint.copied, 'records copied; comparing checksums');
   const synced = await settle(ctx, source, target, checkpoint);
+  const verdict = `checksums match: ${synced.verified.sourceRecords.toLocaleString('en')} records, sha256 ${synced.verified.checksum.slice(0, 12)}…`;
+  ctx.logger.info(`memory copy: ${verdict}`);
+  ctx.progress(checkpoint.copied, checkpoint.copied, verdict);
   return {
     copied: checkpoint.copied - copiedBefore,
     synced: synced.delta,
     ...synced.verified,
     resumedFrom,
+    copyMs,
+    recordsPerSecond,
   };
+}
+
+/** The source's record count when its server says (for "copied / total"); undefined otherwise. */
+async function sourceTotal(source: MemoryClient): Promise<number | undefined> {
+  const health = await source.health().catch(() => undefined);
+  return health?.ok ? health.records : undefined;
+}
+
+/** "1,200 / 5,000 records copied, 2,400 records/s" */
+function copyProgressText(copied: number, total: number | undefined, startedAt: number, started: number): string {
+  const seconds = (Date.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round((copied - startedAt) / seconds) : 0;
+  const of = total !== undefined ? ` / ${total.toLocaleString('en')}` : '';
+  return `${copied.toLocaleString('en')}${of} records copied, ${rate.toLocaleString('en')} records/s`;
 }
 
 /**
@@ -156,6 +189,10 @@ async function copyPages(
   const writer = new WritePipeline(ctx);
   const started = Date.now();
   const startedAt = checkpoint.copied;
+  const total = await sourceTotal(source);
+  // A log line at every tenth of the way (or every 10 pages when the total is unknown).
+  const logEvery = total ? total / 10 : options.batchSize * 10;
+  let nextLog = startedAt + logEvery;
   const pages = await openPages(ctx, source, target, options, checkpoint.cursor);
   let next: Promise<CopyPage> | undefined = pages.next();
   // Checkpoints are taken in page order, each once its page and every page before it is
@@ -179,7 +216,13 @@ async function copyPages(
         checkpoint.copied += mark.copied;
         checkpoint.pages++;
         checkpoint.cursor = mark.cursor;
-        ctx.progress(checkpoint.copied, checkpoint.copied + (mark.cursor ? options.batchSize : 0), 'records copied');
+        const text = copyProgressText(checkpoint.copied, total, startedAt, started);
+        const expected = total ?? checkpoint.copied + (mark.cursor ? options.batchSize : 0);
+        ctx.progress(checkpoint.copied, Math.max(expected, checkpoint.copied), text);
+        if (checkpoint.copied >= nextLog) {
+          ctx.logger.info(`memory copy: ${text}`);
+          nextLog = checkpoint.copied + logEvery;
+        }
         saved = ctx.saveCheckpoint({ ...checkpoint });
         saved.catch((error: unknown) => (saveFailure ??= { error }));
       });

@@ -41,7 +41,8 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
       : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
     '',
   );
-  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state), ...validationSection(state));
+  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state), ...memoryCopySection(state));
+  out.push(...validationSection(state));
   out.push(...metricsSection(state), ...outputsSection(state));
   out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (
@@ -133,6 +134,24 @@ function phaseSection(state: MigrationState): string[] {
     ...rows,
     '',
   ];
+}
+
+/** What the memory copy did: records, rate, and the checksum comparison's verdict. */
+function memoryCopySection(state: MigrationState): string[] {
+  const copy = state.outputs.memoryCopy as Record<string, unknown> | undefined;
+  if (!copy || typeof copy !== 'object' || typeof copy.records !== 'number') return [];
+  const num = (v: unknown) => (typeof v === 'number' ? number(v) : '?');
+  const lines = ['## Memory copy', ''];
+  lines.push(`- Records: ${num(copy.records)} in the source, copied to the target`);
+  if (typeof copy.copiedThisRun === 'number' && copy.copiedThisRun > 0 && typeof copy.copyMs === 'number') {
+    lines.push(
+      `- Last run: ${num(copy.copiedThisRun)} records in ${duration(copy.copyMs)} (${num(copy.recordsPerSecond)} records/s)`,
+    );
+  }
+  const verdict = copy.checksumVerdict === 'match' ? '✅ source and target checksums match' : '';
+  if (typeof copy.checksum === 'string')
+    lines.push(`- Checksum: ${verdict ? `${verdict}, ` : ''}sha256 \`${code(copy.checksum)}\``);
+  return [...lines, ''];
 }
 
 const CHECKS: readonly [key: string, label: string][] = [

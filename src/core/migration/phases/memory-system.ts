@@ -77,7 +77,11 @@ const copy: Action = {
     await ctx.setOutput('memoryCopy', {
       records: report.sourceRecords,
       checksum: report.checksum,
+      checksumVerdict: 'match',
       resumedFrom: report.resumedFrom ?? null,
+      copiedThisRun: report.copied,
+      copyMs: report.copyMs,
+      recordsPerSecond: report.recordsPerSecond,
       lastSync: { ...report.synced, at: new Date().toISOString() },
     });
     return report.copied === 0 && synced === 0 ? 'none' : undefined;
