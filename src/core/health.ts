@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import type { ResolvedConfig } from './config';
 import type { OrchestraConfig } from './config/types';
 import { errorMessage } from './errors';
+import { idTokenAuthorization } from './gcp/id-token';
 import type { Logger } from './logger';
 import { createMemoryClient, type ResilientMemoryClient } from './memory';
 import type { BreakerStateName } from './memory/types';
@@ -229,8 +230,9 @@ export class HealthChecker {
   }
 
   /**
-   * A warm-up call, then HEALTH_SAMPLES timed ones. Only a success status counts as up: a
-   * 403 from a private service or a 404 is an answer, but not the service working.
+   * A warm-up call, then HEALTH_SAMPLES timed ones, each with an ID token for the service's
+   * URL. Only a success status counts as up: a 403 from a private service or a 404 is an
+   * answer, but not the service working.
    */
   private async checkApi(
     url: string,
@@ -258,7 +260,7 @@ export class HealthChecker {
     };
   }
 
-  /** One call without credentials; anything but a success is the check's verdict. */
+  /** One call with an ID token for the URL; anything but a success is the check's verdict. */
   private async callApi(
     url: string,
     input: CheckInput,
@@ -268,9 +270,15 @@ export class HealthChecker {
   > {
     const timeout = AbortSignal.timeout(Math.max(input.config.memory.timeoutMs, targetMs * 10));
     const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
+    // The token is fetched before the clock starts: its cost is not the API's latency.
+    const auth = await idTokenAuthorization(url, { gcp: input.config.gcp, signal }).then(
+      (authorization) => ({ authorization }),
+      (error: unknown) => ({ problem: errorMessage(error) }),
+    );
+    const headers: Record<string, string> = 'authorization' in auth ? { authorization: auth.authorization } : {};
     const started = performance.now();
     try {
-      const response = await fetch(url, { signal, redirect: 'manual' });
+      const response = await fetch(url, { signal, redirect: 'manual', headers });
       await response.arrayBuffer();
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       if (response.status < 400) return { status: response.status, latencyMs };
@@ -283,7 +291,10 @@ export class HealthChecker {
           message,
           ...(refused
             ? {
-                fix: 'The service refuses calls without credentials (a private Cloud Run service wants an ID token for its URL).',
+                fix:
+                  'problem' in auth
+                    ? `No ID token could be made for it (${auth.problem}); a private Cloud Run service wants one for its URL.`
+                    : 'The service refuses the ID token: the caller needs roles/run.invoker on it.',
               }
             : {}),
         },

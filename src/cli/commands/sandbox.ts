@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { InputError } from '../../core/errors';
-import { DEFAULT_PORTS, emulatorOverrideEnv } from '../../core/workspace/rehearsal';
+import { DEFAULT_PORTS, emulatorOverrideEnv, rehearsalProject } from '../../core/workspace/rehearsal';
 import { startSandbox } from '../../sandbox';
 import { EXIT_OK, type CliCommand, type CliContext } from '../command';
 
@@ -19,7 +19,12 @@ interface SandboxArgs {
   latencyMs?: number;
   runLatencyMs?: number;
   seed: number;
+  /** Projects the emulator creates (it knows no other): --project flags, else the configured one. */
+  projects: string[];
 }
+
+/** Google's project ID rule: 6-30 characters, lowercase letters, digits and hyphens, a letter first. */
+const PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 
 function parsePort(value: string | undefined, flag: string): number {
   const port = Number(value);
@@ -54,6 +59,7 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
     dataDir: path.resolve(cwd, '.orchestra/sandbox'),
     json: false,
     seed: 0,
+    projects: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -84,6 +90,17 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
       case '--json':
         args.json = true;
         break;
+      case '--project': {
+        const id = argv[++i] ?? '';
+        if (!PROJECT_ID.test(id)) {
+          throw new InputError(`--project needs a Google Cloud project ID, got '${id}'`, {
+            where: flag,
+            fix: 'e.g. --project rehearsal-project (6-30 lowercase letters, digits and hyphens, a letter first)',
+          });
+        }
+        args.projects.push(id);
+        break;
+      }
       case '--seed': {
         const value = argv[++i];
         const count = Number(value);
@@ -121,6 +138,7 @@ function printHuman(
   urls: { gcp: string; memory: string; memoryTarget: string },
   dataDir: string,
   records: { seeded: number; held: number },
+  access: { projects: string[]; token: string },
 ): void {
   const rehearsal = {
     gcp: { emulator: true },
@@ -134,26 +152,44 @@ function printHuman(
     })`,
     `Target memory server:  ${urls.memoryTarget}  (stands in for the cloud memory server)`,
     `State:                 ${dataDir}`,
+    `Projects:              ${access.projects.join(', ') || '(none yet: restart with --project ID)'}  (the emulator knows no other, as Google would not)`,
     '',
-    'Rehearse against it: put this in config/local.json (merged over your settings), set a project ID',
-    '(any, e.g. ORCHESTRA_PROJECT_ID=rehearsal-project), then run verify and execute:',
+    'Rehearse against it: put this in config/local.json (merged over your settings), use one of the projects',
+    'above as the project ID (e.g. ORCHESTRA_PROJECT_ID=...), then run verify and execute:',
     ...JSON.stringify(rehearsal, null, 2)
       .split('\n')
       .map((line) => `  ${line}`),
     '',
-    'For gcloud:',
-    ...Object.entries(emulatorOverrideEnv(urls.gcp)).map(([k, v]) => `  export ${k}=${v}`),
-    '  export CLOUDSDK_AUTH_ACCESS_TOKEN=sandbox',
+    'For gcloud (a throw-away config folder, so your own gcloud settings stay untouched):',
+    ...gcloudInstructions(urls.gcp, access).map((line) => `  ${line}`),
     '',
     'Press Ctrl+C to stop.',
   ];
   ctx.stdout.write(lines.join('\n') + '\n');
 }
 
+/**
+ * Environment for gcloud: every API override, a token the emulator issued (it refuses any
+ * other), and the emulator as HTTP proxy, because `gcloud run` reads services through
+ * Knative v1 on a regional host ('us-central1-127.0.0.1') that no resolver knows; the
+ * emulator serves absolute-form requests for every host, so all groups work through it.
+ */
+export function gcloudInstructions(gcpUrl: string, access: { projects: string[]; token: string }): string[] {
+  const port = new URL(gcpUrl).port;
+  return [
+    'export CLOUDSDK_CONFIG=$(mktemp -d)',
+    ...Object.entries(emulatorOverrideEnv(gcpUrl)).map(([k, v]) => `export ${k}=${v}`),
+    `export CLOUDSDK_AUTH_ACCESS_TOKEN=${access.token}`,
+    ...(access.projects[0] ? [`export CLOUDSDK_CORE_PROJECT=${access.projects[0]}`] : []),
+    `export CLOUDSDK_PROXY_TYPE=http CLOUDSDK_PROXY_ADDRESS=127.0.0.1 CLOUDSDK_PROXY_PORT=${port}`,
+    `# the token lasts 12 hours; another: curl -s -d grant_type=client_credentials ${gcpUrl}/token`,
+  ];
+}
+
 export const sandboxCommand: CliCommand = {
   usage:
     'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
-    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N]\n' +
+    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N] [--project ID]\n' +
     '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one for every server)\n' +
     '  --memory-port Q     memory server, the copy source (default 8765)\n' +
     '  --memory-target-port R  rehearsal target memory server (default 8766)\n' +
@@ -163,9 +199,12 @@ export const sandboxCommand: CliCommand = {
     '  --latency-ms N      added to every Google API answer\n' +
     '  --run-latency-ms N  latency of the deployed Cloud Run service URLs (Validation rehearsals)\n' +
     '  --seed N            write N demo records into the source memory server if it is empty\n' +
+    '  --project ID        a project the emulator creates (repeatable; default: the configured projectId)\n' +
     'Faults can also be changed while it runs: POST /__admin/faults (docs/emulator.md).',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
+    const configured = args.projects.length ? undefined : await rehearsalProject(ctx.cwd, ctx.env);
+    const projects = configured ? [configured] : args.projects;
     const sandbox = await startSandbox({
       port: args.port,
       memoryPort: args.memoryPort,
@@ -176,10 +215,18 @@ export const sandboxCommand: CliCommand = {
         ...(args.lroDelayMs === undefined ? {} : { lroDelayMs: args.lroDelayMs }),
         ...(args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }),
         ...(args.runLatencyMs === undefined ? {} : { runServiceLatencyMs: args.runLatencyMs }),
+        projects,
       },
     });
     if (args.json) ctx.stdout.write(JSON.stringify(sandbox.urls) + '\n');
-    else printHuman(ctx, sandbox.urls, args.dataDir, { seeded: sandbox.seeded, held: sandbox.memory.store.size });
+    else
+      printHuman(
+        ctx,
+        sandbox.urls,
+        args.dataDir,
+        { seeded: sandbox.seeded, held: sandbox.memory.store.size },
+        { projects: sandbox.gcp.projects(), token: sandbox.gcp.issueToken() },
+      );
     await waitForAbort(ctx.signal);
     await sandbox.close();
     if (!args.json) ctx.stderr.write('sandbox stopped; state kept in ' + args.dataDir + '\n');

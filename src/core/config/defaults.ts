@@ -28,6 +28,7 @@ export const DEFAULT_SERVICES: readonly string[] = [
   'firestore.googleapis.com',
   'secretmanager.googleapis.com',
   'run.googleapis.com',
+  'cloudbuild.googleapis.com',
   'cloudaicompanion.googleapis.com',
 ];
 
@@ -110,6 +111,7 @@ export function defaultConfig(): OrchestraConfig {
       apiDeployment: {
         enabled: true,
         serviceName: 'orchestra-api',
+        source: 'api',
         image: 'orchestra-api:latest',
         port: 8080,
         cpu: '1',

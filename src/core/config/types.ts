@@ -115,7 +115,9 @@ export interface AiCodingPhaseConfig {
 export interface ApiDeploymentPhaseConfig {
   enabled: boolean;
   serviceName: string;
-  /** Image in the phase-1 repository, e.g. 'orchestra-api:latest' or a full path. */
+  /** The API's source folder (relative to the workspace), built by Cloud Build when `image` is not a full path. */
+  source: string;
+  /** Image in the phase-1 repository, e.g. 'orchestra-api:latest' (built from source), or a full path (deployed as is). */
   image: string;
   port: number;
   cpu: string;

@@ -15,13 +15,20 @@ import { parseGcpError, isGcpError } from './errors';
 import { regionalBase, resolveEndpoint } from './endpoints';
 import { DEFAULT_POLL, pollOperation, type PollOptions } from './operations';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry';
+import { EmulatorTokens } from './emulator-token';
 import { assertTokenDestination, isLoopbackHost } from './token-guard';
 import type { GcpApi, GcpClient, GcpRequest, LongRunningOperation, WaitOptions } from './types';
 
 /** The part of fetch the client uses; node-fetch, undici's fetch and test doubles fit. */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; agent?: unknown },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | Buffer;
+    signal?: AbortSignal;
+    agent?: unknown;
+  },
 ) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
 
 export interface GcpClientOptions {
@@ -29,7 +36,7 @@ export interface GcpClientOptions {
   /** The configured project: saves google-auth-library a lookup when it builds the ADC client. */
   projectId?: string;
   logger?: Logger;
-  /** Default 'adc'. Requests to a loopback emulator with 'adc' carry a placeholder token, never a real one. */
+  /** Default 'adc'. Requests to a loopback emulator with 'adc' carry a token the emulator issued, never a real one. */
   credentials?: CredentialsOption;
   userAgent?: string;
   retry?: Partial<RetryOptions>;
@@ -39,9 +46,6 @@ export interface GcpClientOptions {
   fetch?: FetchLike;
   env?: NodeJS.ProcessEnv;
 }
-
-/** The token the emulator gets when no explicit credential was given: it accepts any bearer. */
-export const EMULATOR_PLACEHOLDER_TOKEN = 'orchestra-sandbox';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'PUT', 'DELETE', 'PATCH']);
 
@@ -59,6 +63,7 @@ class RestClient implements GcpClient {
   private readonly userAgent: string;
   private readonly credentials: CredentialsOption;
   private readonly tokens;
+  private readonly emulatorTokens: EmulatorTokens;
   private adc?: Adc;
 
   constructor(private readonly options: GcpClientOptions) {
@@ -69,6 +74,7 @@ class RestClient implements GcpClient {
     this.env = options.env ?? process.env;
     this.userAgent = options.userAgent ?? 'orchestra-migrate';
     this.credentials = options.credentials ?? 'adc';
+    this.emulatorTokens = new EmulatorTokens(this.fetch);
     this.tokens = tokenSourceFor(
       this.credentials,
       () =>
@@ -151,7 +157,7 @@ class RestClient implements GcpClient {
   private async tokenFor(url: URL): Promise<string> {
     // Guard first: nothing, not even ADC discovery, happens for a refused host.
     assertTokenDestination(url, { emulator: this.options.gcp.emulator });
-    if (this.credentials === 'adc' && isLoopbackHost(url.hostname)) return EMULATOR_PLACEHOLDER_TOKEN;
+    if (this.credentials === 'adc' && isLoopbackHost(url.hostname)) return this.emulatorTokens.accessToken(url.origin);
     return this.tokens.getAccessToken();
   }
 
@@ -164,8 +170,11 @@ class RestClient implements GcpClient {
       accept: 'application/json',
     };
     if (this.options.gcp.quotaProjectId) headers['x-goog-user-project'] = this.options.gcp.quotaProjectId;
-    let body: string | undefined;
-    if (req.body !== undefined) {
+    let body: string | Buffer | undefined;
+    if (req.media) {
+      body = req.media.data;
+      headers['content-type'] = req.media.contentType;
+    } else if (req.body !== undefined) {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json; charset=utf-8';
     }

@@ -23,6 +23,7 @@ export const GCP_API_SERVICES: Readonly<Record<GcpApi, string>> = {
   run: 'run.googleapis.com',
   alloydb: 'alloydb.googleapis.com',
   aiplatform: 'aiplatform.googleapis.com',
+  cloudbuild: 'cloudbuild.googleapis.com',
 };
 
 export function overrideEnvName(api: GcpApi): string {

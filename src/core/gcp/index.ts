@@ -1,7 +1,8 @@
 /** The Google Cloud layer: one import for the engine, the CLI and the extension. */
 export * from './types';
 export { GcpApiError, isGcpError, parseGcpError, errorFromStatus, roleForPermission, type GcpStatus } from './errors';
-export { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN, type GcpClientOptions, type FetchLike } from './client';
+export { createGcpClient, type GcpClientOptions, type FetchLike } from './client';
+export { EmulatorTokens } from './emulator-token';
 export {
   resolveEndpoint,
   emulatorOverrides,

@@ -15,7 +15,8 @@ export type GcpApi =
   | 'secretmanager'
   | 'run'
   | 'alloydb'
-  | 'aiplatform';
+  | 'aiplatform'
+  | 'cloudbuild';
 
 /** Real Google hosts, per API. */
 export const GCP_API_HOSTS: Readonly<Record<GcpApi, string>> = {
@@ -31,6 +32,7 @@ export const GCP_API_HOSTS: Readonly<Record<GcpApi, string>> = {
   alloydb: 'https://alloydb.googleapis.com',
   // Vertex AI's global host; prediction goes to the regional host of the path's location (regionalBase).
   aiplatform: 'https://aiplatform.googleapis.com',
+  cloudbuild: 'https://cloudbuild.googleapis.com',
 };
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -42,6 +44,8 @@ export interface GcpRequest {
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
+  /** Bytes sent as they are (a Storage media upload) instead of a JSON body. */
+  media?: { data: Buffer; contentType: string };
   signal?: AbortSignal;
   /**
    * A create with a client-chosen ID: safe to retry; a 409 ALREADY_EXISTS after a

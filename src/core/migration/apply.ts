@@ -13,6 +13,9 @@ export interface ApplyResult {
 }
 
 export async function applyResource(resource: Resource, ctx: StepContext): Promise<ApplyResult> {
+  const gate = await resource.gate?.(ctx);
+  if (gate?.action === 'ok') return { action: 'none', live: undefined };
+  if (gate) throw new OrchestraError('STEP_BLOCKED', gate.reason, { where: resource.id, fix: gate.fix });
   let live = await resource.read(ctx);
   let action: StepAction = 'none';
   if (live === undefined) {
@@ -31,11 +34,13 @@ export async function applyResource(resource: Resource, ctx: StepContext): Promi
     });
   } else if (resource.diff && resource.update) {
     const diff = await resource.diff(ctx, live);
-    if (diff.length > 0) {
+    // A failed object is redeployed as it is: the cause (a missing image) may be gone.
+    if (diff.length > 0 || resource.failed?.(live)) {
       action = 'update';
       live = (await resource.update(ctx, live)) ?? (await resource.read(ctx));
     }
   }
+  assertNotFailed(resource, ctx, live);
   if (resource.ready && live !== undefined && !resource.ready(live)) live = await waitReady(resource, ctx);
   if (resource.record && live !== undefined) await resource.record(ctx, live);
   return { action, live };
@@ -48,6 +53,7 @@ export async function waitReady(resource: Resource, ctx: StepContext, deadlineMs
   for (;;) {
     await sleep(wait, ctx.signal);
     const live = await resource.read(ctx);
+    assertNotFailed(resource, ctx, live);
     if (live !== undefined && (!resource.ready || resource.ready(live))) return live;
     if (Date.now() - started > deadlineMs) {
       throw new OrchestraError(
@@ -61,4 +67,15 @@ export async function waitReady(resource: Resource, ctx: StepContext, deadlineMs
     }
     wait = Math.min(wait * 1.5, 5000);
   }
+}
+
+function assertNotFailed(resource: Resource, ctx: StepContext, live: unknown): void {
+  const reason = live === undefined ? undefined : resource.failed?.(live);
+  if (!reason) return;
+  throw new OrchestraError('RESOURCE_FAILED', `${resource.describe(ctx)} is in a failed state: ${reason}`, {
+    where: resource.id,
+    fix: resource.update
+      ? 'Fix the cause named above, then run execute again (it redeploys).'
+      : 'Fix the cause named above, delete the failed resource (Cloud console or gcloud), then run execute again.',
+  });
 }

@@ -13,6 +13,8 @@ import type { MemoryPair, Mutexes, Resource, Step, StepContext } from './types';
 
 export interface EngineDeps {
   config: OrchestraConfig;
+  /** The workspace folder: relative paths in config (the API source) resolve against it. */
+  workspaceDir?: string;
   gcp: GcpClient;
   logger: Logger;
   memory?: () => MemoryPair | Promise<MemoryPair>;
@@ -82,6 +84,7 @@ export function makeStepContext(
   const gcp = countingGcp(deps.gcp, counters);
   const ctx: StepContext = {
     config: deps.config,
+    workspaceDir: deps.workspaceDir ?? process.cwd(),
     gcp,
     logger: deps.logger,
     signal: hooks.signal,
@@ -138,6 +141,8 @@ export function makeStepContext(
       const target = deps.steps().find((s) => s.id === id);
       if (!target || target.kind !== 'resource') return undefined;
       const resource = target as Resource;
+      // A step this config does not need (the build, when an image is given) counts as present.
+      if ((await resource.gate?.({ ...ctx, mode: 'verify' }))?.action === 'ok') return { live: null, ready: true };
       const live = await resource.read({ ...ctx, mode: 'verify' });
       if (live === undefined) return undefined;
       return { live, ready: resource.ready ? resource.ready(live) : true };

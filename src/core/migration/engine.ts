@@ -66,6 +66,7 @@ export class MigrationEngine {
     this.stateDir = store.file ? path.dirname(store.file) : '';
     this.deps = {
       config: options.config,
+      workspaceDir: options.workspaceDir,
       gcp: options.gcp,
       logger: options.logger ?? nullLogger,
       memory: options.memory,

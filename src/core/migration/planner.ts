@@ -105,6 +105,8 @@ async function planOne(
     const plan = await step.plan(ctx, state.steps[step.id]);
     return { ...base, action: plan.action, reason: plan.reason, ...(plan.delta ? { delta: plan.delta } : {}) };
   }
+  const gate = await step.gate?.(ctx);
+  if (gate) return { ...base, action: gate.action, reason: gate.reason };
   const target = step.describe(ctx);
   try {
     const live = await step.read(ctx);
@@ -113,6 +115,12 @@ async function planOne(
     if (blocked) return { ...base, target, action: 'blocked', reason: blocked };
     const diff = step.diff ? await step.diff(ctx, live) : [];
     if (diff.length > 0) return { ...base, target, action: 'update', diff, reason: `${diff.length} field(s) differ` };
+    const failed = step.failed?.(live);
+    if (failed) {
+      return step.update
+        ? { ...base, target, action: 'update', reason: `its last change failed, redeploy: ${failed}` }
+        : { ...base, target, action: 'blocked', reason: `it is in a failed state: ${failed}` };
+    }
     if (step.ready && !step.ready(live))
       return { ...base, target, action: 'update', reason: 'exists but is not ready yet' };
     return { ...base, target, action: 'ok' };

@@ -28,6 +28,8 @@ export interface Mutexes {
 
 export interface StepContext {
   readonly config: OrchestraConfig;
+  /** The workspace folder: relative paths in config (the API source folder) resolve against it. */
+  readonly workspaceDir: string;
   readonly gcp: GcpClient;
   readonly logger: Logger;
   readonly signal: AbortSignal;
@@ -64,8 +66,17 @@ interface StepBase {
   readonly permissions: readonly string[];
 }
 
+/** A resource's verdict before any read: not needed for this config ('ok'), or impossible ('blocked'). */
+export interface Gate {
+  action: 'ok' | 'blocked';
+  reason: string;
+  fix?: string;
+}
+
 export interface Resource<L = unknown> extends StepBase {
   readonly kind: 'resource';
+  /** When it answers, the plan is its verdict, and execute skips the step ('ok') or fails it with the reason ('blocked'). */
+  gate?(ctx: StepContext): Gate | undefined | Promise<Gate | undefined>;
   /** The cloud object's name, for people (plans, errors, reports). */
   describe(ctx: StepContext): string;
   /** Its GET: the live state, or undefined when absent. Never mutates. */
@@ -82,6 +93,12 @@ export interface Resource<L = unknown> extends StepBase {
   blocked?(ctx: StepContext, live: L): string | undefined;
   /** False while the live object is still converging (e.g. Cloud Run reconciling). */
   ready?(live: L): boolean;
+  /**
+   * Why the live object is in a failed state its API reports (a Cloud Run Ready condition
+   * CONDITION_FAILED, a degraded Workstations cluster), or undefined. Waiting cannot fix it:
+   * execute updates it when it can, else stops with the reason.
+   */
+  failed?(live: L): string | undefined;
   /** Called after the step converged, to record outputs (e.g. the service URL). */
   record?(ctx: StepContext, live: L): Promise<void>;
 }

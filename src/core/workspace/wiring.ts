@@ -10,7 +10,7 @@ import { applyEdits, modify } from 'jsonc-parser';
 import { loadConfig } from '../config/load';
 import type { OrchestraConfig, ResolvedConfig } from '../config/types';
 import { InputError } from '../errors';
-import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../gcp/client';
+import { createGcpClient } from '../gcp/client';
 import { withEmulatorDefaults } from '../gcp/endpoints';
 import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
@@ -52,8 +52,9 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     tuning.gcp?.client ??
     createGcpClient({
       gcp: config.gcp,
-      // The emulator accepts any bearer; real Google gets Application Default Credentials.
-      credentials: config.gcp.emulator ? { accessToken: EMULATOR_PLACEHOLDER_TOKEN } : 'adc',
+      // ADC: real Google gets Application Default Credentials; the loopback emulator, a token
+      // from its own token endpoint (it accepts no other).
+      credentials: 'adc',
       logger,
       env,
       retry: tuning.gcp?.retry,

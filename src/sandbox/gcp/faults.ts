@@ -234,3 +234,43 @@ export function takeOperationFailure(faults: Faults, path: string): OperationFai
   faults.operationFailures = faults.operationFailures.filter((f) => f.count > 0);
   return match;
 }
+
+/**
+ * A project that does not exist (or that the caller may not see: Google does not tell
+ * the two apart): 403 with ErrorInfo CONSUMER_INVALID, as every googleapis.com front end answers.
+ */
+export function unknownProject(project: string, service = 'cloudresourcemanager.googleapis.com'): ApiFault {
+  const message = `Permission denied on resource project ${project}.`;
+  return new ApiFault(
+    'PERMISSION_DENIED',
+    message,
+    [
+      errorInfo('CONSUMER_INVALID', 'googleapis.com', {
+        service,
+        consumer: `projects/${project}`,
+        containerInfo: project,
+      }),
+      { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [{ description: 'Google developers console', url: 'https://console.developers.google.com' }],
+      },
+    ],
+    'forbidden',
+  );
+}
+
+/** Cloud Storage names a missing project in its own dialect: 400 invalid. */
+export function storageUnknownProject(project: string): ApiFault {
+  return new ApiFault('INVALID_ARGUMENT', `Unknown project id: ${project}`, [], 'invalid');
+}
+
+/** A bearer token the emulator neither issued nor was configured with (expired, revoked, made up). */
+export function invalidCredentials(service: string, reason = 'ACCESS_TOKEN_TYPE_UNSUPPORTED'): ApiFault {
+  return new ApiFault(
+    'UNAUTHENTICATED',
+    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+    [errorInfo(reason, 'googleapis.com', { service })],
+    'authError',
+  );
+}

@@ -23,11 +23,28 @@ export function locationOperationName(project: string, location: string): string
   return `projects/${project}/locations/${location}/operations/operation-${Date.now()}-${randomUUID().slice(0, 13)}`;
 }
 
+/** Kinds that stay, in Google's documented failed state, after their operation fails; others vanish. */
+const KEPT_WHEN_FAILED = new Set([
+  'run.service',
+  'run.revision',
+  'workstations.cluster',
+  'workstations.config',
+  'workstations.workstation',
+]);
+
 export function startOperation(ctx: EmuContext, op: StartOperation): Record<string, unknown> {
   const failure = takeOperationFailure(ctx.faults, ctx.requestPath);
   const error = failure ? { code: failure.code, message: failure.message } : op.error;
+  if (failure && op.responseRef) markFailed(ctx, op.responseRef, error!);
   const entry = ctx.store.addOperation({ ...op, error, readyAt: ctx.now() + ctx.faults.lroDelayMs });
   return operationView(entry, ctx);
+}
+
+function markFailed(ctx: EmuContext, name: string, error: { code: number; message: string }): void {
+  const entry = ctx.store.get(name);
+  if (!entry) return;
+  if (KEPT_WHEN_FAILED.has(entry.kind)) ctx.store.put(name, { ...entry, failure: error });
+  else ctx.store.delete(name);
 }
 
 export function operationView(op: OperationEntry, ctx: EmuContext): Record<string, unknown> {

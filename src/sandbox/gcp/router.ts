@@ -14,13 +14,18 @@ export interface EmuRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown>;
+  /** The body as sent (media uploads). */
+  bytes: Buffer;
+  contentType: string;
   /** The Host header: gcloud reaches Cloud Run v1 on a regional host ('us-central1-...'). */
   host: string;
 }
 
 export interface Reply {
   status: number;
+  /** JSON, or a string sent as an HTML page. */
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export type View = (name: string, entry: ResourceEntry, ctx: EmuContext) => Record<string, unknown>;
@@ -46,6 +51,8 @@ export interface Route {
   permission?: string;
   /** Project the API-enabled check applies to (default: the {project} parameter). */
   project?: (req: EmuRequest, ctx: EmuContext) => string | undefined;
+  /** The body is media (bytes), not JSON. */
+  media?: boolean;
   /** Operation polls are marked so tests can tell them from mutations. */
   kind?: 'api' | 'operation';
   handle(req: EmuRequest, ctx: EmuContext): Reply | Promise<Reply>;

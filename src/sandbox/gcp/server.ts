@@ -4,6 +4,7 @@
  * injected faults (latency, scripted or random 503/429), API enabled on the
  * project, caller's permission, then the API itself.
  */
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -13,9 +14,12 @@ import {
   permissionDenied,
   rateLimited,
   serviceDisabled,
+  invalidCredentials,
   storageErrorBody,
+  storageUnknownProject,
   takeScriptedFailure,
   unauthenticated,
+  unknownProject,
   unavailable,
   type Faults,
 } from './faults';
@@ -27,6 +31,9 @@ import { serviceTitle } from './apis/serviceusage';
 import { handleRunServiceUrl, RUN_URL_PREFIX } from './apis/run';
 import { stopAllDatabases } from './apis/alloydb-runtime';
 import { redactBody } from './redact';
+import { registerImage } from './apis/artifactregistry';
+import { settleBuilds } from './apis/cloudbuild';
+import { checkAccessToken, issueAccessToken, TOKEN_PATH, tokenEndpoint } from './tokens';
 
 export interface GcpEmulatorOptions {
   port?: number;
@@ -38,8 +45,15 @@ export interface GcpEmulatorOptions {
   runServiceLatencyMs?: number;
   /** Services enabled on every new project besides Google's defaults. */
   enabledServices?: string[];
-  /** A project to create up front (any project ID works anyway). */
+  /** A project to create up front; only projects created so (or by POST /__admin/projects) exist. */
   projectId?: string;
+  /** More projects to create up front. */
+  projects?: string[];
+  /**
+   * Bearer tokens accepted besides those issued by POST /token (e.g. a test's fixed token).
+   * Any other token is 401 UNAUTHENTICATED.
+   */
+  accessTokens?: string[];
   faults?: Partial<Faults>;
   /** Most recent requests kept in the log (default 10 000). */
   requestLogLimit?: number;
@@ -64,8 +78,14 @@ export interface GcpEmulator {
   clearRequestLog(): void;
   setFaults(faults: Partial<Faults>): Faults;
   faults(): Faults;
-  /** Wipes every resource, operation and project, the log and the faults. */
+  /** Wipes every resource, operation and project (but the configured ones), the log and the faults. */
   reset(): void;
+  /** Creates a project, as the console would (the emulator knows no other). */
+  addProject(projectId: string): void;
+  /** The IDs of the projects it knows. */
+  projects(): string[];
+  /** An access token it will accept (as POST /token issues), e.g. for gcloud's CLOUDSDK_AUTH_ACCESS_TOKEN. */
+  issueToken(): string;
 }
 
 const ADMIN_PREFIX = '/__admin/';
@@ -90,6 +110,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     requestPath: '',
     now: () => Date.now(),
   };
+  const accessTokens: ReadonlySet<string> = new Set(options.accessTokens ?? []);
   const log: LoggedRequest[] = [];
   const limit = options.requestLogLimit ?? 10_000;
   const record = (entry: LoggedRequest) => {
@@ -110,15 +131,27 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
       store.reset();
       ctx.faults = initialFaults();
       log.splice(0);
+      addProjects();
+    },
+    addProject: (id) => {
+      store.addProject(id);
+      store.flush();
+    },
+    projects: () => Object.keys(store.state.projects),
+    issueToken: () => {
+      const { token } = issueAccessToken(store, Date.now(), 12 * 3600);
+      store.flush();
+      return token;
     },
   };
-  if (options.projectId) {
-    store.project(options.projectId);
+  const addProjects = () => {
+    for (const id of [options.projectId, ...(options.projects ?? [])]) if (id) store.addProject(id);
     store.flush();
-  }
+  };
+  addProjects();
 
   const server = http.createServer((req, res) => {
-    void serve(req, res, { router, ctx, handle, record }).catch((error: unknown) => {
+    void serve(req, res, { router, ctx, handle, record, accessTokens }).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: { code: 500, message: String(error), status: 'INTERNAL' } });
       else res.destroy();
     });
@@ -148,6 +181,7 @@ interface Env {
   router: Router;
   ctx: EmuContext;
   handle: GcpEmulator;
+  accessTokens: ReadonlySet<string>;
   record(entry: LoggedRequest): void;
 }
 
@@ -158,16 +192,28 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
   const host = absolute ? absolute[1] : (req.headers.host ?? '');
   const url = new URL(absolute ? absolute[2] || '/' : (req.url ?? '/'), 'http://emulator');
   const method = (req.method ?? 'GET').toUpperCase();
-  const raw = await readBody(req);
+  const bytes = await readBody(req);
+  const raw = bytes.toString('utf8');
   if (url.pathname.startsWith(ADMIN_PREFIX)) return admin(method, url.pathname, raw, res, env);
+  if (url.pathname === TOKEN_PATH && method === 'POST') {
+    const reply = tokenEndpoint(raw, req.headers['content-type'] ?? '', env.ctx.store, env.ctx.now());
+    env.ctx.store.flush();
+    // Never logged: the body would carry the token.
+    return send(res, reply.status, reply.body);
+  }
   if (url.pathname.startsWith(RUN_URL_PREFIX)) {
-    const reply = await handleRunServiceUrl(url.pathname, env.ctx);
-    logRequest(env, method, url, raw, reply.status, 'service-url');
+    const reply = await handleRunServiceUrl(url.pathname, req.headers.authorization, env.ctx);
+    logRequest(env, method, url, '', reply.status, 'service-url');
+    if (typeof reply.body === 'string') {
+      res.writeHead(reply.status, { 'content-type': 'text/html; charset=UTF-8', ...reply.headers });
+      res.end(reply.body);
+      return;
+    }
     return send(res, reply.status, reply.body);
   }
   const matched = env.router.match(method, url.pathname);
   const route = matched && 'route' in matched ? matched.route : undefined;
-  const storageDialect = url.pathname.startsWith('/storage/');
+  const storageDialect = /^\/(upload\/|download\/)?storage\//.test(url.pathname);
   let status = 404;
   try {
     if (!route) {
@@ -179,7 +225,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
     const reply = await answer(
       req,
       route,
-      { params: (matched as { params: Record<string, string> }).params, url, raw, host },
+      { params: (matched as { params: Record<string, string> }).params, url, raw, bytes, host },
       env,
     );
     if (reply === 'drop') {
@@ -188,6 +234,15 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
       return;
     }
     status = reply.status;
+    if (Buffer.isBuffer(reply.body)) {
+      res.writeHead(reply.status, {
+        'content-type': 'application/octet-stream',
+        'content-length': reply.body.length,
+        ...reply.headers,
+      });
+      res.end(reply.body);
+      return;
+    }
     send(res, reply.status, reply.body);
   } catch (error) {
     const fault =
@@ -198,7 +253,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
     send(res, status, storageDialect ? storageErrorBody(fault) : googleErrorBody(fault));
   } finally {
     env.ctx.store.flush();
-    logRequest(env, method, url, raw, status, route?.kind ?? 'api');
+    logRequest(env, method, url, route?.media ? `(${bytes.length} bytes)` : raw, status, route?.kind ?? 'api');
   }
 }
 
@@ -206,19 +261,24 @@ interface Incoming {
   params: Record<string, string>;
   url: URL;
   raw: string;
+  bytes: Buffer;
   host: string;
 }
 
 async function answer(
   req: http.IncomingMessage,
   route: Route,
-  { params, url, raw, host }: Incoming,
+  { params, url, raw, bytes, host }: Incoming,
   env: Env,
 ): Promise<Reply | 'drop'> {
   const { ctx } = env;
   if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
-  if (!/^Bearer \S+/i.test(req.headers.authorization ?? '')) throw unauthenticated();
   const service = GCP_API_SERVICES[route.api];
+  const bearer = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (!bearer) throw unauthenticated();
+  const verdict = checkAccessToken(ctx.store, env.accessTokens, bearer, ctx.now());
+  if (verdict !== 'ok')
+    throw invalidCredentials(service, verdict === 'expired' ? 'ACCESS_TOKEN_EXPIRED' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED');
   const scripted = takeScriptedFailure(ctx.faults, route.method, url.pathname);
   if (scripted?.status === 'drop') return 'drop';
   if (scripted && scripted.status !== 'lost') throw scriptedFault(scripted.status, service);
@@ -229,10 +289,15 @@ async function answer(
     path: url.pathname,
     params,
     query: url.searchParams,
-    body: parseJson(raw),
+    body: route.media ? {} : parseJson(raw),
+    bytes,
+    contentType: req.headers['content-type'] ?? '',
     host,
   };
   const project = route.project ? route.project(request, ctx) : params.project;
+  if (project && project !== '-' && !ctx.store.findProject(project)) {
+    throw route.api === 'storage' ? storageUnknownProject(project) : unknownProject(project, service);
+  }
   if (route.kind !== 'operation' && project && project !== '-' && !isAlwaysOn(route.api)) {
     const state = ctx.store.project(project);
     if (!state.services[service]) throw serviceDisabled(service, serviceTitle(service), state.number);
@@ -241,6 +306,7 @@ async function answer(
     throw permissionDenied(route.permission, project ? `projects/${project}` : url.pathname);
   }
   ctx.requestPath = url.pathname;
+  settleBuilds(ctx);
   const reply = await route.handle(request, ctx);
   return scripted?.status === 'lost' ? 'drop' : reply;
 }
@@ -305,11 +371,11 @@ function logRequest(
   });
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -346,8 +412,30 @@ function admin(method: string, path: string, raw: string, res: http.ServerRespon
     case 'POST reset':
       env.handle.reset();
       return send(res, 200, {});
-    case 'GET state':
-      return send(res, 200, env.ctx.store.state);
+    case 'GET state': {
+      const { tokens: _tokens, idTokenKey: _key, ...state } = env.ctx.store.state;
+      return send(res, 200, state);
+    }
+    case 'POST images': {
+      // `docker push` in one call: registers the image (a random digest) in its Artifact Registry repository.
+      const uri = typeof body.uri === 'string' ? body.uri : '';
+      const digest = `sha256:${randomBytes(32).toString('hex')}`;
+      const pushed = registerImage(env.ctx, uri, digest, Number(body.sizeBytes ?? 52_428_800));
+      env.ctx.store.flush();
+      if ('error' in pushed)
+        return send(res, 400, { error: { code: 400, message: pushed.error, status: 'INVALID_ARGUMENT' } });
+      return send(res, 200, { ...pushed, digest });
+    }
+    case 'POST projects': {
+      const id = typeof body.projectId === 'string' ? body.projectId : '';
+      if (!/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(id)) {
+        return send(res, 400, {
+          error: { code: 400, message: `Invalid projectId '${id}'`, status: 'INVALID_ARGUMENT' },
+        });
+      }
+      env.handle.addProject(id);
+      return send(res, 200, { projectId: id, projectNumber: env.ctx.store.project(id).number });
+    }
     default:
       return send(res, 404, { error: { code: 404, message: `Unknown admin route ${route}`, status: 'NOT_FOUND' } });
   }

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../../core/util/atomic-write';
+import { unknownProject } from './faults';
 
 export interface Binding {
   role: string;
@@ -35,6 +36,10 @@ export interface ResourceEntry {
   body: Record<string, unknown>;
   /** Epoch ms when a pending create/update finishes reconciling. */
   readyAt?: number;
+  /** Content of a Storage object, base64. */
+  data?: string;
+  /** The error its create/update operation failed with: the resource shows Google's failed state. */
+  failure?: { code: number; message: string };
 }
 
 export interface OperationEntry {
@@ -55,6 +60,10 @@ export interface StateFile {
   projects: Record<string, ProjectState>;
   resources: Record<string, ResourceEntry>;
   operations: Record<string, OperationEntry>;
+  /** sha256 of each access token the emulator issued -> its expiry (epoch ms). */
+  tokens?: Record<string, number>;
+  /** HMAC key of the ID tokens it issues (Cloud Run private URLs check them). */
+  idTokenKey?: string;
 }
 
 /** Services a new Google Cloud project has enabled (plus the two that always answer). */
@@ -105,13 +114,21 @@ export class Store {
     return parsed.version === 1 ? parsed : emptyState();
   }
 
-  /** The project, created on first sight: every project ID exists in the emulator. */
+  /** A project the emulator was told about (by ID or number); any other is refused as Google does. */
   project(idOrNumber: string): ProjectState {
-    const byNumber = /^\d+$/.test(idOrNumber)
-      ? Object.values(this.state.projects).find((p) => p.number === idOrNumber)
-      : undefined;
-    if (byNumber) return byNumber;
-    let project = this.state.projects[idOrNumber];
+    const found = this.findProject(idOrNumber);
+    if (!found) throw unknownProject(idOrNumber);
+    return found;
+  }
+
+  findProject(idOrNumber: string): ProjectState | undefined {
+    if (/^\d+$/.test(idOrNumber)) return Object.values(this.state.projects).find((p) => p.number === idOrNumber);
+    return this.state.projects[idOrNumber];
+  }
+
+  /** Creates the project (as the console or `gcloud projects create` would); an existing one is kept. */
+  addProject(idOrNumber: string): ProjectState {
+    let project = this.findProject(idOrNumber);
     if (!project) {
       project = {
         projectId: idOrNumber,
@@ -160,8 +177,10 @@ export class Store {
     this.dirty = true;
   }
 
+  /** Wipes projects, resources and operations; issued tokens stay valid, as a login outlives a project. */
   reset(): void {
-    this.state = emptyState();
+    const { tokens, idTokenKey } = this.state;
+    this.state = { ...emptyState(), ...(tokens ? { tokens } : {}), ...(idTokenKey ? { idTokenKey } : {}) };
     this.touch();
     this.flush();
   }

@@ -235,7 +235,7 @@ describe('gcp auth and identity', () => {
 
   describe('with the emulator', () => {
     let emu: GcpEmulator;
-    before(async () => (emu = await withEmulator()));
+    before(async () => (emu = await withEmulator({ accessTokens: ['ya29.from-client'], projects: ['p', 'pre-p'] })));
     after(() => emu.close());
 
     it('sends the token of a google-auth-library client given as credentials', async () => {

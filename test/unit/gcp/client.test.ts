@@ -38,7 +38,7 @@ describe('gcp REST client against the emulator', () => {
     emulator.requestLog().filter((r) => r.method === method && r.path.includes(pathContains)).length;
 
   before(async () => {
-    emulator = await withEmulator();
+    emulator = await withEmulator({ projects: ['fresh-project', 'retry-project'] });
   });
   after(() => emulator.close());
   beforeEach(async () => {
@@ -100,6 +100,7 @@ describe('gcp REST client against the emulator', () => {
     assert.deepEqual(res, { ok: true });
     const html = createGcpClient({
       gcp: { endpointOverrides: { run: emulator.url }, emulator: true },
+      credentials: { accessToken: 'test-token' },
       env: {},
       fetch: async () => ({ status: 200, headers: new Headers(), text: async () => '<html>portal</html>' }),
     });
@@ -308,7 +309,10 @@ describe('gcp REST client against the emulator', () => {
       env: {},
     });
     let late: GcpEmulator | undefined;
-    const timer = setTimeout(() => void withEmulator({ port }).then((e) => (late = e)), 40);
+    const timer = setTimeout(
+      () => void withEmulator({ port, projects: ['fresh-project', 'retry-project'] }).then((e) => (late = e)),
+      40,
+    );
     try {
       const version = await c.request<{ name: string }>({
         api: 'serviceusage',

@@ -14,7 +14,7 @@ describe('gcp long-running operations', () => {
   const polls = () => emulator.requestLog().filter((r) => r.kind === 'operation').length;
 
   before(async () => {
-    emulator = await withEmulator();
+    emulator = await withEmulator({ projects: ['lro-project'] });
   });
   after(() => emulator.close());
   beforeEach(async () => {

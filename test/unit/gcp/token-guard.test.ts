@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createGcpClient, EMULATOR_PLACEHOLDER_TOKEN } from '../../../src/core/gcp/client';
+import { createGcpClient } from '../../../src/core/gcp/client';
 import { OrchestraError } from '../../../src/core/errors';
 import { assertTokenDestination, isLoopbackHost } from '../../../src/core/gcp/token-guard';
 
@@ -11,11 +11,17 @@ describe('gcp token guard', () => {
   let base: string;
   const seen: http.IncomingHttpHeaders[] = [];
   let connections = 0;
+  let tokenRequests = 0;
 
   before(async () => {
     server = http.createServer((req, res) => {
-      seen.push(req.headers);
       res.writeHead(200, { 'content-type': 'application/json' });
+      // The emulator's token endpoint: what a loopback emulator gives instead of ADC.
+      if (req.method === 'POST' && req.url === '/token') {
+        tokenRequests++;
+        return res.end(JSON.stringify({ access_token: 'ya29.sandbox-issued', expires_in: 3600, token_type: 'Bearer' }));
+      }
+      seen.push(req.headers);
       res.end('{"ok":true}');
     });
     server.on('connection', () => connections++);
@@ -26,6 +32,7 @@ describe('gcp token guard', () => {
   beforeEach(() => {
     seen.length = 0;
     connections = 0;
+    tokenRequests = 0;
   });
 
   const request = (emulator: boolean, override: string) =>
@@ -88,13 +95,16 @@ describe('gcp token guard', () => {
     assert.equal(seen[0].accept, 'application/json');
   });
 
-  it('never fetches ADC for the emulator: it sends a placeholder token', async () => {
+  it("never fetches ADC for the emulator: it sends a token from the emulator's token endpoint, asked once", async () => {
     const client = createGcpClient({
       gcp: { endpointOverrides: { run: base }, emulator: true },
       env: { GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json' },
     });
     await client.request({ api: 'run', method: 'GET', path: '/v2/projects/p/locations/l/services/s' });
-    assert.equal(seen[0].authorization, `Bearer ${EMULATOR_PLACEHOLDER_TOKEN}`);
+    await client.request({ api: 'run', method: 'GET', path: '/v2/projects/p/locations/l/services/s' });
+    assert.equal(seen[0].authorization, 'Bearer ya29.sandbox-issued');
+    assert.equal(seen[1].authorization, 'Bearer ya29.sandbox-issued');
+    assert.equal(tokenRequests, 1, 'the token is cached until it nears expiry');
   });
 
   it('allows https *.googleapis.com only', () => {

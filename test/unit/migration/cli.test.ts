@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'mocha';
 import { recordCloudRunEndpoint } from '../../../src/core/workspace/wiring';
 import type { StatusDocument } from '../../../src/core/workspace';
 import { StateStore } from '../../../src/core/migration/store';
-import { PROJECT, startWorld, type World } from './world';
+import { DEMO_API_SOURCE, PROJECT, startWorld, type World } from './world';
 import { runCli as cli } from '../cli-run';
 
 describe('orchestra-migrate verify / execute / status / monitor / skip / reset', function () {
@@ -20,6 +20,8 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
   before(async () => {
     world = await startWorld({ records: 30 });
     await mkdir(path.join(world.workspace, 'config'), { recursive: true });
+    // The demo API source where the default config looks for it: phases.apiDeployment.source 'api'.
+    await cp(DEMO_API_SOURCE, path.join(world.workspace, 'api'), { recursive: true });
     const c = world.config;
     await writeFile(
       path.join(world.workspace, 'config', 'common.json'),
@@ -94,6 +96,12 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.equal(code, 0, out);
     assert.match(out, /\+ create +core-infrastructure\/service-account/);
     assert.match(out, /~ update +core-infrastructure\/services/);
+    // The image pipeline: the source upload and the Cloud Build build come before the service.
+    assert.match(
+      out,
+      /\+ create +api-deployment\/source: source archive gs:\/\/orchestra-test-orchestra-reports\/source\/orchestra-api-[0-9a-f]{16}\.tar\.gz does not exist/,
+    );
+    assert.match(out, /\+ create +api-deployment\/image: /);
     assert.deepEqual(
       world.emulator
         .requestLog()
@@ -119,13 +127,59 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.deepEqual([a.code, b.code].sort(), [0, 2], `${a.out}\n---\n${b.out}`);
     const loser = a.code === 2 ? a : b;
     assert.match(loser.out, /locked by pid \d+ on host \S+ since \S+ \(heartbeat \d+s ago, execute\)/);
+
+    // The winner uploaded the source, built and pushed it with Cloud Build, and deployed it by digest.
+    const writes = world.emulator
+      .requestLog()
+      .filter((r) => r.method === 'POST')
+      .map((r) => r.path);
+    assert.ok(writes.includes(`/upload/storage/v1/b/${PROJECT}-orchestra-reports/o`), 'source uploaded');
+    assert.ok(writes.includes(`/v1/projects/${PROJECT}/locations/us-central1/builds`), 'Cloud Build build created');
+    const call = async (p: string) => {
+      const res = await fetch(`${world.emulator.url}${p}`, { headers: { authorization: 'Bearer test-token' } });
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const images = (await call(`/v1/projects/${PROJECT}/locations/us-central1/repositories/orchestra/dockerImages`))
+      .dockerImages as Array<{ uri: string; tags: string[] }>;
+    assert.equal(images.length, 1);
+    assert.match(
+      images[0].uri,
+      /^us-central1-docker\.pkg\.dev\/orchestra-test\/orchestra\/orchestra-api@sha256:[0-9a-f]{64}$/,
+    );
+    assert.deepEqual(images[0].tags.map((t) => t.replace(/^src-[0-9a-f]{16}$/, 'src-DIGEST')).sort(), [
+      'latest',
+      'src-DIGEST',
+    ]);
+    const service = await call(`/v2/projects/${PROJECT}/locations/us-central1/services/orchestra-api`);
+    const template = service.template as { containers: Array<{ image: string }> };
+    assert.equal(template.containers[0].image, images[0].uri, 'deployed by digest');
+    const builds = (await call(`/v1/projects/${PROJECT}/locations/us-central1/builds`)).builds as Array<{
+      status: string;
+      logUrl: string;
+      logsBucket: string;
+    }>;
+    assert.deepEqual(
+      [builds.length, builds[0].status, builds[0].logsBucket],
+      [1, 'SUCCESS', `gs://${PROJECT}-orchestra-reports`],
+    );
+    assert.match(builds[0].logUrl, /^https:\/\/console\.cloud\.google\.com\/cloud-build\/builds;region=us-central1\//);
   });
 
   it('execute --yes --json reports completion; status --json shows every phase completed with metrics and the API URL', async () => {
+    world.emulator.clearRequestLog();
     const run = await cli(['execute', '--yes', '--json'], world.workspace);
     assert.equal(run.code, 0, run.err);
     assert.equal(JSON.parse(run.out).status, 'completed');
     assert.match(run.err, /already up to date/);
+    assert.match(run.err, /api-deployment\/image: already up to date/);
+    // A second execute changes nothing: same source digest, no upload, no build, no deploy.
+    assert.deepEqual(
+      world.emulator
+        .requestLog()
+        .filter((r) => r.method !== 'GET' && !/:(getIamPolicy|testIamPermissions)$/.test(r.path))
+        .map((r) => `${r.method} ${r.path}`),
+      [],
+    );
     const { out } = await cli(['status', '--json'], world.workspace);
     const doc = JSON.parse(out) as StatusDocument;
     for (const p of doc.phases) assert.equal(p.status, 'completed', p.id);
@@ -187,6 +241,21 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     assert.doesNotMatch(html, /<script|\sstyle=|<link /);
     assert.match(html, /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>completed<\/td>/);
     assert.match(html, /<h2>Timeline<\/h2>\n<figure class="timeline">\n<svg /, 'the chart inline, under Timeline');
+  });
+
+  it('with the source folder gone and no image configured, verify says blocked with the reason and the fix', async () => {
+    const api = path.join(world.workspace, 'api');
+    await rename(api, `${api}.moved`);
+    try {
+      const { out } = await cli(['verify', '--phase', 'api-deployment'], world.workspace);
+      assert.match(
+        out,
+        /! blocked +api-deployment\/source: no API source to build: the folder \S+\/api \(phases\.apiDeployment\.source\) does not exist, and phases\.apiDeployment\.image \(orchestra-api:latest\) is not a full image path/,
+      );
+      assert.match(out, /blocked +api-deployment\/image: /);
+    } finally {
+      await rename(`${api}.moved`, api);
+    }
   });
 
   it('report without a recorded migration says so and exits 2', async () => {

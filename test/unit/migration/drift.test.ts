@@ -38,16 +38,27 @@ describe('drift, config changes, validation verdicts and the monitor', function 
     }
   });
 
-  it('a changed API image is an update: execute patches the Cloud Run service only, waits until ready, and records its URL', async () => {
+  it('a config naming an existing image skips the build and patches the Cloud Run service only, waits until ready, and records its URL', async () => {
     const config = structuredClone(world.config);
-    config.phases.apiDeployment.image = 'orchestra-api:v2';
+    const image = `us-central1-docker.pkg.dev/${config.projectId}/orchestra/orchestra-api:v2`;
+    config.phases.apiDeployment.image = image;
+    const pushed = await fetch(`${world.emulator.url}/__admin/images`, {
+      method: 'POST',
+      body: JSON.stringify({ uri: image }),
+    });
+    assert.equal(pushed.status, 200);
     const h = await openEngine(config, world.workspace);
     try {
       const plan = await h.engine.verify(['api-deployment']);
-      const step = plan.phases[0].steps[0];
+      const byId = (id: string) => plan.phases[0].steps.find((s) => s.id === id)!;
+      for (const id of ['api-deployment/source', 'api-deployment/image']) {
+        assert.equal(byId(id).action, 'ok');
+        assert.match(byId(id).reason ?? '', /^skipped: phases\.apiDeployment\.image names an existing image/);
+      }
+      const step = byId('api-deployment/service');
       assert.equal(step.action, 'update');
       assert.equal(step.diff?.[0].field, 'template.containers[0].image');
-      assert.equal(step.diff?.[0].desired, `us-central1-docker.pkg.dev/${config.projectId}/orchestra/orchestra-api:v2`);
+      assert.equal(step.diff?.[0].desired, image);
       world.emulator.clearRequestLog();
       const run = await h.engine.execute(['api-deployment']);
       assert.equal(run.status, 'completed', JSON.stringify(run.failures));
@@ -59,7 +70,7 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       assert.equal(h.engine.state().steps['api-deployment/service'].action, 'update');
       assert.match(String(h.engine.state().outputs.apiUrl), /^http:\/\/127\.0\.0\.1/);
       const again = await h.engine.verify(['api-deployment']);
-      assert.equal(again.phases[0].steps[0].action, 'ok');
+      assert.equal(again.phases[0].steps.find((s) => s.id === 'api-deployment/service')!.action, 'ok');
     } finally {
       await h.close();
     }
@@ -142,7 +153,7 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       assert.equal((state.outputs.validation as { api: { verdict: string } }).api.verdict, 'pass');
       assert.equal((state.outputs.validation as { memory: { verdict: string } }).memory.verdict, 'pass');
       assert.ok(state.phases.validation.metrics.custom.api_latency_p95_ms >= 0);
-      assert.equal(state.phases.validation.metrics.custom.validation_resources_checked, 14);
+      assert.equal(state.phases.validation.metrics.custom.validation_resources_checked, 16);
     } finally {
       world.emulator.setFaults({ runServiceLatencyMs: 0 });
       await h.close();

@@ -16,6 +16,32 @@ describe('execute under injected faults', function () {
   });
   after(async () => world?.close());
 
+  it("a failed operation leaves the cluster degraded: execute reports the operation's error, verify says blocked and why", async () => {
+    const message = 'Cluster creation failed: subnetwork has no free IP range.';
+    world.emulator.setFaults({
+      operationFailures: [{ count: 1, code: 9, message, pathContains: 'workstationClusters' }],
+    });
+    const h = await openEngine(world.config, path.join(world.dir, `ws-${run++}`));
+    try {
+      const result = await h.engine.execute(['core-infrastructure', 'workstation-configuration']);
+      assert.equal(result.status, 'failed');
+      const failure = result.failures.find((f) => f.step === 'workstation-configuration/cluster');
+      assert.match(failure?.error ?? '', new RegExp(message.replace(/[.]/g, '\\.')));
+      const plan = await h.engine.verify(['workstation-configuration']);
+      const cluster = plan.phases[0].steps.find((s) => s.id === 'workstation-configuration/cluster')!;
+      assert.equal(cluster.action, 'blocked');
+      assert.equal(cluster.reason, `it is in a failed state: ${message}`);
+      // Executing again does not wait on it: it names the failure at once.
+      const again = await h.engine.execute(['workstation-configuration']);
+      assert.match(
+        again.failures.find((f) => f.step === 'workstation-configuration/cluster')?.error ?? '',
+        /is in a failed state: Cluster creation failed/,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
   it('completes with 20% 503s and 5% 429s on every Google call, retrying', async () => {
     world.emulator.setFaults({ errorRate503: 0.2, errorRate429: 0.05 });
     const h = await openEngine(world.config, path.join(world.dir, `ws-${run++}`));

@@ -55,7 +55,7 @@ function withVectors(config: OrchestraConfig, dimension: number): OrchestraConfi
 async function secretPassword(world: World): Promise<string> {
   const res = await fetch(
     `${world.emulator.url}/v1/projects/${PROJECT}/secrets/orchestra-alloydb-password/versions/latest:access`,
-    { headers: { authorization: 'Bearer t' } },
+    { headers: { authorization: 'Bearer test-token' } },
   );
   const body = (await res.json()) as { payload: { data: string } };
   return Buffer.from(body.payload.data, 'base64').toString('utf8');
@@ -69,7 +69,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function catalog(world: World, password: string) {
   const instance = `projects/${PROJECT}/locations/us-central1/clusters/orchestra-memory/instances/orchestra-memory-primary`;
   const at = (await (
-    await fetch(`${world.emulator.url}/emulator/alloydb/${instance}`, { headers: { authorization: 'Bearer t' } })
+    await fetch(`${world.emulator.url}/emulator/alloydb/${instance}`, { headers: { authorization: 'Bearer test-token' } })
   ).json()) as { host: string; port: number };
   const client = new pg.Client({ host: at.host, port: at.port, user: 'postgres', password, database: 'postgres' });
   await client.connect();

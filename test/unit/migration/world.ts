@@ -19,6 +19,7 @@ import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 
 export const PROJECT = 'orchestra-test';
+export const DEMO_API_SOURCE = path.resolve(__dirname, '../../../demo/api');
 
 export interface World {
   dir: string;
@@ -32,7 +33,13 @@ export interface World {
 
 export async function startWorld(options: { emulator?: GcpEmulatorOptions; records?: number } = {}): Promise<World> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-engine-'));
-  const emulator = await startGcpEmulator({ lroDelayMs: 20, ...options.emulator });
+  // The emulator knows the world's project and the tests' fixed token, nothing else.
+  const emulator = await startGcpEmulator({
+    lroDelayMs: 20,
+    projects: [PROJECT],
+    accessTokens: ['test-token'],
+    ...options.emulator,
+  });
   const source = await startMemoryServer({ dataDir: path.join(dir, 'source-data'), compactIntervalMs: 0 });
   const target = await startMemoryServer({ dataDir: path.join(dir, 'target-data'), compactIntervalMs: 0 });
   await seed(source.url, options.records ?? 50);
@@ -60,6 +67,8 @@ export function worldConfig(emulatorUrl: string, sourceUrl: string, targetUrl: s
   config.phases.memorySystem.sourceEndpoint = sourceUrl;
   config.phases.memorySystem.targetEndpoint = targetUrl;
   config.phases.memorySystem.batchSize = 20;
+  // The demo API source (absolute, so every workspace of a test builds the same one).
+  config.phases.apiDeployment.source = DEMO_API_SOURCE;
   config.phases.validation.samples = 5;
   // Generous targets: these tests check the flow; latency verdicts have their own tests.
   config.validation.targets = { memoryReadMs: 500, apiMs: 500 };

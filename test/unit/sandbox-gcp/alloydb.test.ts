@@ -103,7 +103,7 @@ describe('emulator: AlloyDB Admin API', function () {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alloydb-emu-'));
-    emu = await withEmulator({ dataDir });
+    emu = await withEmulator({ dataDir, projects: ['adb-p'] });
     await call('POST', '/v1/projects/adb-p/services:batchEnable', { serviceIds: ['alloydb.googleapis.com'] });
   });
   after(async () => {

@@ -72,7 +72,7 @@ describe('emulator: Artifact Registry repositories', () => {
   const call = caller(() => emu);
   const P = 'ar-p';
   const base = `/v1/projects/${P}/locations/us-central1/repositories`;
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['ar-p', 'gs-p', 'other-p', 'someone-else'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
@@ -132,7 +132,7 @@ describe('emulator: Artifact Registry repositories', () => {
 describe('emulator: Cloud Storage buckets', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['ar-p', 'gs-p', 'other-p', 'someone-else'] })));
   after(() => emu.close());
   beforeEach(() => emu.reset());
 

@@ -8,17 +8,16 @@ export interface RawReply {
   headers: Headers;
 }
 
+/** The bearer the tests send: the emulator is configured to accept it (any other is 401). */
+export const TEST_TOKEN = 'test-token';
+
+/** An emulator that knows `projects` (no other project exists) and accepts TEST_TOKEN. */
 export async function withEmulator(options: GcpEmulatorOptions = {}): Promise<GcpEmulator> {
-  return startGcpEmulator({ lroDelayMs: 0, ...options });
+  return startGcpEmulator({ lroDelayMs: 0, accessTokens: [TEST_TOKEN], ...options });
 }
 
 export function caller(emulator: () => GcpEmulator) {
-  return async (
-    method: string,
-    path: string,
-    body?: unknown,
-    token: string | null = 'test-token',
-  ): Promise<RawReply> => {
+  return async (method: string, path: string, body?: unknown, token: string | null = TEST_TOKEN): Promise<RawReply> => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(emulator().url + path, {
@@ -35,6 +34,24 @@ export function caller(emulator: () => GcpEmulator) {
     }
     return { status: res.status, json, text, headers: res.headers };
   };
+}
+
+/** `docker push` stand-in: registers `uri` in its (existing) Artifact Registry repository. */
+export async function pushImage(emulator: GcpEmulator, uri: string): Promise<{ digest: string; uri: string }> {
+  const res = await fetch(`${emulator.url}/__admin/images`, { method: 'POST', body: JSON.stringify({ uri }) });
+  const json = (await res.json()) as { digest: string; uri: string; error?: { message: string } };
+  if (res.status !== 200) throw new Error(`push of ${uri} failed: ${json.error?.message}`);
+  return json;
+}
+
+/** An ID token the emulator issues for `audience` (its POST /token with target_audience). */
+export async function idTokenFor(emulator: GcpEmulator, audience: string): Promise<string> {
+  const res = await fetch(`${emulator.url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', target_audience: audience }).toString(),
+  });
+  return ((await res.json()) as { id_token: string }).id_token;
 }
 
 /** Enables the services the tests use, as the Core Infrastructure phase would. */

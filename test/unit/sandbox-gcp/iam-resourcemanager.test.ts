@@ -9,7 +9,7 @@ describe('emulator: IAM service accounts', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
   const P = 'iam-p';
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['iam-p', 'crm-p', 'test'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
@@ -70,7 +70,7 @@ describe('emulator: Resource Manager IAM policy', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
   const P = 'crm-p';
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['iam-p', 'crm-p', 'test'] })));
   after(() => emu.close());
   beforeEach(() => emu.reset());
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { GcpEmulator } from '../../../src/sandbox/gcp';
-import { assertMatchesReference, caller, withEmulator } from './helpers';
+import { assertMatchesReference, caller, idTokenFor, pushImage, TEST_TOKEN, withEmulator } from './helpers';
 
 const SERVICE_REF = 'https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service';
 const SERVICE_FIELDS = [
@@ -56,15 +56,29 @@ describe('emulator: Cloud Run v2 services', () => {
       ],
     },
   };
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['run-p'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
-    await call('POST', '/v1/projects/run-p/services:batchEnable', { serviceIds: ['run.googleapis.com'] });
+    const enable = await call('POST', '/v1/projects/run-p/services:batchEnable', {
+      serviceIds: ['run.googleapis.com', 'artifactregistry.googleapis.com'],
+    });
+    assert.equal(enable.status, 200);
+    await call('POST', '/v1/projects/run-p/locations/us-central1/repositories?repositoryId=orchestra', {
+      format: 'DOCKER',
+    });
+    await pushImage(emu, 'us-central1-docker.pkg.dev/run-p/orchestra/api:latest');
   });
+  const asInvoker = async (url: string) =>
+    fetch(url, {
+      headers: {
+        authorization: `Bearer ${await idTokenFor(emu, url.replace(/(\/__run\/[^/]+\/[^/]+\/[^/]+).*$/, '$1'))}`,
+      },
+    });
 
   it('POST ?serviceId= returns an LRO; the service reconciles, then is Ready with a uri', async () => {
-    emu.setFaults({ lroDelayMs: 80 });
+    const token = await idTokenFor(emu, `${emu.url}/__run/run-p/us-central1/orchestra-api`);
+    emu.setFaults({ lroDelayMs: 300 });
     const op = await call('POST', `${base}?serviceId=orchestra-api`, body);
     assert.equal(op.status, 200);
     assert.match(String(op.json.name), /^projects\/run-p\/locations\/us-central1\/operations\/[\w-]+$/);
@@ -76,8 +90,9 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal(during.json.reconciling, true);
     assert.deepEqual((during.json.terminalCondition as { state: string }).state, 'CONDITION_RECONCILING');
     assert.equal(during.json.latestReadyRevision, undefined);
-    assert.equal((await fetch(String(during.json.uri))).status, 503, 'not serving before it is ready');
-    await new Promise((r) => setTimeout(r, 90));
+    const early = await fetch(String(during.json.uri), { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(early.status, 503, 'not serving before it is ready');
+    await new Promise((r) => setTimeout(r, 310));
     const op2 = await call('GET', `/v2/${String(op.json.name)}`);
     assert.equal(op2.json.done, true);
     const ready = await call('GET', `${base}/orchestra-api`);
@@ -123,7 +138,7 @@ describe('emulator: Cloud Run v2 services', () => {
     const uri = String((await call('GET', `${base}/api`)).json.uri);
     emu.setFaults({ runServiceLatencyMs: 60 });
     const t = performance.now();
-    const res = await fetch(`${uri}/api/status`);
+    const res = await asInvoker(`${uri}/api/status`);
     const took = performance.now() - t;
     assert.equal(res.status, 200);
     const json = (await res.json()) as { status: string; path: string; revision: string };
@@ -131,7 +146,7 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal(json.path, '/api/status');
     assert.ok(took >= 55, `took ${took}`);
     assert.equal(emu.requestLog().filter((r) => r.kind === 'service-url').length, 1);
-    assert.equal((await fetch(uri.replace('/api', '/nope'))).status, 404);
+    assert.equal((await asInvoker(uri.replace('/api', '/nope'))).status, 404);
   });
 
   it('PATCH with allowMissing=true creates; PATCH updates (generation 2, new revision); PATCH without it on a missing service is 404', async () => {
@@ -140,8 +155,10 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal(created.status, 200);
     const first = await call('GET', `${base}/api`);
     assert.equal(first.json.generation, '1');
+    await call('POST', '/v1/projects/run-p/locations/us/repositories?repositoryId=x', { format: 'DOCKER' });
+    await pushImage(emu, 'us-docker.pkg.dev/run-p/x/api:v2');
     const updated = await call('PATCH', `${base}/api`, {
-      template: { containers: [{ image: 'us-docker.pkg.dev/x/api:v2' }] },
+      template: { containers: [{ image: 'us-docker.pkg.dev/run-p/x/api:v2' }] },
     });
     assert.equal(updated.status, 200);
     const second = await call('GET', `${base}/api`);
@@ -150,7 +167,7 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal(second.json.uid, first.json.uid);
     assert.equal(
       (second.json.template as { containers: Array<{ image: string }> }).containers[0].image,
-      'us-docker.pkg.dev/x/api:v2',
+      'us-docker.pkg.dev/run-p/x/api:v2',
     );
     const stale = await call('PATCH', `${base}/api`, { ...body, etag: first.json.etag });
     assert.equal(stale.status, 409);
@@ -175,7 +192,7 @@ describe('emulator: Cloud Run v2 services', () => {
           host: '127.0.0.1',
           port,
           path: `http://us-central1-127.0.0.1:${port}${target}`,
-          headers: { authorization: 'Bearer t' },
+          headers: { authorization: `Bearer ${TEST_TOKEN}` },
         },
         (res) => {
           let text = '';

@@ -18,7 +18,19 @@ describe('orchestra-migrate sandbox', () => {
     this.timeout(30_000);
     const child = spawn(
       process.execPath,
-      ['-r', 'tsx/cjs', 'src/cli/main.ts', 'sandbox', '--port', '0', '--json', '--data', dir],
+      [
+        '-r',
+        'tsx/cjs',
+        'src/cli/main.ts',
+        'sandbox',
+        '--port',
+        '0',
+        '--json',
+        '--data',
+        dir,
+        '--project',
+        'cli-project',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -33,12 +45,17 @@ describe('orchestra-migrate sandbox', () => {
       assert.equal((await fetch(`${urls.memoryTarget}/api/status`)).status, 200);
       assert.match(urls.gcp, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.match(urls.memory, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const created = await fetch(`${urls.gcp}/storage/v1/b?project=cli-p`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer t' },
-        body: JSON.stringify({ name: 'cli-p-bucket' }),
-      });
-      assert.equal(created.status, 200);
+      const issued = await fetch(`${urls.gcp}/token`, { method: 'POST', body: 'grant_type=client_credentials' });
+      const { access_token: token } = (await issued.json()) as { access_token: string };
+      const create = (project: string, bearer: string) =>
+        fetch(`${urls.gcp}/storage/v1/b?project=${project}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}` },
+          body: JSON.stringify({ name: `${project}-bucket` }),
+        });
+      assert.equal((await create('cli-project', token)).status, 200);
+      assert.equal((await create('cli-project', 'made-up')).status, 401, 'only tokens it issued');
+      assert.equal((await create('other-project', token)).status, 400, 'only the project it was told about');
       assert.equal((await fetch(`${urls.memory}/api/status`)).status, 200);
     } finally {
       child.kill('SIGTERM');
@@ -48,7 +65,7 @@ describe('orchestra-migrate sandbox', () => {
     const state = JSON.parse(fs.readFileSync(path.join(dir, 'gcp', 'gcp-emulator.json'), 'utf8')) as {
       resources: Record<string, unknown>;
     };
-    assert.ok(state.resources['b/cli-p-bucket']);
+    assert.ok(state.resources['b/cli-project-bucket']);
   });
 
   it('startSandbox starts both servers on one data folder and closes them', async () => {
@@ -67,7 +84,13 @@ describe('orchestra-migrate sandbox', () => {
       dataDir: '/w/x',
       json: true,
       seed: 0,
+      projects: [],
     });
+    assert.deepEqual(parseSandboxArgs(['--project', 'rehearsal-1', '--project', 'other-one'], '/w').projects, [
+      'rehearsal-1',
+      'other-one',
+    ]);
+    assert.throws(() => parseSandboxArgs(['--project', 'Bad_ID'], '/w'), /--project needs a Google Cloud project ID/);
     assert.equal(parseSandboxArgs([], '/w').dataDir, '/w/.orchestra/sandbox');
     // Without flags the servers sit where the default config looks for them.
     assert.deepEqual(

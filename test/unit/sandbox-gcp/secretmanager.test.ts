@@ -35,7 +35,7 @@ describe('emulator: Secret Manager', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
   const base = '/v1/projects/sm-p/secrets';
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['sm-p'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();

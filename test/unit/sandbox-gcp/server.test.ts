@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GcpEmulator } from '../../../src/sandbox/gcp';
-import { caller, withEmulator } from './helpers';
+import { caller, TEST_TOKEN, withEmulator } from './helpers';
 
 describe('emulator: cross-cutting behaviour', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['adm-p', 'deny-p', 'dis-p', 'keep-p', 'log-p', 'j-p'] })));
   after(() => emu.close());
   beforeEach(() => emu.reset());
 
@@ -87,7 +87,7 @@ describe('emulator: cross-cutting behaviour', () => {
     assert.match(r.text, /<title>Error 404 \(Not Found\)!!1<\/title>/);
     const res = await fetch(`${emu.url}/v1/projects/j-p/services:batchEnable`, {
       method: 'POST',
-      headers: { authorization: 'Bearer t' },
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
       body: '{not json',
     });
     assert.equal(res.status, 400);
@@ -146,7 +146,10 @@ describe('emulator: cross-cutting behaviour', () => {
   it('persists state across restarts in the data folder (atomic file, no temp left behind)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gcp-emu-'));
     try {
-      const first = await withEmulator({ dataDir: dir });
+      const first = await withEmulator({
+        dataDir: dir,
+        projects: ['adm-p', 'deny-p', 'dis-p', 'keep-p', 'log-p', 'j-p'],
+      });
       const c1 = caller(() => first);
       await c1('POST', '/v1/projects/keep-p/services:batchEnable', { serviceIds: ['secretmanager.googleapis.com'] });
       await c1('POST', '/v1/projects/keep-p/secrets?secretId=cfg', { replication: { automatic: {} } });
@@ -155,7 +158,10 @@ describe('emulator: cross-cutting behaviour', () => {
       });
       await first.close();
       assert.deepEqual(fs.readdirSync(dir), ['gcp-emulator.json']);
-      const second = await withEmulator({ dataDir: dir });
+      const second = await withEmulator({
+        dataDir: dir,
+        projects: ['adm-p', 'deny-p', 'dis-p', 'keep-p', 'log-p', 'j-p'],
+      });
       try {
         const access = await caller(() => second)('GET', '/v1/projects/keep-p/secrets/cfg/versions/latest:access');
         assert.equal(Buffer.from((access.json.payload as { data: string }).data, 'base64').toString(), 'kept');

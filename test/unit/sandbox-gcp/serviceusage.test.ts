@@ -5,7 +5,7 @@ import { assertMatchesReference, caller, OPERATION_FIELDS, withEmulator } from '
 describe('emulator: Service Usage', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['su-p'] })));
   after(() => emu.close());
   beforeEach(() => emu.reset());
 

@@ -111,7 +111,7 @@ describe('emulator: Cloud Workstations', () => {
   const loc = '/v1/projects/ws-p/locations/us-central1';
   const cluster = `${loc}/workstationClusters/orchestra`;
   const config = `${cluster}/workstationConfigs/dev`;
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['fs-p', 'ws-p'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
@@ -214,7 +214,7 @@ describe('emulator: Cloud Workstations', () => {
 describe('emulator: Firestore databases', () => {
   let emu: GcpEmulator;
   const call = caller(() => emu);
-  before(async () => (emu = await withEmulator()));
+  before(async () => (emu = await withEmulator({ projects: ['fs-p', 'ws-p'] })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();

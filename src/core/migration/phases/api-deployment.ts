@@ -1,18 +1,24 @@
 /**
- * Phase 6: the Orchestra API on Cloud Run (v2): the image from the phase-1 repository,
- * the runtime service account, the config secret as an environment variable. Waits
- * until the service's terminal condition is Ready, then records its URL.
+ * Phase 6: the Orchestra API on Cloud Run (v2), as `gcloud run deploy --source` does it:
+ * the API's source folder packed and uploaded to the Core Infrastructure bucket, built
+ * and pushed by Cloud Build into the phase-1 repository (tagged with the source's
+ * digest, so unchanged source is never rebuilt), then the service deployed by the
+ * pushed image's digest, with the runtime service account and the config secret as an
+ * environment variable. Waits until the service is Ready, then records its URL.
+ * A config that names a full image path deploys that image and builds nothing.
  */
+import { OrchestraError } from '../../errors';
 import type { JsonValue } from '../../memory/types';
 import { phaseInfo } from '../catalog';
 import { getResource, requestAndWait } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE, runtimeServiceAccountEmail } from './core-infrastructure';
 import { HYBRID } from './hybrid-config';
+import { API_BUILD, builtImage, imageStep, sourceStep } from './api-build';
 
 const phase = 'api-deployment' as const;
 
-export const API = { service: 'api-deployment/service' } as const;
+export const API = { ...API_BUILD, service: 'api-deployment/service' } as const;
 
 export const CONFIG_ENV_VAR = 'ORCHESTRA_CONFIG';
 
@@ -26,6 +32,12 @@ export function imageUri(ctx: StepContext): string {
   if (image.includes('/')) return image;
   const { projectId, location } = ctx.config;
   return `${location}-docker.pkg.dev/${projectId}/${ctx.config.phases.coreInfrastructure.repositoryId}/${image}`;
+}
+
+/** The image to deploy: the configured full path, or the build's image by digest ('' while not built). */
+async function deployImage(ctx: StepContext): Promise<string> {
+  if (settings(ctx).image.includes('/')) return settings(ctx).image;
+  return (await builtImage(ctx))?.uri ?? '';
 }
 
 interface Container {
@@ -42,13 +54,20 @@ export interface RunService {
   template?: { serviceAccount?: string; containers?: Container[] };
 }
 
-function desiredTemplate(ctx: StepContext) {
+async function desiredTemplate(ctx: StepContext) {
   const s = settings(ctx);
+  const image = await deployImage(ctx);
+  if (!image && ctx.mode === 'execute') {
+    throw new OrchestraError('NO_IMAGE', `No image was built from ${s.source} yet.`, {
+      where: API.image,
+      fix: 'Run execute for API Deployment again: the build step comes first.',
+    });
+  }
   return {
     serviceAccount: runtimeServiceAccountEmail(ctx),
     containers: [
       {
-        image: imageUri(ctx),
+        image,
         ports: [{ containerPort: s.port }],
         resources: { limits: { cpu: s.cpu, memory: s.memory } },
         env: [
@@ -62,12 +81,13 @@ function desiredTemplate(ctx: StepContext) {
   };
 }
 
-function serviceDiff(ctx: StepContext, live: RunService): FieldDiff[] {
-  const desired = desiredTemplate(ctx);
+async function serviceDiff(ctx: StepContext, live: RunService): Promise<FieldDiff[]> {
+  const desired = await desiredTemplate(ctx);
   const container = live.template?.containers?.[0];
   const diff: FieldDiff[] = [];
-  if (container?.image !== desired.containers[0].image) {
-    diff.push({ field: 'template.containers[0].image', live: container?.image, desired: desired.containers[0].image });
+  const image = desired.containers[0].image || `(the image Cloud Build makes from ${settings(ctx).source})`;
+  if (container?.image !== image) {
+    diff.push({ field: 'template.containers[0].image', live: container?.image, desired: image });
   }
   if (live.template?.serviceAccount !== desired.serviceAccount) {
     diff.push({
@@ -89,33 +109,40 @@ function isReady(live: RunService): boolean {
   return live.reconciling !== true && live.terminalCondition?.state === 'CONDITION_SUCCEEDED';
 }
 
+/** A service whose last deploy failed (CONDITION_FAILED) never becomes ready by waiting: say why at once. */
+function failedReason(live: RunService): string | undefined {
+  if (live.reconciling === true || live.terminalCondition?.state !== 'CONDITION_FAILED') return undefined;
+  return live.terminalCondition.message ?? 'its Ready condition is CONDITION_FAILED';
+}
+
 const service: Resource<RunService> = {
   kind: 'resource',
   id: API.service,
   phase,
   title: 'Cloud Run service',
-  dependsOn: [CORE.serviceAccount, CORE.repository, HYBRID.version],
+  dependsOn: [CORE.serviceAccount, CORE.repository, HYBRID.version, API_BUILD.image],
   permissions: ['run.services.get', 'run.services.create', 'run.services.update', 'iam.serviceAccounts.actAs'],
   describe: (ctx) => `Cloud Run service ${serviceName(ctx)}`,
   read: (ctx) => getResource(ctx, 'run', `/v2/${serviceName(ctx)}`),
-  create: (ctx) =>
+  create: async (ctx) =>
     requestAndWait<RunService>(ctx, {
       api: 'run',
       method: 'POST',
       path: `/v2/${parent(ctx)}/services`,
       query: { serviceId: settings(ctx).serviceName },
-      body: { template: desiredTemplate(ctx), labels: { 'managed-by': 'orchestra-migrate' } },
+      body: { template: await desiredTemplate(ctx), labels: { 'managed-by': 'orchestra-migrate' } },
       createWithId: { readBackPath: `/v2/${serviceName(ctx)}`, lro: true },
     }),
   diff: serviceDiff,
-  update: (ctx, live) =>
+  update: async (ctx, live) =>
     requestAndWait<RunService>(ctx, {
       api: 'run',
       method: 'PATCH',
       path: `/v2/${serviceName(ctx)}`,
-      body: { ...live, template: { ...live.template, ...desiredTemplate(ctx) } },
+      body: { ...live, template: { ...live.template, ...(await desiredTemplate(ctx)) } },
     }),
   ready: isReady,
+  failed: failedReason,
   async record(ctx, live) {
     if (!live.uri) return;
     const endpoints = (ctx.outputs().endpoints ?? {}) as Record<string, JsonValue>;
@@ -127,5 +154,5 @@ const service: Resource<RunService> = {
 
 export const apiDeploymentPhase: PhaseDefinition = {
   info: phaseInfo(phase)!,
-  steps: () => [service],
+  steps: () => [sourceStep, imageStep, service],
 };

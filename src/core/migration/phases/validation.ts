@@ -5,6 +5,7 @@
  * (⚠️) up to 1.5x, fail (❌) above.
  */
 import { OrchestraError } from '../../errors';
+import { idTokenAuthorization } from '../../gcp/id-token';
 import { phaseInfo } from '../catalog';
 import { measure, VERDICT_MARKS, verdictFor, WARMUP_CALLS, type LatencyResult } from '../latency';
 import { mapBounded } from '../planner';
@@ -73,8 +74,8 @@ async function record(ctx: StepContext, name: 'api' | 'memory', result: LatencyR
 }
 
 /** One call of the deployed API; anything but a success status fails the sample. */
-async function callApi(url: string, signal: AbortSignal): Promise<void> {
-  const response = await fetch(url, { signal });
+async function callApi(url: string, authorization: string, signal: AbortSignal): Promise<void> {
+  const response = await fetch(url, { signal, headers: { authorization } });
   await response.arrayBuffer();
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status} ${response.statusText}`.trimEnd());
 }
@@ -92,10 +93,12 @@ const apiLatency = (dependsOn: string[]): Action => ({
   }),
   async run(ctx) {
     const url = await apiUrl(ctx);
+    // The service is private: Cloud Run admits only callers with an ID token for its URL.
+    const authorization = await idTokenAuthorization(url, { gcp: ctx.config.gcp, signal: ctx.signal });
     const targetMs = ctx.config.validation.targets.apiMs;
     const samples = ctx.config.phases.validation.samples;
     const options = { samples, signal: ctx.signal, timeoutMs: sampleTimeout(targetMs), what: `API ${url}` };
-    const result = await measure(options, (signal) => callApi(url, signal));
+    const result = await measure(options, (signal) => callApi(url, authorization, signal));
     await record(ctx, 'api', verdictFor(result, targetMs, url));
   },
 });

@@ -33,6 +33,12 @@ interface WorkstationConfig extends Reconciling {
 
 const notReconciling = (live: Reconciling) => live.reconciling !== true;
 
+/** Workstations reports a failed create as `degraded` with the errors in `conditions` (google.rpc.Status). */
+function degradedReason(live: Reconciling & { degraded?: boolean; conditions?: { message?: string }[] }) {
+  if (live.reconciling === true || live.degraded !== true) return undefined;
+  return live.conditions?.map((c) => c.message).join('; ') || 'the cluster is degraded';
+}
+
 const cluster: Resource<Reconciling> = {
   kind: 'resource',
   id: WORKSTATION.cluster,
@@ -57,6 +63,7 @@ const cluster: Resource<Reconciling> = {
     });
   },
   ready: notReconciling,
+  failed: degradedReason,
 };
 
 function configDiff(ctx: StepContext, live: WorkstationConfig): FieldDiff[] {

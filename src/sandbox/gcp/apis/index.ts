@@ -3,6 +3,7 @@ import type { Route, View } from '../router';
 import { aiplatformRoutes } from './aiplatform';
 import { alloydbRoutes, alloydbViews } from './alloydb';
 import { artifactRegistryRoutes, artifactRegistryViews } from './artifactregistry';
+import { cloudBuildRoutes, cloudBuildViews } from './cloudbuild';
 import { firestoreRoutes, firestoreViews } from './firestore';
 import { iamRoutes } from './iam';
 import { operationRoutes } from './operations';
@@ -12,6 +13,7 @@ import { runKnativeRoutes } from './run-knative';
 import { secretManagerRoutes } from './secretmanager';
 import { serviceUsageRoutes } from './serviceusage';
 import { storageRoutes } from './storage';
+import { storageObjectRoutes } from './storage-objects';
 import { workstationsRoutes, workstationsViews } from './workstations';
 
 export function allRoutes(): Route[] {
@@ -21,6 +23,8 @@ export function allRoutes(): Route[] {
     ...resourceManagerRoutes(),
     ...artifactRegistryRoutes(),
     ...storageRoutes(),
+    ...storageObjectRoutes(),
+    ...cloudBuildRoutes(),
     ...workstationsRoutes(),
     ...firestoreRoutes(),
     ...secretManagerRoutes(),
@@ -33,8 +37,12 @@ export function allRoutes(): Route[] {
 }
 
 export function allViews(): Record<string, View> {
-  return { ...artifactRegistryViews, ...runViews, ...workstationsViews, ...firestoreViews, ...alloydbViews } as Record<
-    string,
-    View
-  >;
+  return {
+    ...artifactRegistryViews,
+    ...runViews,
+    ...workstationsViews,
+    ...firestoreViews,
+    ...alloydbViews,
+    ...cloudBuildViews,
+  } as Record<string, View>;
 }

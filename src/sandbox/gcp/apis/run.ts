@@ -10,8 +10,13 @@ import { locationOperationName, startOperation } from '../lro';
 import { ok, type EmuContext, type EmuRequest, type Reply, type Route } from '../router';
 import type { ResourceEntry } from '../store';
 import { nowIso, projectId, quotedEtag, requireId, uid } from './common';
+import { findImage } from './artifactregistry';
+import { idTokenProblem } from '../tokens';
 
 const KIND = 'run.service';
+export const REVISION_KIND = 'run.revision';
+/** Google's public sample images, which any project may deploy. */
+const PUBLIC_IMAGES = [/^us-docker\.pkg\.dev\/cloudrun\/container\//, /^gcr\.io\/cloudrun\//];
 const SERVICE_ID = /^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$/;
 export const RUN_URL_PREFIX = '/__run/';
 const SERVICE_TYPE = 'type.googleapis.com/google.cloud.run.v2.Service';
@@ -89,15 +94,74 @@ function write(
     etag: quotedEtag(),
     _previousReadyRevision: previous ? readyRevision(previous, ctx) : undefined,
   };
-  for (const field of ['labels', 'annotations', 'description', 'client', 'clientVersion', 'binaryAuthorization']) {
+  for (const field of [
+    'labels',
+    'annotations',
+    'description',
+    'client',
+    'clientVersion',
+    'binaryAuthorization',
+    'invokerIamDisabled',
+  ]) {
     if (given[field] !== undefined) body[field] = given[field];
   }
-  ctx.store.put(name, { kind: KIND, body, readyAt: ctx.now() + ctx.faults.lroDelayMs });
+  const missing = missingImage(ctx, template);
+  const failure = missing
+    ? {
+        code: 9,
+        message: `Revision '${revision}' is not ready and cannot serve traffic. Image '${missing}' not found.`,
+      }
+    : undefined;
+  const readyAt = ctx.now() + ctx.faults.lroDelayMs;
+  ctx.store.put(name, { kind: KIND, body, readyAt, ...(failure ? { failure } : {}) });
+  ctx.store.put(`${name}/revisions/${revision}`, {
+    kind: REVISION_KIND,
+    body: revisionBody(ctx, name, revision, generation, template),
+    readyAt,
+    ...(failure ? { failure } : {}),
+  });
   return body;
 }
 
+/** Cloud Run imports the image when it deploys: one its registry does not hold fails the revision. */
+function missingImage(ctx: EmuContext, template: Record<string, unknown>): string | undefined {
+  for (const c of template.containers as Array<{ image: string }>) {
+    if (PUBLIC_IMAGES.some((rule) => rule.test(c.image))) continue;
+    if (!findImage(ctx, c.image)) return c.image;
+  }
+  return undefined;
+}
+
+function revisionBody(
+  ctx: EmuContext,
+  service: string,
+  revision: string,
+  generation: number,
+  template: Record<string, unknown>,
+): Record<string, unknown> {
+  const now = nowIso(ctx);
+  const { scaling, timeout, maxInstanceRequestConcurrency, containers, serviceAccount } = template;
+  return {
+    name: `${service}/revisions/${revision}`,
+    uid: uid(),
+    generation: '1',
+    createTime: now,
+    updateTime: now,
+    launchStage: 'GA',
+    service,
+    scaling,
+    timeout,
+    maxInstanceRequestConcurrency,
+    ...(serviceAccount ? { serviceAccount } : {}),
+    containers,
+    executionEnvironment: 'EXECUTION_ENVIRONMENT_GEN2',
+    labels: { 'serving.knative.dev/configurationGeneration': String(generation) },
+    etag: quotedEtag(),
+  };
+}
+
 function readyRevision(entry: ResourceEntry, ctx: EmuContext): string | undefined {
-  const ready = entry.readyAt === undefined || ctx.now() >= entry.readyAt;
+  const ready = !entry.failure && (entry.readyAt === undefined || ctx.now() >= entry.readyAt);
   return (ready ? entry.body.latestCreatedRevision : entry.body._previousReadyRevision) as string | undefined;
 }
 
@@ -112,16 +176,19 @@ export function serviceView(name: string, entry: ResourceEntry, ctx: EmuContext)
   const transition = new Date(
     reconciling ? Date.parse(String(body.updateTime)) : (entry.readyAt ?? ctx.now()),
   ).toISOString();
-  const state = reconciling ? 'CONDITION_RECONCILING' : 'CONDITION_SUCCEEDED';
+  const failed = !reconciling && entry.failure;
+  const state = reconciling ? 'CONDITION_RECONCILING' : failed ? 'CONDITION_FAILED' : 'CONDITION_SUCCEEDED';
   const latestReady = readyRevision(entry, ctx);
   const uri = runServiceUrl(ctx, name);
+  // A failed revision: the service's Ready condition carries the reason, as Google's v2 Service does.
+  const why = failed ? { message: entry.failure!.message, reason: 'REVISION_FAILED' } : {};
   return {
     ...body,
     observedGeneration: body.generation,
-    terminalCondition: { type: 'Ready', state, lastTransitionTime: transition },
+    terminalCondition: { type: 'Ready', state, ...why, lastTransitionTime: transition },
     conditions: [
-      { type: 'RoutesReady', state, lastTransitionTime: transition },
-      { type: 'ConfigurationsReady', state, lastTransitionTime: transition },
+      { type: 'RoutesReady', state, ...why, lastTransitionTime: transition },
+      { type: 'ConfigurationsReady', state, ...why, lastTransitionTime: transition },
     ],
     ...(latestReady ? { latestReadyRevision: latestReady } : {}),
     trafficStatuses: latestReady ? [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }] : [],
@@ -141,6 +208,7 @@ function operation(ctx: EmuContext, name: string): Reply {
       metadata: { '@type': SERVICE_TYPE, ...serviceView(name, entry, ctx) },
       responseRef: name,
       responseType: SERVICE_TYPE,
+      ...(entry.failure ? { error: entry.failure } : {}),
     }),
   );
 }
@@ -199,17 +267,71 @@ export function runRoutes(): Route[] {
   ];
 }
 
-/** A deployed service's own URL: ready services answer 200 after the configured latency. */
-export async function handleRunServiceUrl(path: string, ctx: EmuContext): Promise<Reply> {
+/**
+ * A deployed service's own URL. Private unless `invokerIamDisabled`, as Cloud Run
+ * services are by default: no token is 403, a token that is not an ID token the
+ * emulator issued for this URL is 401 (Google's answers and pages). Ready services
+ * answer 200 after the configured latency.
+ */
+export async function handleRunServiceUrl(
+  path: string,
+  authorization: string | undefined,
+  ctx: EmuContext,
+): Promise<Reply> {
   const [project, location, service, ...rest] = path.slice(RUN_URL_PREFIX.length).split('/');
   const name = `projects/${project}/locations/${location}/services/${service}`;
   const entry = ctx.store.get(name);
   if (!entry) return { status: 404, body: { error: `No Cloud Run service ${name} in the emulator.` } };
   const view = serviceView(name, entry, ctx);
+  if (view.invokerIamDisabled !== true) {
+    const denied = invokerDenied(authorization, String(view.uri), `/${rest.join('/')}`, ctx);
+    if (denied) return denied;
+  }
   if (view.reconciling) return { status: 503, body: { error: `${service} is still deploying.` } };
+  if (!view.latestReadyRevision) return { status: 503, body: { error: `${service} has no ready revision.` } };
   if (ctx.faults.runServiceLatencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.runServiceLatencyMs));
   const revision = String(view.latestReadyRevision).split('/').pop();
   return { status: 200, body: { status: 'ok', service, revision, path: `/${rest.join('/')}` } };
+}
+
+function invokerDenied(
+  authorization: string | undefined,
+  uri: string,
+  path: string,
+  ctx: EmuContext,
+): Reply | undefined {
+  const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token)
+    return {
+      status: 403,
+      body: googlePage(
+        403,
+        'Forbidden',
+        `Your client does not have permission to get URL <code>${escapeHtml(path)}</code> from this server.`,
+      ),
+    };
+  const problem = idTokenProblem(ctx.store, token, uri, ctx.now());
+  if (!problem) return undefined;
+  return {
+    status: 401,
+    headers: {
+      'www-authenticate': 'Bearer error="invalid_token" error_description="The access token could not be verified"',
+    },
+    body: googlePage(
+      401,
+      'Unauthorized',
+      'Your client does not have permission to the requested URL <code>' + escapeHtml(path) + '</code>.',
+    ),
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The HTML error page Google's front end serves for a private Cloud Run service. */
+function googlePage(code: number, title: string, text: string): string {
+  return `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${code} ${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>Error: ${title}</h1>\n<h2>${text}</h2>\n<h2></h2>\n</body></html>\n`;
 }
 
 export const runViews = { [KIND]: serviceView };

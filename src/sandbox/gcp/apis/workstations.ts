@@ -4,7 +4,7 @@
  * parent: creating a config in a missing cluster is 404 NOT_FOUND, as on Google.
  */
 import { createHash } from 'node:crypto';
-import { alreadyExists, notFound } from '../faults';
+import { alreadyExists, invalid, notFound } from '../faults';
 import { commonMetadata, locationOperationName, startOperation } from '../lro';
 import { ok, type EmuContext, type EmuRequest, type Route } from '../router';
 import type { ResourceEntry } from '../store';
@@ -106,8 +106,48 @@ function template(level: Level): string {
   return `${path}/${level.collection}`;
 }
 
+/**
+ * `reconciling` while the operation runs; after a failed one, clusters and configs show
+ * Google's failed state: `degraded: true` and the error in `conditions` (google.rpc.Status).
+ */
 function reconcilingView(name: string, entry: ResourceEntry, ctx: EmuContext): Record<string, unknown> {
-  return { ...entry.body, reconciling: entry.readyAt !== undefined && ctx.now() < entry.readyAt };
+  const reconciling = entry.readyAt !== undefined && ctx.now() < entry.readyAt;
+  const failed = !reconciling && entry.failure && entry.kind !== 'workstations.workstation';
+  return {
+    ...entry.body,
+    reconciling,
+    ...(failed ? { degraded: true, conditions: [{ code: entry.failure!.code, message: entry.failure!.message }] } : {}),
+  };
+}
+
+/** A project's networks, as a new project has them: the auto-mode 'default' network and its subnetworks. */
+function checkNetwork(project: ProjectRef, location: string, body: Record<string, unknown>): void {
+  const tail = (value: unknown) =>
+    String(value).replace(/^https:\/\/(www|compute)\.googleapis\.com\/compute\/v1\//, '');
+  const ours = (p: string) => p === project.projectId || p === project.number;
+  if (body.network !== undefined) {
+    const m = /^projects\/([^/]+)\/global\/networks\/([^/]+)$/.exec(tail(body.network));
+    if (!m || !ours(m[1]) || m[2] !== 'default') {
+      throw invalid(
+        `Network '${String(body.network)}' does not exist in project ${project.projectId}: give projects/${project.projectId}/global/networks/NETWORK of an existing VPC network.`,
+        'workstation_cluster.network',
+      );
+    }
+  }
+  if (body.subnetwork !== undefined) {
+    const m = /^projects\/([^/]+)\/regions\/([^/]+)\/subnetworks\/([^/]+)$/.exec(tail(body.subnetwork));
+    if (!m || !ours(m[1]) || m[2] !== location || m[3] !== 'default') {
+      throw invalid(
+        `Subnetwork '${String(body.subnetwork)}' does not exist in project ${project.projectId} region ${location}: give projects/${project.projectId}/regions/${location}/subnetworks/SUBNET of an existing subnetwork of the cluster's network.`,
+        'workstation_cluster.subnetwork',
+      );
+    }
+  }
+}
+
+interface ProjectRef {
+  projectId: string;
+  number: string;
 }
 
 function create(level: Level) {
@@ -120,6 +160,8 @@ function create(level: Level) {
     if (ctx.store.get(name)) throw alreadyExists(name);
     const now = nowIso(ctx);
     const { name: _ignored, ...given } = req.body;
+    if (level.kind === 'workstations.cluster')
+      checkNetwork(ctx.store.project(req.params.project), req.params.location, given);
     const body = {
       ...given,
       name,
