@@ -43,7 +43,7 @@ const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const LOAD_AT_START = os.loadavg()[0];
 
 async function startEmulator(): Promise<{ url: string; stop: () => void }> {
-  const script = "require('./src/sandbox/gcp').startGcpEmulator({ lroDelayMs: 0 }).then((e) => console.log(e.url))";
+  const script = `require('./src/sandbox/gcp').startGcpEmulator({ lroDelayMs: 0, projects: ['${PROJECT}'], accessTokens: ['bench'] }).then((e) => console.log(e.url))`;
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,7 +6,7 @@
 // Environment: PORT (default 8080; a free port when taken), OM_START_FRESH=1 (new folders, emulator data
 // and demo migration state).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -50,6 +50,9 @@ function prepareDemoWorkspace() {
       if (!existsSync(to)) copyFileSync(path.join(from, name), to);
     }
   }
+  // The API's source (phases.apiDeployment.source defaults to 'api'): Execute builds it with Cloud Build.
+  const api = path.join(DEMO, 'api');
+  if (!existsSync(api)) cpSync(path.join(ROOT, 'demo', 'api'), api, { recursive: true });
   // The extension activates on config/common.json; an empty object takes every default.
   const common = path.join(config, 'common.json');
   if (!existsSync(common)) writeFileSync(common, '{}\n');
@@ -96,7 +99,17 @@ async function startSandbox(env, dataDir) {
   const portsFile = path.join(path.dirname(dataDir), 'sandbox-ports.json');
   const ports = await sandboxPorts(portsFile);
   // Demo records in the source memory server (first start only), so a rehearsal's copy has work to do.
-  const args = [CLI, 'sandbox', '--port', String(ports.gcp), '--memory-port', String(ports.memory)];
+  // The demo's project: the emulator knows no other, as Google would not.
+  const args = [
+    CLI,
+    'sandbox',
+    '--port',
+    String(ports.gcp),
+    '--memory-port',
+    String(ports.memory),
+    '--project',
+    'orchestra-rehearsal',
+  ];
   args.push('--memory-target-port', String(ports.memoryTarget), '--data', dataDir, '--json', '--seed', '5000');
   const child = startDetached(process.execPath, args, {
     env,

@@ -42,8 +42,11 @@ describe('Verify and Execute from the editor', function () {
       dataDir: path.join(root, '.orchestra', 'sandbox'),
       seedRecords: RECORDS,
       memoryApiKey: KEY,
-      gcp: { lroDelayMs: 20 },
+      // The emulator knows the project it was told about, and no other (as Google).
+      gcp: { lroDelayMs: 20, projects: [PROJECT] },
     });
+    // The demo API source where the default config looks for it (the bundle runs from out/test/integration).
+    await fs.cp(path.resolve(__dirname, '../../../demo/api'), path.join(root, 'api'), { recursive: true });
     await fs.mkdir(path.join(root, 'config'), { recursive: true });
     await fs.writeFile(
       path.join(root, 'config', 'common.json'),

@@ -54,7 +54,12 @@ describe('the Validation phase against the local emulators', function () {
 
   before(async () => {
     world = await startWorld({ records: 30 });
-    refusing = createServer((_req, res) => {
+    refusing = createServer((req, res) => {
+      // It issues ID tokens as the emulator does, then refuses every call made with one.
+      if (req.method === 'POST' && req.url === '/token') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ id_token: 'header.claims.signature' }));
+      }
       res.writeHead(403, { 'content-type': 'text/plain' });
       res.end('Forbidden: this service needs an ID token');
     });
