@@ -34,6 +34,47 @@ const forbidVscode = {
   },
 };
 
+/**
+ * Code loaded on demand lives in bundle files of its own, shared by the CLI and the
+ * editor's engine: a command, or the editor's first load, reads and compiles only what
+ * it runs. `status --json` and the phase tree never parse the Google, MCP or report
+ * libraries (2 MB in one file was most of their start-up). Any import of a chunk's
+ * source, from any bundle, becomes a run-time require() of the chunk's file beside it;
+ * the sources reach them by a lazy require() (src/core/workspace/workspace.ts,
+ * src/cli/commands/index.ts) or from inside another lazily loaded module.
+ */
+const CHUNKS = [
+  { source: 'src/core/workspace/wiring.ts', file: 'engine-wiring.js' },
+  { source: 'src/core/health.ts', file: 'engine-health.js' },
+  { source: 'src/core/workspace/report.ts', file: 'engine-report.js' },
+  { source: 'src/cli/commands/sandbox.ts', file: 'cli-sandbox.js' },
+  { source: 'src/cli/commands/login.ts', file: 'cli-login.js' },
+];
+
+function resolveSource(resolveDir, specifier) {
+  const base = path.resolve(resolveDir, specifier);
+  for (const candidate of [base, `${base}.ts`, path.join(base, 'index.ts')]) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  }
+  return undefined;
+}
+
+/** Leaves imports of a chunk (other than the one being built) to a run-time require() of its file. */
+function chunks(entry) {
+  return {
+    name: 'chunks',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const resolved = resolveSource(args.resolveDir, args.path);
+        if (!resolved) return undefined;
+        const source = path.relative(__dirname, resolved).split(path.sep).join('/');
+        const chunk = CHUNKS.find((c) => c.source === source && c.source !== entry);
+        return chunk ? { path: `./${chunk.file}`, external: true } : undefined;
+      });
+    },
+  };
+}
+
 function builds() {
   const list = [
     {
@@ -53,7 +94,7 @@ function builds() {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      plugins: [forbidVscode],
+      plugins: [forbidVscode, chunks('src/core/workspace/index.ts')],
     },
     {
       ...common,
@@ -63,8 +104,17 @@ function builds() {
       format: 'cjs',
       target: 'node20',
       banner: { js: '#!/usr/bin/env node' },
-      plugins: [forbidVscode],
+      plugins: [forbidVscode, chunks('src/cli/main.ts')],
     },
+    ...CHUNKS.map((chunk) => ({
+      ...common,
+      entryPoints: [chunk.source],
+      outfile: `dist/${chunk.file}`,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      plugins: [forbidVscode, chunks(chunk.source)],
+    })),
   ];
   const webviews = path.join(__dirname, 'webviews');
   if (fs.existsSync(webviews)) {
