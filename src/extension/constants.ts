@@ -6,6 +6,9 @@
 /** The extension's id: `publisher.name` from package.json. */
 export const EXTENSION_ID = 'orchestra.orchestra-migrate';
 
+/** A performance mark (extension host clock) set when the first load has rendered the phases: the bench reads it. */
+export const PHASES_SHOWN_MARK = 'orchestra/phases-shown';
+
 export const VIEW_CONTAINER_ID = 'orchestra';
 
 export const VIEW_IDS = {

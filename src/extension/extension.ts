@@ -8,7 +8,7 @@ import type { OrchestraApi } from './api';
 import { registerCommands } from './commands';
 import { CommandFailures } from './commands/failures';
 import { openReportHtml } from './commands/show-report';
-import { SETTING_KEYS, VIEW_IDS, settingId } from './constants';
+import { PHASES_SHOWN_MARK, SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
 import { detectEditorEnvironment } from './environment';
 import { createLogChannel } from './log';
@@ -67,6 +67,11 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     }),
   );
 
+  const firstRender = migration.onDidRender(() => {
+    performance.mark(PHASES_SHOWN_MARK);
+    firstRender.dispose();
+  });
+  context.subscriptions.push(firstRender);
   migration.start();
   health.start();
   log.info(
