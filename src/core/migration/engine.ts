@@ -22,6 +22,7 @@ import { planSteps, type Plan } from './planner';
 import { dependantsOf, transitiveDependants, type PhaseRegistry } from './registry';
 import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
 import { assertTransition } from './status';
+import { StateFileError } from './state-check';
 import { StateStore, readStateFile, statePath } from './store';
 import type { MemoryPair, Step } from './types';
 
@@ -44,6 +45,8 @@ export interface EngineOptions {
   /** Reads in flight during verify (default 16). */
   readConcurrency?: number;
   lock?: LockOptions;
+  /** A phase whose records are dropped on load: `reset` of a phase the state file holds damaged. */
+  resetPhase?: string;
 }
 
 export interface RunOptions {
@@ -81,7 +84,8 @@ export class MigrationEngine {
   static async open(options: EngineOptions): Promise<MigrationEngine> {
     requireProject(options.config);
     const dir = path.resolve(options.workspaceDir, options.config.state.dir);
-    return new MigrationEngine(options, await StateStore.open(dir, options.config.projectId));
+    const { store } = await openRepairable(dir, options.config.projectId, options.resetPhase);
+    return new MigrationEngine(options, store);
   }
 
   get stateFile(): string {
@@ -150,7 +154,7 @@ export class MigrationEngine {
   /** Marks a phase skipped: execute passes over it; its dependants still need its resources. */
   async skip(phase: string): Promise<void> {
     const id = this.phaseId(phase);
-    await this.withState('skip', (s) => {
+    await this.withState('skip', undefined, (s) => {
       assertTransition(id, s.phases[id].status, 'skipped');
       s.phases[id].status = 'skipped';
       pushHistory(s, { at: new Date().toISOString(), type: 'phase-status', phase: id, message: `${id} skipped` });
@@ -166,8 +170,9 @@ export class MigrationEngine {
     const id = this.phaseId(phase);
     const downstream = dependentPhases(this.allSteps(), id);
     const title = this.options.registry.get(id)?.info.title ?? id;
-    await this.withState('reset', (s) => {
-      assertTransition(id, s.phases[id].status, 'not-started');
+    await this.withState('reset', id, (s, repaired) => {
+      // A phase whose damaged records were dropped on load reads as not started: reset it anyway.
+      if (!repaired) assertTransition(id, s.phases[id].status, 'not-started');
       s.phases[id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
       for (const key of Object.keys(s.steps)) if (s.steps[key].phase === id) delete s.steps[key];
       const at = new Date().toISOString();
@@ -181,11 +186,16 @@ export class MigrationEngine {
     });
   }
 
-  private async withState(purpose: string, mutate: (s: MigrationState) => void): Promise<void> {
+  private async withState(
+    purpose: string,
+    repairPhase: string | undefined,
+    mutate: (s: MigrationState, repaired: boolean) => void,
+  ): Promise<void> {
     const lock = await this.lock(purpose);
     try {
-      this.store = await StateStore.open(this.stateDir, this.options.config.projectId);
-      await this.store.update(mutate);
+      const { store, repaired } = await openRepairable(this.stateDir, this.options.config.projectId, repairPhase);
+      this.store = store;
+      await this.store.update((s) => mutate(s, repaired));
       this.monitor.refresh();
     } finally {
       await lock.release();
@@ -246,6 +256,23 @@ function dependentPhases(steps: readonly Step[], phase: PhaseId): PhaseId[] {
     }
   }
   return [...out];
+}
+
+/**
+ * The state store; when `repairPhase` names the one phase whose records make the file
+ * invalid, those records are dropped (the caller is about to reset that phase).
+ */
+async function openRepairable(
+  dir: string,
+  projectId: string,
+  repairPhase: string | undefined,
+): Promise<{ store: StateStore; repaired: boolean }> {
+  try {
+    return { store: await StateStore.open(dir, projectId), repaired: false };
+  } catch (error) {
+    if (!repairPhase || !(error instanceof StateFileError) || error.phase !== repairPhase) throw error;
+    return { store: await StateStore.open(dir, projectId, { resetPhase: repairPhase }), repaired: true };
+  }
 }
 
 function unlimitedListeners(signal: AbortSignal): AbortSignal {

@@ -7,36 +7,38 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { OrchestraError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
-import { emptyState, migrateState, type MigrationState } from './state';
+import { emptyState, type MigrationState } from './state';
+import { checkState, StateFileError } from './state-check';
 
 export function statePath(stateDir: string, projectId: string): string {
   return path.join(stateDir, `state-${projectId}.json`);
 }
 
-/** Reads a state file; undefined when there is none yet. Throws with the file named when it is unreadable. */
-export async function readStateFile(file: string, projectId: string): Promise<MigrationState | undefined> {
+/**
+ * Reads a state file, checked against its schema (state-check.ts); undefined when there
+ * is none yet. Throws StateFileError (bad input) naming the file and the field.
+ */
+export async function readStateFile(
+  file: string,
+  projectId: string,
+  options: { resetPhase?: string } = {},
+): Promise<MigrationState | undefined> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new StateFileError(file, [{ field: '', message: unreadable(code, error) }]);
   }
-  try {
-    return migrateState(JSON.parse(text), projectId);
-  } catch (error) {
-    throw new OrchestraError(
-      'STATE_UNREADABLE',
-      `The migration state file cannot be read: ${(error as Error).message}.`,
-      {
-        where: file,
-        fix: 'Move the file aside to start over (every step re-reads the cloud first, so nothing is created twice).',
-        cause: error,
-      },
-    );
-  }
+  return checkState(text, file, projectId, options);
+}
+
+function unreadable(code: string | undefined, error: unknown): string {
+  if (code === 'EISDIR') return 'a folder is in the place of the state file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return `cannot be read (${code ?? (error as Error).message})`;
 }
 
 export class StateStore {
@@ -52,10 +54,10 @@ export class StateStore {
     readonly state: MigrationState,
   ) {}
 
-  static async open(stateDir: string, projectId: string): Promise<StateStore> {
-    await fs.mkdir(stateDir, { recursive: true });
+  /** Reads the state (or starts an empty one); creates nothing until the first write. */
+  static async open(stateDir: string, projectId: string, options: { resetPhase?: string } = {}): Promise<StateStore> {
     const file = statePath(stateDir, projectId);
-    const state = (await readStateFile(file, projectId)) ?? emptyState(projectId);
+    const state = (await readStateFile(file, projectId, options)) ?? emptyState(projectId);
     return new StateStore(file, state);
   }
 
@@ -87,6 +89,7 @@ export class StateStore {
         const waiters = this.waiters;
         this.waiters = [];
         try {
+          await fs.mkdir(path.dirname(this.file), { recursive: true });
           await writeFileAtomic(this.file, JSON.stringify(this.state, null, 2) + '\n');
           this.writes++;
           for (const w of waiters) w.resolve();

@@ -37,7 +37,7 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
   out.push(`# Migration report: ${text(state.projectId || '(no project)')}`, '');
   out.push(
     options.asOfState
-      ? `The migration state as of ${state.updatedAt}, read by Orchestra Migrate from the state file.`
+      ? `The migration state as of ${text(state.updatedAt)}, read by Orchestra Migrate from the state file.`
       : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
     '',
   );
@@ -61,9 +61,9 @@ function runSection(state: MigrationState): string[] {
     '## Last run',
     '',
     `- Run \`${code(run.id)}\`: **${text(run.status)}**`,
-    `- Started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}${took}` : ''}`,
+    `- Started ${text(run.startedAt)}${run.finishedAt ? `, finished ${text(run.finishedAt)}${took}` : ''}`,
     `- Phases: ${run.phases.map((p) => text(title(p))).join(', ')}`,
-    `- Host ${text(run.host)}, process ${run.pid}`,
+    `- Host ${text(run.host)}, process ${count(run.pid)}`,
   ];
   if (run.status === 'running') {
     lines.push('- Recorded as running: if no process runs it any more, run `execute` again to resume.');
@@ -75,19 +75,19 @@ function runSection(state: MigrationState): string[] {
 function summarySection(state: MigrationState): string[] {
   const m = state.metrics;
   const statuses = PHASES.map((p) => state.phases[p.id].status);
-  const count = (status: string) => statuses.filter((s) => s === status).length;
+  const inStatus = (status: string) => statuses.filter((s) => s === status).length;
   const rows: [string, string][] = [
-    ['Phases completed', `${count('completed')} of ${PHASES.length}`],
-    ['Phases failed', String(count('failed'))],
-    ['Phases cancelled', String(count('cancelled'))],
-    ['Phases skipped', String(count('skipped'))],
-    ['Runs', String(m.runs)],
+    ['Phases completed', `${inStatus('completed')} of ${PHASES.length}`],
+    ['Phases failed', String(inStatus('failed'))],
+    ['Phases cancelled', String(inStatus('cancelled'))],
+    ['Phases skipped', String(inStatus('skipped'))],
+    ['Runs', count(m.runs)],
     [
       'Steps',
-      `${m.steps} (${m.created} created, ${m.updated} updated, ${m.unchanged} unchanged, ${m.failed} failed, ${m.blocked} blocked)`,
+      `${count(m.steps)} (${count(m.created)} created, ${count(m.updated)} updated, ${count(m.unchanged)} unchanged, ${count(m.failed)} failed, ${count(m.blocked)} blocked)`,
     ],
-    ['Requests to Google Cloud', String(m.requests)],
-    ['Retries', String(m.retries)],
+    ['Requests to Google Cloud', count(m.requests)],
+    ['Retries', count(m.retries)],
     ['Last run wall time', duration(m.lastRunMs)],
   ];
   return ['## Summary', '', '| Figure | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
@@ -113,13 +113,13 @@ function phaseSection(state: MigrationState): string[] {
       String(info.order),
       text(info.title),
       record.stale ? `${status} (stale)` : status,
-      String(m.steps),
-      String(m.created),
-      String(m.updated),
-      String(m.unchanged),
-      String(m.failed),
-      String(m.blocked),
-      String(m.retries),
+      count(m.steps),
+      count(m.created),
+      count(m.updated),
+      count(m.unchanged),
+      count(m.failed),
+      count(m.blocked),
+      count(m.retries),
       m.durationMs ? duration(m.durationMs) : '',
       text(note),
     ];
@@ -224,7 +224,7 @@ function timelineSection(state: MigrationState, limit: number, image?: string): 
   lines.push('| Time (UTC) | Phase | Event |', '|---|---|---|');
   for (const e of shown) {
     lines.push(
-      `| ${e.at.replace('T', ' ').replace('Z', '')} | ${e.phase ? text(title(e.phase)) : ''} | ${text(e.message)} |`,
+      `| ${text(String(e.at).replace('T', ' ').replace('Z', ''))} | ${e.phase ? text(title(e.phase)) : ''} | ${text(e.message)} |`,
     );
   }
   return [...lines, ''];
@@ -236,7 +236,7 @@ function title(id: string): string {
 
 /** Plain text in Markdown: no markup, no table break, one line. */
 export function text(value: string): string {
-  return value
+  return String(value)
     .replace(/\r?\n/g, ' ')
     .replace(/[\\`*_[\]<|~#]/g, (c) => `\\${c}`)
     .replace(/^([-+]|\d+\.)\s/, (m) => `\\${m}`);
@@ -247,8 +247,17 @@ function code(value: string): string {
   return value.replace(/\r?\n/g, ' ').replace(/`/g, "'");
 }
 
-function number(value: number): string {
+/**
+ * Numbers from the state file. The file is checked on load, but the report is also
+ * drawn from states held in memory: whatever is not a finite number shows as text.
+ */
+function number(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return text(String(value));
   return Number.isInteger(value) ? value.toLocaleString('en') : value.toFixed(2);
+}
+
+function count(value: unknown): string {
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : text(String(value));
 }
 
 export function duration(ms: number): string {

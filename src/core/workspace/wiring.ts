@@ -41,6 +41,8 @@ export interface SessionInput {
   readonly logger: Logger;
   readonly apiKey: () => Promise<string | undefined>;
   readonly tuning: WorkspaceTuning;
+  /** `reset <phase>`: that phase's records may be dropped on load, so a damaged phase can be reset. */
+  readonly resetPhase?: string;
 }
 
 export async function openSession(input: SessionInput): Promise<WorkspaceSession> {
@@ -72,6 +74,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     memory: openMemory,
     concurrency: tuning.concurrency,
     lock: tuning.lock,
+    resetPhase: input.resetPhase,
     // A rehearsal's URL points at the local emulator: it stays in the state, out of the config.
     recordEndpoint: config.gcp.emulator
       ? undefined

@@ -229,7 +229,7 @@ class OrchestraWorkspace implements Workspace {
     return readStatus(paths, projectId);
   }
 
-  async open(): Promise<WorkspaceSession> {
+  async open(options: { readonly resetPhase?: string } = {}): Promise<WorkspaceSession> {
     const loaded = await this.config();
     requireProject(loaded.config, this.env);
     const logger = await this.logger();
@@ -242,6 +242,7 @@ class OrchestraWorkspace implements Workspace {
       logger,
       apiKey: () => memoryApiKey(this.options.secrets, this.env),
       tuning: this.options.tuning ?? {},
+      resetPhase: options.resetPhase,
     });
     // The workspace's listeners hear every session's runs.
     const forward = session.engine.events.on((event) => this.engineEvents.emit(event));
@@ -254,8 +255,11 @@ class OrchestraWorkspace implements Workspace {
     };
   }
 
-  private async withSession<T>(use: (session: WorkspaceSession) => Promise<T>): Promise<T> {
-    const session = await this.open();
+  private async withSession<T>(
+    use: (session: WorkspaceSession) => Promise<T>,
+    options: { readonly resetPhase?: string } = {},
+  ): Promise<T> {
+    const session = await this.open(options);
     try {
       return await use(session);
     } finally {
@@ -281,7 +285,7 @@ class OrchestraWorkspace implements Workspace {
   }
 
   reset(phase: string): Promise<void> {
-    return this.withSession((s) => s.engine.reset(phase));
+    return this.withSession((s) => s.engine.reset(phase), { resetPhase: phase });
   }
 
   async health(request: { readonly signal?: AbortSignal; readonly passive?: boolean } = {}): Promise<HealthReport> {

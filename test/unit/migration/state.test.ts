@@ -72,9 +72,10 @@ describe('migration state', () => {
     await writeFile(file, JSON.stringify({ schemaVersion: 99 }));
     await assert.rejects(readStateFile(file, 'future'), (e: unknown) => {
       assert.ok(e instanceof OrchestraError);
-      assert.equal(e.code, 'STATE_UNREADABLE');
-      assert.match(e.message, /schema version 99 is newer/);
-      assert.equal(e.where, file);
+      assert.equal(e.code, 'BAD_INPUT');
+      assert.match(e.message, /version 99 is newer than this build understands/);
+      assert.equal(e.where, `${file}, field schemaVersion`);
+      assert.match(e.fix ?? '', /Move the file aside/);
       return true;
     });
   });
@@ -91,7 +92,12 @@ describe('migration state', () => {
     await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         store.update((s) => {
-          s.steps[`s${i}`] = { id: `s${i}`, phase: 'core-infrastructure', status: 'done', attempts: 1 };
+          s.steps[`core-infrastructure/s${i}`] = {
+            id: `core-infrastructure/s${i}`,
+            phase: 'core-infrastructure',
+            status: 'done',
+            attempts: 1,
+          };
         }),
       ),
     );

@@ -1,0 +1,189 @@
+/**
+ * The state file's own JSON Schema, one per schema version, compiled with Ajv on first
+ * use. The file is written by this program but lives on the user's disk: a hand edit,
+ * a newer build or a half-restored backup must be refused with the field named, not
+ * crash a run later (an unknown status once threw inside the executor, leaving the lock).
+ * Enums come from the constants the engine uses, so a new status cannot drift from
+ * the schema; `satisfies` makes the compiler list every field of each record.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { PHASES, PHASE_STATUS_LABELS } from './catalog';
+import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, PhaseRecord, RunRecord } from './state';
+import type { FieldDiff, StepAction, StepRecord, StepStatus } from './types';
+
+type Schema = Record<string, unknown>;
+
+const PHASE_IDS = PHASES.map((p) => p.id);
+const PHASE_STATUSES = Object.keys(PHASE_STATUS_LABELS);
+const STEP_STATUSES = Object.keys({
+  pending: 1,
+  running: 1,
+  done: 1,
+  failed: 1,
+  blocked: 1,
+  cancelled: 1,
+} satisfies Record<StepStatus, 1>);
+const STEP_ACTIONS = Object.keys({ create: 1, update: 1, none: 1, run: 1 } satisfies Record<StepAction, 1>);
+const RUN_STATUSES = Object.keys({
+  running: 1,
+  completed: 1,
+  failed: 1,
+  cancelled: 1,
+} satisfies Record<RunRecord['status'], 1>);
+
+/** Counts and durations: whole, not negative, exact in a double (a huge value is a corrupt file). */
+const count: Schema = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER };
+/** Custom metrics may be fractional (latencies, recall) but stay finite and plausible. */
+const measure: Schema = { type: 'number', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER };
+const time: Schema = { type: 'string', format: 'date-time' };
+const text: Schema = { type: 'string', maxLength: 100_000 };
+const name: Schema = { type: 'string', minLength: 1, maxLength: 1_000 };
+const phaseId: Schema = { enum: PHASE_IDS };
+const customMetrics: Schema = { type: 'object', additionalProperties: measure };
+
+function record(properties: Record<string, Schema>, required: string[]): Schema {
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+const phaseMetrics = record(
+  {
+    steps: count,
+    created: count,
+    updated: count,
+    unchanged: count,
+    failed: count,
+    blocked: count,
+    requests: count,
+    retries: count,
+    durationMs: count,
+    custom: customMetrics,
+  } satisfies Record<keyof PhaseMetrics, Schema>,
+  ['steps', 'created', 'updated', 'unchanged', 'failed', 'blocked', 'requests', 'retries', 'durationMs'],
+);
+
+const phaseRecord = record(
+  {
+    status: { enum: PHASE_STATUSES },
+    startedAt: time,
+    finishedAt: time,
+    error: text,
+    blockedBy: name,
+    stale: text,
+    metrics: phaseMetrics,
+  } satisfies Record<keyof PhaseRecord, Schema>,
+  ['status', 'metrics'],
+);
+
+const fieldDiff = record({ field: name, live: {}, desired: {} } satisfies Record<keyof FieldDiff, Schema>, ['field']);
+
+const stepRecord = record(
+  {
+    id: name,
+    phase: phaseId,
+    status: { enum: STEP_STATUSES },
+    action: { enum: STEP_ACTIONS },
+    startedAt: time,
+    finishedAt: time,
+    durationMs: count,
+    attempts: count,
+    requests: count,
+    error: text,
+    blockedBy: name,
+    checkpoint: {},
+    diff: { type: 'array', items: fieldDiff },
+  } satisfies Record<keyof StepRecord, Schema>,
+  ['id', 'phase', 'status', 'attempts'],
+);
+
+const runRecord = record(
+  {
+    id: name,
+    startedAt: time,
+    finishedAt: time,
+    status: { enum: RUN_STATUSES },
+    phases: { type: 'array', items: phaseId },
+    pid: { type: 'integer', minimum: 0, maximum: 2 ** 32 },
+    host: name,
+    error: text,
+  } satisfies Record<keyof RunRecord, Schema>,
+  ['id', 'startedAt', 'status', 'phases', 'pid', 'host'],
+);
+
+const globalMetrics = record(
+  {
+    runs: count,
+    steps: count,
+    created: count,
+    updated: count,
+    unchanged: count,
+    failed: count,
+    blocked: count,
+    requests: count,
+    retries: count,
+    lastRunMs: count,
+    custom: customMetrics,
+  } satisfies Record<keyof GlobalMetrics, Schema>,
+  ['runs', 'steps', 'created', 'updated', 'unchanged', 'failed', 'blocked', 'requests', 'retries', 'lastRunMs'],
+);
+
+const historyEvent = record(
+  { at: time, type: name, phase: phaseId, step: name, message: text } satisfies Record<keyof HistoryEvent, Schema>,
+  ['at', 'type', 'message'],
+);
+
+/** Version 2: the current shape (state.ts). Phases missing from the file start as not started. */
+export const STATE_SCHEMA_V2: Schema = record(
+  {
+    schemaVersion: { const: 2 },
+    projectId: name,
+    createdAt: time,
+    updatedAt: time,
+    phases: {
+      type: 'object',
+      propertyNames: phaseId,
+      additionalProperties: phaseRecord,
+    },
+    steps: {
+      type: 'object',
+      // Step ids are `<phase>/<name>`: the key names the phase a reset clears.
+      propertyNames: { type: 'string', pattern: `^(${PHASE_IDS.join('|')})/.+$`, maxLength: 1_000 },
+      additionalProperties: stepRecord,
+    },
+    run: runRecord,
+    metrics: globalMetrics,
+    outputs: { type: 'object' },
+    history: { type: 'array', items: historyEvent },
+  } satisfies Record<keyof MigrationState, Schema>,
+  ['schemaVersion', 'projectId', 'createdAt', 'updatedAt', 'phases'],
+);
+
+/** Version 1 (the first release): phases as a list of `{ id, status }`; other fields were never read. */
+export const STATE_SCHEMA_V1: Schema = {
+  type: 'object',
+  properties: {
+    schemaVersion: { const: 1 },
+    createdAt: time,
+    phases: {
+      type: 'array',
+      items: record({ id: phaseId, status: { enum: PHASE_STATUSES } }, ['id', 'status']),
+    },
+  },
+};
+
+let compiled: { v1: ValidateFunction; v2: ValidateFunction } | undefined;
+
+function validators(): { v1: ValidateFunction; v2: ValidateFunction } {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv, ['date-time']);
+    compiled = { v1: ajv.compile(STATE_SCHEMA_V1), v2: ajv.compile(STATE_SCHEMA_V2) };
+  }
+  return compiled;
+}
+
+/** Ajv's errors for a document of the given version; [] when it is valid. */
+export function stateSchemaErrors(doc: unknown, version: 1 | 2): ErrorObject[] {
+  const validate = validators()[version === 1 ? 'v1' : 'v2'];
+  return validate(doc) ? [] : [...(validate.errors ?? [])];
+}
