@@ -21,7 +21,7 @@ import { MigrationMonitor } from './monitor';
 import { planSteps, type Plan } from './planner';
 import { dependantsOf, transitiveDependants, type PhaseRegistry } from './registry';
 import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
-import { assertTransition } from './status';
+import { assertRequestedTransition } from './status';
 import { StateFileError } from './state-check';
 import { StateStore, readStateFile, statePath } from './store';
 import type { MemoryPair, Step } from './types';
@@ -155,7 +155,7 @@ export class MigrationEngine {
   async skip(phase: string): Promise<void> {
     const id = this.phaseId(phase);
     await this.withState('skip', undefined, (s) => {
-      assertTransition(id, s.phases[id].status, 'skipped');
+      assertRequestedTransition(id, s.phases[id].status, 'skipped');
       s.phases[id].status = 'skipped';
       pushHistory(s, { at: new Date().toISOString(), type: 'phase-status', phase: id, message: `${id} skipped` });
     });
@@ -172,7 +172,7 @@ export class MigrationEngine {
     const title = this.options.registry.get(id)?.info.title ?? id;
     await this.withState('reset', id, (s, repaired) => {
       // A phase whose damaged records were dropped on load reads as not started: reset it anyway.
-      if (!repaired) assertTransition(id, s.phases[id].status, 'not-started');
+      if (!repaired) assertRequestedTransition(id, s.phases[id].status, 'not-started');
       s.phases[id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
       for (const key of Object.keys(s.steps)) if (s.steps[key].phase === id) delete s.steps[key];
       const at = new Date().toISOString();

@@ -104,6 +104,8 @@ export async function readLock(file: string): Promise<LockInfo | undefined | 'un
 export class MigrationLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** The heartbeat write in flight, if any: release waits for it, or its rename would put the file back. */
+  private beating: Promise<void> | undefined;
   /** Set when this lock replaced a stale one: says whose and why, for the user. */
   tookOver?: string;
 
@@ -162,11 +164,14 @@ export class MigrationLock {
     if (this.released) return;
     this.released = true;
     if (this.timer) clearInterval(this.timer);
+    await this.beating;
     if (await this.stillOwned()) await fs.rm(this.file, { force: true });
   }
 
   private startHeartbeat(): void {
-    this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.timer = setInterval(() => {
+      this.beating ??= this.beat().finally(() => (this.beating = undefined));
+    }, this.options.heartbeatMs);
     // A forgotten lock must never keep the process alive.
     this.timer.unref();
   }

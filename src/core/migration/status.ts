@@ -2,7 +2,7 @@
  * Phase status transitions. Anything not listed is a bug in the caller, so it throws
  * rather than silently corrupting what the tree, the CLI and the report show.
  */
-import { OrchestraError } from '../errors';
+import { InputError, OrchestraError } from '../errors';
 import type { PhaseStatus } from './catalog';
 
 const LEGAL: Readonly<Record<PhaseStatus, readonly PhaseStatus[]>> = {
@@ -29,5 +29,15 @@ export function assertTransition(phase: string, from: PhaseStatus, to: PhaseStat
           ? `Reset the phase first (orchestra-migrate reset ${phase}).`
           : `Legal next statuses from '${from}': ${LEGAL[from].join(', ') || 'none'}.`,
     });
+  }
+}
+
+/** For skip and reset, which people ask for: a transition the phase cannot make is bad input (exit 2). */
+export function assertRequestedTransition(phase: string, from: PhaseStatus, to: PhaseStatus): void {
+  try {
+    assertTransition(phase, from, to);
+  } catch (error) {
+    const e = error as OrchestraError;
+    throw new InputError(e.message, { where: e.where, fix: e.fix });
   }
 }
