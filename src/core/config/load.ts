@@ -20,6 +20,7 @@ import { defaultConfig } from './defaults';
 import { resolveEndpoint } from './endpoints';
 import { envLayerFrom, envSourceOf } from './env-vars';
 import { deepFreeze, mergeLayers, provenanceKey, type MergeLayer } from './merge';
+import { MAX_CONFIG_BYTES } from './bounds';
 import { parseConfigText, type ParsedFile } from './parse';
 import { formatPath, isPlainObject, pointerToSegments, type Segment } from './paths';
 import { validateLayer, validateResolved } from './schema';
@@ -64,6 +65,23 @@ export function configDirFor(dir: string, env: NodeJS.ProcessEnv): string {
 
 async function readOptional(file: string): Promise<{ text?: string; issue?: ConfigIssue }> {
   try {
+    // Checked before reading: a huge file (or a device) must not be read whole into memory.
+    const stat = await fs.stat(file);
+    if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) {
+      return {
+        issue: {
+          code: 'io',
+          layer: 'common',
+          source: file,
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: `the file is too large (${stat.size.toLocaleString('en')} bytes; at most ${MAX_CONFIG_BYTES.toLocaleString('en')})`,
+          fix: 'A config file holds settings only: check that this is the right file, and move data elsewhere.',
+        },
+      };
+    }
     return { text: await fs.readFile(file, 'utf8') };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -6,6 +6,7 @@
 // The ESM build: the package's `main` is a UMD wrapper whose dynamic requires
 // esbuild cannot follow (microsoft/node-jsonc-parser#57), so the bundle broke.
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+import { MAX_CONFIG_BYTES, MAX_NESTING, tooDeepAt } from './bounds';
 import { isDeclaredKey } from './schema';
 import { findSecretInValue, isSecretKeyName, SECRET_FIX } from './secrets';
 import { formatPath, type Segment } from './paths';
@@ -199,6 +200,10 @@ export function parseConfigText(file: string, rawText: string, layer: ConfigLaye
   // A byte order mark is invisible in editors: columns count from after it.
   const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
   const lines = new LineIndex(text);
+  const bounds = boundsIssue(file, text, layer, lines);
+  if (bounds) {
+    return { file, value: undefined, tree: undefined, origin: { layer, file, sourceOf: () => file }, issues: [bounds] };
+  }
   const empty = text.trim() === '';
   const errors: ParseError[] = [];
   const tree = empty
@@ -233,6 +238,28 @@ export function parseConfigText(file: string, rawText: string, layer: ConfigLaye
   }
   const value = tree ? toValue(tree) : undefined;
   return { file, value, tree, origin, issues: tree ? treeIssues(tree, file, layer, lines) : [] };
+}
+
+/** A text too large or nested too deep to parse safely, as an issue at the offending place. */
+function boundsIssue(file: string, text: string, layer: ConfigLayer, lines: LineIndex): ConfigIssue | undefined {
+  const base = { code: 'syntax' as const, layer, source: file, file, path: '' };
+  if (text.length > MAX_CONFIG_BYTES) {
+    return {
+      ...base,
+      line: 1,
+      column: 1,
+      message: `the file is too large (${text.length.toLocaleString('en')} characters; at most ${MAX_CONFIG_BYTES.toLocaleString('en')})`,
+      fix: 'A config file holds settings only: check that this is the right file, and move data elsewhere.',
+    };
+  }
+  const deep = tooDeepAt(text);
+  if (deep === undefined) return undefined;
+  return {
+    ...base,
+    ...lines.position(deep),
+    message: `objects and lists nest more than ${MAX_NESTING} levels deep here`,
+    fix: 'No setting nests that deep: remove the extra levels (a stray run of { or [ is the usual cause).',
+  };
 }
 
 /** Like jsonc-parser's getNodeValue, with the last duplicate key winning and no prototype keys. */

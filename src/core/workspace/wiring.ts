@@ -12,6 +12,7 @@ import type { OrchestraConfig, ResolvedConfig } from '../config/types';
 import { InputError } from '../errors';
 import { createGcpClient } from '../gcp/client';
 import { withEmulatorDefaults } from '../gcp/endpoints';
+import { assertOverridesAllowed } from '../gcp/token-guard';
 import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
 import { createMemoryClient } from '../memory';
@@ -50,6 +51,11 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
   // The loader's config is frozen; the engine only reads it, but clients may normalize in place.
   const config = structuredClone(resolved.config) as OrchestraConfig;
   config.gcp = withEmulatorDefaults(config.gcp, resolved.endpoint('gcpEmulator'), env);
+  // Decided by the configuration alone: refused now (exit 2), before any client or request.
+  assertOverridesAllowed(config.gcp, env, (_api, setting) => {
+    const source = resolved.provenance(setting)?.source ?? setting;
+    return source === setting ? setting : `${setting} in ${source}`;
+  });
   const gcp =
     tuning.gcp?.client ??
     createGcpClient({
