@@ -23,6 +23,7 @@ import { setMaxListeners } from 'node:events';
 import { DEFAULT_BREAKER } from '../config/defaults';
 import type { BreakerConfig } from '../config/types';
 import { nullLogger, type Logger } from '../logger';
+import { RecoveryBackoff } from './recovery';
 import type { BreakerRegistry } from './registry';
 import { CallTimeoutError, isTransientError } from './transient';
 
@@ -88,10 +89,8 @@ export function createPolicy(
   const isFailure = options.isFailure ?? isTransientError;
   const isRetryable = options.isRetryable ?? isTransientError;
   const breakerImpl = createBreaker(config);
-  const breakerPolicy = circuitBreaker(handleWhen(isFailure), {
-    breaker: breakerImpl,
-    halfOpenAfter: config.recoveryTimeoutMs,
-  });
+  const recovery = new RecoveryBackoff(config.recoveryTimeoutMs);
+  const breakerPolicy = circuitBreaker(handleWhen(isFailure), { breaker: breakerImpl, halfOpenAfter: recovery });
   const retryPolicy = retry(handleWhen(isRetryable), {
     maxAttempts: Math.max(0, config.retry.maxAttempts - 1),
     backoff: new ExponentialBackoff({ initialDelay: config.retry.initialDelayMs, maxDelay: config.retry.maxDelayMs }),
@@ -100,14 +99,14 @@ export function createPolicy(
   const timeoutPolicy = timeout(config.timeoutMs, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
   // Queue without bound: the bulkhead shapes fan-out, it must not drop work.
   const bulkheadPolicy = bulkhead(Math.max(1, config.maxConcurrency), Number.MAX_SAFE_INTEGER);
-  registry.register(name, breakerPolicy, breakerImpl, config.recoveryTimeoutMs);
+  registry.register(name, breakerPolicy, breakerImpl, config.recoveryTimeoutMs, () => recovery.last());
 
   retryPolicy.onRetry((event) => {
     const reason = 'error' in event ? errorText(event.error) : 'unexpected result';
     logger.debug(`${name}: attempt failed (${reason}); retrying in ${Math.round(event.delay)} ms`);
   });
   breakerPolicy.onBreak(() =>
-    logger.warn(`${name}: circuit opened; calls fail fast for ${config.recoveryTimeoutMs} ms`),
+    logger.warn(`${name}: circuit opened; calls fail fast until a probe in ${recovery.last()} ms`),
   );
   breakerPolicy.onHalfOpen(() => logger.info(`${name}: circuit half-open; probing`));
   breakerPolicy.onReset(() => logger.info(`${name}: circuit closed`));

@@ -43,6 +43,8 @@ interface Entry {
   policy: CircuitBreakerPolicy;
   breaker: IBreaker;
   recoveryTimeoutMs: number;
+  /** The wait before the next probe of the current outage (it grows with each failed probe). */
+  probeWait: () => number;
   failures: number;
   successes: number;
   consecutiveFailures: number;
@@ -78,13 +80,20 @@ export class BreakerRegistry implements Disposable {
   constructor(readonly redactor: Redactor = createRedactor()) {}
 
   /** Adds a breaker (a policy and the IBreaker it was built with); a name already present is replaced. */
-  register(name: string, policy: CircuitBreakerPolicy, breaker: IBreaker, recoveryTimeoutMs: number): void {
+  register(
+    name: string,
+    policy: CircuitBreakerPolicy,
+    breaker: IBreaker,
+    recoveryTimeoutMs: number,
+    probeWait: () => number = () => recoveryTimeoutMs,
+  ): void {
     this.unregister(name);
     const entry: Entry = {
       name,
       policy,
       breaker,
       recoveryTimeoutMs,
+      probeWait,
       failures: 0,
       successes: 0,
       consecutiveFailures: 0,
@@ -142,7 +151,7 @@ export class BreakerRegistry implements Disposable {
     const state = entry.policy.state;
     if (state === CircuitState.Isolated) return true;
     if (state !== CircuitState.Open || entry.openedAt === undefined) return false;
-    return Date.now() < entry.openedAt + entry.recoveryTimeoutMs;
+    return Date.now() < entry.openedAt + entry.probeWait();
   }
 
   snapshot(): BreakerInfo[] {
@@ -200,7 +209,7 @@ export class BreakerRegistry implements Disposable {
     const timer = setTimeout(() => {
       entry.probeTimer = undefined;
       this.emit(entry);
-    }, entry.recoveryTimeoutMs + 1);
+    }, entry.probeWait() + 1);
     timer.unref();
     entry.probeTimer = timer;
   }
@@ -213,7 +222,7 @@ export class BreakerRegistry implements Disposable {
   private info(entry: Entry): BreakerInfo {
     const state = STATE_NAMES[entry.policy.state];
     const open = state === 'open' && entry.openedAt !== undefined;
-    const nextProbe = open ? entry.openedAt! + entry.recoveryTimeoutMs : undefined;
+    const nextProbe = open ? entry.openedAt! + entry.probeWait() : undefined;
     return {
       name: entry.name,
       state,
