@@ -57,6 +57,8 @@ export interface GcpEmulatorOptions {
   faults?: Partial<Faults>;
   /** Most recent requests kept in the log (default 10 000). */
   requestLogLimit?: number;
+  /** The clock operations finish by (default Date.now): tests step their own instead of sleeping. */
+  now?: () => number;
 }
 
 export interface LoggedRequest {
@@ -108,7 +110,7 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     views: allViews(),
     dataDir: options.dataDir,
     requestPath: '',
-    now: () => Date.now(),
+    now: options.now ?? (() => Date.now()),
   };
   const accessTokens: ReadonlySet<string> = new Set(options.accessTokens ?? []);
   const log: LoggedRequest[] = [];

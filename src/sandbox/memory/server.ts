@@ -25,6 +25,8 @@ export interface MemoryServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Compaction check period, ms (default 30 s; 0 disables). */
   compactIntervalMs?: number;
+  /** The clock records' ttl runs on (default Date.now): tests step their own instead of sleeping. */
+  now?: () => number;
 }
 
 export interface MemoryServerHandle {
@@ -70,7 +72,7 @@ class HttpError extends Error {
 }
 
 export async function startMemoryServer(options: MemoryServerOptions): Promise<MemoryServerHandle> {
-  const store = await MemoryStore.open(options.dataDir);
+  const store = await MemoryStore.open(options.dataDir, options.now);
   let faults: MemoryFaults = parseFaults(options.faults ?? {}, NO_FAULTS);
   const held: (() => void)[] = [];
   const startedAt = Date.now();

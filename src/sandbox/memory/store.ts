@@ -82,12 +82,16 @@ export class MemoryStore {
   private hashes: Map<string, string> | undefined;
   private sum: StoreDigest | undefined;
 
-  private constructor(private readonly log: AppendLog) {}
+  private constructor(
+    private readonly log: AppendLog,
+    private readonly now: () => number,
+  ) {}
 
-  static async open(dataDir: string): Promise<MemoryStore> {
+  /** `now` is the clock records expire by (tests step one of their own). */
+  static async open(dataDir: string, now: () => number = Date.now): Promise<MemoryStore> {
     const file = path.join(dataDir, LOG_FILE);
     const lines = await AppendLog.read<LogLine>(file);
-    const store = new MemoryStore(await AppendLog.open(file));
+    const store = new MemoryStore(await AppendLog.open(file), now);
     for (const line of lines) store.replay(line);
     store.lines = lines.length;
     // A store without a feed line (new, or written before the feed) starts its epoch now.
@@ -116,7 +120,7 @@ export class MemoryStore {
     if (!this.sum) {
       this.hashes = new Map();
       this.sum = new StoreDigest();
-      const now = Date.now();
+      const now = this.now();
       for (const r of this.records.values()) {
         if (r.expiresAt !== undefined && r.expiresAt <= now) continue;
         const hash = recordHash(r.key, r.content);
@@ -129,7 +133,7 @@ export class MemoryStore {
 
   /** What changed after `since` (see ChangeFeed.since). */
   changes(since: number, limit: number): FeedPage<StoredRecord> {
-    const now = Date.now();
+    const now = this.now();
     return this.feed.since(since, limit, (key) => {
       const record = this.records.get(key);
       if (!record || (record.expiresAt !== undefined && record.expiresAt <= now)) return undefined;
@@ -145,7 +149,7 @@ export class MemoryStore {
     return this.lines;
   }
 
-  get(key: string, now = Date.now()): StoredRecord | undefined {
+  get(key: string, now = this.now()): StoredRecord | undefined {
     const record = this.records.get(key);
     if (!record) return undefined;
     return record.expiresAt !== undefined && record.expiresAt <= now ? undefined : record;
@@ -174,7 +178,7 @@ export class MemoryStore {
     const start = cursor !== undefined && cursor >= prefix ? cursor : undefined;
     let i = lowerBound(sorted, start ?? prefix);
     if (start !== undefined && sorted[i]?.key === start) i++;
-    const now = Date.now();
+    const now = this.now();
     const records: StoredRecord[] = [];
     for (; i < sorted.length && records.length < limit; i++) {
       const record = sorted[i];
@@ -189,7 +193,7 @@ export class MemoryStore {
   compact(): Promise<void> {
     this.compacting ??= (async () => {
       try {
-        const now = Date.now();
+        const now = this.now();
         const snapshot: LogLine[] = [this.feedLine()];
         if (this.readOnlyMode) snapshot.push({ t: 'mode', readOnly: true });
         for (const record of this.records.values()) {
@@ -220,7 +224,7 @@ export class MemoryStore {
   }
 
   private applySet(op: WriteOp, lines: LogLine[]): WriteOutcome {
-    const now = new Date();
+    const now = new Date(this.now());
     const previous = this.records.get(op.key);
     const seq = this.feed.next();
     const record: StoredRecord = {

@@ -279,7 +279,8 @@ describe('probeMetadataServer', () => {
     const e = await probeMetadataServer({ env: { GCE_METADATA_HOST: host }, timeoutMs: 150 });
     const elapsed = Date.now() - started;
     assert.match(e.note, /within 150 ms/);
-    assert.ok(elapsed < 600, `took ${elapsed} ms`);
+    // Bounded, not hanging: the margin is for a busy machine's timer lag, not the probe.
+    assert.ok(elapsed < 3_000, `took ${elapsed} ms`);
   });
 
   it('caps the bound at one second', async () => {

@@ -101,7 +101,7 @@ describe('gcp auth and identity', () => {
       });
       const took = performance.now() - t;
       assert.deepEqual(r, { source: 'none' });
-      assert.ok(took >= 250 && took < 1500, `took ${took} ms`);
+      assert.ok(took >= 250 && took < 5_000, `took ${took} ms`);
     } finally {
       sockets.forEach((s) => s.destroy());
       silent.close();

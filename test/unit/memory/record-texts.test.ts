@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { MemoryFaults, MemoryServerHandle } from '../../../src/sandbox/memory';
-import { sleep, waitFor } from './helpers';
+import { waitFor } from './helpers';
 import type { ProxyHooks } from './proxy';
 import { openBreaker, useTestbed } from './testbed';
 
@@ -145,7 +145,6 @@ describe('memory client: records as texts', function () {
     assert.ok(results.every((r) => r.queued));
     assert.equal(to.pendingWrites, 4);
     target.setFaults({ errorRate: 0 });
-    await sleep(350);
     await waitFor(async () => (await to.flush(), to.pendingWrites === 0), 10_000, 'the outbox to drain');
     assert.deepEqual(target.store.get('t/a')?.content, { text: 'two\nlines "quoted"', n: 1.5 });
     assert.equal(target.store.get('t/a')?.ttl, 600);

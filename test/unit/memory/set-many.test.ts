@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SetManyRecord } from '../../../src/core/memory';
 import type { MemoryFaults, MemoryServerHandle } from '../../../src/sandbox/memory';
-import { sleep, waitFor } from './helpers';
+import { waitFor } from './helpers';
 import type { ProxyHooks } from './proxy';
 import { openBreaker, useTestbed } from './testbed';
 
@@ -113,7 +113,6 @@ describe('memory client setMany', function () {
     assert.equal((await c.get('q/00007'))?.content, 'second', 'a queued write reads back');
 
     s.setFaults({ errorRate: 0 });
-    await sleep(450); // past the recovery timeout: the probe is due and replay starts
     await waitFor(async () => (await c.flush(), c.pendingWrites === 0), 10_000, 'the outbox to drain');
     assert.equal(s.store.get('q/00007')?.content, 'second', 'replayed in order: the later write of a key wins');
     assert.equal(s.store.get('q/00007')?.version, 2);
@@ -183,7 +182,6 @@ describe('memory client setMany', function () {
     assert.doesNotMatch(text, /contentJson/, 'the outbox keeps content, not a second serialized copy');
 
     s.setFaults({ errorRate: 0 });
-    await sleep(350);
     await waitFor(async () => (await c.flush(), c.pendingWrites === 0), 10_000, 'the outbox to drain');
     assert.deepEqual(s.store.get('cj/queued')?.content, { a: 3, b: 4 });
   });

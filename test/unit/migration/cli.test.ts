@@ -271,8 +271,11 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
   });
 
   it('monitor follows a run made elsewhere and exits when it finishes', async () => {
-    const following = cli(['monitor'], world.workspace);
-    await new Promise((r) => setTimeout(r, 300));
+    let ready!: () => void;
+    const listening = new Promise<void>((resolve) => (ready = resolve));
+    const following = cli(['monitor'], world.workspace, {}, (err) => err.includes('Following ') && ready());
+    // Started when it says it follows the state file: only then does the run begin.
+    await Promise.race([listening, following]);
     const run = await cli(['execute', '--yes', '--phase', 'hybrid-config'], world.workspace);
     assert.equal(run.code, 0, run.err);
     const monitor = await following;

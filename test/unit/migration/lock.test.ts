@@ -87,9 +87,14 @@ describe('the migration lock', function () {
 
   it('keeps its heartbeat fresh while held', async () => {
     const lock = await MigrationLock.acquire(dir, PROJECT, { heartbeatMs: 50 });
-    const first = JSON.parse(await readFile(lockPath(dir, PROJECT), 'utf8')).heartbeat;
-    await new Promise((r) => setTimeout(r, 200));
-    const later = JSON.parse(await readFile(lockPath(dir, PROJECT), 'utf8')).heartbeat;
+    const heartbeat = async () => JSON.parse(await readFile(lockPath(dir, PROJECT), 'utf8')).heartbeat as string;
+    const first = await heartbeat();
+    // Waits for the next beat, however late a busy machine runs the timer.
+    let later = first;
+    while (later === first) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      later = await heartbeat().catch(() => first); // a read may meet the rename mid-way
+    }
     await lock.release();
     assert.ok(Date.parse(later) > Date.parse(first));
   });

@@ -18,6 +18,10 @@ class FakeCloud {
   inFlight = 0;
   maxInFlight = 0;
   failing = new Set<string>();
+  /** The steps creating right now, by id. */
+  readonly running = new Set<string>();
+  /** When set, a create holds until this settles instead of for a time: tests see overlap, not timing. */
+  hold?: (id: string) => Promise<void>;
 
   resource(phase: PhaseId, name: string, dependsOn: string[] = [], ms = 30): Resource<{ v: number }> {
     const id = `${phase}/${name}`;
@@ -33,23 +37,37 @@ class FakeCloud {
       create: async (ctx: StepContext) => {
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        this.running.add(id);
         try {
-          await new Promise<void>((resolve, reject) => {
-            const t = setTimeout(resolve, ms);
-            ctx.signal.addEventListener('abort', () => {
-              clearTimeout(t);
-              reject(new Error('aborted'));
+          if (this.hold) await this.hold(id);
+          else {
+            await new Promise<void>((resolve, reject) => {
+              const t = setTimeout(resolve, ms);
+              ctx.signal.addEventListener('abort', () => {
+                clearTimeout(t);
+                reject(new Error('aborted'));
+              });
             });
-          });
+          }
           if (this.failing.has(id)) throw new Error(`${id} refused: permission denied`);
           this.creates.push(id);
           this.live.set(id, { v: 1 });
           return { v: 1 };
         } finally {
           this.inFlight--;
+          this.running.delete(id);
         }
       },
     };
+  }
+}
+
+/** Polls a condition of the fake cloud (no timing assumed); fails naming it after 10 s. */
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -94,16 +112,43 @@ describe('the executor (DAG scheduler) on fake resources', () => {
     ];
   }
 
-  it('runs independent steps in parallel across phases: wall time close to the critical path', async () => {
+  it('runs independent steps in parallel across phases: each starts as soon as its dependencies are done', async () => {
     const cloud = new FakeCloud();
+    const gates = new Map<string, () => void>();
+    cloud.hold = (id) => new Promise<void>((resolve) => gates.set(id, resolve));
     const steps = graph(cloud);
     const e = await engine(steps);
-    const result = await e.execute();
+    const running = e.execute();
+    const started = (ids: string[]) => ids.every((id) => cloud.running.has(id) && gates.has(id));
+    const finish = async (id: string, next: string[]) => {
+      gates.get(id)!();
+      gates.delete(id);
+      await waitUntil(() => started(next), `${next.join(', ')} to start once ${id} is done`);
+    };
+    // The roots of both phases at once; then each step the moment its dependency is done,
+    // while the memory step (independent) is still under way.
+    await waitUntil(() => started(['core-infrastructure/a', 'memory-system/m']), 'both roots to start');
+    assert.equal(cloud.inFlight, 2);
+    await finish('core-infrastructure/a', [
+      'core-infrastructure/b',
+      'workstation-configuration/w1',
+      'workstation-configuration/w2',
+      'memory-system/m',
+    ]);
+    assert.equal(cloud.maxInFlight, 4, 'three phases in flight together');
+    await finish('core-infrastructure/b', ['core-infrastructure/c', 'memory-system/m']);
+    for (const id of [...gates.keys()]) gates.get(id)!();
+    cloud.hold = undefined;
+    const result = await running;
     assert.equal(result.status, 'completed');
-    const critical = criticalPath(steps, (id) => result.stepDurations[id]);
+    assert.ok(
+      steps.every((step) => result.stepDurations[step.id] >= 0),
+      'every step timed',
+    );
+    // With equal step times the longest chain is the core phase's.
+    const critical = criticalPath(steps, () => 30);
     assert.deepEqual(critical.path, ['core-infrastructure/a', 'core-infrastructure/b', 'core-infrastructure/c']);
-    assert.ok(result.durationMs < critical.ms * 1.6 + 60, `wall ${result.durationMs} vs critical ${critical.ms}`);
-    assert.ok(cloud.maxInFlight >= 3, `parallel (${cloud.maxInFlight} at once)`);
+    assert.equal(critical.ms, 90);
     assert.deepEqual(
       topologicalOrder(steps)
         .map((s) => s.id)
@@ -114,10 +159,23 @@ describe('the executor (DAG scheduler) on fake resources', () => {
 
   it('never runs more steps at once than its concurrency', async () => {
     const cloud = new FakeCloud();
-    const steps = Array.from({ length: 12 }, (_, i) => cloud.resource('memory-system', `r${i}`, [], 20));
+    // Each step holds until three are under way together: the peak is seen, not hoped for
+    // from timing (a busy machine may start the third after the first has finished).
+    let release!: () => void;
+    let batch = new Promise<void>((resolve) => (release = resolve));
+    cloud.hold = () => {
+      const mine = batch;
+      if (cloud.inFlight === 3) {
+        release();
+        batch = new Promise<void>((resolve) => (release = resolve));
+      }
+      return mine;
+    };
+    const steps = Array.from({ length: 12 }, (_, i) => cloud.resource('memory-system', `r${i}`));
     const e = await engine(steps, 3);
     assert.equal((await e.execute()).status, 'completed');
     assert.equal(cloud.maxInFlight, 3);
+    assert.equal(cloud.creates.length, 12);
   });
 
   it('a failure blocks its dependants (transitively, naming the failed step) and lets independent work finish', async () => {

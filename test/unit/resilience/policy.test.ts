@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { mock } from 'node:test';
 import { BrokenCircuitError } from 'cockatiel';
 import type { BreakerConfig } from '../../../src/core/config/types';
 import {
@@ -179,8 +180,20 @@ describe('BreakerRegistry', () => {
     const policy = await openIt('r:recover');
     const states: string[] = [];
     registry.onDidChange((info) => states.push(info.state));
-    await sleep(fast.recoveryTimeoutMs + 20);
-    assert.equal(await policy.execute(async () => 'back'), 'back');
+    // The breaker's clock is Date: stepped by hand from the moment it opened, not slept on.
+    mock.timers.enable({ apis: ['Date'], now: Date.parse(registry.get('r:recover')!.openedAt!) });
+    try {
+      mock.timers.tick(fast.recoveryTimeoutMs - 10);
+      await assert.rejects(
+        policy.execute(async () => 'too soon'),
+        BrokenCircuitError,
+        'still open before its time',
+      );
+      mock.timers.tick(10);
+      assert.equal(await policy.execute(async () => 'back'), 'back');
+    } finally {
+      mock.timers.reset();
+    }
     assert.deepEqual(
       states.filter((s) => s !== 'open'),
       ['half-open', 'closed'],

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { GcpEmulator } from '../../../src/sandbox/gcp';
+import { ManualClock } from '../clock';
 import { assertMatchesReference, caller, OPERATION_FIELDS, withEmulator } from './helpers';
 
 const REPO_REF =
@@ -68,11 +69,15 @@ const BUCKET_FIELDS = [
 ];
 
 describe('emulator: Artifact Registry repositories', () => {
+  /** Operations finish when the test says so: no sleep racing the LRO delay. */
+  const clock = new ManualClock();
   let emu: GcpEmulator;
   const call = caller(() => emu);
   const P = 'ar-p';
   const base = `/v1/projects/${P}/locations/us-central1/repositories`;
-  before(async () => (emu = await withEmulator({ projects: ['ar-p', 'gs-p', 'other-p', 'someone-else'] })));
+  before(
+    async () => (emu = await withEmulator({ projects: ['ar-p', 'gs-p', 'other-p', 'someone-else'], now: clock.now })),
+  );
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
@@ -90,7 +95,7 @@ describe('emulator: Artifact Registry repositories', () => {
       'google.longrunning.Operation',
     );
     assert.equal(op.json.done, undefined);
-    await new Promise((r) => setTimeout(r, 60));
+    clock.advance(50);
     const again = await call('GET', `/v1/${String(op.json.name)}`);
     assert.equal(again.status, 200);
     assert.equal(again.json.done, true);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { GcpEmulator } from '../../../src/sandbox/gcp';
+import { ManualClock } from '../clock';
 import { assertMatchesReference, caller, idTokenFor, pushImage, TEST_TOKEN, withEmulator } from './helpers';
 
 const SERVICE_REF = 'https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service';
@@ -46,6 +47,8 @@ const SERVICE_FIELDS = [
 ];
 
 describe('emulator: Cloud Run v2 services', () => {
+  /** Operations finish when the test says so: no sleep racing the LRO delay. */
+  const clock = new ManualClock();
   let emu: GcpEmulator;
   const call = caller(() => emu);
   const base = '/v2/projects/run-p/locations/us-central1/services';
@@ -56,7 +59,7 @@ describe('emulator: Cloud Run v2 services', () => {
       ],
     },
   };
-  before(async () => (emu = await withEmulator({ projects: ['run-p'] })));
+  before(async () => (emu = await withEmulator({ projects: ['run-p'], now: clock.now })));
   after(() => emu.close());
   beforeEach(async () => {
     emu.reset();
@@ -92,7 +95,7 @@ describe('emulator: Cloud Run v2 services', () => {
     assert.equal(during.json.latestReadyRevision, undefined);
     const early = await fetch(String(during.json.uri), { headers: { authorization: `Bearer ${token}` } });
     assert.equal(early.status, 503, 'not serving before it is ready');
-    await new Promise((r) => setTimeout(r, 310));
+    clock.advance(300);
     const op2 = await call('GET', `/v2/${String(op.json.name)}`);
     assert.equal(op2.json.done, true);
     const ready = await call('GET', `${base}/orchestra-api`);

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fetch from 'node-fetch';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
+import { ManualClock } from '../clock';
 import { tempDir } from '../memory/helpers';
 import { startServerProcess, type Child } from '../memory/processes';
 
@@ -230,11 +231,15 @@ describe('local Orchestra Memory API server', function () {
   });
 
   it('expires records after their ttl', async () => {
-    const { url } = await start('ttl');
+    const clock = new ManualClock();
+    const { url } = await start('ttl', { now: clock.now });
     await call(`${url}/api/memory`, 'POST', { key: 't', content: 1, ttl: 0.2 });
+    clock.advance(199);
     assert.equal((await call(`${url}/api/memory?key=t`)).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual((await call(`${url}/api/memory/keys`)).body.keys, ['t']);
+    clock.advance(1);
     assert.equal((await call(`${url}/api/memory?key=t`)).status, 404);
+    assert.deepEqual((await call(`${url}/api/memory/keys`)).body.keys, [], 'a list skips it too');
   });
 
   it('asks for the API key with a clear 401', async () => {
