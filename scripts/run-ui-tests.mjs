@@ -57,7 +57,7 @@ async function main() {
   cleanupOnSignals(() => killGroup(server));
   try {
     log('ui', `code-server on ${url}; run folder ${path.relative(ROOT, dirs.base)}`);
-    await waitForHttp(`${url}healthz`, { timeoutMs: 60_000, child: server });
+    await waitForHttp(`${url}healthz`, { timeoutMs: 180_000, child: server }); // slow under load, not stuck
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     const browserEnv = JSON.stringify({
       XDG_CONFIG_HOME: env.XDG_CONFIG_HOME,

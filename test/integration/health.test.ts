@@ -10,7 +10,7 @@ import type { HealthReport } from '../../src/core/health';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import type { OrchestraApi } from '../../src/extension/api';
 import { startMemoryServer, type MemoryServerHandle } from '../../src/sandbox/memory';
-import { activated, sleep } from './helpers';
+import { activated, waitFor } from './helpers';
 
 const KEY = 'orchestra-health-test-key-4c21e8';
 
@@ -85,11 +85,10 @@ describe('Service health in the status bar', function () {
 
   it('storing the key checks again by itself: services ok, each with its round trip', async () => {
     await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, KEY);
-    const deadline = Date.now() + 10_000;
-    while (api.health.lastReport?.level !== 'ok') {
-      if (Date.now() > deadline) throw new Error(`still ${api.health.text} after storing the key`);
-      await sleep(100);
-    }
+    await waitFor(
+      `the check after storing the key (now ${api.health.text})`,
+      () => api.health.lastReport?.level === 'ok',
+    );
     assert.equal(api.health.text, '$(pulse) Services ok');
     const tooltip = plain(api.health.tooltip);
     assert.match(tooltip, /Memory server \| http:\/\/127\.0\.0\.1:\d+ \| ok · [\d.]+ ms \(target 1000 ms\) \|/);

@@ -25,7 +25,8 @@ const base = Mocha.reporters.Base as unknown as { consoleLog: (...args: unknown[
 base.consoleLog = (...args: unknown[]) => console.log(REPORT_MARK + format(...args));
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
+  // Per-test bound for a stuck test; waits inside tests are on conditions.
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   if (GREP) mocha.grep(GREP);
   let unexpected: () => { command: string; message: string }[] = () => [];
   mocha.rootHooks({

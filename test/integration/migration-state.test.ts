@@ -10,7 +10,7 @@ import type { StepRecord } from '../../src/core/migration/types';
 import type { OrchestraApi } from '../../src/extension/api';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import type { PhaseTreeNode } from '../../src/extension/phase-tree';
-import { activated, sleep } from './helpers';
+import { activated, waitFor } from './helpers';
 
 const PROJECT = 'orchestra-test-project';
 
@@ -40,23 +40,6 @@ async function rows(api: OrchestraApi, parent?: PhaseTreeNode): Promise<Row[]> {
       };
     }),
   );
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await sleep(100);
-  }
 }
 
 function step(phase: PhaseId, id: string, status: StepRecord['status'], action?: StepRecord['action']): StepRecord {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { StateStore } from '../../src/core/migration/store';
 import type { OrchestraApi } from '../../src/extension/api';
 import { COMMAND_IDS } from '../../src/extension/constants';
-import { activated, fails, logged, sleep } from './helpers';
+import { activated, fails, logged, waitFor } from './helpers';
 
 const PROJECT = 'orchestra-report-project';
 const TAB = `Migration Report: ${PROJECT}`;
@@ -20,16 +20,6 @@ function reportTabs(): vscode.Tab[] {
   return vscode.window.tabGroups.all
     .flatMap((group) => group.tabs)
     .filter((tab) => tab.label.startsWith('Migration Report'));
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe('Orchestra: Show Migration Report', () => {
@@ -86,7 +76,7 @@ describe('Orchestra: Show Migration Report', () => {
     assert.match(shown.html, /copy failed: &lt;b&gt;bold&lt;\/b&gt; \| \[link\]\(https:\/\/example\.com\)/);
     assert.doesNotMatch(shown.html, /<a href/, 'a link in a server message stays text');
     // The tab model catches up with a new panel a moment later.
-    await until('the report tab', () => reportTabs().length > 0);
+    await waitFor('the report tab', () => reportTabs().length > 0);
     assert.deepEqual(
       reportTabs().map((t) => t.label),
       [TAB],
@@ -99,7 +89,7 @@ describe('Orchestra: Show Migration Report', () => {
       s.phases['memory-system'].error = undefined;
     });
     // No refresh: the view follows the state file by itself, and the open report with it.
-    await until('the open report to redraw', () =>
+    await waitFor('the open report to redraw', () =>
       /<td>3<\/td>\s*<td>Memory System<\/td>\s*<td>completed<\/td>/.test(api.reportHtml() ?? ''),
     );
 
