@@ -152,7 +152,7 @@ describe('Verify and Execute from the editor', function () {
     assert.ok(stateFile, 'the view follows a state file');
     const before = await fs.readFile(stateFile, 'utf8');
     const refused = await fails(COMMAND_IDS.skipPhase, { phase: 'ai-coding' });
-    assert.equal(refused.code, 'ILLEGAL_TRANSITION');
+    assert.equal(refused.code, 'BAD_INPUT', 'a move the phase cannot make is bad input');
     assert.match(refused.toast, /^Orchestra: Phase ai-coding cannot go from 'skipped' to 'skipped'\./);
     assert.match(refused.toast, /\n {2}fix: Reset the phase first \(orchestra-migrate reset ai-coding\)\./);
     await logged(api, /command orchestra\.skipPhase failed: .*\n(.*\n)*? {2}fix: Reset the phase first/);
