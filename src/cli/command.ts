@@ -11,6 +11,8 @@ export const EXIT_BAD_INPUT = 2;
 export interface CliContext {
   /** Arguments after the command name. */
   argv: string[];
+  /** The command's name (names its log file). */
+  command?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream;

@@ -51,6 +51,7 @@ export function cliWorkspace(ctx: CliContext): Workspace {
 export async function withWorkspace<T>(ctx: CliContext, use: (workspace: Workspace) => Promise<T>): Promise<T> {
   const workspace = cliWorkspace(ctx);
   try {
+    await workspace.startRunLog(ctx.command ?? 'cli');
     return await use(workspace);
   } finally {
     await workspace.close();

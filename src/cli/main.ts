@@ -58,6 +58,11 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     stderr.write(`orchestra-migrate: unknown command '${name}'.\n\n${help()}\n`);
     return EXIT_BAD_INPUT;
   }
+  // `execute --help` as every CLI answers it: the command's usage, exit 0, nothing run.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    stdout.write(`${entry.summary}\n\nUsage: ${(await entry.load()).usage}\n`);
+    return EXIT_OK;
+  }
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
@@ -66,6 +71,7 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     const command = await entry.load();
     return await command.run({
       argv: rest,
+      command: name,
       cwd: partial.cwd ?? process.cwd(),
       env: partial.env ?? process.env,
       stdout,

@@ -4,7 +4,7 @@ import { noProjectError } from '../../core/workspace';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
 import { parseFlags, phasesFlag, withWorkspace } from '../flags';
 
-const USAGE = 'orchestra-migrate execute [--phase P]... [--yes] [--json]';
+const USAGE = 'orchestra-migrate execute [--phase P]... [--yes] [--json] [--verify-only]';
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const stdin = process.stdin;
@@ -23,8 +23,14 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 }
 
 export const executeCommand: CliCommand = {
-  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run").`,
+  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run"). --verify-only runs verify instead (changes nothing). Phases may be\nnamed memory-system or MEMORY_SYSTEM.`,
   async run(ctx) {
+    // The origin project's `execute --verify-only`: a verify, which changes nothing.
+    if (ctx.argv.includes('--verify-only')) {
+      const { verifyCommand } = await import('./verify');
+      const argv = ctx.argv.filter((a) => !['--verify-only', '--yes', '-y'].includes(a));
+      return verifyCommand.run({ ...ctx, argv });
+    }
     const flags = parseFlags(ctx.argv, { booleans: ['--json', '--yes', '-y'], values: ['--phase'], usage: USAGE });
     const phases = phasesFlag(flags);
     return withWorkspace(ctx, async (workspace) => {

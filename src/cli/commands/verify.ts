@@ -7,7 +7,12 @@ const USAGE = 'orchestra-migrate verify [--phase P]... [--json] [--no-preflight]
 export const verifyCommand: CliCommand = {
   usage: `${USAGE}\n\nReads every resource (GETs, plus the read-only getIamPolicy and testIamPermissions) and prints\none line per step: + create, ~ update (with the field diff), = ok, > run (an action), ! blocked.\nExit 0 when nothing is blocked, 1 when a step is blocked, 2 on bad input.`,
   async run(ctx) {
-    const flags = parseFlags(ctx.argv, { booleans: ['--json', '--no-preflight'], values: ['--phase'], usage: USAGE });
+    const flags = parseFlags(ctx.argv, {
+      // --verify-only: the origin project's spelling of a verify; accepted, changes nothing.
+      booleans: ['--json', '--no-preflight', '--verify-only'],
+      values: ['--phase'],
+      usage: USAGE,
+    });
     const plan = await withWorkspace(ctx, (workspace) =>
       workspace.verify({
         phases: phasesFlag(flags),

@@ -7,7 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { OrchestraError } from '../errors';
+import { applyEdits, modify } from 'jsonc-parser/lib/esm/main.js';
+import { InputError, OrchestraError } from '../errors';
 import { initialFiles } from './defaults';
 import { formatJson } from './json-format';
 import { configDirFor, COMMON_FILE } from './load';
@@ -92,4 +93,49 @@ export async function initConfig(dir: string, options: InitOptions = {}): Promis
   }
   const gitignore = await ensureGitignore(root);
   return { written, skipped, gitignore, configDir };
+}
+
+export interface InitValues {
+  projectId?: string;
+  location?: string;
+}
+
+const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const REGION = /^[a-z]+-[a-z]+[0-9]+$/;
+
+/** Checks `init --project/--location` before anything is written: bad input changes nothing. */
+export function checkInitValues(values: InitValues): void {
+  if (values.projectId !== undefined && !PROJECT_ID.test(values.projectId)) {
+    throw new InputError(`'${values.projectId}' is not a Google Cloud project ID.`, {
+      where: '--project',
+      fix: 'Use the project ID (6 to 30 lowercase letters, digits or hyphens, starting with a letter), as `gcloud projects list` shows it, e.g. --project=cherry-ai-project.',
+    });
+  }
+  if (values.location !== undefined && !REGION.test(values.location)) {
+    throw new InputError(`'${values.location}' is not a Google Cloud region.`, {
+      where: '--location',
+      fix: 'Use a region such as us-central1 or europe-west4 (a region, not a zone like us-central1-a).',
+    });
+  }
+}
+
+/**
+ * Writes `init --project/--location` into config/common.json in place (comments and the
+ * rest of the file kept), whether init created the file just now or it existed.
+ */
+export async function writeInitValues(commonFile: string, values: InitValues): Promise<string[]> {
+  checkInitValues(values);
+  let text = await fs.readFile(commonFile, 'utf8');
+  const changed: string[] = [];
+  for (const [key, value] of Object.entries(values) as [keyof InitValues, string | undefined][]) {
+    if (value === undefined) continue;
+    const next = applyEdits(
+      text,
+      modify(text, [key], value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }),
+    );
+    if (next !== text) changed.push(key);
+    text = next;
+  }
+  if (changed.length) await fs.writeFile(commonFile, text, 'utf8');
+  return changed;
 }

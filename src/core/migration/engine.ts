@@ -220,10 +220,15 @@ export class MigrationEngine {
     if (fresh) Object.assign(this.store.state, fresh);
   }
 
-  private phaseId(phase: string): PhaseId {
+  /** A phase as people write it: `memory-system`, or the origin project's `MEMORY_SYSTEM`. */
+  private phaseId(written: string): PhaseId {
     const known = this.options.registry.list().map((p) => p.info.id);
+    const phase = written.trim().toLowerCase().replace(/_/g, '-');
     if (!known.includes(phase as PhaseId)) {
-      throw new InputError(`Unknown phase '${phase}'.`, { where: '--phase', fix: `Use one of: ${known.join(', ')}.` });
+      throw new InputError(`Unknown phase '${written}'.`, {
+        where: '--phase',
+        fix: `Use one of: ${known.join(', ')}.`,
+      });
     }
     return phase as PhaseId;
   }

@@ -22,6 +22,7 @@ export { workspacePaths, LOG_FILE_NAME, type WorkspacePaths } from './paths';
 export { STATUS_JSON_VERSION, type StatusDocument } from './status';
 export { MEMORY_API_KEY_VARIABLE } from './secrets';
 export { noProjectError } from '../config/project';
+export type { InitValues } from '../config/init';
 export { ConfigValidationError } from '../config/validate';
 export { settingsLayerFrom, explicitSettingValue, isEnvironmentKind, type SettingInspection } from '../config/settings';
 export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../config/types';

@@ -13,7 +13,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 import * as path from 'node:path';
 import { describeConfig, describeEndpoints, type ConfigLine, type EndpointLine } from '../config/describe';
-import { initConfig } from '../config/init';
+import { checkInitValues, initConfig, writeInitValues, type InitValues } from '../config/init';
 import { COMMON_FILE, configDirFor, loadConfig } from '../config/load';
 import { requireProject } from '../config/project';
 import type { DeepPartial, EnvironmentKind, OrchestraConfig, ResolvedConfig } from '../config/types';
@@ -24,6 +24,7 @@ import type * as HealthModule from '../health';
 import type { HealthChecker, HealthReport } from '../health';
 import { nullLogger, type Logger } from '../logger';
 import { redactingLogger } from '../logging/loggers';
+import { openRunLog, teeLogger, type RunLog } from '../logging/run-log';
 import { createRedactor } from '../logging/redact';
 import { describeEvent, EngineEvents, type EngineEvent } from '../migration/events';
 import type { ExecuteResult } from '../migration/executor';
@@ -83,6 +84,8 @@ export interface InitSummary {
   readonly gitignore: 'added' | 'unchanged' | 'created';
   /** config/common.json, absolute: what to open next. */
   readonly commonFile: string;
+  /** Keys init wrote into common.json from its options (projectId, location). */
+  readonly set: readonly string[];
 }
 
 export interface RunRequest {
@@ -104,6 +107,8 @@ export interface Workspace {
   readonly stateFile: string | undefined;
   /** The log file under log.dir of the last load; undefined before one. */
   readonly logFile: string | undefined;
+  /** Opens this run's log file (log.dir, log.level); resolves with its path, or undefined without a loadable config. */
+  startRunLog(name: string): Promise<string | undefined>;
   /** Loads the configuration (every call reads the files again). */
   config(kind?: EnvironmentKind): Promise<LoadedWorkspace>;
   /** The load as the editor shows it: never throws for a configuration problem. */
@@ -117,7 +122,8 @@ export interface Workspace {
   /** The services' health. `passive`: a folder that configures nothing is not checked. */
   health(request?: { readonly signal?: AbortSignal; readonly passive?: boolean }): Promise<HealthReport>;
   report(request?: ReportRequest): Promise<WorkspaceReport>;
-  init(): Promise<InitSummary>;
+  /** Writes the default config files; `values` (init --project/--location) go into common.json. */
+  init(values?: InitValues): Promise<InitSummary>;
   /** Follows the state file of the project of the last load (the CLI's monitor, the editor's tree). */
   follow(pollMs?: number): StateFileMonitor;
   /** An engine with its clients, for callers that drive it step by step (tests, benchmarks). */
@@ -156,9 +162,48 @@ class OrchestraWorkspace implements Workspace {
     return this.last?.paths.stateFile;
   }
 
+  /** This run's log file once startRunLog opened it; otherwise where log.dir points. */
   get logFile(): string | undefined {
-    return this.last?.paths.logFile;
+    return this.runLog?.file ?? this.last?.paths.logFile;
   }
+
+  /**
+   * Opens this run's log file under log.dir, at log.level (settings, config files and
+   * ORCHESTRA_LOG__LEVEL all reach it): every line the engine logs and every engine event
+   * go there too, redacted. Without a loadable config there is no log.dir to write to:
+   * the command that follows reports the config problem itself.
+   */
+  async startRunLog(name: string): Promise<string | undefined> {
+    if (this.runLog) return this.runLog.file;
+    let loaded: LoadedWorkspace;
+    try {
+      loaded = await this.config();
+    } catch (error) {
+      if (error instanceof ConfigValidationError) return undefined;
+      throw error;
+    }
+    // A folder with no config file is no migration's workspace: no logs folder is made there.
+    if (loaded.resolved.files.length === 0) return undefined;
+    const key = await memoryApiKey(this.options.secrets, this.env);
+    this.runLog = await openRunLog({
+      dir: loaded.paths.logDir,
+      level: loaded.config.log.level,
+      name,
+      redactor: createRedactor([key]),
+    });
+    const log = this.runLog.logger;
+    this.runLogEvents = this.engineEvents.on((event) => {
+      if (event.type === 'progress') return;
+      const text = describeEvent(event);
+      if (event.type === 'step-failed') log.error(text);
+      else if (event.type === 'step-progress') log.debug(text);
+      else log.info(text);
+    });
+    return this.runLog.file;
+  }
+
+  private runLog?: RunLog;
+  private runLogEvents?: { dispose(): void };
 
   private configInput(): ConfigInput {
     return {
@@ -172,7 +217,8 @@ class OrchestraWorkspace implements Workspace {
   /** The memory API key, masked in every line the engine logs (whoever logs). */
   private async logger(): Promise<Logger> {
     const key = await memoryApiKey(this.options.secrets, this.env);
-    return redactingLogger(this.options.logger ?? nullLogger, createRedactor([key]));
+    const outer = redactingLogger(this.options.logger ?? nullLogger, createRedactor([key]));
+    return this.runLog ? teeLogger(outer, this.runLog.logger) : outer;
   }
 
   async config(kind?: EnvironmentKind): Promise<LoadedWorkspace> {
@@ -328,14 +374,17 @@ class OrchestraWorkspace implements Workspace {
     return readReport(loaded.paths.stateFile!, projectId, request);
   }
 
-  async init(): Promise<InitSummary> {
+  async init(values: InitValues = {}): Promise<InitSummary> {
+    checkInitValues(values);
     const result = await initConfig(this.folder, { env: this.env });
     const rel = (file: string) => relative(this.folder, file);
+    const commonFile = path.join(result.configDir, COMMON_FILE);
     return {
       written: result.written.map(rel),
       skipped: result.skipped.map(rel),
       gitignore: result.gitignore,
-      commonFile: path.join(result.configDir, COMMON_FILE),
+      commonFile,
+      set: await writeInitValues(commonFile, values),
     };
   }
 
@@ -354,6 +403,8 @@ class OrchestraWorkspace implements Workspace {
     } catch (error) {
       this.options.logger?.warn(`closing the health checker failed: ${errorMessage(error)}`);
     }
+    this.runLogEvents?.dispose();
+    await this.runLog?.close();
   }
 }
 
