@@ -100,6 +100,8 @@ function builds() {
       ...common,
       entryPoints: ['src/cli/main.ts'],
       outfile: 'dist/cli.js',
+      // The version, not the whole manifest bundled for one field.
+      define: { ORCHESTRA_VERSION: JSON.stringify(require('./package.json').version) },
       platform: 'node',
       format: 'cjs',
       target: 'node20',

@@ -103,7 +103,15 @@ function wallMs(args: string[], cwd: string): number {
 }
 
 /** `status --json` against `node -e 0`, alternating so both see the same machine load. */
-function cliStatusVsNode(scratch: string): Record<string, number> {
+interface CliFigures {
+  cli_status_loads: string[];
+  cli_status_median_ms: number;
+  node_e0_median_ms: number;
+  cli_status_vs_node: number;
+  cli_runs: number;
+}
+
+function cliStatusVsNode(scratch: string): CliFigures {
   const cli = path.join(ROOT, 'dist', 'cli.js');
   const dir = rehearsalWorkspace(scratch, cli);
   const status: number[] = [];
@@ -114,11 +122,27 @@ function cliStatusVsNode(scratch: string): Record<string, number> {
     status.push(wallMs([cli, 'status', '--json'], dir));
   }
   return {
+    cli_status_loads: loadedFiles([cli, 'status', '--json'], dir, scratch),
     cli_status_median_ms: median(status),
     node_e0_median_ms: median(bare),
     cli_status_vs_node: median(status) / median(bare),
     cli_runs: CLI_RUNS,
   };
+}
+
+/** The JavaScript files a run loads (dist/ bundle files or packages), to show what a command pulls in. */
+function loadedFiles(args: string[], cwd: string, scratch: string): string[] {
+  const hook = path.join(scratch, 'loaded.cjs');
+  writeFileSync(
+    hook,
+    "process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));",
+  );
+  const result = spawnSync(process.execPath, ['-r', hook, ...args], { cwd, encoding: 'utf8' });
+  const line = result.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+  if (!line) throw new Error(`no list of loaded files from node ${args.join(' ')}:\n${result.stderr}`);
+  return (JSON.parse(line.slice('LOADED '.length)) as string[])
+    .filter((file) => file !== hook)
+    .map((file) => path.relative(ROOT, file));
 }
 
 function previousBaseline(): unknown {
@@ -159,6 +183,7 @@ function main(): void {
       host_finish_activate_ms: hostMedian('host_finish_activate_ms'),
       host_runs: hosts,
       cli_status_vs_node: round(cli.cli_status_vs_node),
+      cli_status_loads: cli.cli_status_loads,
       cli_status_vs_node_goal: 2,
       cli_status_median_ms: round(cli.cli_status_median_ms),
       node_e0_median_ms: round(cli.node_e0_median_ms),
