@@ -313,6 +313,31 @@ class Client implements ResilientMemoryClient {
     return results;
   }
 
+  async deleteMany(
+    keys: { key: string; idempotencyKey?: string }[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<WriteResult[]> {
+    if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
+    const ops: WriteOperation[] = keys.map((k) => ({ op: 'delete', key: k.key, id: k.idempotencyKey ?? randomUUID() }));
+    if (ops.length === 0) return [];
+    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops, false);
+    if (!(await this.batchSupported())) {
+      const results: WriteResult[] = [];
+      for (const op of ops) results.push(await this.write(op, options.signal, false));
+      return results;
+    }
+    return this.writeInChunks(
+      ops.length,
+      (start, end, call) => this.transport.writeBatch!(ops.slice(start, end), call),
+      (start) => ops.slice(start),
+      (start, end) => {
+        for (let i = start; i < end; i++) this.keep(ops[i], false);
+      },
+      false,
+      options.signal,
+    );
+  }
+
   delete(key: string, options: DeleteOptions = {}): Promise<WriteResult> {
     return this.write({ op: 'delete', key, id: options.idempotencyKey ?? randomUUID() }, options.signal);
   }

@@ -29,6 +29,8 @@ export interface HttpTransportOptions {
 }
 
 const NDJSON_ACCEPT = { accept: 'application/x-ndjson' };
+/** The digest call's own per-call bound: a server hashes its whole store on the first one. */
+const DIGEST_TIMEOUT_MS = 120_000;
 /** The header of an NDJSON list page that holds the next page's cursor. */
 const NEXT_CURSOR_HEADER = 'orchestra-next-cursor';
 
@@ -234,7 +236,10 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   async digest(call: CallContext): Promise<StoreDigestInfo> {
     const what = 'GET /api/memory/digest';
-    const body = this.json(await this.call('GET', '/api/memory/digest', call), what) as Partial<StoreDigestInfo>;
+    // The first digest of a large store is computed then (seconds): a bound of its own.
+    const timeoutMs = Math.max(call.timeoutMs ?? this.timeoutMs ?? 0, DIGEST_TIMEOUT_MS);
+    const response = await this.call('GET', '/api/memory/digest', { ...call, timeoutMs });
+    const body = this.json(response, what) as Partial<StoreDigestInfo>;
     if (typeof body.records !== 'number' || typeof body.digest !== 'string') {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',

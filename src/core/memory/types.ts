@@ -149,6 +149,14 @@ export interface MemoryClient {
    * One result per record, in order.
    */
   setMany?(records: SetManyRecord[], options?: SetManyOptions): Promise<WriteResult[]>;
+  /**
+   * Deletes many keys, in order, with the guarantees of `delete`, through the batch route
+   * where the server has one. Optional, like setMany.
+   */
+  deleteMany?(
+    keys: { key: string; idempotencyKey?: string }[],
+    options?: { signal?: AbortSignal },
+  ): Promise<WriteResult[]>;
   list(prefix?: string, cursor?: string, options?: ListOptions): Promise<ListPage>;
   /**
    * Optional bulk read: a page of records as their JSON texts, for a copy that passes them

@@ -170,6 +170,13 @@ async function writeSets(ctx: StepContext, target: MemoryClient, records: SetMan
 }
 
 async function deleteKeys(ctx: StepContext, target: MemoryClient, keys: { key: string; id: string }[]) {
+  if (keys.length === 0) return;
+  if (target.deleteMany) {
+    const batch = keys.map(({ key, id }) => ({ key, idempotencyKey: id }));
+    for (let i = 0; i < batch.length; i += WRITE_BATCH)
+      await target.deleteMany(batch.slice(i, i + WRITE_BATCH), { signal: ctx.signal });
+    return;
+  }
   await mapBounded(keys, DELETES_IN_FLIGHT, ({ key, id }) =>
     target.delete(key, { idempotencyKey: id, signal: ctx.signal }),
   );

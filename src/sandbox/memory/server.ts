@@ -146,7 +146,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
           changes: { epoch: store.feed.epoch, seq: store.feed.seq },
         });
       case 'GET /api/memory/digest':
-        return sendJson(res, 200, store.digest());
+        return sendJson(res, 200, await store.digest());
       case 'GET /api/memory/changes':
         return changes(res, url);
       case 'PUT /api/mode':

@@ -63,6 +63,8 @@ export class ReadOnlyError extends Error {
   }
 }
 
+/** Records hashed per turn of the event loop while the digest is first built. */
+const DIGEST_SLICE = 5000;
 const MAX_REMEMBERED_IDS = 200_000;
 const LOG_FILE = 'memory.log.jsonl';
 
@@ -81,6 +83,7 @@ export class MemoryStore {
   /** Per-record hashes and their sum, built on the first digest asked for, then kept up to date by each write. */
   private hashes: Map<string, string> | undefined;
   private sum: StoreDigest | undefined;
+  private building: Promise<void> | undefined;
 
   private constructor(
     private readonly log: AppendLog,
@@ -115,20 +118,33 @@ export class MemoryStore {
     await this.log.append({ t: 'mode', readOnly } satisfies LogLine);
   }
 
-  /** The record count and digest (src/core/memory/digest.ts) of the live records, and the feed's head. */
-  digest(): { records: number; digest: string; epoch: string; seq: number } {
-    if (!this.sum) {
-      this.hashes = new Map();
-      this.sum = new StoreDigest();
-      const now = this.now();
-      for (const r of this.records.values()) {
-        if (r.expiresAt !== undefined && r.expiresAt <= now) continue;
+  /**
+   * The record count and digest (src/core/memory/digest.ts) of the live records, and the
+   * feed's head. The first call hashes every record, in slices between other requests
+   * (a large store takes seconds); every write after keeps it current.
+   */
+  async digest(): Promise<{ records: number; digest: string; epoch: string; seq: number }> {
+    this.building ??= this.buildDigest();
+    await this.building;
+    const sum = this.sum!;
+    return { records: sum.count, digest: sum.value, epoch: this.feed.epoch, seq: this.feed.seq };
+  }
+
+  private async buildDigest(): Promise<void> {
+    const hashes = (this.hashes = new Map());
+    const sum = (this.sum = new StoreDigest());
+    const keys = [...this.records.keys()];
+    const now = this.now();
+    for (let i = 0; i < keys.length; i++) {
+      // Writes made meanwhile hashed their keys already (rehash): not counted twice.
+      const r = this.records.get(keys[i]);
+      if (r && !hashes.has(r.key) && (r.expiresAt === undefined || r.expiresAt > now)) {
         const hash = recordHash(r.key, r.content);
-        this.hashes.set(r.key, hash);
-        this.sum.add(hash);
+        hashes.set(r.key, hash);
+        sum.add(hash);
       }
+      if (i % DIGEST_SLICE === DIGEST_SLICE - 1) await new Promise((resolve) => setImmediate(resolve));
     }
-    return { records: this.sum.count, digest: this.sum.value, epoch: this.feed.epoch, seq: this.feed.seq };
   }
 
   /** What changed after `since` (see ChangeFeed.since). */
