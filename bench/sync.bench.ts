@@ -1,0 +1,259 @@
+/**
+ * Memory copy at scale, as users run it: `orchestra-migrate execute` in its own process,
+ * the two memory servers in theirs. Merges a `sync` section and three headline ratios
+ * into bench/results/engine.json (the engine benchmark keeps them when it rewrites it):
+ *
+ * 1. sync_vs_full_copy: the copy step syncing a 1% delta (new, changed and deleted
+ *    records) of SYNC_RECORDS, over the same step's full copy of those records.
+ * 2. rss_200k_vs_20k: the CLI's peak RSS (getrusage maxrss) over a full copy of
+ *    SYNC_RECORDS against one of a tenth as many, verification included.
+ * 3. copy_with_verify_vs_raw_write_200k: records/s of the full copy step, verification
+ *    included, over bare batch writes (500 x 4) of as many records to a fresh server
+ *    (the engine benchmark's copy_vs_raw_write is the same ratio on 50k records).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { readStateFile, statePath } from '../src/core/migration/store';
+import { startGcpEmulator } from '../src/sandbox/gcp';
+import { PROJECT, worldConfig } from '../test/unit/migration/world';
+
+const ROOT = path.resolve(__dirname, '..');
+const RECORDS = Number(process.env.BENCH_SYNC_RECORDS ?? 200_000);
+const SMALL = Math.round(RECORDS / 10);
+const TRIALS = Number(process.env.BENCH_SYNC_TRIALS ?? 3);
+const PHASES = ['--phase', 'core-infrastructure', '--phase', 'memory-system'];
+const COPY_STEP = 'memory-system/copy';
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+}
+
+async function bundle(entry: string, outfile: string): Promise<string> {
+  await build({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+    external: ['vscode'],
+    mainFields: ['module', 'main'],
+  });
+  return outfile;
+}
+
+async function startServer(script: string, dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, [script, '--port', '0', '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { memory: string }).memory);
+    });
+    child.on('exit', (code) => reject(new Error(`memory server exited ${code}`)));
+  });
+  return { url, child, dataDir };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await exited;
+}
+
+function record(prefix: string, i: number, version = 0) {
+  return {
+    key: `${prefix}/${String(i).padStart(7, '0')}`,
+    content: { i, version, text: `record ${i}`, tags: ['a', i % 7], nested: { z: 1, a: [i] } },
+    scope: 'team',
+  };
+}
+
+async function batches(url: string, ops: unknown[], size = 500, inFlight = 4): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < ops.length) {
+        const slice = ops.slice(next, (next += size));
+        const response = await fetch(`${url}/api/memory/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'return=minimal' },
+          body: JSON.stringify({ ops: slice }),
+        });
+        if (!response.ok) throw new Error(`batch failed: ${response.status} ${await response.text()}`);
+      }
+    }),
+  );
+  return performance.now() - started;
+}
+
+const seedOps = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ op: 'set', ...record(prefix, i), id: randomUUID() }));
+
+/** A workspace whose config copies between two servers through the emulator. */
+async function workspace(dir: string, emulatorUrl: string, source: string, target: string): Promise<string> {
+  const ws = path.join(dir, `ws-${randomUUID().slice(0, 8)}`);
+  const c = worldConfig(emulatorUrl, source, target);
+  mkdirSync(path.join(ws, 'config'), { recursive: true });
+  await writeFile(
+    path.join(ws, 'config', 'common.json'),
+    JSON.stringify({
+      projectId: c.projectId,
+      gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+      phases: { memorySystem: { sourceEndpoint: source, targetEndpoint: target, batchSize: 500 } },
+    }),
+  );
+  return ws;
+}
+
+/** `orchestra-migrate execute` in its own process: the copy step's duration and the process's peak RSS. */
+async function execute(cli: string, rssHook: string, ws: string): Promise<{ stepMs: number; peakRssMiB: number }> {
+  const rssFile = path.join(ws, 'rss.json');
+  const child = spawn(process.execPath, ['--require', rssHook, cli, 'execute', '--yes', ...PHASES], {
+    cwd: ws,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH, BENCH_RSS_FILE: rssFile },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`execute exited ${code}: ${stderr}`);
+  const state = await readStateFile(statePath(path.join(ws, '.orchestra'), PROJECT), PROJECT);
+  const step = state!.steps[COPY_STEP];
+  const peakKiB = (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number }).maxRSS;
+  return { stepMs: step.durationMs ?? NaN, peakRssMiB: Math.round((peakKiB / 1024) * 10) / 10 };
+}
+
+/** 1%: half changed, a quarter new, a quarter deleted. */
+async function mutate(url: string, n: number, round: number): Promise<number> {
+  const delta = Math.round(n / 100);
+  const ops: unknown[] = [];
+  for (let j = 0; j < delta / 2; j++) ops.push({ op: 'set', ...record('mem', j * 97, round) });
+  for (let j = 0; j < delta / 4; j++) ops.push({ op: 'set', ...record(`new${round}`, j) });
+  for (let j = 0; j < delta / 4; j++) ops.push({ op: 'delete', key: record('mem', j * 97 + 13 + round).key });
+  await batches(url, ops);
+  return ops.length;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-sync-bench-'));
+  const emulator = await startGcpEmulator({ lroDelayMs: 20 });
+  const servers: Server[] = [];
+  try {
+    const [cli, memory] = await Promise.all([
+      bundle('src/cli/main.ts', path.join(dir, 'cli.cjs')),
+      bundle('src/sandbox/memory/main.ts', path.join(dir, 'memory.cjs')),
+    ]);
+    const rssHook = path.join(dir, 'rss-hook.cjs');
+    writeFileSync(
+      rssHook,
+      "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS })));\n",
+    );
+    const start = async (name: string) => {
+      const s = await startServer(memory, path.join(dir, name));
+      servers.push(s);
+      return s;
+    };
+
+    // The small copy, for the RSS ratio.
+    const smallSource = await start('small-source');
+    await batches(smallSource.url, seedOps('mem', SMALL));
+    const smallRss: number[] = [];
+    for (let t = 0; t < TRIALS; t++) {
+      const target = await start(`small-target-${t}`);
+      const run = await execute(cli, rssHook, await workspace(dir, emulator.url, smallSource.url, target.url));
+      smallRss.push(run.peakRssMiB);
+      await stopServer(target);
+    }
+    await stopServer(smallSource);
+
+    const source = await start('source');
+    await batches(source.url, seedOps('mem', RECORDS));
+    const trials: { fullMs: number; syncMs: number; delta: number; rawMs: number; peakRssMiB: number }[] = [];
+    for (let t = 0; t < TRIALS; t++) {
+      const target = await start(`target-${t}`);
+      const ws = await workspace(dir, emulator.url, source.url, target.url);
+      const full = await execute(cli, rssHook, ws);
+      const delta = await mutate(source.url, RECORDS, t + 1);
+      const sync = await execute(cli, rssHook, ws);
+      await stopServer(target);
+      // Bare writes of as many records, the copy's batch shape, to a fresh server.
+      const raw = await start(`raw-${t}`);
+      const rawMs = await batches(raw.url, seedOps('raw', RECORDS));
+      await stopServer(raw);
+      trials.push({ fullMs: full.stepMs, syncMs: sync.stepMs, delta, rawMs, peakRssMiB: full.peakRssMiB });
+      console.log(
+        `trial ${t + 1}: full copy ${full.stepMs} ms (peak ${full.peakRssMiB} MiB), sync of ${delta} ${sync.stepMs} ms, raw ${Math.round(rawMs)} ms`,
+      );
+    }
+    const fullMs = median(trials.map((t) => t.fullMs));
+    const syncMs = median(trials.map((t) => t.syncMs));
+    const rawMs = median(trials.map((t) => t.rawMs));
+    const bigRss = median(trials.map((t) => t.peakRssMiB));
+    const section = {
+      records: RECORDS,
+      small_records: SMALL,
+      trials: TRIALS,
+      full_copy_step_ms: fullMs,
+      sync_delta_records: trials[0].delta,
+      sync_step_ms: syncMs,
+      sync_vs_full_copy: round(syncMs / fullMs),
+      peak_rss_mib: { [RECORDS]: bigRss, [SMALL]: median(smallRss) },
+      rss_200k_vs_20k: round(bigRss / median(smallRss)),
+      copy_with_verify_records_per_s: Math.round((RECORDS / fullMs) * 1000),
+      raw_write_records_per_s: Math.round((RECORDS / rawMs) * 1000),
+      copy_with_verify_vs_raw_write: round(rawMs / fullMs),
+      runs: trials.map((t) => ({ ...t, rawMs: Math.round(t.rawMs) })),
+      small_peak_rss_mib_runs: smallRss,
+      bench_ms: Date.now() - started,
+      at: new Date().toISOString(),
+    };
+    console.log(JSON.stringify(section, null, 2));
+    const file = path.join(ROOT, 'bench', 'results', 'engine.json');
+    const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    const goals = (existing.goals ?? {}) as Record<string, string>;
+    const merged = {
+      ...existing,
+      sync_vs_full_copy: section.sync_vs_full_copy,
+      rss_200k_vs_20k: section.rss_200k_vs_20k,
+      copy_with_verify_vs_raw_write_200k: section.copy_with_verify_vs_raw_write,
+      goals: {
+        ...goals,
+        sync_vs_full_copy: '< 0.05',
+        rss_200k_vs_20k: '< 1.5',
+        copy_with_verify_vs_raw_write_200k: '>= 0.7',
+      },
+      sync: section,
+    };
+    writeFileSync(file, JSON.stringify(merged, null, 2) + '\n');
+    console.log('merged the sync section into bench/results/engine.json');
+  } finally {
+    await Promise.allSettled(servers.filter((s) => s.child.exitCode === null).map(stopServer));
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
