@@ -20,6 +20,8 @@ export interface CliContext {
   logger: Logger;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** Hosts the user allowed to receive the memory API key over plain http (--allow-endpoint, any command). */
+  allowEndpoints?: string[];
 }
 
 export interface CliCommand {

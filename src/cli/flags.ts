@@ -44,7 +44,12 @@ export function phasesFlag(flags: Flags): string[] | undefined {
 
 /** The workspace of the current folder, from its config files and ORCHESTRA_* variables. */
 export function cliWorkspace(ctx: CliContext): Workspace {
-  return openWorkspace({ folder: ctx.cwd, env: ctx.env, logger: ctx.logger });
+  return openWorkspace({
+    folder: ctx.cwd,
+    env: ctx.env,
+    logger: ctx.logger,
+    keyConsent: { allowHosts: ctx.allowEndpoints },
+  });
 }
 
 /** Runs `use` on the current folder's workspace and closes it after (its health checker, clients). */

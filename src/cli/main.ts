@@ -2,7 +2,7 @@
  * `orchestra-migrate`: the command-line twin of the extension, over the same engine.
  * Exit codes: 0 ok, 1 migration failure, 2 bad input.
  */
-import { errorMessage, isInputError } from '../core/errors';
+import { errorMessage, InputError, isInputError } from '../core/errors';
 import type { Logger, LogLevel } from '../core/logger';
 import { createRedactor, LOG_LEVELS, MEMORY_API_KEY_VARIABLE, streamLogger } from '../core/workspace';
 import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
@@ -69,9 +69,11 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
   process.once('SIGTERM', onSignal);
   try {
     const command = await entry.load();
+    const { argv: commandArgv, hosts } = allowEndpointOption(rest);
     return await command.run({
-      argv: rest,
+      argv: commandArgv,
       command: name,
+      allowEndpoints: hosts,
       cwd: partial.cwd ?? process.cwd(),
       env: partial.env ?? process.env,
       stdout,
@@ -86,6 +88,32 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--allow-endpoint HOST` (repeatable, any command): the user's consent to send the memory
+ * API key to HOST over plain http. Taken out before the command parses its own flags.
+ */
+function allowEndpointOption(argv: string[]): { argv: string[]; hosts: string[] } {
+  const out: string[] = [];
+  const hosts: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--allow-endpoint') {
+      const host = argv[++i];
+      if (!host || host.startsWith('-')) {
+        throw new InputError('--allow-endpoint needs a host.', {
+          fix: 'Write --allow-endpoint HOST or HOST:PORT, e.g. --allow-endpoint memory.internal:8080.',
+        });
+      }
+      hosts.push(host);
+    } else if (arg.startsWith('--allow-endpoint=')) {
+      hosts.push(arg.slice('--allow-endpoint='.length));
+    } else {
+      out.push(arg);
+    }
+  }
+  return { argv: out, hosts };
 }
 
 if (require.main === module) {

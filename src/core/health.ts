@@ -129,6 +129,8 @@ export interface CheckInput {
   targets: readonly HealthTarget[];
   /** The memory API key (editor secret storage or ORCHESTRA_MEMORY_API_KEY); sent to the memory servers only. */
   apiKey?: string;
+  /** The key for one memory endpoint when it differs by endpoint (the workspace's key guard); overrides apiKey. */
+  apiKeyFor?: (endpoint: string | undefined) => string | undefined;
   signal?: AbortSignal;
 }
 
@@ -317,7 +319,7 @@ export class HealthChecker {
           config: input.config.memory,
           endpoint: input.config.memory.transport === 'mcp-stdio' ? undefined : target.endpoint,
           breaker: input.config.breaker,
-          apiKey: input.apiKey,
+          apiKey: keyOf(target, input),
           logger: this.options.logger,
           outboxDir: path.join(dir, String(++this.opened)),
         });
@@ -357,8 +359,12 @@ function clientKey(target: HealthTarget, input: CheckInput): string {
     target.endpoint,
     input.config.memory,
     input.config.breaker,
-    input.apiKey ?? '',
+    keyOf(target, input) ?? '',
   ]);
+}
+
+function keyOf(target: HealthTarget, input: CheckInput): string | undefined {
+  return input.apiKeyFor ? input.apiKeyFor(target.endpoint) : input.apiKey;
 }
 
 /** The report as lines of text (the command line's `health`). */

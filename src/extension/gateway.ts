@@ -79,6 +79,8 @@ export class WorkspaceGateway implements vscode.Disposable {
       },
       probes: () => ({ editor: editorHints(), setting: environmentSetting() }),
       secrets: { memoryApiKey: async () => (await this.deps.secrets.get(MEMORY_API_KEY_SECRET)) || undefined },
+      // The memory API key never leaves an untrusted workspace; plain http beyond loopback asks once per host.
+      keyConsent: { trusted: () => vscode.workspace.isTrusted, ask: askToSendKey },
       logger: channelLogger(this.deps.log),
     });
   }
@@ -94,6 +96,20 @@ export class WorkspaceGateway implements vscode.Disposable {
   dispose(): void {
     this.closeCurrent();
   }
+}
+
+/** A modal naming the host: the workspace's files chose it, so the user decides (remembered per host). */
+async function askToSendKey(host: string, endpoint: string): Promise<boolean> {
+  const send = 'Send the Key to This Host';
+  const answer = await vscode.window.showWarningMessage(
+    `Send your memory API key to ${host}?`,
+    {
+      modal: true,
+      detail: `This workspace's configuration names ${endpoint} as a memory server. Over plain http the key travels in clear text. Allow it only if you trust ${host}; your answer is remembered for this host.`,
+    },
+    send,
+  );
+  return answer === send;
 }
 
 function firstFolder(): string | undefined {

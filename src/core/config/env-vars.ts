@@ -29,6 +29,8 @@ export const RESERVED_ENV_VARS: Readonly<Record<string, string>> = Object.freeze
   ORCHESTRA_ENV: 'forces the environment (local, codespaces, workstation, cloud_run)',
   ORCHESTRA_CONFIG_DIR: 'the folder of the config files (default: <workspace>/config)',
   [MEMORY_API_KEY_VARIABLE]: 'the memory server API key (a secret: never in config files)',
+  ORCHESTRA_ALLOW_ENDPOINTS:
+    'hosts (comma-separated) that may receive the memory API key over plain http: a user-level consent, never read from the workspace',
   ORCHESTRA_CODE_SERVER_DIR: 'test tooling: where scripts/setup-test-env.sh installs code-server',
 });
 

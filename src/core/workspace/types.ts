@@ -1,4 +1,5 @@
 import type { DeepPartial, LoadConfigOptions, OrchestraConfig } from '../config/types';
+import type { KeyConsent } from './key-guard';
 import type { EnvironmentProbes } from '../environment';
 import type { PollOptions } from '../gcp/operations';
 import type { RetryOptions } from '../gcp/retry';
@@ -26,6 +27,8 @@ export interface WorkspaceOptions {
   readonly probes?: Live<EnvironmentProbes | undefined>;
   /** The editor's secret storage; without one, ORCHESTRA_MEMORY_API_KEY is the key. */
   readonly secrets?: WorkspaceSecrets;
+  /** Whether and where the memory API key may go beyond https and loopback (key-guard.ts). */
+  readonly keyConsent?: KeyConsent;
   /** Where the engine's lines go; the workspace masks the memory API key in them. */
   readonly logger?: Logger;
   /** Test and benchmark hooks; production leaves them unset. */

@@ -21,6 +21,7 @@ import { MigrationEngine } from '../migration/engine';
 import { COPY_CONCURRENCY } from '../migration/memory-copy';
 import { builtInPhases } from '../migration/phases';
 import type { MemoryPair } from '../migration/types';
+import { keyFor, type KeyConsent } from './key-guard';
 import type { WorkspacePaths } from './paths';
 import type { ConfigInput, WorkspaceTuning } from './types';
 
@@ -41,6 +42,7 @@ export interface SessionInput {
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
   readonly apiKey: () => Promise<string | undefined>;
+  readonly keyConsent: KeyConsent;
   readonly tuning: WorkspaceTuning;
   /** `reset <phase>`: that phase's records may be dropped on load, so a damaged phase can be reset. */
   readonly resetPhase?: string;
@@ -117,13 +119,18 @@ async function memoryPair(input: SessionInput, config: OrchestraConfig, clients:
       fix: 'Set phases.memorySystem.targetEndpoint to the cloud memory server (or skip the Memory System phase).',
     });
   }
-  // One key for both servers: the team's memory API key (never in config files).
+  // One key for both servers: the team's memory API key (never in config files), each
+  // server getting it only where the key guard allows.
   const apiKey = await input.apiKey();
+  const sourceWhere = settings.sourceEndpoint ? 'phases.memorySystem.sourceEndpoint' : 'memory.endpoint';
+  const sourceKey = await keyFor(sourceEndpoint, apiKey, input.keyConsent, input.env, where(resolved, sourceWhere));
+  const targetWhere = where(resolved, 'phases.memorySystem.targetEndpoint');
+  const targetKey = await keyFor(targetEndpoint, apiKey, input.keyConsent, input.env, targetWhere);
   const source = await createMemoryClient({
     config: config.memory,
     endpoint: sourceEndpoint,
     breaker: config.breaker,
-    apiKey,
+    apiKey: sourceKey,
     logger,
     outboxDir: path.join(paths.outboxDir, 'copy-source'),
   });
@@ -133,7 +140,7 @@ async function memoryPair(input: SessionInput, config: OrchestraConfig, clients:
     config: { ...config.memory, poolSize: Math.max(config.memory.poolSize, COPY_CONCURRENCY) },
     endpoint: targetEndpoint,
     breaker: { ...config.breaker, maxConcurrency: Math.max(config.breaker.maxConcurrency, COPY_CONCURRENCY) },
-    apiKey,
+    apiKey: targetKey,
     logger,
     outboxDir: path.join(paths.outboxDir, 'copy-target'),
   });
@@ -142,6 +149,12 @@ async function memoryPair(input: SessionInput, config: OrchestraConfig, clients:
     source: tuning.memory?.source?.(source) ?? source,
     target: tuning.memory?.target?.(target) ?? target,
   };
+}
+
+/** A setting and the file (or variable) that set it, for messages. */
+function where(resolved: ResolvedConfig, setting: string): string {
+  const source = resolved.provenance(setting)?.source;
+  return source && source !== setting ? `${setting} in ${source}` : setting;
 }
 
 /**

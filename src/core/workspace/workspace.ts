@@ -34,6 +34,7 @@ import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
 import type * as ReportModule from './report';
 import type { ReportRequest, WorkspaceReport } from './report';
+import { keyFor } from './key-guard';
 import { memoryApiKey } from './secrets';
 import { readStatus, type StatusDocument } from './status';
 import type { ConfigInput, Live, WorkspaceOptions } from './types';
@@ -287,6 +288,7 @@ class OrchestraWorkspace implements Workspace {
       env: this.env,
       logger,
       apiKey: () => memoryApiKey(this.options.secrets, this.env),
+      keyConsent: this.options.keyConsent ?? {},
       tuning: this.options.tuning ?? {},
       resetPhase: options.resetPhase,
     });
@@ -341,10 +343,28 @@ class OrchestraWorkspace implements Workspace {
       return { checkedAt: new Date().toISOString(), level: 'none', checks: [], unconfigured: true };
     }
     const checker = await this.healthChecker();
+    const targets = healthTargets(loaded.resolved, await this.recordedApiUrl(loaded));
+    const apiKey = await memoryApiKey(this.options.secrets, this.env);
+    // Each memory server gets the key only where the key guard allows; a refused one is
+    // checked without it (it cannot leak what it is not sent) and the refusal is logged.
+    const keys = new Map<string | undefined, string | undefined>();
+    const logger = await this.logger();
+    for (const target of targets) {
+      if (target.service === 'api' || keys.has(target.endpoint)) continue;
+      const consent = { ...(this.options.keyConsent ?? {}), ask: undefined };
+      const key = await keyFor(target.endpoint, apiKey, consent, this.env, `${target.service} endpoint`).catch(
+        (error: unknown) => {
+          logger.warn(errorMessage(error));
+          return undefined;
+        },
+      );
+      keys.set(target.endpoint, key);
+    }
     return checker.check({
       config: loaded.config,
-      targets: healthTargets(loaded.resolved, await this.recordedApiUrl(loaded)),
-      apiKey: await memoryApiKey(this.options.secrets, this.env),
+      targets,
+      apiKey,
+      apiKeyFor: (endpoint) => keys.get(endpoint),
       signal: request.signal,
     });
   }
