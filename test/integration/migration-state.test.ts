@@ -51,12 +51,23 @@ function recordRun(state: MigrationState): void {
   const now = new Date().toISOString();
   state.phases['core-infrastructure'].status = 'completed';
   state.phases['core-infrastructure'].finishedAt = now;
-  for (const id of ['services', 'service-account', 'repository', 'bucket']) {
+  // Step ids as the engine records them: <phase>/<name> (the state schema refuses others).
+  for (const name of ['services', 'service-account', 'repository', 'bucket']) {
+    const id = `core-infrastructure/${name}`;
     state.steps[id] = step('core-infrastructure', id, 'done', 'create');
   }
   state.phases['workstation-configuration'].status = 'in-progress';
-  state.steps['workstation-cluster'] = step('workstation-configuration', 'workstation-cluster', 'done', 'none');
-  state.steps['workstation-config'] = step('workstation-configuration', 'workstation-config', 'running');
+  state.steps['workstation-configuration/cluster'] = step(
+    'workstation-configuration',
+    'workstation-configuration/cluster',
+    'done',
+    'none',
+  );
+  state.steps['workstation-configuration/config'] = step(
+    'workstation-configuration',
+    'workstation-configuration/config',
+    'running',
+  );
   state.phases['memory-system'].status = 'failed';
   state.phases['memory-system'].error = 'Firestore database create failed: PERMISSION_DENIED';
   state.phases['hybrid-config'].status = 'skipped';
@@ -131,18 +142,18 @@ describe('The views follow the migration state', () => {
     assert.deepEqual(
       core.map((r) => [r.label, r.description, r.icon]),
       [
-        ['services', 'done · created', 'pass'],
-        ['service-account', 'done · created', 'pass'],
-        ['repository', 'done · created', 'pass'],
-        ['bucket', 'done · created', 'pass'],
+        ['core-infrastructure/services', 'done · created', 'pass'],
+        ['core-infrastructure/service-account', 'done · created', 'pass'],
+        ['core-infrastructure/repository', 'done · created', 'pass'],
+        ['core-infrastructure/bucket', 'done · created', 'pass'],
       ],
     );
     const workstation = await rows(api, phases[1].node);
     assert.deepEqual(
       workstation.map((r) => [r.label, r.description, r.icon]),
       [
-        ['workstation-cluster', 'done · unchanged', 'pass'],
-        ['workstation-config', 'running', 'sync~spin'],
+        ['workstation-configuration/cluster', 'done · unchanged', 'pass'],
+        ['workstation-configuration/config', 'running', 'sync~spin'],
       ],
     );
 
@@ -157,7 +168,12 @@ describe('The views follow the migration state', () => {
     const later = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
     await later.update((state) => {
       state.phases['workstation-configuration'].status = 'completed';
-      state.steps['workstation-config'] = step('workstation-configuration', 'workstation-config', 'done', 'create');
+      state.steps['workstation-configuration/config'] = step(
+        'workstation-configuration',
+        'workstation-configuration/config',
+        'done',
+        'create',
+      );
       state.run = { ...state.run!, status: 'failed', finishedAt: new Date().toISOString() };
     });
     await lock.release();
@@ -184,8 +200,8 @@ describe('The views follow the migration state', () => {
     assert.deepEqual(
       workstation.map((r) => [r.label, r.description, r.icon]),
       [
-        ['workstation-cluster', 'done · unchanged', 'pass'],
-        ['workstation-config', 'interrupted', 'debug-pause'],
+        ['workstation-configuration/cluster', 'done · unchanged', 'pass'],
+        ['workstation-configuration/config', 'interrupted', 'debug-pause'],
       ],
     );
     assert.ok(!api.statusItem.text.includes('$(sync~spin)'), 'the status bar does not spin');
@@ -198,7 +214,7 @@ describe('The views follow the migration state', () => {
     );
   });
 
-  it('a corrupt state file: every phase tooltip and the log say the file cannot be read, naming it', async () => {
+  it('a corrupt state file: every phase tooltip and the log say the file is not valid JSON, naming it', async () => {
     await writeProjectConfig();
     const file = statePath(path.join(root, '.orchestra'), PROJECT);
     await fs.mkdir(path.dirname(file), { recursive: true });
@@ -206,12 +222,14 @@ describe('The views follow the migration state', () => {
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
     const phases = await waitFor('the tree to show the problem', async () => {
       const list = await rows(api);
-      return list.length === 7 && list.every((r) => /state file cannot be read/.test(r.tooltip)) ? list : undefined;
+      return list.length === 7 && list.every((r) => /state file .* is not valid: .*not JSON/.test(r.tooltip))
+        ? list
+        : undefined;
     });
     assert.match(phases[0].tooltip, /state\\-orchestra\\-test\\-project\\.json/, 'the tooltip names the file');
     const logFile = path.join(api.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`);
     await waitFor('the problem in the log', async () =>
-      /\[error\] migration state: The migration state file cannot be read/.test(
+      /\[error\] migration state: The migration state file .*state-orchestra-test-project\.json is not valid: .*not JSON/.test(
         await fs.readFile(logFile, 'utf8').catch(() => ''),
       ),
     );
