@@ -1,100 +1,147 @@
 #!/usr/bin/env bash
-# Points the real gcloud CLI at the local Google Cloud emulator and reads back
-# every kind of resource the migration creates. A parse error or a non-zero exit
-# from gcloud means the emulator's shapes drifted from Google's.
-# Usage: bash scripts/check-emulator-with-gcloud.sh   (needs gcloud on PATH; not part of npm test)
+# A rehearsal read back by a real Google client: starts the sandbox, runs the CLI's
+# execute against it (every phase, the demo API source built by Cloud Build), then
+# reads every resource the run created with gcloud, pointed at the sandbox exactly as
+# `orchestra-migrate sandbox` tells a user to, and checks what gcloud prints.
+# A parse error, a non-zero exit or a missing value means the emulator drifted from
+# Google's shapes. gcloud's settings live in a throw-away CLOUDSDK_CONFIG.
+# Usage: bash scripts/check-emulator-with-gcloud.sh   (npm test runs it where gcloud is installed)
 set -u
 cd "$(dirname "$0")/.."
-command -v gcloud >/dev/null || { echo "gcloud not installed: skipped"; exit 0; }
-DATA=$(mktemp -d)
-OUT=$(mktemp)
-node_modules/.bin/tsx src/cli/main.ts sandbox --port 0 --json --data "$DATA" --lro-delay-ms 0 >"$OUT" 2>"$DATA/stderr" &
-PID=$!
-cleanup() { kill -INT "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$DATA" "$OUT"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do [ -s "$OUT" ] && break; sleep 0.1; done
-URL=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).gcp)' "$OUT")
-echo "emulator at $URL"
-P=gcloud-check
-H=(-s -H 'authorization: Bearer x' -H 'content-type: application/json')
-post() { curl "${H[@]}" -X POST "$URL$1" -d "$2" >/dev/null; }
-post "/v1/projects/$P/services:batchEnable" '{"serviceIds":["iam.googleapis.com","artifactregistry.googleapis.com","workstations.googleapis.com","firestore.googleapis.com","secretmanager.googleapis.com","run.googleapis.com"]}'
-post "/v1/projects/$P/serviceAccounts" '{"accountId":"orchestra-runtime","serviceAccount":{"displayName":"Orchestra runtime"}}'
-post "/v1/projects/$P/locations/us-central1/repositories?repositoryId=orchestra" '{"format":"DOCKER"}'
-post "/storage/v1/b?project=$P" '{"name":"gcloud-check-reports","location":"US-CENTRAL1"}'
-post "/v1/projects/$P/locations/us-central1/workstationClusters?workstationClusterId=orchestra" '{}'
-post "/v1/projects/$P/locations/us-central1/workstationClusters/orchestra/workstationConfigs?workstationConfigId=dev" '{"host":{"gceInstance":{"machineType":"e2-standard-8"}}}'
-post "/v1/projects/$P/locations/us-central1/workstationClusters/orchestra/workstationConfigs/dev/workstations?workstationId=ws1" '{}'
-post "/v1/projects/$P/databases?databaseId=(default)" '{"locationId":"nam5","type":"FIRESTORE_NATIVE"}'
-post "/v1/projects/$P/secrets?secretId=orchestra-config" '{"replication":{"automatic":{}}}'
-post "/v1/projects/$P/secrets/orchestra-config:addVersion" "{\"payload\":{\"data\":\"$(printf 'KEY=value' | base64)\"}}"
-post "/v2/projects/$P/locations/us-central1/services?serviceId=orchestra-api" '{"template":{"containers":[{"image":"us-central1-docker.pkg.dev/gcloud-check/orchestra/api:latest"}]}}'
-
-export CLOUDSDK_CONFIG="$DATA/gcloud-config" CLOUDSDK_CORE_PROJECT=$P CLOUDSDK_AUTH_ACCESS_TOKEN=fake
-export CLOUDSDK_CORE_DISABLE_PROMPTS=1 CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=1 CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=1
-eval "$(node -e '
-const base = process.argv[1];
-for (const api of ["serviceusage","iam","cloudresourcemanager","artifactregistry","workstations","firestore","secretmanager","run"]) console.log(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_${api.toUpperCase()}=${base}/`);
-console.log(`export CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE=${base}/storage/v1/`);
-' "$URL")"
-FAIL=0
-check() {
-  printf '\n--- gcloud %s\n' "$*"
-  if ! timeout 60 gcloud "$@" 2>&1 | sed 's/^/    /'; then FAIL=1; fi
-  [ "${PIPESTATUS[0]}" = 0 ] || { echo "    FAILED (exit ${PIPESTATUS[0]})"; FAIL=1; }
+ROOT=$(pwd)
+command -v gcloud >/dev/null || {
+  echo "gcloud check: SKIPPED (gcloud is not installed)"
+  exit 0
 }
-# Writes through gcloud: request shapes and operation polling as gcloud does them.
-check services enable workstations.googleapis.com compute.googleapis.com
-check iam service-accounts create gcloud-made --display-name="Made by gcloud"
-check secrets create gcloud-secret --replication-policy=automatic
-printf 'from-gcloud' | check secrets versions add gcloud-secret --data-file=-
-check artifacts repositories create gcloud-repo --repository-format=docker --location=us-central1
-check storage buckets create gs://gcloud-check-made --location=us-central1
-check projects add-iam-policy-binding $P --member="serviceAccount:gcloud-made@$P.iam.gserviceaccount.com" --role=roles/run.invoker --condition=None
-check workstations clusters create gcloud-cluster --region=us-central1 --network=projects/$P/global/networks/default --subnetwork=projects/$P/regions/us-central1/subnetworks/default
-check firestore databases create --database=gcloud-db --location=nam5 --type=firestore-native
-# Reads of what the engine's calls and gcloud's created.
-check services list --enabled --format='value(config.name)'
-check iam service-accounts list --format='table(email,displayName)'
-check iam service-accounts describe "orchestra-runtime@$P.iam.gserviceaccount.com"
-check projects get-iam-policy $P --format=json
-check artifacts repositories describe orchestra --location=us-central1
-check artifacts repositories list --location=us-central1
-check storage buckets describe gs://gcloud-check-reports --format=json
-check storage buckets list --format='value(name)'
-check workstations clusters describe orchestra --region=us-central1
-check workstations configs describe dev --cluster=orchestra --region=us-central1
-check workstations describe ws1 --config=dev --cluster=orchestra --region=us-central1
-check firestore databases list --format=json
-check firestore databases describe --database='(default)'
-check secrets describe orchestra-config
-check secrets versions list orchestra-config
-check secrets versions access latest --secret=orchestra-config
-check secrets versions access latest --secret=gcloud-secret
-# gcloud reads Cloud Run through the Knative v1 API on a regional host
-# ('us-central1-127.0.0.1:P'), which no resolver knows: route it through the
-# emulator as an HTTP proxy (it serves absolute-form request URIs).
-PORT=${URL##*:}
-export CLOUDSDK_PROXY_TYPE=http CLOUDSDK_PROXY_ADDRESS=127.0.0.1 CLOUDSDK_PROXY_PORT=$PORT
-check run services describe orchestra-api --region=us-central1 --format=json
-check run services list --region=us-central1
-# Errors as gcloud understands them: it must read Google's error JSON, not crash on it.
+P=gcloud-check
+L=us-central1
+TMP=$(mktemp -d)
+WS="$TMP/workspace"
+OUT="$TMP/sandbox.json"
+node_modules/.bin/tsx src/cli/main.ts sandbox --port 0 --json --data "$TMP/data" --lro-delay-ms 0 --project $P >"$OUT" 2>"$TMP/sandbox.err" &
+PID=$!
+cleanup() {
+  kill -TERM "$PID" 2>/dev/null
+  wait "$PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+# Nothing of ours may outlive the check: the sandbox process and its port must be gone.
+ensure_stopped() {
+  kill -TERM "$PID" 2>/dev/null
+  wait "$PID" 2>/dev/null
+  if kill -0 "$PID" 2>/dev/null || curl -s -o /dev/null --max-time 2 "$URL/__admin/health"; then
+    echo "gcloud check: the sandbox (pid $PID, $URL) is still alive after SIGTERM"
+    return 1
+  fi
+  echo "gcloud check: the sandbox process and its servers are stopped"
+}
+for _ in $(seq 1 300); do [ -s "$OUT" ] && break; sleep 0.1; done
+[ -s "$OUT" ] || { echo "the sandbox did not start:"; cat "$TMP/sandbox.err"; exit 1; }
+json() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(process.argv[2].split(".").reduce((v,k)=>v[k],o))' "$@"; }
+URL=$(json "$OUT" gcp)
+echo "sandbox at $URL"
+
+# The rehearsal, as a user runs it: config pointing at the sandbox, the demo API source, execute.
+mkdir -p "$WS/config"
+cp -r demo/api "$WS/api"
+cat >"$WS/config/common.json" <<EOF
+{
+  "projectId": "$P",
+  "location": "$L",
+  "gcp": { "emulator": true },
+  "endpoints": { "gcpEmulator": "$URL", "memory": "$(json "$OUT" memory)" },
+  "phases": { "memorySystem": { "targetEndpoint": "$(json "$OUT" memoryTarget)" }, "validation": { "samples": 3 } },
+  "validation": { "targets": { "memoryReadMs": 2000, "apiMs": 2000 } }
+}
+EOF
+echo "--- orchestra-migrate execute --yes (in $WS)"
+if ! (cd "$WS" && env -i PATH="$PATH" HOME="$TMP" "$ROOT/node_modules/.bin/tsx" "$ROOT/src/cli/main.ts" execute --yes >"$TMP/execute.log" 2>&1); then
+  sed 's/^/    /' "$TMP/execute.log" | tail -40
+  echo "gcloud check: FAILED (the rehearsal's execute failed)"
+  exit 1
+fi
+tail -3 "$TMP/execute.log" | sed 's/^/    /'
+
+# gcloud as the sandbox's printed instructions set it up (an issued token, the overrides, the proxy).
+export CLOUDSDK_CONFIG="$TMP/gcloud-config" CLOUDSDK_CORE_PROJECT=$P
+export CLOUDSDK_CORE_DISABLE_PROMPTS=1 CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=1 CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=1
+CLOUDSDK_AUTH_ACCESS_TOKEN=$(curl -s -d grant_type=client_credentials "$URL/token" | node -e 'process.stdin.on("data",d=>console.log(JSON.parse(d).access_token))')
+export CLOUDSDK_AUTH_ACCESS_TOKEN
+eval "$(node_modules/.bin/tsx -e '
+import { gcloudInstructions } from "./src/cli/commands/sandbox";
+for (const line of gcloudInstructions(process.argv[1], { projects: [], token: "" })) if (/^export CLOUDSDK_(API|PROXY)/.test(line)) console.log(line);
+' "$URL")"
+
+FAIL=0
+CHECKS=0
+# check EXPECTED-REGEX gcloud-args...: gcloud must exit 0 and print something matching.
+check() {
+  local want=$1
+  shift
+  CHECKS=$((CHECKS + 1))
+  printf '\n--- gcloud %s   (expect /%s/)\n' "$*" "$want"
+  local out
+  out=$(timeout 90 gcloud "$@" 2>&1)
+  local code=$?
+  echo "$out" | head -30 | sed 's/^/    /'
+  if [ $code -ne 0 ]; then
+    echo "    FAILED (exit $code)"
+    FAIL=1
+  elif ! echo "$out" | grep -Eq -- "$want"; then
+    echo "    FAILED (no match for /$want/)"
+    FAIL=1
+  fi
+}
+SA="orchestra-runtime@$P.iam.gserviceaccount.com"
+BUCKET="$P-orchestra-reports"
+REPO="$L-docker.pkg.dev/$P/orchestra"
+check 'run\.googleapis\.com' services list --enabled --format='value(config.name)'
+check 'cloudbuild\.googleapis\.com' services list --enabled --format='value(config.name)'
+check "^$SA\$" iam service-accounts describe "$SA" --format='value(email)'
+check "serviceAccount:$SA" projects get-iam-policy $P --format=json
+check '^DOCKER$' artifacts repositories describe orchestra --location=$L --format='value(format)'
+check "^$REPO/orchestra-api	sha256:[0-9a-f]{64}	.*src-[0-9a-f]{16}" artifacts docker images list "$REPO" --include-tags --format='value(package,version,tags)'
+check "^$BUCKET\$" storage buckets describe "gs://$BUCKET" --format='value(name)'
+check "gs://$BUCKET/source/" storage ls "gs://$BUCKET"
+check "gs://$BUCKET/log-[0-9a-f-]+\.txt" storage ls "gs://$BUCKET"
+check "gs://$BUCKET/source/orchestra-api-[0-9a-f]{16}\.tar\.gz" storage ls "gs://$BUCKET/source/"
+check '^SUCCESS' builds list --region=$L --format='value(status,images)'
+BUILD=$(gcloud builds list --region=$L --format='value(id)' 2>/dev/null | head -1)
+check "$REPO/orchestra-api:src-[0-9a-f]{16}" builds describe "$BUILD" --region=$L --format=json
+check "^orchestra-cluster|orchestra" workstations clusters list --region=$L --format='value(name)'
+check 'FIRESTORE_NATIVE' firestore databases describe --database='(default)' --format=json
+check 'orchestra-config' secrets describe orchestra-config --format='value(name)'
+check '"projectId":"gcloud-check"' secrets versions access latest --secret=orchestra-config
+check '"name": "ORCHESTRA_CONFIG"' run services describe orchestra-api --region=$L --format=json
+ENV0='spec.template.spec.containers[0].env[0]'
+check '^ORCHESTRA_CONFIG	orchestra-config	latest$' run services describe orchestra-api --region=$L \
+  --format="value($ENV0.name,$ENV0.valueFrom.secretKeyRef.name,$ENV0.valueFrom.secretKeyRef.key)"
+check "$REPO/orchestra-api@sha256:" run services describe orchestra-api --region=$L --format='value(spec.template.spec.containers[0].image)'
+REV=$(gcloud run services describe orchestra-api --region=$L --format='value(status.latestReadyRevisionName)' 2>/dev/null)
+check "^$REV\$" run revisions list --region=$L --service=orchestra-api --format='value(metadata.name)'
+check 'ORCHESTRA_CONFIG' run revisions describe "$REV" --region=$L
+check 'orchestra-api' run services list --format='value(metadata.name)'
+check "projects/$P/locations/$L/operations/" alloydb operations list --region=$L --format='value(name)'
+check "projects/$P/databases/\(default\)/operations/" firestore operations list --format='value(name)'
+# Errors as gcloud reads them: Google's error JSON, not a crash.
 expect_error() {
   local pattern=$1
   shift
+  CHECKS=$((CHECKS + 1))
   printf '\n--- gcloud %s   (expected to fail with /%s/)\n' "$*" "$pattern"
   local out
-  out=$(timeout 60 gcloud "$@" 2>&1)
-  echo "$out" | sed 's/^/    /'
+  out=$(timeout 90 gcloud "$@" 2>&1)
+  echo "$out" | head -8 | sed 's/^/    /'
   if ! echo "$out" | grep -Eq "$pattern" || echo "$out" | grep -q 'gcloud crashed'; then
     echo "    UNEXPECTED"
     FAIL=1
   fi
 }
-unset CLOUDSDK_PROXY_TYPE CLOUDSDK_PROXY_ADDRESS CLOUDSDK_PROXY_PORT
 expect_error 'NOT_FOUND|not found' secrets describe no-such-secret
-expect_error 'ALREADY_EXISTS|already exists' iam service-accounts create gcloud-made
-expect_error 'not enabled|SERVICE_DISABLED|has not been used' secrets list --project=fresh-project
+expect_error 'PERMISSION_DENIED|Permission denied on resource project' secrets list --project=not-a-known-project
+CLOUDSDK_AUTH_ACCESS_TOKEN=ya29.made-up expect_error 'UNAUTHENTICATED|invalid authentication credentials|401' secrets list
 echo
-[ $FAIL = 0 ] && echo "gcloud check: all commands succeeded" || echo "gcloud check: FAILURES above"
+ensure_stopped || FAIL=1
+if [ $FAIL = 0 ]; then echo "gcloud check: $CHECKS checks passed"; else echo "gcloud check: FAILURES above ($CHECKS checks)"; fi
 exit $FAIL

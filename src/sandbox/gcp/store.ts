@@ -159,7 +159,15 @@ export class Store {
 
   /** Entries of one kind whose name starts with `prefix`, in creation order. */
   list(kind: string, prefix: string): Array<[string, ResourceEntry]> {
-    return Object.entries(this.state.resources).filter(([name, e]) => e.kind === kind && name.startsWith(prefix));
+    // 'locations/-' is every location, as Google's list methods take it.
+    const matches = prefix.includes('/locations/-/')
+      ? (name: string) => {
+          const [head, tail] = prefix.split('/locations/-/');
+          const rest = name.startsWith(`${head}/locations/`) ? name.slice(head.length + 11) : undefined;
+          return rest !== undefined && rest.slice(rest.indexOf('/') + 1).startsWith(tail);
+        }
+      : (name: string) => name.startsWith(prefix);
+    return Object.entries(this.state.resources).filter(([name, e]) => e.kind === kind && matches(name));
   }
 
   addOperation(op: Omit<OperationEntry, 'createdAt'>): OperationEntry {

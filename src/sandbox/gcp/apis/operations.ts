@@ -8,6 +8,7 @@ import type { GcpApi } from '../../../core/gcp/types';
 import { notFound } from '../faults';
 import { operationView } from '../lro';
 import { ok, type EmuContext, type EmuRequest, type Route } from '../router';
+import { page } from './common';
 
 function get(nameOf: (req: EmuRequest) => string) {
   return (req: EmuRequest, ctx: EmuContext) => {
@@ -29,8 +30,40 @@ function locationOperation(version: string, api: GcpApi): Route {
   };
 }
 
+/** google.longrunning.Operations.ListOperations on a location (or a Firestore database); newest first. */
+function listOperations(version: string, api: GcpApi, parentOf: (req: EmuRequest) => string): Route {
+  const parent =
+    version === 'firestore'
+      ? '/v1/projects/{project}/databases/{database}'
+      : `/${version}/projects/{project}/locations/{location}`;
+  return {
+    api,
+    kind: 'operation',
+    method: 'GET',
+    template: `${parent}/operations`,
+    handle: (req, ctx) => {
+      const prefix = `${parentOf(req)}/operations/`;
+      const any = prefix.includes('/locations/-/');
+      const all = Object.values(ctx.store.state.operations)
+        .filter((op) =>
+          any
+            ? /\/locations\/[^/]+\/operations\//.test(op.name) && op.name.startsWith(prefix.split('/locations/-/')[0])
+            : op.name.startsWith(prefix),
+        )
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map((op) => operationView(op, ctx));
+      const { items, nextPageToken } = page(all, req);
+      return ok({ ...(items.length ? { operations: items } : {}), ...(nextPageToken ? { nextPageToken } : {}) });
+    },
+  };
+}
+
 export function operationRoutes(): Route[] {
+  const location = (r: EmuRequest) => `projects/${r.params.project}/locations/${r.params.location}`;
   return [
+    listOperations('v1', 'artifactregistry', location),
+    listOperations('v2', 'run', location),
+    listOperations('firestore', 'firestore', (r) => `projects/${r.params.project}/databases/${r.params.database}`),
     {
       api: 'serviceusage',
       kind: 'operation',

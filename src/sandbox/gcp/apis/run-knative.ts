@@ -83,10 +83,110 @@ function knative(name: string, entry: ResourceEntry, ctx: EmuContext): Record<st
   };
 }
 
-/** v1 containers have no cpuIdle/startupCpuBoost (those are annotations there). */
+interface V2Env {
+  name: string;
+  value?: string;
+  valueSource?: { secretKeyRef?: { secret?: string; version?: string } };
+}
+
+/**
+ * v1 containers have no cpuIdle/startupCpuBoost (those are annotations there), and a
+ * secret env var is `valueFrom.secretKeyRef {name: SECRET, key: VERSION}` (Kubernetes'
+ * shape), where v2 writes `valueSource.secretKeyRef {secret, version}`.
+ */
 function knativeContainer(c: Record<string, unknown>): Record<string, unknown> {
-  const { resources, ...rest } = c as { resources?: { limits?: unknown } };
-  return { ...rest, ...(resources?.limits ? { resources: { limits: resources.limits } } : {}) };
+  const { resources, env, ...rest } = c as { resources?: { limits?: unknown }; env?: V2Env[] };
+  return {
+    ...rest,
+    ...(env?.length ? { env: env.map(knativeEnv) } : {}),
+    ...(resources?.limits ? { resources: { limits: resources.limits } } : {}),
+  };
+}
+
+function knativeEnv(e: V2Env): Record<string, unknown> {
+  const ref = e.valueSource?.secretKeyRef;
+  if (!ref) return { name: e.name, value: e.value ?? '' };
+  const secret = String(ref.secret ?? '')
+    .split('/')
+    .pop();
+  return { name: e.name, valueFrom: { secretKeyRef: { name: secret, key: ref.version ?? 'latest' } } };
+}
+
+const REVISION_KIND = 'run.revision';
+
+/** A v2 revision as Knative v1 shows it (gcloud run revisions describe|list). */
+function knativeRevision(name: string, entry: ResourceEntry, ctx: EmuContext): Record<string, unknown> {
+  const [, project, , location, , service, , id] = name.split('/');
+  const number = ctx.store.project(project).number;
+  const body = entry.body as Record<string, unknown> & {
+    containers: Array<Record<string, unknown>>;
+    labels?: Record<string, string>;
+  };
+  const reconciling = entry.readyAt !== undefined && ctx.now() < entry.readyAt;
+  const status = reconciling ? 'Unknown' : entry.failure ? 'False' : 'True';
+  const transition = new Date(entry.readyAt ?? Date.parse(String(body.createTime))).toISOString();
+  const why = entry.failure && !reconciling ? { reason: 'ContainerMissing', message: entry.failure.message } : {};
+  const image = String(body.containers[0]?.image ?? '');
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Revision',
+    metadata: {
+      name: id,
+      namespace: number,
+      selfLink: `/apis/serving.knative.dev/v1/namespaces/${number}/revisions/${id}`,
+      uid: body.uid,
+      resourceVersion: String(body.etag).replace(/"/g, ''),
+      generation: 1,
+      creationTimestamp: body.createTime,
+      labels: {
+        'serving.knative.dev/service': service,
+        'serving.knative.dev/configuration': service,
+        'serving.knative.dev/configurationGeneration':
+          body.labels?.['serving.knative.dev/configurationGeneration'] ?? '1',
+        'serving.knative.dev/route': service,
+        'cloud.googleapis.com/location': location,
+      },
+      annotations: {
+        'autoscaling.knative.dev/maxScale': String(
+          (body.scaling as { maxInstanceCount?: number })?.maxInstanceCount ?? 100,
+        ),
+      },
+      ownerReferences: [
+        {
+          kind: 'Configuration',
+          name: service,
+          apiVersion: 'serving.knative.dev/v1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      containerConcurrency: body.maxInstanceRequestConcurrency ?? 80,
+      timeoutSeconds: seconds(body.timeout),
+      ...(body.serviceAccount ? { serviceAccountName: body.serviceAccount } : {}),
+      containers: body.containers.map(knativeContainer),
+    },
+    status: {
+      observedGeneration: 1,
+      conditions: ['Ready', 'ContainerHealthy', 'ResourcesAvailable'].map((type) => ({
+        type,
+        status,
+        ...why,
+        lastTransitionTime: transition,
+      })),
+      logUrl: `https://console.cloud.google.com/logs/viewer?project=${project}&resource=cloud_run_revision/service_name/${service}/revision_name/${id}`,
+      ...(image.includes('@sha256:') ? { imageDigest: image } : {}),
+    },
+  };
+}
+
+function revisionsOf(req: EmuRequest, ctx: EmuContext): Array<[string, ResourceEntry]> {
+  const project = ctx.store.project(req.params.namespace).projectId;
+  const region = regionOf(req.host);
+  return ctx.store
+    .list(REVISION_KIND, `projects/${project}/locations/`)
+    .filter(([name]) => !region || name.split('/')[3] === region);
 }
 
 function matching(req: EmuRequest, ctx: EmuContext): Array<[string, ResourceEntry]> {
@@ -99,8 +199,50 @@ function matching(req: EmuRequest, ctx: EmuContext): Array<[string, ResourceEntr
 
 export function runKnativeRoutes(): Route[] {
   const base = '/apis/serving.knative.dev/v1/namespaces/{namespace}/services';
+  const revisions = '/apis/serving.knative.dev/v1/namespaces/{namespace}/revisions';
   const project = (req: EmuRequest) => req.params.namespace;
   return [
+    {
+      // gcloud run services list without --region: the v1 API's projects.locations.services.list on 'locations/-'.
+      api: 'run',
+      method: 'GET',
+      template: '/v1/projects/{project}/locations/{location}/services',
+      permission: 'run.services.list',
+      handle: (req, ctx) => {
+        const project = ctx.store.project(req.params.project).projectId;
+        const items = ctx.store
+          .list(KIND, `projects/${project}/locations/${req.params.location}/services/`)
+          .map(([n, e]) => knative(n, e, ctx));
+        return ok({ apiVersion: 'serving.knative.dev/v1', kind: 'ServiceList', metadata: {}, items });
+      },
+    },
+    {
+      api: 'run',
+      method: 'GET',
+      template: `${revisions}/{revision}`,
+      permission: 'run.revisions.get',
+      project,
+      handle: (req, ctx) => {
+        const found = revisionsOf(req, ctx).find(([name]) => name.endsWith(`/revisions/${req.params.revision}`));
+        if (!found) throw notFound(`namespaces/${req.params.namespace}/revisions/${req.params.revision}`);
+        return ok(knativeRevision(found[0], found[1], ctx));
+      },
+    },
+    {
+      api: 'run',
+      method: 'GET',
+      template: revisions,
+      permission: 'run.revisions.list',
+      project,
+      handle: (req, ctx) => {
+        const service = /serving\.knative\.dev\/service=([\w-]+)/.exec(req.query.get('labelSelector') ?? '')?.[1];
+        const items = revisionsOf(req, ctx)
+          .filter(([name]) => !service || name.split('/')[5] === service)
+          .map(([n, e]) => knativeRevision(n, e, ctx))
+          .reverse();
+        return ok({ apiVersion: 'serving.knative.dev/v1', kind: 'RevisionList', metadata: {}, items });
+      },
+    },
     {
       api: 'run',
       method: 'GET',

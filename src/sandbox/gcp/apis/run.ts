@@ -235,10 +235,53 @@ function patch(req: EmuRequest, ctx: EmuContext): Reply {
   return operation(ctx, name);
 }
 
+/** A revision as v2 returns it: reconciling while its deploy runs, its conditions after. */
+function revisionView(name: string, entry: ResourceEntry, ctx: EmuContext): Record<string, unknown> {
+  const reconciling = entry.readyAt !== undefined && ctx.now() < entry.readyAt;
+  const state = reconciling ? 'CONDITION_RECONCILING' : entry.failure ? 'CONDITION_FAILED' : 'CONDITION_SUCCEEDED';
+  const why = entry.failure && !reconciling ? { message: entry.failure.message } : {};
+  const transition = new Date(entry.readyAt ?? ctx.now()).toISOString();
+  return {
+    ...entry.body,
+    reconciling,
+    observedGeneration: '1',
+    conditions: [
+      { type: 'Ready', state, ...why, lastTransitionTime: transition },
+      { type: 'ContainerHealthy', state, lastTransitionTime: transition },
+      { type: 'ResourcesAvailable', state, lastTransitionTime: transition },
+    ],
+  };
+}
+
 export function runRoutes(): Route[] {
   const api = 'run' as const;
   const base = '/v2/projects/{project}/locations/{location}/services';
   return [
+    {
+      api,
+      method: 'GET',
+      template: `${base}/{service}/revisions/{revision}`,
+      permission: 'run.revisions.get',
+      handle: (req, ctx) => {
+        const name = `${nameOf(ctx, req)}/revisions/${req.params.revision}`;
+        const entry = ctx.store.get(name);
+        if (!entry) throw notFound(name);
+        return ok(revisionView(name, entry, ctx));
+      },
+    },
+    {
+      api,
+      method: 'GET',
+      template: `${base}/{service}/revisions`,
+      permission: 'run.revisions.list',
+      handle: (req, ctx) => {
+        const revisions = ctx.store
+          .list(REVISION_KIND, `${nameOf(ctx, req)}/revisions/`)
+          .map(([n, e]) => revisionView(n, e, ctx))
+          .reverse();
+        return ok(revisions.length ? { revisions } : {});
+      },
+    },
     { api, method: 'POST', template: base, permission: 'run.services.create', handle: create },
     {
       api,
@@ -334,4 +377,4 @@ function googlePage(code: number, title: string, text: string): string {
   return `<html><head>\n<meta http-equiv="content-type" content="text/html;charset=utf-8">\n<title>${code} ${title}</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>Error: ${title}</h1>\n<h2>${text}</h2>\n<h2></h2>\n</body></html>\n`;
 }
 
-export const runViews = { [KIND]: serviceView };
+export const runViews = { [KIND]: serviceView, [REVISION_KIND]: revisionView };
