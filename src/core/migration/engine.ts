@@ -40,6 +40,8 @@ export interface EngineOptions {
   cloudRunConfig?: () => Promise<JsonValue>;
   /** Where a deployed service's URL is published for configuration readers (the CLI: config/cloud_run.json). */
   recordEndpoint?: (service: 'api' | 'memory', url: string) => Promise<void>;
+  /** The log file of this process's run, recorded in the state with each run (the report links it). */
+  logFile?: () => string | undefined;
   /** Steps running at once (default 8). */
   concurrency?: number;
   /** Reads in flight during verify (default 16). */
@@ -143,6 +145,7 @@ export class MigrationEngine {
         concurrency: this.options.concurrency ?? 8,
         signal: controller.signal,
         note: lock.tookOver,
+        logFile: this.options.logFile?.(),
       });
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

@@ -74,6 +74,7 @@ export interface ExecuteInput {
   concurrency: number;
   signal: AbortSignal;
   note?: string;
+  logFile?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -121,7 +122,15 @@ class Run {
   async start(): Promise<ExecuteResult> {
     const { store, events, phases, steps } = this.input;
     await store.update((s) => {
-      s.run = { id: this.runId, startedAt: now(), status: 'running', phases, pid: process.pid, host: os.hostname() };
+      s.run = {
+        id: this.runId,
+        startedAt: now(),
+        status: 'running',
+        phases,
+        pid: process.pid,
+        host: os.hostname(),
+        ...(this.input.logFile ? { log: this.input.logFile } : {}),
+      };
       s.metrics.runs++;
       pushHistory(s, { at: now(), type: 'run-started', message: `run ${this.runId}: ${phases.join(', ')}` });
     });

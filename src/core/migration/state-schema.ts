@@ -106,6 +106,7 @@ const runRecord = record(
     pid: { type: 'integer', minimum: 0, maximum: 2 ** 32 },
     host: name,
     error: text,
+    log: text,
   } satisfies Record<keyof RunRecord, Schema>,
   ['id', 'startedAt', 'status', 'phases', 'pid', 'host'],
 );

@@ -49,6 +49,8 @@ export interface RunRecord {
   pid: number;
   host: string;
   error?: string;
+  /** The run's log file (absolute), when the run wrote one. */
+  log?: string;
 }
 
 /** Totals over every run. `retries` adds the REST layer's own retries to the engine's. */

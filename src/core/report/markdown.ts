@@ -64,6 +64,8 @@ function runSection(state: MigrationState): string[] {
     `- Started ${text(run.startedAt)}${run.finishedAt ? `, finished ${text(run.finishedAt)}${took}` : ''}`,
     `- Phases: ${run.phases.map((p) => text(title(p))).join(', ')}`,
     `- Host ${text(run.host)}, process ${count(run.pid)}`,
+    // A path, not a file: link: markdown-it (and so the report tab) refuses file: URLs.
+    ...(run.log ? [`- Log: \`${code(run.log)}\``] : []),
   ];
   if (run.status === 'running') {
     lines.push('- Recorded as running: if no process runs it any more, run `execute` again to resume.');

@@ -46,6 +46,8 @@ export interface SessionInput {
   readonly tuning: WorkspaceTuning;
   /** `reset <phase>`: that phase's records may be dropped on load, so a damaged phase can be reset. */
   readonly resetPhase?: string;
+  /** This run's log file, recorded with each run (the report links it). */
+  readonly logFile?: () => string | undefined;
 }
 
 export async function openSession(input: SessionInput): Promise<WorkspaceSession> {
@@ -83,6 +85,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     concurrency: tuning.concurrency,
     lock: tuning.lock,
     resetPhase: input.resetPhase,
+    logFile: input.logFile,
     // A rehearsal's URL points at the local emulator: it stays in the state, out of the config.
     recordEndpoint: config.gcp.emulator
       ? undefined

@@ -291,6 +291,7 @@ class OrchestraWorkspace implements Workspace {
       keyConsent: this.options.keyConsent ?? {},
       tuning: this.options.tuning ?? {},
       resetPhase: options.resetPhase,
+      logFile: () => this.runLog?.file,
     });
     // The workspace's listeners hear every session's runs.
     const forward = session.engine.events.on((event) => this.engineEvents.emit(event));

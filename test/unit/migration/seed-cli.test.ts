@@ -141,6 +141,12 @@ describe("the seed's command lines, as child processes", function () {
     assert.match(latest, /\[info\] run \w+ completed/);
     const files = (await readdir(logs)).filter((f) => f.startsWith('run-'));
     assert.equal(files.length, 1);
+    const report = await run(['report', '--stdout'], dir);
+    assert.match(
+      report.out,
+      new RegExp(`- Log: \`[^\`]*${files[0].replace(/[.]/g, '\\.')}\``),
+      'the report names the run log',
+    );
     assert.equal(await readFile(path.join(logs, files[0]), 'utf8'), latest);
 
     const quiet = await run(['execute', '--phase', 'core-infrastructure', '--yes'], dir, {
@@ -162,6 +168,6 @@ describe("the seed's command lines, as child processes", function () {
     for (const name of await readdir(logs)) {
       assert.ok(!(await readFile(path.join(logs, name), 'utf8')).includes(PLANTED), `${name} holds no key`);
     }
-    assert.equal((await readdir(logs)).filter((f) => f.startsWith('run-')).length, 3);
+    assert.equal((await readdir(logs)).filter((f) => f.startsWith('run-')).length, 4, 'three executes and the report');
   });
 });
