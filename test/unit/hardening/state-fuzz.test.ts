@@ -142,6 +142,7 @@ async function makeWorkspace(workspace: string, world: World): Promise<string> {
       breaker: { retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 20 }, recoveryTimeoutMs: 200 },
       phases: {
         aiCoding: { members: c.phases.aiCoding.members },
+        apiDeployment: { source: c.phases.apiDeployment.source },
         memorySystem: {
           sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
           targetEndpoint: c.phases.memorySystem.targetEndpoint,
