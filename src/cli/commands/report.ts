@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../core/errors';
 import { reportFileName } from '../../core/workspace';
+import { prepareOutFile } from '../../core/workspace/out-file';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags, withWorkspace } from '../flags';
 
@@ -43,7 +44,8 @@ export const reportCommand: CliCommand = {
         ctx.stdout.write(text);
         return EXIT_OK;
       }
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      if (out) await prepareOutFile(file, paths.root);
+      else await fs.mkdir(path.dirname(file), { recursive: true });
       if (chartFile && report.timeline) await fs.writeFile(chartFile, report.timeline, 'utf8');
       await fs.writeFile(file, text, 'utf8');
       const shown = (f: string) => path.relative(ctx.cwd, f) || f;
