@@ -20,6 +20,7 @@ export async function applyResource(resource: Resource, ctx: StepContext): Promi
   let action: StepAction = 'none';
   if (live === undefined) {
     action = 'create';
+    await ctx.markCreating?.();
     live = (await resource.create(ctx)) ?? (await resource.read(ctx));
     if (live === undefined) {
       throw new OrchestraError('NOT_CREATED', `${resource.describe(ctx)} was created but cannot be read back.`, {

@@ -126,6 +126,13 @@ export function makeStepContext(
         if (record) record.checkpoint = value;
       });
     },
+    async markCreating() {
+      if (hooks.mode === 'verify' || !store) return;
+      await store.update((s) => {
+        const record = s.steps[step.id];
+        if (record) record.creating = true;
+      });
+    },
     progress(done, total, message) {
       events?.emit({
         type: 'step-progress',

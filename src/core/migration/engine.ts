@@ -23,6 +23,7 @@ import { dependantsOf, transitiveDependants, type PhaseRegistry } from './regist
 import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
 import { assertRequestedTransition } from './status';
 import { StateFileError } from './state-check';
+import { planDestroy, runDestroy, type DestroyPlan, type DestroyResult } from './destroy';
 import { StateStore, readStateFile, statePath } from './store';
 import type { MemoryPair, Step } from './types';
 
@@ -152,6 +153,48 @@ export class MigrationEngine {
       await this.store.flush();
       await lock.release();
     }
+  }
+
+  /** Read-only: what destroy would delete (only what this migration created), in deletion order. */
+  async destroyPlan(
+    phases?: readonly string[],
+    options: RunOptions & { includeData?: boolean } = {},
+  ): Promise<DestroyPlan> {
+    await this.reload();
+    return planDestroy(this.destroyInput(phases, options));
+  }
+
+  /**
+   * Teardown (destroy.ts), under the same lock as execute; resumable (a killed run leaves
+   * the state saying what is gone) and cancellable between resources.
+   */
+  async destroy(
+    phases?: readonly string[],
+    options: RunOptions & { includeData?: boolean } = {},
+  ): Promise<DestroyResult & { plan: DestroyPlan }> {
+    const lock = await this.lock('destroy');
+    try {
+      this.store = await StateStore.open(this.stateDir, this.options.config.projectId);
+      const input = this.destroyInput(phases, options);
+      const plan = await planDestroy(input);
+      const result = await runDestroy({ ...input, store: this.store, events: this.events, plan });
+      this.monitor.refresh();
+      return { ...result, plan };
+    } finally {
+      await this.store.flush();
+      await lock.release();
+    }
+  }
+
+  private destroyInput(phases: readonly string[] | undefined, options: RunOptions & { includeData?: boolean }) {
+    return {
+      deps: this.deps,
+      state: this.store.state,
+      all: this.allSteps(),
+      phases: new Set<string>(this.select(phases).map((p) => p.id)),
+      includeData: options.includeData ?? false,
+      signal: unlimitedListeners(options.signal ?? new AbortController().signal),
+    };
   }
 
   /** Marks a phase skipped: execute passes over it; its dependants still need its resources. */

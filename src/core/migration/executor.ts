@@ -256,13 +256,18 @@ class Run {
       const durationMs = Date.now() - started;
       this.durations[step.id] = durationMs;
       await store.update((s) => {
-        Object.assign(s.steps[step.id], {
+        const record = s.steps[step.id];
+        Object.assign(record, {
           status: 'done',
           action,
           finishedAt: now(),
           durationMs,
           requests: counters.requests,
         });
+        if (step.kind === 'resource') {
+          record.origin ??= action === 'create' || record.creating ? 'created' : 'adopted';
+          delete record.creating;
+        }
         this.addMetrics(
           s,
           step.phase,

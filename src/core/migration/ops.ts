@@ -178,6 +178,23 @@ export function grantsResource(options: {
 }
 
 /** A GET that treats 404 as absent (the shape every resource's read has). */
+/**
+ * Teardown's DELETE: waits for the long-running operation where the API answers with
+ * one; an object already gone (404) is the outcome wanted.
+ */
+export async function deleteResource(ctx: StepContext, api: GcpApi, path: string): Promise<void> {
+  let answer: LongRunningOperation<unknown> | undefined;
+  try {
+    answer = await ctx.gcp.request<LongRunningOperation<unknown>>({ api, method: 'DELETE', path, signal: ctx.signal });
+  } catch (error) {
+    if ((error as { status?: unknown }).status === 404) return;
+    throw error;
+  }
+  // Some deletes answer a long-running operation, others an empty body.
+  if (typeof answer?.name === 'string' && answer.name.includes('/operations/'))
+    await ctx.gcp.waitForOperation(api, answer, { signal: ctx.signal });
+}
+
 export function getResource<T>(ctx: StepContext, api: GcpApi, path: string): Promise<T | undefined> {
   return ctx.gcp.getOrUndefined<T>(api, path, { signal: ctx.signal });
 }

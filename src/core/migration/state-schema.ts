@@ -92,6 +92,8 @@ const stepRecord = record(
     blockedBy: name,
     checkpoint: {},
     diff: { type: 'array', items: fieldDiff },
+    origin: { enum: ['created', 'adopted'] },
+    creating: { type: 'boolean' },
   } satisfies Record<keyof StepRecord, Schema>,
   ['id', 'phase', 'status', 'attempts'],
 );

@@ -52,6 +52,8 @@ export interface StepContext {
   /** Durable: resolves once the checkpoint is in the state file. */
   saveCheckpoint(value: JsonValue): Promise<void>;
   progress(done: number, total: number, message?: string): void;
+  /** Durable: records that this step is about to create its object (teardown's ownership record). */
+  markCreating?(): Promise<void>;
   /** Reads another step's resource (validation reuses every resource's read()). */
   readStep(id: string): Promise<{ live: unknown; ready: boolean } | undefined>;
 }
@@ -101,6 +103,10 @@ export interface Resource<L = unknown> extends StepBase {
   failed?(live: L): string | undefined;
   /** Called after the step converged, to record outputs (e.g. the service URL). */
   record?(ctx: StepContext, live: L): Promise<void>;
+  /** Teardown: deletes the object and waits until it is gone. Absent: teardown leaves it. */
+  destroy?(ctx: StepContext, live: L): Promise<void>;
+  /** Teardown: true when deleting it would lose data (objects, records): needs --include-data. */
+  holdsData?(ctx: StepContext, live: L): boolean | Promise<boolean>;
 }
 
 export interface ActionPlan {
@@ -151,4 +157,11 @@ export interface StepRecord {
   blockedBy?: string;
   checkpoint?: JsonValue;
   diff?: FieldDiff[];
+  /**
+   * Resources: 'created' when this migration created the object, 'adopted' when it found
+   * it existing. Set once, when the step first converges; teardown deletes created ones only.
+   */
+  origin?: 'created' | 'adopted';
+  /** Set just before a create call: a run killed after it still knows the object is its own. */
+  creating?: boolean;
 }

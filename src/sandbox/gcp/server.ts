@@ -383,6 +383,12 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
+  // 204 No Content (Cloud Storage's bucket delete) has no body.
+  if (status === 204) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=UTF-8',

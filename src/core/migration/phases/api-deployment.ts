@@ -10,7 +10,7 @@
 import { OrchestraError } from '../../errors';
 import type { JsonValue } from '../../memory/types';
 import { phaseInfo } from '../catalog';
-import { getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE, runtimeServiceAccountEmail } from './core-infrastructure';
 import { HYBRID } from './hybrid-config';
@@ -124,6 +124,7 @@ const service: Resource<RunService> = {
   permissions: ['run.services.get', 'run.services.create', 'run.services.update', 'iam.serviceAccounts.actAs'],
   describe: (ctx) => `Cloud Run service ${serviceName(ctx)}`,
   read: (ctx) => getResource(ctx, 'run', `/v2/${serviceName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'run', `/v2/${serviceName(ctx)}`),
   create: async (ctx) =>
     requestAndWait<RunService>(ctx, {
       api: 'run',

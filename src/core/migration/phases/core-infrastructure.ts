@@ -4,7 +4,7 @@
  * in, and the Cloud Storage bucket reports go to.
  */
 import { phaseInfo } from '../catalog';
-import { getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
+import { deleteResource, getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 
 export const CORE = {
@@ -46,6 +46,12 @@ const serviceAccount: Resource<ServiceAccount> = {
   describe: (ctx) => `service account ${runtimeServiceAccountEmail(ctx)}`,
   read: (ctx) =>
     getResource(ctx, 'iam', `/v1/projects/${ctx.config.projectId}/serviceAccounts/${runtimeServiceAccountEmail(ctx)}`),
+  destroy: (ctx) =>
+    deleteResource(
+      ctx,
+      'iam',
+      `/v1/projects/${ctx.config.projectId}/serviceAccounts/${runtimeServiceAccountEmail(ctx)}`,
+    ),
   create: (ctx) =>
     ctx.gcp.request<ServiceAccount>({
       api: 'iam',
@@ -76,6 +82,9 @@ const repository: Resource<Repository> = {
   permissions: ['artifactregistry.repositories.get', 'artifactregistry.repositories.create'],
   describe: (ctx) => `Docker repository ${repositoryName(ctx)}`,
   read: (ctx) => getResource(ctx, 'artifactregistry', `/v1/${repositoryName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'artifactregistry', `/v1/${repositoryName(ctx)}`),
+  // Images pushed by API Deployment live in it.
+  holdsData: () => true,
   create: (ctx) => {
     const { projectId, location } = ctx.config;
     const id = ctx.config.phases.coreInfrastructure.repositoryId;
@@ -104,6 +113,9 @@ const bucket: Resource<Bucket> = {
   permissions: ['storage.buckets.get', 'storage.buckets.create'],
   describe: (ctx) => `bucket gs://${bucketName(ctx)}`,
   read: (ctx) => getResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
+  // Reports are written to it; counted as data whether or not objects are there yet.
+  holdsData: () => true,
   create: (ctx) =>
     ctx.gcp.request<Bucket>({
       api: 'storage',

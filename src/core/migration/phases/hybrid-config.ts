@@ -8,7 +8,7 @@
 import { phaseInfo } from '../catalog';
 import { canonicalJson, sha256 } from '../canonical';
 import { isServiceDisabled } from '../gcp-errors';
-import { getResource } from '../ops';
+import { deleteResource, getResource } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 
@@ -36,6 +36,8 @@ const secret: Resource<{ name: string }> = {
   permissions: ['secretmanager.secrets.get', 'secretmanager.secrets.create'],
   describe: (ctx) => `secret ${secretName(ctx)}`,
   read: (ctx) => getResource(ctx, 'secretmanager', `/v1/${secretName(ctx)}`),
+  // Its versions go with it.
+  destroy: (ctx) => deleteResource(ctx, 'secretmanager', `/v1/${secretName(ctx)}`),
   create: (ctx) =>
     ctx.gcp.request({
       api: 'secretmanager',

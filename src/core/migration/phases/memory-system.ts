@@ -8,7 +8,7 @@ import { phaseInfo } from '../catalog';
 import { errorMessage } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
-import { getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait } from '../ops';
 import type { Action, ActionPlan, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 import { vectorStoreSteps } from './vector-store';
@@ -38,6 +38,8 @@ const database: Resource<Database> = {
   permissions: ['datastore.databases.get', 'datastore.databases.create'],
   describe: (ctx) => `Firestore database ${databaseName(ctx)}`,
   read: (ctx) => getResource(ctx, 'firestore', `/v1/${databaseName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'firestore', `/v1/${databaseName(ctx)}`),
+  holdsData: () => true,
   create: (ctx) =>
     requestAndWait<Database>(ctx, {
       api: 'firestore',

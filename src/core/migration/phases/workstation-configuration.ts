@@ -3,7 +3,7 @@
  * image from config) and one workstation. All three are long-running creates.
  */
 import { phaseInfo } from '../catalog';
-import { getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 
@@ -48,6 +48,7 @@ const cluster: Resource<Reconciling> = {
   permissions: ['workstations.workstationClusters.get', 'workstations.workstationClusters.create'],
   describe: (ctx) => `workstation cluster ${clusterName(ctx)}`,
   read: (ctx) => getResource(ctx, 'workstations', `/v1/${clusterName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'workstations', `/v1/${clusterName(ctx)}`),
   create: (ctx) => {
     const s = settings(ctx);
     const network = s.network ?? `projects/${ctx.config.projectId}/global/networks/default`;
@@ -95,6 +96,7 @@ const config: Resource<WorkstationConfig> = {
   ],
   describe: (ctx) => `workstation config ${configName(ctx)}`,
   read: (ctx) => getResource(ctx, 'workstations', `/v1/${configName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'workstations', `/v1/${configName(ctx)}`),
   create: (ctx) =>
     requestAndWait(ctx, {
       api: 'workstations',
@@ -129,6 +131,9 @@ const workstation: Resource<Reconciling> = {
   permissions: ['workstations.workstations.get', 'workstations.workstations.create'],
   describe: (ctx) => `workstation ${workstationName(ctx)}`,
   read: (ctx) => getResource(ctx, 'workstations', `/v1/${workstationName(ctx)}`),
+  destroy: (ctx) => deleteResource(ctx, 'workstations', `/v1/${workstationName(ctx)}`),
+  // Its home disk holds the user's files.
+  holdsData: () => true,
   create: (ctx) =>
     requestAndWait(ctx, {
       api: 'workstations',

@@ -203,6 +203,26 @@ export function artifactRegistryRoutes(): Route[] {
     },
     {
       api,
+      method: 'DELETE',
+      template: `${base}/{repository}`,
+      permission: 'artifactregistry.repositories.delete',
+      handle: (req, ctx) => {
+        const name = `projects/${projectId(ctx, req.params.project)}/locations/${req.params.location}/repositories/${req.params.repository}`;
+        mustGet(ctx, name);
+        ctx.store.delete(name);
+        return ok(
+          startOperation(ctx, {
+            name: locationOperationName(projectId(ctx, req.params.project), req.params.location),
+            api: 'artifactregistry',
+            metadata: { '@type': 'type.googleapis.com/google.devtools.artifactregistry.v1.OperationMetadata' },
+            response: {},
+            responseType: 'type.googleapis.com/google.protobuf.Empty',
+          }),
+        );
+      },
+    },
+    {
+      api,
       method: 'GET',
       template: base,
       permission: 'artifactregistry.repositories.list',

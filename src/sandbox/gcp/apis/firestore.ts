@@ -100,6 +100,31 @@ export function firestoreRoutes(): Route[] {
     },
     {
       api,
+      method: 'DELETE',
+      template: '/v1/projects/{project}/databases/{database}',
+      permission: 'datastore.databases.delete',
+      handle: (req, ctx) => {
+        const name = `projects/${projectId(ctx, req.params.project)}/databases/${req.params.database}`;
+        const entry = ctx.store.get(name);
+        if (!entry) throw notFound(name);
+        if (entry.body.deleteProtectionState === 'DELETE_PROTECTION_ENABLED') {
+          throw new ApiFault('FAILED_PRECONDITION', `Database ${name} has delete protection enabled.`);
+        }
+        const response = databaseView(name, entry, ctx);
+        ctx.store.delete(name);
+        return ok(
+          startOperation(ctx, {
+            name: `${name}/operations/${randomBytes(24).toString('base64url')}`,
+            api: 'firestore',
+            metadata: { '@type': `${TYPE}.DeleteDatabaseMetadata` },
+            response,
+            responseType: `${TYPE}.Database`,
+          }),
+        );
+      },
+    },
+    {
+      api,
       method: 'GET',
       template: '/v1/projects/{project}/databases',
       permission: 'datastore.databases.list',

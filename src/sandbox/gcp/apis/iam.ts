@@ -109,6 +109,19 @@ export function iamRoutes(): Route[] {
     },
     {
       api,
+      method: 'DELETE',
+      template: '/v1/projects/{project}/serviceAccounts/{account}',
+      permission: 'iam.serviceAccounts.delete',
+      project: projectOf,
+      handle: (req, ctx) => {
+        const found = find(ctx, req.params.project, req.params.account);
+        if (!found) throw missing(req.params.project, req.params.account);
+        ctx.store.delete(found[0]);
+        return ok({});
+      },
+    },
+    {
+      api,
       method: 'GET',
       template: '/v1/projects/{project}/serviceAccounts',
       permission: 'iam.serviceAccounts.list',

@@ -298,6 +298,27 @@ export function runRoutes(): Route[] {
     { api, method: 'PATCH', template: `${base}/{service}`, permission: 'run.services.update', handle: patch },
     {
       api,
+      method: 'DELETE',
+      template: `${base}/{service}`,
+      permission: 'run.services.delete',
+      handle: (req, ctx) => {
+        const name = nameOf(ctx, req);
+        const entry = ctx.store.get(name);
+        if (!entry) throw notFound(name);
+        const response = serviceView(name, entry, ctx);
+        ctx.store.delete(name);
+        return ok(
+          startOperation(ctx, {
+            name: locationOperationName(projectId(ctx, req.params.project), req.params.location),
+            api: 'run',
+            response,
+            responseType: 'type.googleapis.com/google.cloud.run.v2.Service',
+          }),
+        );
+      },
+    },
+    {
+      api,
       method: 'GET',
       template: base,
       permission: 'run.services.list',

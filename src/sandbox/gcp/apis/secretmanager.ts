@@ -154,6 +154,19 @@ export function secretManagerRoutes(): Route[] {
     },
     {
       api,
+      method: 'DELETE',
+      template: secret,
+      permission: 'secretmanager.secrets.delete',
+      handle: (req, ctx) => {
+        const { key, shown } = keys(ctx, req);
+        if (!ctx.store.get(key)) throw notFound(shown);
+        for (const [name] of ctx.store.list(VERSION, `${key}/`)) ctx.store.delete(name);
+        ctx.store.delete(key);
+        return ok({});
+      },
+    },
+    {
+      api,
       method: 'POST',
       template: `${secret}:addVersion`,
       permission: 'secretmanager.versions.add',

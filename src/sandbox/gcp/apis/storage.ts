@@ -118,6 +118,18 @@ export function storageRoutes(): Route[] {
     },
     {
       api,
+      method: 'DELETE',
+      template: '/storage/v1/b/{bucket}',
+      permission: 'storage.buckets.delete',
+      project: bucketProject,
+      handle: (req, ctx) => {
+        if (!ctx.store.get(bucketKey(req.params.bucket))) throw missingBucket(req.params.bucket);
+        ctx.store.delete(bucketKey(req.params.bucket));
+        return ok(undefined, 204);
+      },
+    },
+    {
+      api,
       method: 'GET',
       template: '/storage/v1/b',
       permission: 'storage.buckets.list',

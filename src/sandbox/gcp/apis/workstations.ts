@@ -4,7 +4,7 @@
  * parent: creating a config in a missing cluster is 404 NOT_FOUND, as on Google.
  */
 import { createHash } from 'node:crypto';
-import { alreadyExists, invalid, notFound } from '../faults';
+import { alreadyExists, ApiFault, invalid, notFound } from '../faults';
 import { commonMetadata, locationOperationName, startOperation } from '../lro';
 import { ok, type EmuContext, type EmuRequest, type Route } from '../router';
 import type { ResourceEntry } from '../store';
@@ -184,6 +184,33 @@ function create(level: Level) {
   };
 }
 
+function remove(level: Level, idParam: string) {
+  return (req: EmuRequest, ctx: EmuContext) => {
+    const name = `${parentName(ctx, req, level)}/${level.collection}/${req.params[idParam]}`;
+    const entry = ctx.store.get(name);
+    if (!entry) throw notFound(name);
+    const child = LEVELS[LEVELS.indexOf(level) + 1];
+    if (child && req.query.get('force') !== 'true' && ctx.store.list(child.kind, `${name}/`).length > 0) {
+      throw new ApiFault(
+        'FAILED_PRECONDITION',
+        `${name} still has ${child.collection}: delete them first or pass force.`,
+      );
+    }
+    const response = view(ctx, name, entry);
+    for (const [inner] of ctx.store.list(child?.kind ?? level.kind, `${name}/`)) ctx.store.delete(inner);
+    ctx.store.delete(name);
+    return ok(
+      startOperation(ctx, {
+        name: locationOperationName(projectId(ctx, req.params.project), req.params.location),
+        api: API,
+        metadata: commonMetadata(`${TYPE}.OperationMetadata`, name, 'delete'),
+        response,
+        responseType: `${TYPE}.${level.type}`,
+      }),
+    );
+  };
+}
+
 export function workstationsRoutes(): Route[] {
   const routes: Route[] = [];
   for (const level of LEVELS) {
@@ -208,6 +235,13 @@ export function workstationsRoutes(): Route[] {
           if (!entry) throw notFound(name);
           return ok(view(ctx, name, entry));
         },
+      },
+      {
+        api: API,
+        method: 'DELETE',
+        template: `${collection}/{${idParam}}`,
+        permission: `${level.permission}.delete`,
+        handle: remove(level, idParam),
       },
       {
         api: API,

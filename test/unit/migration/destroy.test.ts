@@ -1,0 +1,112 @@
+/**
+ * Teardown after a full rehearsal: only what the migration created is deleted, in
+ * reverse dependency order; what it adopted stays; data stays without includeData.
+ */
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { expectedResourcePaths, openEngine, startWorld, testGcpClient, type World } from './world';
+
+describe('destroy: teardown of what the migration created', function () {
+  this.timeout(120_000);
+  let world: World;
+
+  before(async () => (world = await startWorld({ records: 20 })));
+  after(async () => world?.close());
+
+  const apiOf = (p: string) =>
+    p.startsWith('/storage')
+      ? 'storage'
+      : p.includes('serviceAccounts')
+        ? 'iam'
+        : p.includes('repositories')
+          ? 'artifactregistry'
+          : p.includes('workstation')
+            ? 'workstations'
+            : p.includes('databases')
+              ? 'firestore'
+              : p.includes('secrets')
+                ? 'secretmanager'
+                : 'run';
+
+  async function present(): Promise<string[]> {
+    const gcp = testGcpClient(world.config);
+    const out: string[] = [];
+    for (const p of expectedResourcePaths(world.config)) {
+      if (p.endsWith('/versions/latest')) continue;
+      if ((await gcp.getOrUndefined(apiOf(p) as never, p)) !== undefined) out.push(p);
+    }
+    return out;
+  }
+
+  it('deletes only created resources, keeps the adopted one and data until includeData; a rerun changes nothing', async () => {
+    const config = world.config;
+    const gcp = testGcpClient(config);
+    // Made outside the tool before the migration: execute adopts it.
+    const op = await gcp.request<{ name: string }>({
+      api: 'serviceusage',
+      method: 'POST',
+      path: `/v1/projects/${config.projectId}/services/artifactregistry.googleapis.com:enable`,
+      body: {},
+    });
+    await gcp.waitForOperation('serviceusage', op as never);
+    const created = await gcp.request<{ name: string }>({
+      api: 'artifactregistry',
+      method: 'POST',
+      path: `/v1/projects/${config.projectId}/locations/${config.location}/repositories`,
+      query: { repositoryId: config.phases.coreInfrastructure.repositoryId },
+      body: { format: 'DOCKER' },
+    });
+    await gcp.waitForOperation('artifactregistry', created as never);
+    const h = await openEngine(config, path.join(world.dir, 'ws-destroy'));
+    try {
+      const run = await h.engine.execute();
+      assert.equal(run.status, 'completed', JSON.stringify(run.failures));
+      const state = h.engine.state();
+      assert.equal(state.steps['core-infrastructure/repository'].origin, 'adopted');
+      assert.equal(state.steps['core-infrastructure/reports-bucket'].origin, 'created');
+      const all = await present();
+      assert.equal(all.length, expectedResourcePaths(config).length - 1, 'the rehearsal made every resource');
+
+      const plan = await h.engine.destroyPlan();
+      const action = (id: string) => plan.steps.find((s) => s.id === id)?.action;
+      assert.equal(action('core-infrastructure/repository'), 'keep');
+      assert.equal(action('core-infrastructure/reports-bucket'), 'keep', 'data needs includeData');
+      assert.equal(action('api-deployment/service'), 'delete');
+      const order = plan.steps.map((s) => s.id);
+      assert.ok(order.indexOf('api-deployment/service') < order.indexOf('core-infrastructure/service-account'));
+
+      const first = await h.engine.destroy();
+      assert.deepEqual(
+        first.deleted.sort(),
+        plan.steps
+          .filter((s) => s.action === 'delete')
+          .map((s) => s.id)
+          .sort(),
+      );
+      const left = await present();
+      for (const kept of ['repositories/', '/storage/v1/b/', '/databases/', '/workstations/']) {
+        assert.ok(
+          left.some((p) => p.includes(kept)),
+          `${kept} stays`,
+        );
+      }
+      assert.ok(!left.some((p) => p.includes('/services/')), 'the Cloud Run service is gone');
+      assert.ok(!left.some((p) => p.includes('/secrets/')), 'the secret is gone');
+
+      const second = await h.engine.destroy();
+      assert.deepEqual(second.deleted, [], 'a second destroy changes nothing');
+      assert.deepEqual(await present(), left);
+
+      const withData = await h.engine.destroy(undefined, { includeData: true });
+      assert.ok(withData.deleted.includes('memory-system/firestore-database'));
+      assert.deepEqual(
+        (await present()).map((p) => p.split('/').slice(-2).join('/')),
+        [`repositories/${config.phases.coreInfrastructure.repositoryId}`],
+        'only the adopted repository is left',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});
