@@ -24,7 +24,7 @@ describe('Vertex AI text embeddings: batches and the emulator', () => {
     const call = caller(() => emu);
     const path = '/v1/projects/vx-p/locations/us-central1/publishers/google/models/text-embedding-005:predict';
     before(async () => {
-      emu = await withEmulator();
+      emu = await withEmulator({ projects: ['vx-p'] });
       await call('POST', '/v1/projects/vx-p/services:batchEnable', { serviceIds: ['aiplatform.googleapis.com'] });
     });
     after(() => emu.close());
