@@ -122,17 +122,20 @@ describe('drift, config changes, validation verdicts and the monitor', function 
     }
   });
 
-  it('validation fails above 1.5x the API target, naming p95 and the target; warns up to 1.5x; passes under', async () => {
+  it('validation fails above 1.5x the API target, naming p95 and the target; warns up to 1.5x; passes under', async function () {
+    // Slow samples on purpose (2 s, then 1.1 s): a few of them take longer than mocha's default.
+    this.timeout(120_000);
     const config = structuredClone(world.config);
-    // Wide margins: the machine may be busy, and a loaded event loop adds its own delay.
-    config.validation.targets.apiMs = 200;
+    // Margins of 400 ms and more around each verdict: a busy 2-core machine adds a few
+    // hundred ms of its own to a sample, and this test is about the grading, not the machine.
+    config.validation.targets.apiMs = 1000;
     const h = await openEngine(config, world.workspace);
     try {
-      world.emulator.setFaults({ runServiceLatencyMs: 400 });
+      world.emulator.setFaults({ runServiceLatencyMs: 2000 });
       let result = await h.engine.execute(['validation']);
       assert.equal(result.status, 'failed');
       const failure = result.failures.find((f) => f.step === 'validation/api-latency');
-      assert.match(failure?.error ?? '', /API latency ❌ p95 \d+(\.\d)? ms.*\(target 200 ms\): over 1\.5x its target/);
+      assert.match(failure?.error ?? '', /API latency ❌ p95 \d+(\.\d)? ms.*\(target 1000 ms\): over 1\.5x its target/);
       assert.match(
         failure?.error ?? '',
         /latencies of this machine .* not of Google Cloud/,
@@ -140,7 +143,7 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       );
       assert.equal(h.engine.state().phases.validation.status, 'failed');
 
-      world.emulator.setFaults({ runServiceLatencyMs: 230 });
+      world.emulator.setFaults({ runServiceLatencyMs: 1100 });
       result = await h.engine.execute(['validation']);
       assert.equal(result.status, 'completed', JSON.stringify(result.failures));
       const api = (h.engine.state().outputs.validation as { api: { verdict: string; p95: number } }).api;
