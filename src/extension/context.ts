@@ -1,25 +1,50 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
 import type { CommandFailures } from './commands/failures';
+import type { WorkspaceGateway } from './gateway';
 import type { HealthItem } from './health-item';
-import type { MigrationView } from './migration-view';
 import type { PhaseTreeProvider } from './phase-tree';
+import type { MigrationPresenter } from './presenter';
+import type { ReportPanel } from './report-panel';
 import type { EnvironmentStatusItem } from './status-bar';
 
-/** What commands and views share: built once in activate(), passed to every command. */
+/**
+ * Everything the commands and views share, built once in activate() and passed to every
+ * command (no module state anywhere). activate() returns it too, as
+ * `vscode.extensions.getExtension(EXTENSION_ID).exports`: the extension-host tests read
+ * the views through it; it is not a public API.
+ */
 export interface OrchestraContext {
   readonly extension: vscode.ExtensionContext;
   readonly log: vscode.LogOutputChannel;
+  /** The folder the LogOutputChannel writes its file to (tests read what the user would see in Output). */
+  readonly logUri: vscode.Uri;
+  /** The application layer (src/core/workspace) of the first workspace folder. */
+  readonly gateway: WorkspaceGateway;
+  /** Follows the configuration and the migration state file into the tree and the status bar. */
+  readonly presenter: MigrationPresenter;
   readonly phaseTree: PhaseTreeProvider;
   readonly statusItem: EnvironmentStatusItem;
-  /** Follows the configuration and the migration state file. */
-  readonly migration: MigrationView;
-  /** The status bar's service health indicator. */
+  /** The status bar's service health indicator, with its checker. */
   readonly health: HealthItem;
-  /** Every command failure, as the user was told it. */
+  /** The report's webview panel. */
+  readonly report: ReportPanel;
+  /** One migration run per window; the engine's lock keeps other windows and terminals out. */
+  readonly runs: RunGuard;
+  /** Every command failure, as the user was told it: executeCommand resolves to undefined then. */
   readonly failures: CommandFailures;
   /** The last detection, as the status bar shows it. */
   environment(): EnvironmentDetection;
   /** Detects again (settings or variables changed) and updates the status bar. */
   redetectEnvironment(): EnvironmentDetection;
+  /** The HTML of the open report panel, if one is open. */
+  reportHtml(): string | undefined;
+}
+
+/** The extension-host tests' name for the context activate() returns. */
+export type OrchestraApi = OrchestraContext;
+
+/** Whether this window runs a migration now. */
+export interface RunGuard {
+  running: boolean;
 }

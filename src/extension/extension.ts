@@ -1,55 +1,60 @@
 /**
- * Activation: the glue between VS Code and the engine. Keep it cheap: nothing
- * here loads a cloud or network module; those load on first use.
+ * Activation: builds the one context every command receives and wires the views to the
+ * application layer. Keep it cheap: nothing here loads the engine, a cloud or a network
+ * module; the gateway requires the engine bundle on the first configuration load.
  */
 import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
-import type { OrchestraApi } from './api';
 import { registerCommands } from './commands';
 import { CommandFailures } from './commands/failures';
-import { openReportHtml } from './commands/show-report';
+import { ConfigWatcher } from './config-watcher';
 import { PHASES_SHOWN_MARK, SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';
 import { detectEditorEnvironment } from './environment';
-import { createLogChannel } from './log';
 import { WorkspaceGateway } from './gateway';
-import { MigrationView } from './migration-view';
-import { PhaseTreeProvider } from './phase-tree';
-import { EnvironmentStatusItem } from './status-bar';
 import { HealthItem } from './health-item';
+import { createLogChannel } from './log';
+import { PhaseTreeProvider } from './phase-tree';
+import { MigrationPresenter } from './presenter';
+import { ReportPanel } from './report-panel';
+import { EnvironmentStatusItem } from './status-bar';
 
 function describe(detection: EnvironmentDetection): string {
   const signals = detection.evidence.map((e) => `${e.signal}${e.value ? `=${e.value}` : ''}`).join(', ');
   return `${detection.kind}${detection.forcedBy ? ` (forced by ${detection.forcedBy})` : ''} [${signals}]`;
 }
 
-export function activate(context: vscode.ExtensionContext): OrchestraApi {
+export function activate(context: vscode.ExtensionContext): OrchestraContext {
   const started = Date.now();
-  const log = createLogChannel();
-  context.subscriptions.push(log);
-
-  const phaseTree = new PhaseTreeProvider();
-  const treeView = vscode.window.createTreeView(VIEW_IDS.phases, { treeDataProvider: phaseTree });
-  const statusItem = new EnvironmentStatusItem();
-  context.subscriptions.push(phaseTree, treeView, statusItem);
-
+  const own = <T extends vscode.Disposable>(disposable: T): T => {
+    context.subscriptions.push(disposable);
+    return disposable;
+  };
+  const log = own(createLogChannel());
+  const phaseTree = own(new PhaseTreeProvider());
+  const treeView = own(vscode.window.createTreeView(VIEW_IDS.phases, { treeDataProvider: phaseTree }));
+  const statusItem = own(new EnvironmentStatusItem());
   let detection = detectEditorEnvironment();
   statusItem.update(detection);
-  const gateway = new WorkspaceGateway({ secrets: context.secrets, log });
-  const migration = new MigrationView({ tree: phaseTree, treeView, statusItem, log, gateway });
-  context.subscriptions.push(gateway, migration);
-  const health = new HealthItem({ migration, secrets: context.secrets, log });
-  context.subscriptions.push(health);
-  const failures = new CommandFailures();
-  context.subscriptions.push(failures);
+
+  const gateway = own(new WorkspaceGateway({ secrets: context.secrets, log }));
+  const watcher = own(new ConfigWatcher());
+  const presenter = own(new MigrationPresenter({ gateway, watcher, tree: phaseTree, treeView, statusItem, log }));
+  const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
+  const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
+  const failures = own(new CommandFailures());
 
   const ctx: OrchestraContext = {
     extension: context,
     log,
+    logUri: context.logUri,
+    gateway,
+    presenter,
     phaseTree,
     statusItem,
-    migration,
     health,
+    report,
+    runs: { running: false },
     failures,
     environment: () => detection,
     redetectEnvironment() {
@@ -58,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       log.info(`environment: ${describe(detection)}`);
       return detection;
     },
+    reportHtml: () => report.html,
   };
 
   context.subscriptions.push(
@@ -67,27 +73,18 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     }),
   );
 
-  const firstRender = migration.onDidRender(() => {
+  const firstRender = presenter.onDidRender(() => {
     performance.mark(PHASES_SHOWN_MARK);
     firstRender.dispose();
   });
   context.subscriptions.push(firstRender);
-  migration.start();
+  presenter.start();
   health.start();
   log.info(
     `Orchestra Migrate ${String(context.extension.packageJSON.version)} activated in ${Date.now() - started} ms; ` +
       `environment: ${describe(detection)}`,
   );
-  return {
-    phaseTree,
-    statusItem,
-    migration,
-    health,
-    failures,
-    environment: () => detection,
-    reportHtml: openReportHtml,
-    logUri: context.logUri,
-  };
+  return ctx;
 }
 
 /** Everything is disposed through context.subscriptions. */

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { HealthCheck, HealthReport } from '../core/health';
+import type { Workspace, WorkspaceHealth } from '../core/workspace';
 import {
   COMMAND_IDS,
   HEALTH_ITEM_ID,
@@ -15,37 +16,19 @@ import {
   SETTING_KEYS,
   settingId,
 } from './constants';
-import type { MigrationView } from './migration-view';
-import { md } from './status-bar';
+import type { WorkspaceGateway } from './gateway';
+import { HEALTH_ICONS, healthAccessibilityLabel, healthStateText, healthText } from './health-text';
+import type { MigrationPresenter } from './presenter';
+import { md } from './presentation';
 
 /** Several changes at once (a saved config file fires a few events) make one check. */
 const CHANGE_DELAY_MS = 500;
 
 export interface HealthItemDeps {
-  readonly migration: MigrationView;
+  readonly gateway: WorkspaceGateway;
+  readonly presenter: MigrationPresenter;
   readonly secrets: vscode.SecretStorage;
   readonly log: vscode.LogOutputChannel;
-}
-
-export const HEALTH_ICONS = { ok: 'pass', slow: 'warning', down: 'error' } as const;
-
-/** A service's state in one line: level, round trip, breaker; the reason and fix when it is not ok. */
-export function healthStateText(c: HealthCheck): string {
-  const parts: string[] = [c.level];
-  if (c.latencyMs !== undefined) parts.push(`${c.latencyMs} ms (target ${c.targetMs} ms)`);
-  if (c.breaker && c.breaker !== 'closed') parts.push(`breaker ${c.breaker}`);
-  const head = parts.join(' · ');
-  return c.level === 'ok' ? head : `${head}: ${c.message}${c.fix ? ` ${c.fix}` : ''}`;
-}
-
-/** One line of the item: the worst service's state, e.g. "Memory copy target down". */
-export function healthText(report: HealthReport): string {
-  if (report.unconfigured) return '$(pulse) Services not configured';
-  if (report.level === 'none') return '$(pulse) Orchestra: nothing to check';
-  if (report.level === 'ok') return `$(pulse) Services ok`;
-  const worst = report.checks.filter((c) => c.level === report.level);
-  const more = worst.length > 1 ? ` (+${worst.length - 1})` : '';
-  return `$(${HEALTH_ICONS[report.level]}) ${worst[0].label} ${report.level}${more}`;
 }
 
 function row(c: HealthCheck): string {
@@ -79,6 +62,8 @@ export class HealthItem implements vscode.Disposable {
   private running?: Promise<HealthReport | undefined>;
   private again = false;
   private last?: HealthReport;
+  /** Kept between checks so the memory clients' breakers carry over; one per workspace. */
+  private checker?: { readonly workspace: Workspace; readonly health: WorkspaceHealth };
   /** Logged when a service's level changes, not on every check. */
   private readonly loggedLevels = new Map<string, string>();
   private disposed = false;
@@ -98,11 +83,11 @@ export class HealthItem implements vscode.Disposable {
         if (event.key === MEMORY_API_KEY_SECRET) this.schedule();
       }),
       // A config file saved, or a run that recorded the API URL: the services to check may differ.
-      deps.migration.onDidRender(() => this.scheduleIfChanged()),
+      deps.presenter.onDidRender(() => this.scheduleIfChanged()),
     );
   }
 
-  /** The first check follows the migration view's first configuration load (see scheduleIfChanged). */
+  /** The first check follows the presenter's first configuration load (see scheduleIfChanged). */
   start(): void {
     this.restartInterval();
   }
@@ -144,8 +129,8 @@ export class HealthItem implements vscode.Disposable {
 
   private async checkOnce(): Promise<HealthReport | undefined> {
     if (this.disposed) return undefined;
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder || folder.uri.scheme !== 'file') {
+    const workspace = this.deps.gateway.current();
+    if (!workspace) {
       this.item.hide();
       return undefined;
     }
@@ -162,7 +147,7 @@ export class HealthItem implements vscode.Disposable {
     }
     let report: HealthReport;
     try {
-      report = await this.deps.migration.checkHealth();
+      report = await this.checkerFor(workspace).check({ passive: true });
     } catch (error) {
       // A configuration that does not load: the tree says why; here, that nothing was checked.
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -188,11 +173,25 @@ export class HealthItem implements vscode.Disposable {
         : report.level === 'slow'
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
-    const down = report.checks.filter((c) => c.level !== 'ok').map((c) => `${c.label} ${c.level}`);
-    this.item.accessibilityInformation = {
-      label: `Orchestra services: ${down.length ? down.join(', ') : 'all ok'}`,
-    };
+    this.item.accessibilityInformation = { label: healthAccessibilityLabel(report) };
     this.item.show();
+  }
+
+  /** The workspace's checker, opened on first use and replaced when the folder changes. */
+  private checkerFor(workspace: Workspace): WorkspaceHealth {
+    if (this.checker?.workspace !== workspace) {
+      this.closeChecker();
+      this.checker = { workspace, health: workspace.healthChecker() };
+    }
+    return this.checker.health;
+  }
+
+  private closeChecker(): void {
+    const checker = this.checker;
+    this.checker = undefined;
+    checker?.health
+      .close()
+      .catch((error: unknown) => this.deps.log.warn(`closing the health checker failed: ${String(error)}`));
   }
 
   private logChanges(report: HealthReport): void {
@@ -232,7 +231,7 @@ export class HealthItem implements vscode.Disposable {
   /** The migration view redraws on every state write; only a new configuration load needs a check. */
   private lastLoadSeen: unknown;
   private scheduleIfChanged(): void {
-    const load = this.deps.migration.lastLoad;
+    const load = this.deps.presenter.lastLoad;
     if (load === this.lastLoadSeen) return;
     // The first load (at start) is checked at once; later ones may come in bursts.
     const first = this.lastLoadSeen === undefined;
@@ -245,6 +244,7 @@ export class HealthItem implements vscode.Disposable {
     if (this.interval) clearInterval(this.interval);
     if (this.pending) clearTimeout(this.pending);
     for (const s of this.subscriptions.splice(0)) s.dispose();
+    this.closeChecker();
     this.item.dispose();
   }
 }

@@ -1,42 +1,22 @@
+/**
+ * The "Migration Phases" tree: the presenter's rows (presentation.ts) as VS Code tree
+ * items, with their icons and tooltips.
+ */
 import * as vscode from 'vscode';
-import { PHASES, PHASE_STATUS_LABELS, type PhaseInfo, type PhaseStatus } from '../core/migration/catalog';
-import type { StepRecord, StepStatus } from '../core/migration/types';
-import { md } from './status-bar';
-
-/** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
-export interface PhaseDetail {
-  readonly status: PhaseStatus;
-  readonly steps?: readonly StepRecord[];
-  readonly error?: string;
-  readonly blockedBy?: string;
-  readonly finishedAt?: string;
-  /** Set when the run that left this phase in progress is gone: why (no live process holds its lock). */
-  readonly interrupted?: string;
-}
-
-/** A phase row of the "Migration Phases" tree. */
-export interface PhaseNode {
-  readonly kind: 'phase';
-  readonly phase: PhaseInfo;
-  readonly status: PhaseStatus;
-  readonly detail: PhaseDetail;
-}
-
-/** A step (resource or action) row under its phase. */
-export interface StepNode {
-  readonly kind: 'step';
-  readonly phase: PhaseInfo;
-  readonly step: StepRecord;
-  /** The run that left this step running is gone. */
-  readonly interrupted?: boolean;
-}
-
-export type PhaseTreeNode = PhaseNode | StepNode;
-
-/** Where the tree reads each phase's status. Until a state is loaded, every phase is not started. */
-export type PhaseStatusSource = (phase: PhaseInfo) => PhaseDetail;
-
-const notStarted: PhaseStatusSource = () => ({ status: 'not-started' });
+import type { PhaseStatus } from '../core/migration/catalog';
+import type { StepStatus } from '../core/migration/types';
+import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
+import {
+  isInterrupted,
+  md,
+  phaseDescription,
+  STEP_STATUS_LABELS,
+  stepDescription,
+  stepNodes,
+  type PhaseNode,
+  type PhaseTreeNode,
+  type StepNode,
+} from './presentation';
 
 const STATUS_ICONS: Readonly<Record<PhaseStatus, vscode.ThemeIcon>> = {
   'not-started': new vscode.ThemeIcon('circle-large-outline'),
@@ -48,15 +28,6 @@ const STATUS_ICONS: Readonly<Record<PhaseStatus, vscode.ThemeIcon>> = {
   skipped: new vscode.ThemeIcon('debug-step-over', new vscode.ThemeColor('disabledForeground')),
 };
 
-export const STEP_STATUS_LABELS: Readonly<Record<StepStatus, string>> = {
-  pending: 'pending',
-  running: 'running',
-  done: 'done',
-  failed: 'failed',
-  blocked: 'blocked',
-  cancelled: 'cancelled',
-};
-
 const STEP_ICONS: Readonly<Record<StepStatus, vscode.ThemeIcon>> = {
   pending: new vscode.ThemeIcon('circle-outline'),
   running: new vscode.ThemeIcon('sync~spin'),
@@ -66,60 +37,37 @@ const STEP_ICONS: Readonly<Record<StepStatus, vscode.ThemeIcon>> = {
   cancelled: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('disabledForeground')),
 };
 
-const ACTION_LABELS: Readonly<Record<string, string>> = {
-  create: 'created',
-  update: 'updated',
-  none: 'unchanged',
-  run: 'ran',
-};
-
 /** No spinner for work that nobody is doing any more. */
 const INTERRUPTED_ICON = new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('list.warningForeground'));
-
-function isInterrupted(detail: PhaseDetail): boolean {
-  return detail.interrupted !== undefined && detail.status === 'in-progress';
-}
-
-/** "completed · 4/4": the status, then steps done out of steps recorded. */
-export function phaseDescription(detail: PhaseDetail): string {
-  const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
-  const steps = detail.steps ?? [];
-  if (!steps.length) return label;
-  return `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`;
-}
-
-export function stepDescription(step: StepRecord, interrupted = false): string {
-  if (interrupted && step.status === 'running') return 'interrupted';
-  const action = step.status === 'done' && step.action ? ACTION_LABELS[step.action] : undefined;
-  return action ? `${STEP_STATUS_LABELS[step.status]} · ${action}` : STEP_STATUS_LABELS[step.status];
-}
 
 export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<PhaseTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private nodes: PhaseNode[] = [];
   private problem?: string;
 
-  constructor(private statusOf: PhaseStatusSource = notStarted) {}
-
-  /** The phases in their order, each with its current status. */
+  /** The phases in their order, each with its current status (none before the first load). */
   phases(): PhaseNode[] {
-    return [...PHASES]
-      .sort((a, b) => a.order - b.order)
-      .map((phase) => {
-        const detail = this.statusOf(phase);
-        return { kind: 'phase', phase, status: detail.status, detail };
-      });
+    return this.nodes;
   }
 
   getChildren(element?: PhaseTreeNode): PhaseTreeNode[] {
-    if (!element) return this.phases();
-    if (element.kind === 'step') return [];
-    const interrupted = element.detail.interrupted !== undefined;
-    return (element.detail.steps ?? []).map((step) => ({ kind: 'step', phase: element.phase, step, interrupted }));
+    if (!element) return this.nodes;
+    return element.kind === 'phase' ? stepNodes(element) : [];
   }
 
   getTreeItem(node: PhaseTreeNode): vscode.TreeItem {
     return node.kind === 'phase' ? this.phaseItem(node) : stepItem(node);
+  }
+
+  /**
+   * Shows these rows; `problem` says why the statuses may not be the real ones (a
+   * configuration error, an unreadable state file), in every phase's tooltip.
+   */
+  show(nodes: PhaseNode[], problem: string | undefined): void {
+    this.nodes = nodes;
+    this.problem = problem;
+    this.refresh();
   }
 
   private phaseItem(node: PhaseNode): vscode.TreeItem {
@@ -151,18 +99,6 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
       label: `Phase ${node.phase.order}, ${node.phase.title}, ${item.description}`,
     };
     return item;
-  }
-
-  /** Replaces where statuses come from (the migration state plugs in here) and redraws. */
-  setStatusSource(statusOf: PhaseStatusSource): void {
-    this.statusOf = statusOf;
-    this.refresh();
-  }
-
-  /** Why the statuses may not be the real ones (a configuration error); shown in every phase's tooltip. */
-  setProblem(problem: string | undefined): void {
-    this.problem = problem;
-    this.refresh();
   }
 
   refresh(): void {

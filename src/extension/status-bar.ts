@@ -1,14 +1,7 @@
 import * as vscode from 'vscode';
-import type { EndpointLine } from '../core/config/describe';
 import type { EnvironmentDetection, EnvironmentKind } from '../core/environment';
 import { COMMAND_IDS, STATUS_BAR_ITEM_ID } from './constants';
-
-export const ENVIRONMENT_LABELS: Readonly<Record<EnvironmentKind, string>> = {
-  local: 'Local',
-  codespaces: 'Codespaces',
-  workstation: 'Cloud Workstation',
-  cloud_run: 'Cloud Run',
-};
+import { ENVIRONMENT_LABELS, md, type MigrationSummary } from './presentation';
 
 const ENVIRONMENT_ICONS: Readonly<Record<EnvironmentKind, string>> = {
   local: 'device-desktop',
@@ -17,28 +10,9 @@ const ENVIRONMENT_ICONS: Readonly<Record<EnvironmentKind, string>> = {
   cloud_run: 'cloud',
 };
 
-/** Escapes text (evidence values, errors, ids) for a MarkdownString built by hand. */
-export function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}
-
 /** Inline code: markdown escapes do not apply inside backticks, so only backticks are kept out. */
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'")}\``;
-}
-
-/** What the status bar shows of the migration: read from the configuration and the state file. */
-export interface MigrationSummary {
-  readonly running: boolean;
-  readonly progress?: { readonly done: number; readonly total: number };
-  readonly projectId?: string;
-  readonly endpoints: readonly EndpointLine[];
-  /** Config files read, relative to the workspace folder where possible. */
-  readonly files: readonly string[];
-  /** Why the configuration could not be used, in one line. */
-  readonly problem?: string;
-  /** The state says a run is in progress but its process is gone: why. */
-  readonly interrupted?: string;
 }
 
 function migrationLines(summary: MigrationSummary): string[] {

@@ -6,7 +6,9 @@ import * as assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { PHASES } from '../../src/core/migration/catalog';
+import { builtInPhases } from '../../src/core/migration/phases';
+
+const PHASES = builtInPhases().infos();
 import { pushHistory } from '../../src/core/migration/state';
 import { StateStore } from '../../src/core/migration/store';
 import { startMemoryServer } from '../../src/sandbox/memory';

@@ -11,9 +11,11 @@
 import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { PHASES } from '../../src/core/migration/catalog';
+import { builtInPhases } from '../../src/core/migration/phases';
 import { EXTENSION_ID, PHASES_SHOWN_MARK } from '../../src/extension/constants';
 import { activated, waitFor } from './helpers';
+
+const PHASES = builtInPhases().infos();
 
 interface ActivationStats {
   loadCodeMs: number;

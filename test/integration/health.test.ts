@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HealthReport } from '../../src/core/health';
 import { COMMAND_IDS } from '../../src/extension/constants';
-import type { OrchestraApi } from '../../src/extension/api';
+import type { OrchestraApi } from '../../src/extension/context';
 import { startMemoryServer, type MemoryServerHandle } from '../../src/sandbox/memory';
 import { activated, waitFor } from './helpers';
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { OrchestraApi } from '../../src/extension/api';
+import type { OrchestraApi } from '../../src/extension/context';
 import type { CommandFailure } from '../../src/extension/commands/failures';
 import { EXTENSION_ID, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 

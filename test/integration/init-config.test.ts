@@ -47,7 +47,7 @@ describe('Orchestra: Initialize Configuration', () => {
       assert.doesNotThrow(() => JSON.parse(text) as unknown, `${file} is JSON`);
     }
     assert.match(await fs.readFile(path.join(root, '.gitignore'), 'utf8'), /^\.orchestra\/$/m);
-    const loaded = api.migration.lastLoad;
+    const loaded = api.presenter.lastLoad;
     assert.ok(loaded?.ok, `the new files load without a problem: ${loaded && !loaded.ok ? loaded.summary : ''}`);
     assert.ok(
       loaded.files.includes('config/common.json'),

@@ -2,15 +2,18 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { PHASES, type PhaseId } from '../../src/core/migration/catalog';
+import type { PhaseId } from '../../src/core/migration/catalog';
+import { builtInPhases } from '../../src/core/migration/phases';
+
+const PHASES = builtInPhases().infos();
 import type { MigrationState } from '../../src/core/migration/state';
 import { MigrationLock } from '../../src/core/migration/lock';
 import { statePath, StateStore } from '../../src/core/migration/store';
 import type { StepRecord } from '../../src/core/migration/types';
-import type { OrchestraApi } from '../../src/extension/api';
+import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
-import type { PhaseTreeNode } from '../../src/extension/phase-tree';
-import { activated, waitFor } from './helpers';
+import type { PhaseTreeNode } from '../../src/extension/presentation';
+import { activated, sleep, waitFor } from './helpers';
 
 const PROJECT = 'orchestra-test-project';
 
@@ -242,7 +245,7 @@ describe('The views follow the migration state', () => {
       `{\n  "projectId": "${PROJECT}",\n  "memory": { "timeoutMs": "soon" }\n}\n`,
     );
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
-    await waitFor('the configuration error', () => api.migration.lastLoad?.ok === false);
+    await waitFor('the configuration error', () => api.presenter.lastLoad?.ok === false);
 
     const phases = await rows(api);
     assert.equal(phases.length, 7);

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { StateStore } from '../../src/core/migration/store';
-import type { OrchestraApi } from '../../src/extension/api';
+import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import { activated, fails, logged, waitFor } from './helpers';
 
@@ -98,7 +98,7 @@ describe('Orchestra: Show Migration Report', () => {
   });
 
   it('exports the report as Markdown, by default where the command line writes it', async () => {
-    const loaded = api.migration.lastLoad;
+    const loaded = api.presenter.lastLoad;
     assert.ok(loaded?.ok);
     assert.equal(loaded.reportFile, path.join(root, '.orchestra', 'reports', `migration-report-${PROJECT}.md`));
     // A timed step of the last run: the export draws it in a chart beside the Markdown.

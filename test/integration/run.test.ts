@@ -9,8 +9,10 @@ import * as vscode from 'vscode';
 import type { HealthReport } from '../../src/core/health';
 import type { ExecuteResult } from '../../src/core/migration/executor';
 import type { Plan } from '../../src/core/migration/planner';
-import { PHASES } from '../../src/core/migration/catalog';
-import type { OrchestraApi } from '../../src/extension/api';
+import { builtInPhases } from '../../src/core/migration/phases';
+
+const PHASES = builtInPhases().infos();
+import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { activated, fails, logged } from './helpers';
@@ -148,7 +150,7 @@ describe('Verify and Execute from the editor', function () {
     assert.equal(result.status, 'completed');
     assert.match((await phaseDescriptions(api))[4], /^skipped/, 'still skipped after execute');
     // Skipping again is not a legal move: the message says to reset first, and nothing changes.
-    const stateFile = api.migration.lastLoad?.ok ? api.migration.lastLoad.stateFile : undefined;
+    const stateFile = api.presenter.lastLoad?.ok ? api.presenter.lastLoad.stateFile : undefined;
     assert.ok(stateFile, 'the view follows a state file');
     const before = await fs.readFile(stateFile, 'utf8');
     const refused = await fails(COMMAND_IDS.skipPhase, { phase: 'ai-coding' });

@@ -12,7 +12,7 @@ import { InputError } from '../errors';
 import type { GcpClient } from '../gcp/types';
 import { nullLogger, type Logger } from '../logger';
 import type { JsonValue } from '../memory/types';
-import { PHASES, type PhaseId } from './catalog';
+import type { PhaseId } from './catalog';
 import { NamedMutexes, type EngineDeps } from './context';
 import { EngineEvents } from './events';
 import { executeSteps, type ExecuteResult } from './executor';
@@ -20,7 +20,7 @@ import { MigrationLock, type LockOptions } from './lock';
 import { MigrationMonitor } from './monitor';
 import { planSteps, type Plan } from './planner';
 import { dependantsOf, transitiveDependants, type PhaseRegistry } from './registry';
-import { emptyPhaseMetrics, pushHistory, type MigrationState } from './state';
+import { emptyPhaseMetrics, ensurePhases, pushHistory, type MigrationState } from './state';
 import { assertRequestedTransition } from './status';
 import { StateFileError } from './state-check';
 import { planDestroy, runDestroy, type DestroyPlan, type DestroyResult } from './destroy';
@@ -81,7 +81,19 @@ export class MigrationEngine {
       mutexes: new NamedMutexes(),
       steps: () => this.allSteps(),
     };
-    this.monitor = new MigrationMonitor(() => this.store.state, this.events);
+    ensurePhases(store.state, this.phaseIds());
+    this.monitor = new MigrationMonitor(() => this.store.state, this.events, options.registry.infos());
+  }
+
+  private phaseIds(): PhaseId[] {
+    return this.options.registry.list().map((p) => p.info.id);
+  }
+
+  /** The state as on disk, with a record for every registered phase (a phase added since the file was written starts not started). */
+  private async openStore(): Promise<StateStore> {
+    const store = await StateStore.open(this.stateDir, this.options.config.projectId);
+    ensurePhases(store.state, this.phaseIds());
+    return store;
   }
 
   static async open(options: EngineOptions): Promise<MigrationEngine> {
@@ -129,7 +141,7 @@ export class MigrationEngine {
       controller.abort(new Error(`another run (pid ${holder?.pid ?? '?'}) took over the lock`)),
     );
     try {
-      this.store = await StateStore.open(this.stateDir, this.options.config.projectId);
+      this.store = await this.openStore();
       const selection = this.select(phases).filter((p) => !p.excluded);
       const ids = new Set(selection.map((p) => p.id));
       const all = this.allSteps();
@@ -241,6 +253,7 @@ export class MigrationEngine {
     try {
       const { store, repaired } = await openRepairable(this.stateDir, this.options.config.projectId, repairPhase);
       this.store = store;
+      ensurePhases(this.store.state, this.phaseIds());
       await this.store.update((s) => mutate(s, repaired));
       this.monitor.refresh();
     } finally {
@@ -263,20 +276,23 @@ export class MigrationEngine {
       statePath(this.stateDir, this.options.config.projectId),
       this.options.config.projectId,
     );
-    if (fresh) Object.assign(this.store.state, fresh);
+    if (fresh) {
+      ensurePhases(fresh, this.phaseIds());
+      Object.assign(this.store.state, fresh);
+    }
   }
 
   /** A phase as people write it: `memory-system`, or the origin project's `MEMORY_SYSTEM`. */
   private phaseId(written: string): PhaseId {
-    const known = this.options.registry.list().map((p) => p.info.id);
+    const known = this.phaseIds();
     const phase = written.trim().toLowerCase().replace(/_/g, '-');
-    if (!known.includes(phase as PhaseId)) {
+    if (!known.includes(phase)) {
       throw new InputError(`Unknown phase '${written}'.`, {
         where: '--phase',
         fix: `Use one of: ${known.join(', ')}.`,
       });
     }
-    return phase as PhaseId;
+    return phase;
   }
 
   private select(phases?: readonly string[]): { id: PhaseId; title: string; excluded?: 'skipped' | 'disabled' }[] {
@@ -285,14 +301,12 @@ export class MigrationEngine {
       .list()
       .filter((p) => !wanted || wanted.has(p.info.id))
       .map((p) => {
-        const enabled = this.options.config.phases[p.info.configKey]?.enabled !== false;
+        const enabled = this.options.registry.enabled(this.options.config, p.info.id);
         const skipped = this.store.state.phases[p.info.id]?.status === 'skipped';
         return { id: p.info.id, title: p.info.title, excluded: skipped ? 'skipped' : enabled ? undefined : 'disabled' };
       });
   }
 }
-
-export { PHASES };
 
 /** Phases with a step that (transitively) depends on a step of `phase`. */
 function dependentPhases(steps: readonly Step[], phase: PhaseId): PhaseId[] {

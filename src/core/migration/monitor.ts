@@ -5,10 +5,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
-import { PHASES, type PhaseId, type PhaseStatus } from './catalog';
+import type { PhaseId, PhaseInfo, PhaseStatus } from './catalog';
 import type { Disposable, EngineEvent, EngineEvents } from './events';
 import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, RunRecord } from './state';
-import { emptyState } from './state';
+import { emptyState, phaseRecord } from './state';
 import { errorMessage } from '../errors';
 import { lockVacancy } from './lock';
 import { readStateFile } from './store';
@@ -44,12 +44,14 @@ export interface MonitorSnapshot {
   interrupted?: string;
 }
 
+/** The state as views show it: one entry per registered phase, in the registry's order. */
 export function snapshotOf(
   state: MigrationState,
+  phaseInfos: readonly PhaseInfo[],
   live?: { running: boolean; progress?: { done: number; total: number }; lastEvent?: EngineEvent },
 ): MonitorSnapshot {
-  const phases = PHASES.map((info) => {
-    const record = state.phases[info.id];
+  const phases = phaseInfos.map((info) => {
+    const record = phaseRecord(state, info.id);
     return {
       id: info.id,
       title: info.title,
@@ -93,6 +95,7 @@ export class MigrationMonitor implements Disposable {
   constructor(
     private readonly getState: () => MigrationState,
     events: EngineEvents,
+    private readonly phases: readonly PhaseInfo[],
   ) {
     this.subscriptions.push(
       events.on((event) => {
@@ -114,7 +117,11 @@ export class MigrationMonitor implements Disposable {
   }
 
   snapshot(): MonitorSnapshot {
-    return snapshotOf(this.getState(), { running: this.running, progress: this.progress, lastEvent: this.lastEvent });
+    return snapshotOf(this.getState(), this.phases, {
+      running: this.running,
+      progress: this.progress,
+      lastEvent: this.lastEvent,
+    });
   }
 
   /** The state changed outside an event (skip, reset). */
@@ -153,6 +160,7 @@ export class StateFileMonitor implements Disposable {
   constructor(
     private readonly file: string,
     private readonly projectId: string,
+    private readonly phases: readonly PhaseInfo[],
     pollMs = 1000,
   ) {
     try {
@@ -174,7 +182,7 @@ export class StateFileMonitor implements Disposable {
 
   snapshot(): MonitorSnapshot {
     const state = this.last ?? emptyState(this.projectId);
-    const snapshot = snapshotOf(state, this.interrupted ? { running: false } : undefined);
+    const snapshot = snapshotOf(state, this.phases, this.interrupted ? { running: false } : undefined);
     if (this.problem) snapshot.problem = this.problem;
     if (this.interrupted) snapshot.interrupted = this.interrupted;
     return snapshot;

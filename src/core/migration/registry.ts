@@ -1,10 +1,12 @@
 /**
- * Phases register here; nothing else in the engine names a phase. A new phase is
- * one file under phases/ and one `registerPhase` line in phases/index.ts.
+ * Phases register here; nothing else in the engine names a phase. The planner, the
+ * executor, the state, the report and the editor's tree all list phases from a
+ * registry. A new phase is one file under phases/ and one `.register(...)` line in
+ * phases/index.ts (or, for a test, a registry of its own).
  */
 import type { OrchestraConfig } from '../config/types';
 import { OrchestraError } from '../errors';
-import type { PhaseId } from './catalog';
+import type { PhaseId, PhaseInfo } from './catalog';
 import type { PhaseDefinition, Step } from './types';
 
 export class PhaseRegistry {
@@ -27,10 +29,23 @@ export class PhaseRegistry {
     return this.phases.get(id);
   }
 
+  /** What users see of each phase, in order. */
+  infos(): PhaseInfo[] {
+    return this.list().map((p) => p.info);
+  }
+
+  /** Whether the configuration leaves a phase on; a phase without settings (or unknown) is on. */
+  enabled(config: OrchestraConfig, id: PhaseId): boolean {
+    const key = this.phases.get(id)?.info.configKey;
+    if (!key) return true;
+    const settings: Readonly<Record<string, { enabled?: boolean } | undefined>> = { ...config.phases };
+    return settings[key]?.enabled !== false;
+  }
+
   /** Every step of every phase for this configuration, validated as one graph. */
   steps(config: OrchestraConfig): Step[] {
     const steps: Step[] = [];
-    for (const phase of this.list()) steps.push(...phase.steps(config, [...steps]));
+    for (const phase of this.list()) steps.push(...phase.steps(config, [...steps], this));
     validateGraph(steps);
     return steps;
   }

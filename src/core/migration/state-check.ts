@@ -6,7 +6,6 @@
  */
 import type { ErrorObject } from 'ajv';
 import { InputError } from '../errors';
-import { PHASES } from './catalog';
 import { migrateState, STATE_SCHEMA_VERSION, type MigrationState } from './state';
 import { stateSchemaErrors } from './state-schema';
 
@@ -102,12 +101,11 @@ function dropPhase(doc: Record<string, unknown>, phase: string): void {
 
 /** The phase every problem lies under (phases.<id>... or steps.<id>/...), if there is one. */
 function onePhase(problems: readonly StateProblem[]): string | undefined {
-  const ids = new Set(PHASES.map((p) => p.id as string));
   let found: string | undefined;
   for (const { field } of problems) {
     const match = /^phases\.([^.]+)(\.|$)/.exec(field) ?? /^steps\.([^/.]+)\//.exec(field);
     const phase = match?.[1];
-    if (!phase || !ids.has(phase) || (found && found !== phase)) return undefined;
+    if (!phase || (found && found !== phase)) return undefined;
     found = phase;
   }
   return found;

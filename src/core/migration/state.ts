@@ -4,7 +4,7 @@
  * Schema changes bump STATE_SCHEMA_VERSION and add a step to `migrateState`.
  */
 import type { JsonValue } from '../memory/types';
-import { PHASES, type PhaseId, type PhaseStatus } from './catalog';
+import type { PhaseId, PhaseStatus } from './catalog';
 import type { StepRecord } from './types';
 
 export const STATE_SCHEMA_VERSION = 2;
@@ -122,20 +122,31 @@ function emptyGlobalMetrics(): GlobalMetrics {
   };
 }
 
-export function emptyState(projectId: string, now = new Date()): MigrationState {
-  const phases = {} as Record<PhaseId, PhaseRecord>;
-  for (const p of PHASES) phases[p.id] = { status: 'not-started', metrics: emptyPhaseMetrics() };
-  return {
+/** A state with nothing recorded: each registered phase gets its record when the engine opens it. */
+export function emptyState(projectId: string, now = new Date(), phases: readonly PhaseId[] = []): MigrationState {
+  const state: MigrationState = {
     schemaVersion: STATE_SCHEMA_VERSION,
     projectId,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
-    phases,
+    phases: {},
     steps: {},
     metrics: emptyGlobalMetrics(),
     outputs: {},
     history: [],
   };
+  ensurePhases(state, phases);
+  return state;
+}
+
+/** Gives every phase without a record one (not started): phases registered after the file was written. */
+export function ensurePhases(state: MigrationState, phases: readonly PhaseId[]): void {
+  for (const id of phases) state.phases[id] ??= { status: 'not-started', metrics: emptyPhaseMetrics() };
+}
+
+/** A phase's record, or a not-started one when the state has none (read only: nothing is added). */
+export function phaseRecord(state: MigrationState, id: PhaseId): PhaseRecord {
+  return state.phases[id] ?? { status: 'not-started', metrics: emptyPhaseMetrics() };
 }
 
 /**
@@ -152,9 +163,8 @@ export function migrateState(raw: unknown, projectId: string): MigrationState {
   if (version === 1) doc = fromV1(doc, projectId);
   const base = emptyState(projectId);
   const state = { ...base, ...doc, schemaVersion: STATE_SCHEMA_VERSION } as MigrationState;
-  // Phases registered after the file was written start as not started.
-  state.phases = { ...base.phases, ...state.phases };
-  for (const id of Object.keys(state.phases) as PhaseId[]) {
+  state.phases = { ...state.phases };
+  for (const id of Object.keys(state.phases)) {
     state.phases[id].metrics = { ...emptyPhaseMetrics(), ...state.phases[id].metrics };
   }
   state.metrics = { ...base.metrics, ...state.metrics };
@@ -167,9 +177,7 @@ export function migrateState(raw: unknown, projectId: string): MigrationState {
 function fromV1(doc: Record<string, unknown>, projectId: string): Record<string, unknown> {
   const base = emptyState(projectId);
   const list = Array.isArray(doc.phases) ? (doc.phases as { id: PhaseId; status: PhaseStatus }[]) : [];
-  for (const p of list) {
-    if (base.phases[p.id]) base.phases[p.id].status = p.status;
-  }
+  for (const p of list) base.phases[p.id] = { status: p.status, metrics: emptyPhaseMetrics() };
   return { ...base, createdAt: typeof doc.createdAt === 'string' ? doc.createdAt : base.createdAt };
 }
 

@@ -9,6 +9,7 @@ import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
 import type { JsonValue, MemoryClient } from '../memory/types';
 import type { PhaseId, PhaseInfo } from './catalog';
+import type { PhaseRegistry } from './registry';
 
 export interface FieldDiff {
   field: string;
@@ -132,9 +133,9 @@ export interface PhaseDefinition {
   readonly info: PhaseInfo;
   /**
    * The phase's steps for this configuration. `earlier` holds the steps of the phases
-   * registered before it (validation checks them all).
+   * registered before it (validation checks them all); `registry` is the one it is in.
    */
-  steps(config: OrchestraConfig, earlier?: readonly Step[]): Step[];
+  steps(config: OrchestraConfig, earlier?: readonly Step[], registry?: PhaseRegistry): Step[];
 }
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'blocked' | 'cancelled';

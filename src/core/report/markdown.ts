@@ -6,9 +6,9 @@
  * Text that comes from servers or users (errors, output values) is escaped, so it
  * reads as written and never becomes a link, a heading or a table column.
  */
-import { PHASES, PHASE_STATUS_LABELS } from '../migration/catalog';
+import { PHASE_STATUS_LABELS, type PhaseInfo } from '../migration/catalog';
 import { VERDICT_MARKS, type LatencyResult, type LatencyVerdict } from '../migration/latency';
-import type { MigrationState, PhaseMetrics } from '../migration/state';
+import { phaseRecord, type MigrationState, type PhaseMetrics } from '../migration/state';
 
 export interface ReportOptions {
   /** When the report is made (default now). */
@@ -31,7 +31,12 @@ export function reportFileName(projectId: string): string {
   return `migration-report-${projectId}.md`;
 }
 
-export function migrationReport(state: MigrationState, options: ReportOptions = {}): string {
+/** The report of `state`, one row per phase of `phases` (the registry's, in its order). */
+export function migrationReport(
+  state: MigrationState,
+  phases: readonly PhaseInfo[],
+  options: ReportOptions = {},
+): string {
   const generatedAt = options.generatedAt ?? new Date();
   const out: string[] = [];
   out.push(`# Migration report: ${text(state.projectId || '(no project)')}`, '');
@@ -41,10 +46,11 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
       : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
     '',
   );
-  out.push(...runSection(state), ...summarySection(state), ...phaseSection(state), ...memoryCopySection(state));
-  out.push(...validationSection(state));
-  out.push(...metricsSection(state), ...outputsSection(state));
-  out.push(...timelineSection(state, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
+  const title = (id: string) => phases.find((p) => p.id === id)?.title ?? id;
+  out.push(...runSection(state, title), ...summarySection(state, phases), ...phaseSection(state, phases));
+  out.push(...memoryCopySection(state), ...validationSection(state));
+  out.push(...metricsSection(state, phases), ...outputsSection(state));
+  out.push(...timelineSection(state, title, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (
     out
       .join('\n')
@@ -53,7 +59,7 @@ export function migrationReport(state: MigrationState, options: ReportOptions = 
   );
 }
 
-function runSection(state: MigrationState): string[] {
+function runSection(state: MigrationState, title: (id: string) => string): string[] {
   const run = state.run;
   if (!run) return ['No run is recorded yet: run `orchestra-migrate verify`, then `execute`.', ''];
   const took = run.finishedAt ? ` (${duration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})` : '';
@@ -74,12 +80,12 @@ function runSection(state: MigrationState): string[] {
   return [...lines, ''];
 }
 
-function summarySection(state: MigrationState): string[] {
+function summarySection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {
   const m = state.metrics;
-  const statuses = PHASES.map((p) => state.phases[p.id].status);
+  const statuses = phases.map((p) => phaseRecord(state, p.id).status);
   const inStatus = (status: string) => statuses.filter((s) => s === status).length;
   const rows: [string, string][] = [
-    ['Phases completed', `${inStatus('completed')} of ${PHASES.length}`],
+    ['Phases completed', `${inStatus('completed')} of ${phases.length}`],
     ['Phases failed', String(inStatus('failed'))],
     ['Phases cancelled', String(inStatus('cancelled'))],
     ['Phases skipped', String(inStatus('skipped'))],
@@ -95,15 +101,15 @@ function summarySection(state: MigrationState): string[] {
   return ['## Summary', '', '| Figure | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
 }
 
-function phaseSection(state: MigrationState): string[] {
+function phaseSection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {
   const header = [
     '| # | Phase | Status | Steps | Created | Updated | Unchanged | Failed | Blocked | Retries | Duration | Note |',
     // No column alignment: markdown-it writes it as style attributes, which the webview's
     // policy (no inline styles) would refuse.
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const rows = PHASES.map((info) => {
-    const record = state.phases[info.id];
+  const rows = phases.map((info) => {
+    const record = phaseRecord(state, info.id);
     const m: PhaseMetrics = record.metrics;
     const note = record.stale
       ? `stale: ${record.stale}`
@@ -187,10 +193,10 @@ function validationSection(state: MigrationState): string[] {
   return [...lines, '| Check | Verdict | p50 | p95 | Target | Samples |', '|---|---|---|---|---|---|', ...rows, ''];
 }
 
-function metricsSection(state: MigrationState): string[] {
+function metricsSection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {
   const rows: string[] = [];
-  for (const info of PHASES) {
-    const custom = state.phases[info.id].metrics.custom;
+  for (const info of phases) {
+    const custom = phaseRecord(state, info.id).metrics.custom;
     for (const name of Object.keys(custom).sort()) {
       rows.push(`| ${text(info.title)} | \`${code(name)}\` | ${number(custom[name])} |`);
     }
@@ -213,7 +219,12 @@ function outputsSection(state: MigrationState): string[] {
   return [...lines, ''];
 }
 
-function timelineSection(state: MigrationState, limit: number, image?: string): string[] {
+function timelineSection(
+  state: MigrationState,
+  title: (id: string) => string,
+  limit: number,
+  image?: string,
+): string[] {
   const events = state.history;
   if (!events.length && !image) return [];
   const shown = events.slice(-limit);
@@ -230,10 +241,6 @@ function timelineSection(state: MigrationState, limit: number, image?: string): 
     );
   }
   return [...lines, ''];
-}
-
-function title(id: string): string {
-  return PHASES.find((p) => p.id === id)?.title ?? id;
 }
 
 /** Plain text in Markdown: no markup, no table break, one line. */

@@ -4,8 +4,8 @@
  * (no <style>, no style="..."), so the chart shows under the report's Content Security
  * Policy; text takes the page's colour (currentColor). Every label is escaped.
  */
-import { PHASES, type PhaseStatus } from '../migration/catalog';
-import type { MigrationState } from '../migration/state';
+import type { PhaseInfo, PhaseStatus } from '../migration/catalog';
+import { phaseRecord, type MigrationState } from '../migration/state';
 import type { StepStatus } from '../migration/types';
 
 const LABEL_WIDTH = 280;
@@ -65,15 +65,15 @@ function tickLabel(ms: number): string {
   return `${+(ms / 60_000).toFixed(1)} min`;
 }
 
-/** The bars of the last run: the phases it ran and the steps that started in it, in catalog order. */
-function bars(state: MigrationState, runStart: number, runEnd: number): Bar[] {
+/** The bars of the last run: the phases it ran and the steps that started in it, in the registry's order. */
+function bars(state: MigrationState, phases: readonly PhaseInfo[], runStart: number, runEnd: number): Bar[] {
   const out: Bar[] = [];
-  for (const info of PHASES) {
+  for (const info of phases) {
     const steps = Object.values(state.steps)
       .filter((s) => s.phase === info.id)
       .map((s) => ({ s, start: time(s.startedAt) }))
       .filter((x): x is { s: (typeof x)['s']; start: number } => x.start !== undefined && x.start >= runStart);
-    const record = state.phases[info.id];
+    const record = phaseRecord(state, info.id);
     const phaseStart = time(record.startedAt);
     if (!steps.length && (phaseStart === undefined || phaseStart < runStart)) continue;
     const starts = steps.map((x) => x.start);
@@ -105,7 +105,7 @@ function bars(state: MigrationState, runStart: number, runEnd: number): Bar[] {
 }
 
 /** The chart of the last run, or undefined when no run has started a step. */
-export function timelineSvg(state: MigrationState): string | undefined {
+export function timelineSvg(state: MigrationState, phases: readonly PhaseInfo[]): string | undefined {
   const run = state.run;
   const runStart = time(run?.startedAt);
   if (!run || runStart === undefined) return undefined;
@@ -114,7 +114,7 @@ export function timelineSvg(state: MigrationState): string | undefined {
     ...Object.values(state.steps).map((s) => time(s.finishedAt) ?? time(s.startedAt) ?? runStart),
   );
   const runEnd = time(run.finishedAt) ?? lastEnd;
-  const rows = bars(state, runStart, runEnd);
+  const rows = bars(state, phases, runStart, runEnd);
   if (!rows.length) return undefined;
   const span = Math.max(runEnd - runStart, ...rows.map((r) => r.end - runStart), 1);
   const x = (t: number) => LABEL_WIDTH + ((t - runStart) / span) * CHART_WIDTH;

@@ -13,6 +13,8 @@ export {
   type InitSummary,
   type RunRequest,
   type WorkspaceExecuteResult,
+  type HealthRequest,
+  type WorkspaceHealth,
 } from './workspace';
 export type { WorkspaceOptions, WorkspaceTuning } from './types';
 export type { WorkspaceSecrets } from './secrets';

@@ -4,6 +4,7 @@
  * is only paid for by those who ask for a report.
  */
 import { InputError } from '../errors';
+import type { PhaseInfo } from '../migration/catalog';
 import type { MigrationState } from '../migration/state';
 import { readStateFile } from '../migration/store';
 import { reportPage, standaloneReportPage, type ReportPageOptions } from '../report/html';
@@ -31,6 +32,7 @@ export interface WorkspaceReport {
 export async function readReport(
   stateFile: string,
   projectId: string,
+  phases: readonly PhaseInfo[],
   request: ReportRequest = {},
 ): Promise<WorkspaceReport> {
   const state = await readStateFile(stateFile, projectId);
@@ -39,17 +41,18 @@ export async function readReport(
       fix: 'Run orchestra-migrate verify, then execute (in the editor: "Orchestra: Execute Migration"); the report describes what execute did.',
     });
   }
-  return { projectId, stateFile, ...renderReport(state, request) };
+  return { projectId, stateFile, ...renderReport(state, phases, request) };
 }
 
 export function renderReport(
   state: MigrationState,
+  phases: readonly PhaseInfo[],
   request: ReportRequest,
 ): Pick<WorkspaceReport, 'markdown' | 'html' | 'timeline'> {
-  const timeline = timelineSvg(state);
+  const timeline = timelineSvg(state, phases);
   const linked = timeline && request.timelineImage ? request.timelineImage : undefined;
   // A page follows the state file: the same state draws the same page.
-  const markdown = migrationReport(state, {
+  const markdown = migrationReport(state, phases, {
     asOfState: request.page !== undefined,
     ...(linked ? { timelineImage: linked } : {}),
   });

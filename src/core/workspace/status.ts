@@ -2,6 +2,7 @@
  * `status --json`: the stable document of a project's migration, read from the state file
  * and the lock only (never a call to Google). docs/cli.md describes it.
  */
+import type { PhaseInfo } from '../migration/catalog';
 import { heldStaleReason, readLock, type LockInfo } from '../migration/lock';
 import { snapshotOf, type MonitorSnapshot } from '../migration/monitor';
 import { emptyState } from '../migration/state';
@@ -51,12 +52,16 @@ async function lockOnDisk(file: string): Promise<LockInfo | null> {
   return typeof lock === 'object' ? lock : null;
 }
 
-export async function readStatus(paths: WorkspacePaths, projectId: string): Promise<StatusDocument> {
+export async function readStatus(
+  paths: WorkspacePaths,
+  projectId: string,
+  phases: readonly PhaseInfo[],
+): Promise<StatusDocument> {
   if (!projectId || !paths.stateFile || !paths.lockFile) {
-    return statusDocument(snapshotOf(emptyState('')), null, null, null);
+    return statusDocument(snapshotOf(emptyState(''), phases), null, null, null);
   }
   const state = (await readStateFile(paths.stateFile, projectId)) ?? emptyState(projectId);
-  return statusDocument(snapshotOf(state), paths.stateFile, await lockOnDisk(paths.lockFile), projectId);
+  return statusDocument(snapshotOf(state, phases), paths.stateFile, await lockOnDisk(paths.lockFile), projectId);
 }
 
 export function statusDocument(

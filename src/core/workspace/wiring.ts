@@ -19,7 +19,7 @@ import { createMemoryClient } from '../memory';
 import type { JsonValue, MemoryClient } from '../memory/types';
 import { MigrationEngine } from '../migration/engine';
 import { COPY_CONCURRENCY } from '../migration/memory-copy';
-import { builtInPhases } from '../migration/phases';
+import type { PhaseRegistry } from '../migration/registry';
 import type { MemoryPair } from '../migration/types';
 import { keyFor, type KeyConsent } from './key-guard';
 import type { WorkspacePaths } from './paths';
@@ -48,6 +48,7 @@ export interface SessionInput {
   readonly resetPhase?: string;
   /** This run's log file, recorded with each run (the report links it). */
   readonly logFile?: () => string | undefined;
+  readonly registry: PhaseRegistry;
 }
 
 export async function openSession(input: SessionInput): Promise<WorkspaceSession> {
@@ -79,7 +80,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     config,
     gcp,
     workspaceDir: resolved.root,
-    registry: tuning.registry?.() ?? builtInPhases(),
+    registry: input.registry,
     logger,
     memory: openMemory,
     concurrency: tuning.concurrency,

@@ -29,7 +29,10 @@ import { createRedactor } from '../logging/redact';
 import { describeEvent, EngineEvents, type EngineEvent } from '../migration/events';
 import type { ExecuteResult } from '../migration/executor';
 import { StateFileMonitor } from '../migration/monitor';
+import type { PhaseInfo } from '../migration/catalog';
+import { builtInPhases } from '../migration/phases';
 import type { Plan } from '../migration/planner';
+import type { PhaseRegistry } from '../migration/registry';
 import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
 import type * as ReportModule from './report';
@@ -60,6 +63,8 @@ export type WorkspaceView =
       readonly endpoints: readonly EndpointLine[];
       /** Config files read, relative to the workspace folder, with forward slashes. */
       readonly files: readonly string[];
+      /** The registered phases, in order. */
+      readonly phases: readonly PhaseInfo[];
     }
   | {
       readonly ok: false;
@@ -68,6 +73,7 @@ export type WorkspaceView =
       readonly summary: string;
       /** Every problem, `file:line:column path: message` then expected and fix, for the log. */
       readonly details: string;
+      readonly phases: readonly PhaseInfo[];
     };
 
 /** `orchestra-migrate config`: every value with its layer and source, the environment, the endpoints. */
@@ -110,6 +116,8 @@ export interface Workspace {
   readonly logFile: string | undefined;
   /** Opens this run's log file (log.dir, log.level); resolves with its path, or undefined without a loadable config. */
   startRunLog(name: string): Promise<string | undefined>;
+  /** The registered phases, in order (the built-in seven unless tuned). */
+  phases(): readonly PhaseInfo[];
   /** Loads the configuration (every call reads the files again). */
   config(kind?: EnvironmentKind): Promise<LoadedWorkspace>;
   /** The load as the editor shows it: never throws for a configuration problem. */
@@ -120,8 +128,13 @@ export interface Workspace {
   execute(request?: RunRequest): Promise<WorkspaceExecuteResult>;
   skip(phase: string): Promise<void>;
   reset(phase: string): Promise<void>;
-  /** The services' health. `passive`: a folder that configures nothing is not checked. */
-  health(request?: { readonly signal?: AbortSignal; readonly passive?: boolean }): Promise<HealthReport>;
+  /** One check of the services the migration depends on (`orchestra-migrate health`). */
+  health(request?: HealthRequest): Promise<HealthReport>;
+  /**
+   * A checker to keep: its memory clients stay open between checks, so their breakers
+   * carry over (the editor's status bar item owns one). Close it when done.
+   */
+  healthChecker(): WorkspaceHealth;
   report(request?: ReportRequest): Promise<WorkspaceReport>;
   /** Writes the default config files; `values` (init --project/--location) go into common.json. */
   init(values?: InitValues): Promise<InitSummary>;
@@ -129,6 +142,17 @@ export interface Workspace {
   follow(pollMs?: number): StateFileMonitor;
   /** An engine with its clients, for callers that drive it step by step (tests, benchmarks). */
   open(): Promise<WorkspaceSession>;
+  close(): Promise<void>;
+}
+
+export interface HealthRequest {
+  readonly signal?: AbortSignal;
+  /** A folder that configures nothing is not checked (a passive view would only guess the default address). */
+  readonly passive?: boolean;
+}
+
+export interface WorkspaceHealth {
+  check(request?: HealthRequest): Promise<HealthReport>;
   close(): Promise<void>;
 }
 
@@ -147,8 +171,7 @@ class OrchestraWorkspace implements Workspace {
   private readonly env: NodeJS.ProcessEnv;
   private readonly engineEvents = new EngineEvents();
   private last?: LoadedWorkspace;
-  private checker?: Promise<HealthChecker>;
-  private closed = false;
+  private phaseRegistry?: PhaseRegistry;
 
   readonly events: WorkspaceEvents = {
     on: (listener) => this.engineEvents.on((event) => listener(event, describeEvent(event))),
@@ -157,6 +180,15 @@ class OrchestraWorkspace implements Workspace {
   constructor(private readonly options: WorkspaceOptions) {
     this.folder = options.folder;
     this.env = options.env ?? process.env;
+  }
+
+  private registry(): PhaseRegistry {
+    this.phaseRegistry ??= this.options.tuning?.registry?.() ?? builtInPhases();
+    return this.phaseRegistry;
+  }
+
+  phases(): readonly PhaseInfo[] {
+    return this.registry().infos();
   }
 
   get stateFile(): string | undefined {
@@ -246,6 +278,7 @@ class OrchestraWorkspace implements Workspace {
         reportFile: paths.reportFile,
         endpoints: describeEndpoints(resolved, this.env),
         files: resolved.files.map((f) => relative(resolved.root, f)),
+        phases: this.phases(),
       };
     } catch (error) {
       if (error instanceof ConfigValidationError) {
@@ -255,9 +288,11 @@ class OrchestraWorkspace implements Workspace {
           configDir,
           summary: first ? `${error.message} First: ${formatIssue(first, this.folder).split('\n')[0]}` : error.message,
           details: error.describe(),
+          phases: this.phases(),
         };
       }
-      return { ok: false, configDir, summary: errorMessage(error).split('\n')[0], details: errorMessage(error) };
+      const details = errorMessage(error);
+      return { ok: false, configDir, summary: details.split('\n')[0], details, phases: this.phases() };
     }
   }
 
@@ -273,7 +308,7 @@ class OrchestraWorkspace implements Workspace {
 
   async status(): Promise<StatusDocument> {
     const { projectId, paths } = await this.config();
-    return readStatus(paths, projectId);
+    return readStatus(paths, projectId, this.phases());
   }
 
   async open(options: { readonly resetPhase?: string } = {}): Promise<WorkspaceSession> {
@@ -292,6 +327,7 @@ class OrchestraWorkspace implements Workspace {
       tuning: this.options.tuning ?? {},
       resetPhase: options.resetPhase,
       logFile: () => this.runLog?.file,
+      registry: this.registry(),
     });
     // The workspace's listeners hear every session's runs.
     const forward = session.engine.events.on((event) => this.engineEvents.emit(event));
@@ -337,46 +373,60 @@ class OrchestraWorkspace implements Workspace {
     return this.withSession((s) => s.engine.reset(phase), { resetPhase: phase });
   }
 
-  async health(request: { readonly signal?: AbortSignal; readonly passive?: boolean } = {}): Promise<HealthReport> {
-    const loaded = await this.config();
-    const { isConfigured, healthTargets } = require('../health') as typeof HealthModule;
-    if (request.passive && !isConfigured(loaded.resolved)) {
-      return { checkedAt: new Date().toISOString(), level: 'none', checks: [], unconfigured: true };
+  async health(request: HealthRequest = {}): Promise<HealthReport> {
+    const checker = this.healthChecker();
+    try {
+      return await checker.check(request);
+    } finally {
+      await checker.close();
     }
-    const checker = await this.healthChecker();
-    const targets = healthTargets(loaded.resolved, await this.recordedApiUrl(loaded));
-    const apiKey = await memoryApiKey(this.options.secrets, this.env);
-    // Each memory server gets the key only where the key guard allows; a refused one is
-    // checked without it (it cannot leak what it is not sent) and the refusal is logged.
-    const keys = new Map<string | undefined, string | undefined>();
-    const logger = await this.logger();
-    for (const target of targets) {
-      if (target.service === 'api' || keys.has(target.endpoint)) continue;
-      const consent = { ...(this.options.keyConsent ?? {}), ask: undefined };
-      const key = await keyFor(target.endpoint, apiKey, consent, this.env, `${target.service} endpoint`).catch(
-        (error: unknown) => {
-          logger.warn(errorMessage(error));
-          return undefined;
-        },
-      );
-      keys.set(target.endpoint, key);
-    }
-    return checker.check({
-      config: loaded.config,
-      targets,
-      apiKey,
-      apiKeyFor: (endpoint) => keys.get(endpoint),
-      signal: request.signal,
-    });
   }
 
-  /** Kept while the workspace is open, so breakers carry over from one check to the next. */
-  private healthChecker(): Promise<HealthChecker> {
-    this.checker ??= (async () => {
-      const { HealthChecker } = require('../health') as typeof HealthModule;
-      return new HealthChecker({ logger: await this.logger() });
-    })();
-    return this.checker;
+  healthChecker(): WorkspaceHealth {
+    let checker: Promise<HealthChecker> | undefined;
+    const open = () =>
+      (checker ??= (async () => {
+        const { HealthChecker } = require('../health') as typeof HealthModule;
+        return new HealthChecker({ logger: await this.logger() });
+      })());
+    return {
+      check: async (request = {}) => {
+        const loaded = await this.config();
+        const { isConfigured, healthTargets } = require('../health') as typeof HealthModule;
+        if (request.passive && !isConfigured(loaded.resolved)) {
+          return { checkedAt: new Date().toISOString(), level: 'none', checks: [], unconfigured: true };
+        }
+        const targets = healthTargets(loaded.resolved, await this.recordedApiUrl(loaded));
+        const apiKey = await memoryApiKey(this.options.secrets, this.env);
+        // Each memory server gets the key only where the key guard allows; a refused one is
+        // checked without it (it cannot leak what it is not sent) and the refusal is logged.
+        const keys = new Map<string | undefined, string | undefined>();
+        const logger = await this.logger();
+        for (const target of targets) {
+          if (target.service === 'api' || keys.has(target.endpoint)) continue;
+          const consent = { ...(this.options.keyConsent ?? {}), ask: undefined };
+          const key = await keyFor(target.endpoint, apiKey, consent, this.env, `${target.service} endpoint`).catch(
+            (error: unknown) => {
+              logger.warn(errorMessage(error));
+              return undefined;
+            },
+          );
+          keys.set(target.endpoint, key);
+        }
+        return (await open()).check({
+          config: loaded.config,
+          targets,
+          apiKey,
+          apiKeyFor: (endpoint) => keys.get(endpoint),
+          signal: request.signal,
+        });
+      },
+      close: async () => {
+        const opened = checker;
+        checker = undefined;
+        await (await opened)?.close();
+      },
+    };
   }
 
   /** The deployed API's URL as the state records it; undefined before API Deployment ran (or unreadable). */
@@ -392,7 +442,7 @@ class OrchestraWorkspace implements Workspace {
     const loaded = await this.config();
     const projectId = requireProject(loaded.config, this.env);
     const { readReport } = require('./report') as typeof ReportModule;
-    return readReport(loaded.paths.stateFile!, projectId, request);
+    return readReport(loaded.paths.stateFile!, projectId, this.phases(), request);
   }
 
   async init(values: InitValues = {}): Promise<InitSummary> {
@@ -411,19 +461,11 @@ class OrchestraWorkspace implements Workspace {
 
   follow(pollMs?: number): StateFileMonitor {
     const projectId = requireProject({ projectId: this.last?.projectId ?? '' }, this.env);
-    return new StateFileMonitor(this.last!.paths.stateFile!, projectId, pollMs);
+    return new StateFileMonitor(this.last!.paths.stateFile!, projectId, this.phases(), pollMs);
   }
 
+  /** Closes the run log, if one was started. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const checker = this.checker;
-    this.checker = undefined;
-    try {
-      await (await checker)?.close();
-    } catch (error) {
-      this.options.logger?.warn(`closing the health checker failed: ${errorMessage(error)}`);
-    }
     this.runLogEvents?.dispose();
     await this.runLog?.close();
   }

@@ -3,7 +3,7 @@ import { InputError } from '../../core/errors';
 import type { HealthReport } from '../../core/health';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraContext } from '../context';
-import { HEALTH_ICONS, healthStateText } from '../health-item';
+import { HEALTH_ICONS, healthStateText, healthSummary } from '../health-text';
 import type { OrchestraCommand } from './command';
 
 const ORDER = { down: 0, slow: 1, ok: 2 } as const;
@@ -41,14 +41,7 @@ function showReport(ctx: OrchestraContext, report: HealthReport): void {
     { label: '$(output) Show Log', run: () => ctx.log.show(true) },
   );
   const pick = vscode.window.createQuickPick<Row>();
-  const summary = report.unconfigured
-    ? 'not configured'
-    : report.level === 'ok'
-      ? 'all ok'
-      : report.level === 'none'
-        ? 'nothing to check'
-        : report.level;
-  pick.title = `Orchestra services: ${summary}`;
+  pick.title = `Orchestra services: ${healthSummary(report)}`;
   pick.placeholder = `Checked ${new Date(report.checkedAt).toLocaleTimeString()}`;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;

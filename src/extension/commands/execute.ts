@@ -4,9 +4,6 @@ import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
 import { abortOn, runArgs } from './run-args';
 
-/** One run per window; the engine's lock keeps runs from other windows and terminals out. */
-let running = false;
-
 /**
  * `orchestra-migrate execute` from the editor: asks first (unless `{ yes: true }`), then
  * runs with progress in a notification that can cancel it. The tree follows the state
@@ -16,8 +13,8 @@ export const executeCommand: OrchestraCommand = {
   id: COMMAND_IDS.execute,
   async run(ctx, arg) {
     const { phases, yes } = runArgs(arg);
-    if (running) throw new InputError('A migration is already running in this window.');
-    const loaded = ctx.migration.lastLoad;
+    if (ctx.runs.running) throw new InputError('A migration is already running in this window.');
+    const loaded = ctx.presenter.lastLoad;
     const project = loaded?.ok && loaded.projectId ? `project "${loaded.projectId}"` : 'the configured project';
     if (!yes) {
       const what = phases ? `the ${phases.join(', ')} phase${phases.length > 1 ? 's' : ''}` : 'every phase';
@@ -32,15 +29,25 @@ export const executeCommand: OrchestraCommand = {
       );
       if (choice !== 'Execute') return undefined;
     }
-    running = true;
+    const workspace = ctx.gateway.forRun();
+    ctx.runs.running = true;
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Orchestra: migrating', cancellable: true },
-        (progress, token) =>
-          ctx.migration.execute(phases, abortOn(token), (event, text) => {
+        async (progress, token) => {
+          const subscription = workspace.events.on((event, text) => {
             if (event.type === 'progress') progress.report({ message: `${event.done} of ${event.total} steps` });
             else if (event.type !== 'step-progress') ctx.log.info(text);
-          }),
+          });
+          try {
+            return await workspace.execute({ phases, signal: abortOn(token) });
+          } finally {
+            subscription.dispose();
+            // The file watcher may lag the run's last write: the tree shows the final
+            // statuses before the command reports the result, not a moment after.
+            await ctx.presenter.refreshState();
+          }
+        },
       );
       // A run may have deployed the API or moved the memory: the status bar checks again.
       void ctx.health.check();
@@ -68,7 +75,7 @@ export const executeCommand: OrchestraCommand = {
       }
       return result;
     } finally {
-      running = false;
+      ctx.runs.running = false;
     }
   },
 };

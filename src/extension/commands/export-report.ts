@@ -13,13 +13,13 @@ export const exportReportCommand: OrchestraCommand = {
   id: COMMAND_IDS.exportReport,
   async run(ctx, arg) {
     // Checked first: no project or no run yet is an error message, not a save dialog.
-    const { projectId } = await ctx.migration.report();
+    const { projectId } = await ctx.report.read();
     const given = arg && typeof arg === 'object' ? (arg as { to?: unknown }).to : undefined;
     let target: vscode.Uri | undefined;
     if (typeof given === 'string') {
       target = vscode.Uri.file(given);
     } else {
-      const loaded = ctx.migration.lastLoad;
+      const loaded = ctx.presenter.lastLoad;
       const suggested = loaded?.ok ? loaded.reportFile : undefined;
       target = await vscode.window.showSaveDialog({
         title: `Save the migration report of ${projectId}`,
@@ -37,7 +37,7 @@ export const exportReportCommand: OrchestraCommand = {
     // The chart goes beside the Markdown, as `orchestra-migrate report` writes it.
     const chartName = path.posix.basename(target.path).replace(/(\.md|\.markdown)$/i, '.timeline.svg');
     const chart = vscode.Uri.joinPath(target, '..', chartName);
-    const { markdown, timeline } = await ctx.migration.report(undefined, chartName);
+    const { markdown, timeline } = await ctx.report.read(chartName);
     await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(target, '..'));
     if (timeline) await vscode.workspace.fs.writeFile(chart, Buffer.from(timeline, 'utf8'));
     await vscode.workspace.fs.writeFile(target, Buffer.from(markdown, 'utf8'));

@@ -10,7 +10,9 @@ import type { OrchestraCommand } from './command';
 export const initConfigCommand: OrchestraCommand = {
   id: COMMAND_IDS.initConfig,
   async run(ctx) {
-    const result = await ctx.migration.initConfig();
+    const workspace = ctx.gateway.require('the configuration files are written into the workspace folder');
+    const result = await workspace.init();
+    await ctx.presenter.reload();
     for (const file of result.written) ctx.log.info(`init: created ${file}`);
     for (const file of result.skipped) ctx.log.info(`init: kept ${file} (it exists)`);
     ctx.log.info(

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
-import { PHASE_STATUS_LABELS, type PhaseStatus } from '../../core/migration/catalog';
-import { canTransition } from '../../core/migration/status';
+import type { PhaseStatus } from '../../core/migration/catalog';
+import { canTransition, PHASE_STATUS_LABELS } from '../../core/workspace/catalog';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraContext } from '../context';
-import type { PhaseNode, PhaseTreeNode } from '../phase-tree';
+import type { PhaseTreeNode } from '../presentation';
 import type { OrchestraCommand } from './command';
 
 type Change = 'skip' | 'reset';
@@ -21,7 +21,7 @@ async function chosenPhase(
   change: Change,
   arg: unknown,
 ): Promise<{ id: string; title: string; yes: boolean } | undefined> {
-  const phases = ctx.phaseTree.getChildren().filter((n): n is PhaseNode => n.kind === 'phase');
+  const phases = ctx.presenter.phases();
   const byId = (id: string) => {
     const node = phases.find((n) => n.phase.id === id);
     if (!node) {
@@ -64,6 +64,16 @@ async function chosenPhase(
   return picked && { id: picked.node.phase.id, title: picked.node.phase.title, yes: false };
 }
 
+/** Skips or resets one phase under the run lock (a running migration stays safe), then redraws. */
+async function changePhase(ctx: OrchestraContext, phase: string, change: Change): Promise<void> {
+  const workspace = ctx.gateway.forRun();
+  try {
+    await (change === 'skip' ? workspace.skip(phase) : workspace.reset(phase));
+  } finally {
+    await ctx.presenter.refreshState();
+  }
+}
+
 /**
  * `orchestra-migrate skip <phase>` from the editor: execute passes over the phase until it
  * is reset. Nothing in Google Cloud changes, so it does not ask first.
@@ -73,7 +83,7 @@ export const skipPhaseCommand: OrchestraCommand = {
   async run(ctx, arg) {
     const phase = await chosenPhase(ctx, 'skip', arg);
     if (!phase) return undefined;
-    await ctx.migration.changePhase(phase.id, 'skip');
+    await changePhase(ctx, phase.id, 'skip');
     ctx.log.info(`phase ${phase.id} skipped`);
     void vscode.window.showInformationMessage(
       `Orchestra: ${phase.title} is skipped; execute passes over it until it is reset.`,
@@ -106,7 +116,7 @@ export const resetPhaseCommand: OrchestraCommand = {
       );
       if (choice !== 'Reset') return undefined;
     }
-    await ctx.migration.changePhase(phase.id, 'reset');
+    await changePhase(ctx, phase.id, 'reset');
     ctx.log.info(`phase ${phase.id} reset`);
     return { phase: phase.id, status: 'not-started' };
   },

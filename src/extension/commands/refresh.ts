@@ -6,7 +6,7 @@ export const refreshCommand: OrchestraCommand = {
   id: COMMAND_IDS.refresh,
   async run(ctx) {
     const detection = ctx.redetectEnvironment();
-    await ctx.migration.reload();
+    await ctx.presenter.reload();
     ctx.phaseTree.refresh();
     ctx.log.info(`refreshed: environment ${detection.kind}`);
   },

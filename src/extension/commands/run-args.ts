@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { PhaseTreeNode } from '../phase-tree';
+import type { PhaseTreeNode } from '../presentation';
 
 /**
  * What verify and execute were asked to cover. From the palette: every phase. From a

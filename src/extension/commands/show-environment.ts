@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../../core/environment';
 import { COMMAND_IDS, SETTING_KEYS, settingId } from '../constants';
-import { ENVIRONMENT_LABELS } from '../status-bar';
+import { ENVIRONMENT_LABELS } from '../presentation';
 import type { OrchestraCommand } from './command';
 
 interface EnvironmentPickItem extends vscode.QuickPickItem {

@@ -17,7 +17,11 @@ export const verifyCommand: OrchestraCommand = {
         title: `Orchestra: planning ${phases ? phases.join(', ') : 'the migration'} (read-only)`,
         cancellable: true,
       },
-      (_progress, token) => ctx.migration.verify(phases, abortOn(token)),
+      async (_progress, token) => {
+        const plan = await ctx.gateway.forRun().verify({ phases, signal: abortOn(token) });
+        const { formatPlan, planSummary } = ctx.gateway.engine;
+        return { plan, text: formatPlan(plan), summary: planSummary(plan) };
+      },
     );
     ctx.log.info(text);
     const blocked = plan.phases.some((p) => p.steps.some((s) => s.action === 'blocked'));

@@ -2,10 +2,12 @@
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
 import { InputError, OrchestraError } from '../../../src/core/errors';
-import { PHASES } from '../../../src/core/migration/catalog';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { CommandFailures, type CommandFailure } from '../../../src/extension/commands/failures';
 import { runArgs } from '../../../src/extension/commands/run-args';
 import { COMMAND_IDS } from '../../../src/extension/constants';
+
+const PHASES = builtInPhases().infos();
 
 describe('verify and execute arguments', () => {
   const phase = PHASES[2];

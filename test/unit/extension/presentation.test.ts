@@ -6,20 +6,37 @@ import './vscode-stub';
 import * as assert from 'node:assert/strict';
 import type { EnvironmentDetection } from '../../../src/core/environment';
 import type { HealthCheck, HealthReport } from '../../../src/core/health';
+import type { PhaseInfo } from '../../../src/core/migration/catalog';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import type { StepRecord } from '../../../src/core/migration/types';
-import { healthStateText, healthText, healthTooltip } from '../../../src/extension/health-item';
+import { healthTooltip } from '../../../src/extension/health-item';
+import { healthStateText, healthText } from '../../../src/extension/health-text';
+import { PhaseTreeProvider } from '../../../src/extension/phase-tree';
 import {
+  md,
   phaseDescription,
-  PhaseTreeProvider,
   stepDescription,
   type PhaseDetail,
   type PhaseNode,
-} from '../../../src/extension/phase-tree';
-import { EnvironmentStatusItem, md } from '../../../src/extension/status-bar';
+} from '../../../src/extension/presentation';
+import { EnvironmentStatusItem } from '../../../src/extension/status-bar';
 import type { MarkdownString, ThemeIcon } from './vscode-stub';
 
 const step = (id: string, status: StepRecord['status'], action?: StepRecord['action']): StepRecord =>
   ({ id, phase: 'core-infrastructure', status, action, attempts: 1 }) as StepRecord;
+
+/** A tree showing the built-in phases, each with the detail `statusOf` gives it (the presenter's job). */
+function treeWith(statusOf: (phase: PhaseInfo) => PhaseDetail = () => ({ status: 'not-started' })) {
+  const tree = new PhaseTreeProvider();
+  const nodes = builtInPhases()
+    .infos()
+    .map((phase): PhaseNode => {
+      const detail = statusOf(phase);
+      return { kind: 'phase', phase, status: detail.status, detail };
+    });
+  tree.show(nodes, undefined);
+  return tree;
+}
 
 /** Each phase row as a person reads it. */
 function rows(tree: PhaseTreeProvider) {
@@ -65,7 +82,7 @@ describe('the phase tree, as text', () => {
       'memory-system': { status: 'failed', error: 'copy failed: <b>bold</b> | *x*' },
       'hybrid-config': { status: 'skipped' },
     };
-    const tree = new PhaseTreeProvider((phase) => details[phase.id] ?? { status: 'not-started' });
+    const tree = treeWith((phase) => details[phase.id] ?? { status: 'not-started' });
     const list = rows(tree);
     assert.equal(list.length, 7);
     assert.deepEqual(
@@ -88,18 +105,18 @@ describe('the phase tree, as text', () => {
   });
 
   it('a configuration problem shows in every phase tooltip, and leaves once fixed', () => {
-    const tree = new PhaseTreeProvider();
+    const tree = treeWith();
     let redraws = 0;
     tree.onDidChangeTreeData(() => redraws++);
-    tree.setProblem('config/common.json:3:16 memory.timeoutMs: must be a whole number');
+    tree.show(tree.phases(), 'config/common.json:3:16 memory.timeoutMs: must be a whole number');
     assert.equal(redraws, 1, 'setting a problem redraws the tree');
     assert.ok(rows(tree).every((r) => r.tooltip.includes('config/common\\.json:3:16 memory\\.timeoutMs')));
-    tree.setProblem(undefined);
+    tree.show(tree.phases(), undefined);
     assert.ok(rows(tree).every((r) => !r.tooltip.includes('$(warning)')));
   });
 
   it('an interrupted phase pauses instead of spinning, and says how to resume', () => {
-    const tree = new PhaseTreeProvider((phase) =>
+    const tree = treeWith((phase) =>
       phase.id === 'workstation-configuration'
         ? { status: 'in-progress', steps: [step('w', 'running')], interrupted: 'no process holds the migration lock' }
         : { status: 'not-started' },

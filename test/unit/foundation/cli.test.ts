@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../../src/cli/main';
-import { PHASES } from '../../../src/core/migration/catalog';
+import { builtInPhases } from '../../../src/core/migration/phases';
+
+const PHASES = builtInPhases().infos();
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 

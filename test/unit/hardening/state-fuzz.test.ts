@@ -11,9 +11,11 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { PHASES } from '../../../src/core/migration/catalog';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { startWorld, type World } from '../migration/world';
 import { leftovers, runCli, seededRandom, treeHash } from './harness';
+
+const PHASES = builtInPhases().infos();
 
 const MUTATIONS = Number(process.env.STATE_FUZZ_COUNT ?? 200);
 const WORKERS = 4;

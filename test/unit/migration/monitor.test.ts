@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { lockPath, MigrationLock } from '../../../src/core/migration/lock';
 import { StateFileMonitor } from '../../../src/core/migration/monitor';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { statePath, StateStore } from '../../../src/core/migration/store';
 
 const PROJECT = 'monitor-project';
@@ -42,7 +43,7 @@ describe('following the state file of another process', () => {
     const dir = path.join(root, 'corrupt');
     await markRunning(dir);
     const lock = await MigrationLock.acquire(dir, PROJECT);
-    const monitor = new StateFileMonitor(statePath(dir, PROJECT), PROJECT, 60_000);
+    const monitor = new StateFileMonitor(statePath(dir, PROJECT), PROJECT, builtInPhases().infos(), 60_000);
     try {
       await monitor.reload();
       assert.equal(monitor.snapshot().problem, undefined);
@@ -71,7 +72,7 @@ describe('following the state file of another process', () => {
   it('a run whose process is gone is interrupted, not running; a live lock keeps it running', async () => {
     const dir = path.join(root, 'interrupted');
     await markRunning(dir);
-    const monitor = new StateFileMonitor(statePath(dir, PROJECT), PROJECT, 60_000);
+    const monitor = new StateFileMonitor(statePath(dir, PROJECT), PROJECT, builtInPhases().infos(), 60_000);
     const changes: boolean[] = [];
     monitor.onDidChange((s) => changes.push(s.running));
     try {

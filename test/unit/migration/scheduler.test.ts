@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { defaultConfig } from '../../../src/core/config/defaults';
 import type { GcpClient } from '../../../src/core/gcp/types';
-import { phaseInfo, type PhaseId } from '../../../src/core/migration/catalog';
+import type { PhaseId } from '../../../src/core/migration/catalog';
 import { MigrationEngine } from '../../../src/core/migration/engine';
 import type { EngineEvent } from '../../../src/core/migration/events';
 import { criticalPath, PhaseRegistry, topologicalOrder } from '../../../src/core/migration/registry';
@@ -76,7 +76,10 @@ const noGcp = { stats: { requests: 0, retries: 0 } } as unknown as GcpClient;
 function registry(steps: Step[]): PhaseRegistry {
   const reg = new PhaseRegistry();
   const phases = [...new Set(steps.map((s) => s.phase))];
-  for (const id of phases) reg.register({ info: phaseInfo(id)!, steps: () => steps.filter((s) => s.phase === id) });
+  for (const [index, id] of phases.entries()) {
+    const info = { id, title: id, description: `fake phase ${id}`, order: index + 1 };
+    reg.register({ info, steps: () => steps.filter((s) => s.phase === id) });
+  }
   return reg;
 }
 

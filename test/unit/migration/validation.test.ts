@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'mocha';
 import { isLoopback, measure, verdictFor } from '../../../src/core/migration/latency';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { migrationReport } from '../../../src/core/report/markdown';
 import { openEngine, startWorld, type World } from './world';
 
@@ -95,7 +96,7 @@ describe('the Validation phase against the local emulators', function () {
           `${ordered[i].id} overlapped ${ordered[i - 1].id}`,
         );
       }
-      const report = migrationReport(h.engine.state());
+      const report = migrationReport(h.engine.state(), builtInPhases().infos());
       assert.match(report, /## Validation/);
       assert.match(report, /\| API \| ✅ pass \|/);
       assert.match(report, /latencies of this machine, not of Google Cloud/);

@@ -1,15 +1,18 @@
 import * as assert from 'node:assert/strict';
-import { PHASES } from '../../../src/core/migration/catalog';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { emptyState, pushHistory, type MigrationState } from '../../../src/core/migration/state';
 import { renderReportBody, reportPage } from '../../../src/core/report/html';
 import { duration, migrationReport } from '../../../src/core/report/markdown';
 import { timelineSvg } from '../../../src/core/report/timeline';
 
+const PHASES = builtInPhases().infos();
+const PHASE_IDS = PHASES.map((p) => p.id);
+
 const AT = new Date('2026-11-28T12:00:00.000Z');
 
 /** A run as execute records it: one phase failed with a server's message full of markup. */
 function recorded(): MigrationState {
-  const state = emptyState('demo-project', AT);
+  const state = emptyState('demo-project', AT, PHASE_IDS);
   state.run = {
     id: 'run-7',
     startedAt: '2026-11-28T11:00:00.000Z',
@@ -60,19 +63,19 @@ function tableRows(html: string, heading: string): string[][] {
 describe('the migration report', () => {
   it('for a view that follows the state: dated by the state, so the same state gives the same page', () => {
     const state = recorded();
-    const first = migrationReport(state, { asOfState: true, generatedAt: AT });
-    const later = migrationReport(state, { asOfState: true, generatedAt: new Date(AT.getTime() + 60_000) });
+    const first = migrationReport(state, PHASES, { asOfState: true, generatedAt: AT });
+    const later = migrationReport(state, PHASES, { asOfState: true, generatedAt: new Date(AT.getTime() + 60_000) });
     assert.equal(first, later);
     assert.match(
       first,
       new RegExp(`\\n\\nThe migration state as of ${state.updatedAt.replace(/\./g, '\\.')}, read by`),
     );
     state.updatedAt = new Date(AT.getTime() + 5_000).toISOString();
-    assert.notEqual(migrationReport(state, { asOfState: true }), first, 'a changed state is a new page');
+    assert.notEqual(migrationReport(state, PHASES, { asOfState: true }), first, 'a changed state is a new page');
   });
 
   it('has the last run, a summary, a row per phase, the metrics, the outputs and the timeline', () => {
-    const markdown = migrationReport(recorded(), { generatedAt: AT });
+    const markdown = migrationReport(recorded(), PHASES, { generatedAt: AT });
     assert.match(markdown, /^# Migration report: demo-project\n\nGenerated 2026-11-28T12:00:00\.000Z /);
     assert.match(markdown, /- Run `run-7`: \*\*failed\*\*/);
     assert.match(markdown, /finished 2026-11-28T11:02:05\.000Z \(2 min 5 s\)/);
@@ -105,7 +108,7 @@ describe('the migration report', () => {
   });
 
   it("shows a server's text as text: no link, no markup, no extra table column", () => {
-    const html = renderReportBody(migrationReport(recorded(), { generatedAt: AT }));
+    const html = renderReportBody(migrationReport(recorded(), PHASES, { generatedAt: AT }));
     const failed = tableRows(html, 'Phases')[3];
     assert.equal(failed.length, 12, 'the | in the error did not split the row');
     assert.equal(
@@ -124,7 +127,7 @@ describe('the migration report', () => {
         message: `event ${i}`,
       });
     }
-    const markdown = migrationReport(state, { generatedAt: AT, timelineLimit: 100 });
+    const markdown = migrationReport(state, PHASES, { generatedAt: AT, timelineLimit: 100 });
     assert.match(markdown, /The last 100 of 152 recorded events/);
     const timeline = tableRows(renderReportBody(markdown), 'Timeline').slice(1);
     assert.equal(timeline.length, 100);
@@ -133,7 +136,7 @@ describe('the migration report', () => {
   });
 
   it('before any run, says what to do', () => {
-    const markdown = migrationReport(emptyState('fresh-project', AT), { generatedAt: AT });
+    const markdown = migrationReport(emptyState('fresh-project', AT, PHASE_IDS), PHASES, { generatedAt: AT });
     assert.match(markdown, /No run is recorded yet: run `orchestra-migrate verify`, then `execute`\./);
     assert.doesNotMatch(markdown, /## Timeline|## Metrics|## Outputs/);
   });
@@ -151,7 +154,7 @@ describe('the migration report', () => {
   });
 
   it('is a page whose policy allows its stylesheet and nothing else: no script at all', () => {
-    const page = reportPage(migrationReport(recorded(), { generatedAt: AT }), {
+    const page = reportPage(migrationReport(recorded(), PHASES, { generatedAt: AT }), {
       cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
       styleUri: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/report.css',
       title: 'Report <demo>',
@@ -220,7 +223,7 @@ describe('the migration report', () => {
     }
 
     it('draws a row a phase of the run and a row a step under it, on one time axis', () => {
-      const svg = timelineSvg(timed())!;
+      const svg = timelineSvg(timed(), PHASES)!;
       assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
       const bars = rects(svg);
       assert.deepEqual(
@@ -248,15 +251,15 @@ describe('the migration report', () => {
       const state = timed();
       const evil = 'memory-system/<script>alert(1)</script>';
       state.steps[evil] = { ...state.steps['memory-system/copy'], id: evil };
-      const svg = timelineSvg(state)!;
+      const svg = timelineSvg(state, PHASES)!;
       assert.doesNotMatch(svg, /<script|<style|\sstyle=/);
       assert.match(svg, /&#60;script&#62;alert\(1\)&#60;\/script&#62;/);
     });
 
     it('is absent before any run, and sits under the Timeline heading of the page', () => {
-      assert.equal(timelineSvg(emptyState('demo-project', AT)), undefined);
+      assert.equal(timelineSvg(emptyState('demo-project', AT, PHASE_IDS), PHASES), undefined);
       const state = timed();
-      const body = renderReportBody(migrationReport(state, { generatedAt: AT }), timelineSvg(state));
+      const body = renderReportBody(migrationReport(state, PHASES, { generatedAt: AT }), timelineSvg(state, PHASES));
       assert.match(body, /<h2>Timeline<\/h2>\n<figure class="timeline">\n<svg [^>]*role="img"/);
     });
   });

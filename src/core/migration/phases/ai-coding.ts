@@ -2,7 +2,6 @@
  * Phase 5: Gemini for Google Cloud (cloudaicompanion.googleapis.com) and its user
  * role for the team members listed in config, by the same IAM read-modify-write.
  */
-import { phaseInfo } from '../catalog';
 import { grantsResource, servicesResource } from '../ops';
 import type { PhaseDefinition } from '../types';
 import { CORE } from './core-infrastructure';
@@ -18,7 +17,13 @@ export const GEMINI_SERVICE = 'cloudaicompanion.googleapis.com';
 export const GEMINI_USER_ROLE = 'roles/cloudaicompanion.user';
 
 export const aiCodingPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'aiCoding',
+    title: 'AI Coding',
+    description: 'Enable Gemini for Google Cloud and grant the team its user role.',
+    order: 5,
+  },
   steps: () => [
     servicesResource({
       id: AI.api,

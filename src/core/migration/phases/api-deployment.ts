@@ -9,7 +9,6 @@
  */
 import { OrchestraError } from '../../errors';
 import type { JsonValue } from '../../memory/types';
-import { phaseInfo } from '../catalog';
 import { deleteResource, getResource, requestAndWait } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE, runtimeServiceAccountEmail } from './core-infrastructure';
@@ -154,6 +153,13 @@ const service: Resource<RunService> = {
 };
 
 export const apiDeploymentPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'apiDeployment',
+    title: 'API Deployment',
+    description:
+      "Deploy the Orchestra API to Cloud Run from the repository's image, wait until it is ready and record its URL.",
+    order: 6,
+  },
   steps: () => [sourceStep, imageStep, service],
 };

@@ -3,7 +3,6 @@
  * least-privilege roles, the Artifact Registry Docker repository the API image lives
  * in, and the Cloud Storage bucket reports go to.
  */
-import { phaseInfo } from '../catalog';
 import { deleteResource, getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 
@@ -133,7 +132,14 @@ const bucket: Resource<Bucket> = {
 };
 
 export const coreInfrastructurePhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'coreInfrastructure',
+    title: 'Core Infrastructure',
+    description:
+      'Enable the Google Cloud APIs, create the runtime service account with least-privilege roles, an Artifact Registry repository and a storage bucket.',
+    order: 1,
+  },
   steps: () => [
     servicesResource({
       id: CORE.services,

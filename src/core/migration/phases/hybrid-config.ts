@@ -5,7 +5,6 @@
  * compare the payload itself rather than a hash kept in labels: labels can be edited
  * by anyone without adding a version, and the payload is the truth Cloud Run reads.
  */
-import { phaseInfo } from '../catalog';
 import { canonicalJson, sha256 } from '../canonical';
 import { isServiceDisabled } from '../gcp-errors';
 import { deleteResource, getResource } from '../ops';
@@ -101,6 +100,13 @@ async function addVersion(ctx: StepContext): Promise<VersionLive> {
 }
 
 export const hybridConfigPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'hybridConfig',
+    title: 'Hybrid Config',
+    description:
+      'Store the Cloud Run environment configuration in Secret Manager, adding a version only when it changed.',
+    order: 4,
+  },
   steps: () => [secret, version],
 };

@@ -4,7 +4,6 @@
  * execute after the first syncs what changed on the source since); with
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
-import { phaseInfo } from '../catalog';
 import { errorMessage } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
@@ -105,6 +104,13 @@ async function planSync(ctx: StepContext, checkpoint: CopyCheckpoint): Promise<A
 }
 
 export const memorySystemPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'memorySystem',
+    title: 'Memory System',
+    description:
+      'Create the Firestore database, then copy every memory record from the source memory server to the target with checkpoints and checksums.',
+    order: 3,
+  },
   steps: (config) => [database, copy, ...vectorStoreSteps(config.phases.memorySystem.vectorStore?.enabled ?? false)],
 };

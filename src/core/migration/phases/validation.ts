@@ -6,7 +6,6 @@
  */
 import { OrchestraError } from '../../errors';
 import { idTokenAuthorization } from '../../gcp/id-token';
-import { phaseInfo } from '../catalog';
 import { measure, VERDICT_MARKS, verdictFor, WARMUP_CALLS, type LatencyResult } from '../latency';
 import { mapBounded } from '../planner';
 import type { Action, PhaseDefinition, Step, StepContext } from '../types';
@@ -150,12 +149,16 @@ const memoryLatency = (dependsOn: string[]): Action => ({
  * after another: latency sampled while other work runs would measure that work.
  */
 export const validationPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
-  steps: (config, earlier = []) => {
+  info: {
+    id: phase,
+    configKey: 'validation',
+    title: 'Validation',
+    description: 'Check every resource is present and ready, and that API and memory latencies meet their targets.',
+    order: 7,
+  },
+  steps: (config, earlier = [], registry) => {
     // Steps of phases disabled in config are not expected to have run.
-    const enabled = earlier
-      .filter((s: Step) => config.phases[phaseInfo(s.phase)!.configKey]?.enabled !== false)
-      .map((s) => s.id);
+    const enabled = earlier.filter((s: Step) => registry?.enabled(config, s.phase) ?? true).map((s) => s.id);
     const resources = earlier.filter((s) => s.kind === 'resource' && enabled.includes(s.id)).map((s) => s.id);
     return [
       resourcesCheck(resources, enabled),

@@ -2,7 +2,6 @@
  * Phase 2: a Cloud Workstations cluster, a configuration (machine type and container
  * image from config) and one workstation. All three are long-running creates.
  */
-import { phaseInfo } from '../catalog';
 import { deleteResource, getResource, requestAndWait } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
@@ -147,6 +146,12 @@ const workstation: Resource<Reconciling> = {
 };
 
 export const workstationConfigurationPhase: PhaseDefinition = {
-  info: phaseInfo(phase)!,
+  info: {
+    id: phase,
+    configKey: 'workstationConfiguration',
+    title: 'Workstation Configuration',
+    description: 'Create the Cloud Workstations cluster, configuration and workstation.',
+    order: 2,
+  },
   steps: () => [cluster, config, workstation],
 };

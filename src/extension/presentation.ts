@@ -1,0 +1,163 @@
+/**
+ * The presenter's pure half: what the tree and the status bar show of a workspace load
+ * and a state snapshot, as plain data and text. No 'vscode' here, so it runs (and is
+ * tested) on plain Node; phase-tree.ts and status-bar.ts turn it into VS Code items.
+ */
+import type { EndpointLine } from '../core/config/describe';
+import type { EnvironmentKind } from '../core/environment';
+import type { PhaseInfo, PhaseStatus } from '../core/migration/catalog';
+import type { MonitorSnapshot } from '../core/migration/monitor';
+import type { StepRecord, StepStatus } from '../core/migration/types';
+import type { WorkspaceView } from '../core/workspace';
+import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
+
+/** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
+export interface PhaseDetail {
+  readonly status: PhaseStatus;
+  readonly steps?: readonly StepRecord[];
+  readonly error?: string;
+  readonly blockedBy?: string;
+  readonly finishedAt?: string;
+  /** Set when the run that left this phase in progress is gone: why (no live process holds its lock). */
+  readonly interrupted?: string;
+}
+
+/** A phase row of the "Migration Phases" tree. */
+export interface PhaseNode {
+  readonly kind: 'phase';
+  readonly phase: PhaseInfo;
+  readonly status: PhaseStatus;
+  readonly detail: PhaseDetail;
+}
+
+/** A step (resource or action) row under its phase. */
+export interface StepNode {
+  readonly kind: 'step';
+  readonly phase: PhaseInfo;
+  readonly step: StepRecord;
+  /** The run that left this step running is gone. */
+  readonly interrupted?: boolean;
+}
+
+export type PhaseTreeNode = PhaseNode | StepNode;
+
+export const ENVIRONMENT_LABELS: Readonly<Record<EnvironmentKind, string>> = {
+  local: 'Local',
+  codespaces: 'Codespaces',
+  workstation: 'Cloud Workstation',
+  cloud_run: 'Cloud Run',
+};
+
+export const STEP_STATUS_LABELS: Readonly<Record<StepStatus, string>> = {
+  pending: 'pending',
+  running: 'running',
+  done: 'done',
+  failed: 'failed',
+  blocked: 'blocked',
+  cancelled: 'cancelled',
+};
+
+const ACTION_LABELS: Readonly<Record<string, string>> = {
+  create: 'created',
+  update: 'updated',
+  none: 'unchanged',
+  run: 'ran',
+};
+
+export function isInterrupted(detail: PhaseDetail): boolean {
+  return detail.interrupted !== undefined && detail.status === 'in-progress';
+}
+
+/** "completed · 4/4": the status, then steps done out of steps recorded. */
+export function phaseDescription(detail: PhaseDetail): string {
+  const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
+  const steps = detail.steps ?? [];
+  if (!steps.length) return label;
+  return `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`;
+}
+
+export function stepDescription(step: StepRecord, interrupted = false): string {
+  if (interrupted && step.status === 'running') return 'interrupted';
+  const action = step.status === 'done' && step.action ? ACTION_LABELS[step.action] : undefined;
+  return action ? `${STEP_STATUS_LABELS[step.status]} · ${action}` : STEP_STATUS_LABELS[step.status];
+}
+
+/** The tree's rows: every registered phase in order, with what the state says of it (not started without one). */
+export function phaseNodes(phases: readonly PhaseInfo[], snapshot?: MonitorSnapshot): PhaseNode[] {
+  const byId = new Map((snapshot?.phases ?? []).map((p) => [p.id, p]));
+  return [...phases]
+    .sort((a, b) => a.order - b.order)
+    .map((phase) => {
+      const p = byId.get(phase.id);
+      const detail: PhaseDetail = p
+        ? {
+            status: p.status,
+            steps: p.steps,
+            error: p.error,
+            blockedBy: p.blockedBy,
+            finishedAt: p.finishedAt,
+            interrupted: snapshot?.interrupted,
+          }
+        : { status: 'not-started' };
+      return { kind: 'phase', phase, status: detail.status, detail };
+    });
+}
+
+export function stepNodes(node: PhaseNode): StepNode[] {
+  const interrupted = node.detail.interrupted !== undefined;
+  return (node.detail.steps ?? []).map((step) => ({ kind: 'step', phase: node.phase, step, interrupted }));
+}
+
+/** What the status bar shows of the migration: read from the configuration and the state file. */
+export interface MigrationSummary {
+  readonly running: boolean;
+  readonly progress?: { readonly done: number; readonly total: number };
+  readonly projectId?: string;
+  readonly endpoints: readonly EndpointLine[];
+  /** Config files read, relative to the workspace folder where possible. */
+  readonly files: readonly string[];
+  /** Why the configuration could not be used, in one line. */
+  readonly problem?: string;
+  /** The state says a run is in progress but its process is gone: why. */
+  readonly interrupted?: string;
+}
+
+export function migrationSummary(
+  view: WorkspaceView | undefined,
+  snapshot: MonitorSnapshot | undefined,
+): MigrationSummary | undefined {
+  if (!view) return undefined;
+  return {
+    running: snapshot?.running ?? false,
+    progress: snapshot?.progress,
+    projectId: view.ok ? view.projectId || undefined : undefined,
+    endpoints: view.ok ? view.endpoints : [],
+    files: view.ok ? view.files : [],
+    problem: view.ok ? undefined : view.summary,
+    interrupted: snapshot?.interrupted,
+  };
+}
+
+/**
+ * Why the tree's statuses may not be the real ones: a configuration that does not load
+ * (the phases then show as not started) or a state file that cannot be read.
+ */
+export function treeProblem(
+  view: WorkspaceView | undefined,
+  snapshot: MonitorSnapshot | undefined,
+): string | undefined {
+  if (view && !view.ok) return `${view.summary} The phases show as not started until it is fixed; details in the log.`;
+  return snapshot?.problem;
+}
+
+/** The line above the tree: the configuration problem, or that no project is configured yet. */
+export function treeMessage(view: WorkspaceView | undefined, noProject: () => string): string | undefined {
+  if (!view) return undefined;
+  if (!view.ok) return view.summary;
+  return view.stateFile ? undefined : noProject();
+}
+
+/** Escapes text (evidence values, errors, ids) for a MarkdownString built by hand. */
+export function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
