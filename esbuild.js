@@ -1,5 +1,6 @@
-// One build for the three bundles: the extension (node, cjs, 'vscode' external),
-// the CLI (node, never 'vscode') and the webview code (browser, iife).
+// One build for every bundle: the extension (node, cjs, 'vscode' external), the engine
+// (src/core/workspace, which the extension requires on first use), the CLI (node, never
+// 'vscode'), and webview code (browser, iife) for each webviews/<name>/main.ts there is.
 // Usage: node esbuild.js [--production] [--watch]
 const esbuild = require('esbuild');
 const fs = require('node:fs');

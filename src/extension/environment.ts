@@ -1,6 +1,11 @@
 import * as vscode from 'vscode';
-import { ENVIRONMENT_KINDS, type EnvironmentKind } from '../core/config/types';
-import { detectEnvironment, type EnvironmentDetection, type EditorHints } from '../core/environment';
+import {
+  detectEnvironment,
+  ENVIRONMENT_KINDS,
+  type EditorHints,
+  type EnvironmentDetection,
+  type EnvironmentKind,
+} from '../core/workspace/environment';
 import { SETTINGS_SECTION, SETTING_KEYS } from './constants';
 
 /** `orchestra.environment`: 'auto' (detect) or a kind that forces the verdict. */

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { builtInPhases } from '../../src/core/migration/phases';
 
 const PHASES = builtInPhases().infos();
+const PHASE_IDS = PHASES.map((p) => p.id);
 import { pushHistory } from '../../src/core/migration/state';
 import { StateStore } from '../../src/core/migration/store';
 import { startMemoryServer } from '../../src/sandbox/memory';
@@ -100,7 +101,7 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     // A project and a run as `orchestra-migrate execute` records them.
     await mkdir(path.join(run.workspace, 'config'), { recursive: true });
     await writeFile(path.join(run.workspace, 'config', 'common.json'), JSON.stringify({ projectId: 'ui-project' }));
-    const store = await StateStore.open(path.join(run.workspace, '.orchestra'), 'ui-project');
+    const store = await StateStore.open(path.join(run.workspace, '.orchestra'), 'ui-project', { phases: PHASE_IDS });
     await store.update((s) => {
       const at = new Date().toISOString();
       s.phases['core-infrastructure'].status = 'completed';

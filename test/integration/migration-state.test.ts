@@ -6,6 +6,7 @@ import type { PhaseId } from '../../src/core/migration/catalog';
 import { builtInPhases } from '../../src/core/migration/phases';
 
 const PHASES = builtInPhases().infos();
+const PHASE_IDS = PHASES.map((p) => p.id);
 import type { MigrationState } from '../../src/core/migration/state';
 import { MigrationLock } from '../../src/core/migration/lock';
 import { statePath, StateStore } from '../../src/core/migration/store';
@@ -13,7 +14,7 @@ import type { StepRecord } from '../../src/core/migration/types';
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import type { PhaseTreeNode } from '../../src/extension/presentation';
-import { activated, sleep, waitFor } from './helpers';
+import { activated, waitFor } from './helpers';
 
 const PROJECT = 'orchestra-test-project';
 
@@ -103,7 +104,7 @@ describe('The views follow the migration state', () => {
 
   /** Records recordRun's state as execute would, and asks the views to refresh. */
   async function showRecordedRun(): Promise<void> {
-    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT, { phases: PHASE_IDS });
     await store.update(recordRun);
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
   }
@@ -168,7 +169,7 @@ describe('The views follow the migration state', () => {
     assert.ok(api.statusItem.tooltip.includes(`Project: \`${PROJECT}\``), 'the tooltip names the project');
 
     // Another process finishes the run: the views follow the file without a refresh.
-    const later = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    const later = await StateStore.open(path.join(root, '.orchestra'), PROJECT, { phases: PHASE_IDS });
     await later.update((state) => {
       state.phases['workstation-configuration'].status = 'completed';
       state.steps['workstation-configuration/config'] = step(

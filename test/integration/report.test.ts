@@ -6,6 +6,11 @@ import { StateStore } from '../../src/core/migration/store';
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import { activated, fails, logged, waitFor } from './helpers';
+import { builtInPhases } from '../../src/core/migration/phases';
+
+const PHASE_IDS = builtInPhases()
+  .infos()
+  .map((p) => p.id);
 
 const PROJECT = 'orchestra-report-project';
 const TAB = `Migration Report: ${PROJECT}`;
@@ -49,7 +54,7 @@ describe('Orchestra: Show Migration Report', () => {
   });
 
   it('shows the report in a tab, under a policy that allows its stylesheet only, and follows the state', async () => {
-    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT, { phases: PHASE_IDS });
     await store.update((s) => {
       s.phases['core-infrastructure'].status = 'completed';
       s.phases['memory-system'].status = 'failed';
@@ -102,7 +107,7 @@ describe('Orchestra: Show Migration Report', () => {
     assert.ok(loaded?.ok);
     assert.equal(loaded.reportFile, path.join(root, '.orchestra', 'reports', `migration-report-${PROJECT}.md`));
     // A timed step of the last run: the export draws it in a chart beside the Markdown.
-    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT);
+    const store = await StateStore.open(path.join(root, '.orchestra'), PROJECT, { phases: PHASE_IDS });
     await store.update((s) => {
       const run = s.run!;
       s.steps['memory-system/copy'] = {

@@ -89,11 +89,8 @@ export class MigrationEngine {
     return this.options.registry.list().map((p) => p.info.id);
   }
 
-  /** The state as on disk, with a record for every registered phase (a phase added since the file was written starts not started). */
-  private async openStore(): Promise<StateStore> {
-    const store = await StateStore.open(this.stateDir, this.options.config.projectId);
-    ensurePhases(store.state, this.phaseIds());
-    return store;
+  private openStore(): Promise<StateStore> {
+    return StateStore.open(this.stateDir, this.options.config.projectId, { phases: this.phaseIds() });
   }
 
   static async open(options: EngineOptions): Promise<MigrationEngine> {

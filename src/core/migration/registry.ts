@@ -7,9 +7,9 @@
 import type { OrchestraConfig } from '../config/types';
 import { OrchestraError } from '../errors';
 import type { PhaseId, PhaseInfo } from './catalog';
-import type { PhaseDefinition, Step } from './types';
+import type { PhaseDefinition, PhaseSwitches, Step } from './types';
 
-export class PhaseRegistry {
+export class PhaseRegistry implements PhaseSwitches {
   private readonly phases = new Map<PhaseId, PhaseDefinition>();
 
   register(definition: PhaseDefinition): this {

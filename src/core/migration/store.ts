@@ -8,7 +8,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
-import { emptyState, type MigrationState } from './state';
+import type { PhaseId } from './catalog';
+import { emptyState, ensurePhases, type MigrationState } from './state';
 import { checkState, StateFileError } from './state-check';
 
 export function statePath(stateDir: string, projectId: string): string {
@@ -54,10 +55,19 @@ export class StateStore {
     readonly state: MigrationState,
   ) {}
 
-  /** Reads the state (or starts an empty one); creates nothing until the first write. */
-  static async open(stateDir: string, projectId: string, options: { resetPhase?: string } = {}): Promise<StateStore> {
+  /**
+   * Reads the state (or starts an empty one), with a record for each of `phases` (a phase
+   * registered since the file was written starts not started); creates nothing until the
+   * first write.
+   */
+  static async open(
+    stateDir: string,
+    projectId: string,
+    options: { resetPhase?: string; phases?: readonly PhaseId[] } = {},
+  ): Promise<StateStore> {
     const file = statePath(stateDir, projectId);
     const state = (await readStateFile(file, projectId, options)) ?? emptyState(projectId);
+    ensurePhases(state, options.phases ?? []);
     return new StateStore(file, state);
   }
 

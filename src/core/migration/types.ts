@@ -9,7 +9,6 @@ import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
 import type { JsonValue, MemoryClient } from '../memory/types';
 import type { PhaseId, PhaseInfo } from './catalog';
-import type { PhaseRegistry } from './registry';
 
 export interface FieldDiff {
   field: string;
@@ -135,7 +134,12 @@ export interface PhaseDefinition {
    * The phase's steps for this configuration. `earlier` holds the steps of the phases
    * registered before it (validation checks them all); `registry` is the one it is in.
    */
-  steps(config: OrchestraConfig, earlier?: readonly Step[], registry?: PhaseRegistry): Step[];
+  steps(config: OrchestraConfig, earlier?: readonly Step[], registry?: PhaseSwitches): Step[];
+}
+
+/** What a phase may ask of the registry it is in: whether the configuration leaves a phase on. */
+export interface PhaseSwitches {
+  enabled(config: OrchestraConfig, id: PhaseId): boolean;
 }
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'blocked' | 'cancelled';

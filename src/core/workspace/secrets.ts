@@ -19,3 +19,4 @@ export async function memoryApiKey(
 }
 
 export { MEMORY_API_KEY_VARIABLE };
+export { maskSecret } from '../logging/redact';

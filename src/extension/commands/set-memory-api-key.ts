@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
-import { maskSecret } from '../../core/logging/redact';
+import { maskSecret } from '../../core/workspace/secrets';
 import { COMMAND_IDS, MEMORY_API_KEY_SECRET } from '../constants';
 import type { OrchestraCommand } from './command';
 

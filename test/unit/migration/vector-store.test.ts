@@ -69,7 +69,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 async function catalog(world: World, password: string) {
   const instance = `projects/${PROJECT}/locations/us-central1/clusters/orchestra-memory/instances/orchestra-memory-primary`;
   const at = (await (
-    await fetch(`${world.emulator.url}/emulator/alloydb/${instance}`, { headers: { authorization: 'Bearer test-token' } })
+    await fetch(`${world.emulator.url}/emulator/alloydb/${instance}`, {
+      headers: { authorization: 'Bearer test-token' },
+    })
   ).json()) as { host: string; port: number };
   const client = new pg.Client({ host: at.host, port: at.port, user: 'postgres', password, database: 'postgres' });
   await client.connect();
