@@ -17,7 +17,11 @@ import { statePath, StateStore } from '../../../src/core/migration/store';
 const PROJECT = 'monitor-project';
 
 async function markRunning(dir: string): Promise<void> {
-  const store = await StateStore.open(dir, PROJECT);
+  const store = await StateStore.open(dir, PROJECT, {
+    phases: builtInPhases()
+      .infos()
+      .map((p) => p.id),
+  });
   await store.update((state) => {
     state.phases['core-infrastructure'].status = 'in-progress';
     state.run = {

@@ -7,6 +7,7 @@ import { defaultConfig } from '../../../src/core/config/defaults';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import type { PhaseId } from '../../../src/core/migration/catalog';
 import { MigrationEngine } from '../../../src/core/migration/engine';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import type { EngineEvent } from '../../../src/core/migration/events';
 import { criticalPath, PhaseRegistry, topologicalOrder } from '../../../src/core/migration/registry';
 import type { Resource, Step, StepContext } from '../../../src/core/migration/types';
@@ -76,8 +77,9 @@ const noGcp = { stats: { requests: 0, retries: 0 } } as unknown as GcpClient;
 function registry(steps: Step[]): PhaseRegistry {
   const reg = new PhaseRegistry();
   const phases = [...new Set(steps.map((s) => s.phase))];
+  const builtIn = builtInPhases();
   for (const [index, id] of phases.entries()) {
-    const info = { id, title: id, description: `fake phase ${id}`, order: index + 1 };
+    const info = builtIn.get(id)?.info ?? { id, title: id, description: `fake phase ${id}`, order: index + 1 };
     reg.register({ info, steps: () => steps.filter((s) => s.phase === id) });
   }
   return reg;

@@ -10,6 +10,7 @@ import {
   migrateState,
   pushHistory,
   STATE_SCHEMA_VERSION,
+  phaseRecord,
 } from '../../../src/core/migration/state';
 import { assertTransition, canTransition } from '../../../src/core/migration/status';
 import { readStateFile, StateStore, statePath } from '../../../src/core/migration/store';
@@ -61,10 +62,11 @@ describe('migration state', () => {
     assert.equal(state.schemaVersion, STATE_SCHEMA_VERSION);
     assert.equal(state.phases['core-infrastructure'].status, 'completed');
     assert.equal(state.phases.validation.status, 'skipped');
-    assert.equal(state.phases['memory-system'].status, 'not-started');
+    // Phases the file does not list read as not started (the engine adds their records when it opens the store).
+    assert.equal(phaseRecord(state, 'memory-system').status, 'not-started');
     assert.equal(state.createdAt, '2026-01-01T00:00:00.000Z');
     assert.deepEqual(state.steps, {});
-    assert.equal(state.phases['ai-coding'].metrics.steps, 0);
+    assert.equal(phaseRecord(state, 'ai-coding').metrics.steps, 0);
   });
 
   it('refuses a file from a newer build, naming the file and the fix', async () => {
