@@ -40,6 +40,8 @@ function resolve(from: string, specifier: string): string | undefined {
   }
   // Data files (package.json) are not modules of the layers.
   if (existsSync(base) && !base.endsWith('.ts')) return undefined;
+  // Generated at build time (schema validators), not in a fresh checkout.
+  if (/\.generated$/.test(base)) return undefined;
   throw new Error(`${rel(from)}: cannot resolve '${specifier}'`);
 }
 
@@ -96,7 +98,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'util'],
   ['environment', 'config', 'logging', 'logger'],
   ['resilience', 'gcp'],
-  ['memory'],
+  ['memory', 'vector'],
   ['migration'],
   ['report', 'health'],
   ['workspace'],
