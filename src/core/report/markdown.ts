@@ -165,6 +165,7 @@ function memoryCopySection(state: MigrationState): string[] {
 const CHECKS: readonly [key: string, label: string][] = [
   ['api', 'API'],
   ['memory', 'Memory read'],
+  ['vector', 'Vector search'],
 ];
 
 /** The latency checks graded as the origin project prints them: ✅ at or under target, ⚠️ within 1.5x, ❌ above. */
@@ -190,7 +191,26 @@ function validationSection(state: MigrationState): string[] {
       '',
     );
   }
-  return [...lines, '| Check | Verdict | p50 | p95 | Target | Samples |', '|---|---|---|---|---|---|', ...rows, ''];
+  return [
+    ...lines,
+    '| Check | Verdict | p50 | p95 | Target | Samples |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...recallLines(recorded as Record<string, unknown>),
+  ];
+}
+
+/** The vector index's recall@10 against exact search, beside its latency. */
+function recallLines(recorded: Record<string, unknown>): string[] {
+  const v = recorded.vector as
+    { recallAt10?: number; recallGoal?: number; recallVerdict?: LatencyVerdict; queries?: number } | undefined;
+  if (!v || typeof v.recallAt10 !== 'number') return [];
+  const mark = VERDICT_MARKS[v.recallVerdict ?? 'fail'];
+  return [
+    `Vector index recall@10: ${mark} ${v.recallAt10} on ${number(v.queries ?? 0)} held-out queries against exact search (goal ${v.recallGoal ?? ''}).`,
+    '',
+  ];
 }
 
 function metricsSection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {

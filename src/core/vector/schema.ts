@@ -130,7 +130,7 @@ export async function applySchema(db: Queryable, desired: DesiredSchema): Promis
        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
      )`,
   );
-  await ensureEmbeddingIndex(db, desired);
+  const lists = await ensureEmbeddingIndex(db, desired);
   await db.query(`CREATE INDEX IF NOT EXISTS ${METADATA_INDEX} ON ${TABLE} USING gin (metadata jsonb_path_ops)`);
   // Top k by the index first, then the threshold: a WHERE on the distance would stop the index scan.
   await db.query(
@@ -145,17 +145,26 @@ export async function applySchema(db: Queryable, desired: DesiredSchema): Promis
        ) t WHERE t.similarity >= threshold ORDER BY t.similarity DESC
      $fn$`,
   );
+  // IVFFlat searches one list unless told: sqrt(lists) probes, as pgvector advises, set on the function.
+  if (lists) {
+    await db.query(
+      `ALTER FUNCTION ${SEARCH_FUNCTION}(vector, double precision, integer, jsonb) SET ivfflat.probes = ${Math.ceil(Math.sqrt(lists))}`,
+    );
+  }
 }
 
-async function ensureEmbeddingIndex(db: Queryable, desired: DesiredSchema): Promise<void> {
+/** Builds the embedding index when missing or stale; returns IVFFlat's lists (undefined for HNSW). */
+async function ensureEmbeddingIndex(db: Queryable, desired: DesiredSchema): Promise<number | undefined> {
   const live = await readSchema(db);
   const wrongKind = live.embeddingIndex !== null && live.embeddingIndex !== desired.index;
   const stale = schemaChanges(live, desired).some((c) => c.field === 'ivfflat lists');
   if (wrongKind || stale) await db.query(`DROP INDEX IF EXISTS ${EMBEDDING_INDEX}`);
-  if (live.embeddingIndex === desired.index && !stale) return;
+  if (live.embeddingIndex === desired.index && !stale) return live.lists ?? undefined;
+  const lists = ivfLists(live.rows);
   const using =
     desired.index === 'hnsw'
       ? 'hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)'
-      : `ivfflat (embedding vector_cosine_ops) WITH (lists = ${ivfLists(live.rows)})`;
+      : `ivfflat (embedding vector_cosine_ops) WITH (lists = ${lists})`;
   await db.query(`CREATE INDEX IF NOT EXISTS ${EMBEDDING_INDEX} ON ${TABLE} USING ${using}`);
+  return desired.index === 'ivfflat' ? lists : undefined;
 }

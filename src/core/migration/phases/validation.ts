@@ -11,6 +11,8 @@ import { mapBounded } from '../planner';
 import type { Action, PhaseDefinition, Step, StepContext } from '../types';
 import { API, type RunService, serviceName } from './api-deployment';
 import { MEMORY } from './memory-system';
+import { VECTOR_COPY_STEP } from '../vector/copy-vectors';
+import { vectorValidation } from './validation-vector';
 
 const phase = 'validation' as const;
 
@@ -164,6 +166,9 @@ export const validationPhase: PhaseDefinition = {
       resourcesCheck(resources, enabled),
       apiLatency(unique([VALIDATION.resources, API.service])),
       memoryLatency(unique([VALIDATION.apiLatency, MEMORY.copy])),
+      ...(config.phases.memorySystem.enabled && config.phases.memorySystem.vectorStore?.enabled
+        ? [vectorValidation([VALIDATION.memoryLatency, VECTOR_COPY_STEP])]
+        : []),
     ];
   },
 };

@@ -14,6 +14,7 @@ import {
   schemaChanges,
   type SchemaLive,
 } from '../../vector/schema';
+import { OrchestraError } from '../../errors';
 import { isServiceDisabled } from '../gcp-errors';
 import { getResource, requestAndWait, servicesResource } from '../ops';
 import type { Action, FieldDiff, Resource, Step, StepContext } from '../types';
@@ -155,7 +156,17 @@ const instance: Resource<InstanceLive> = {
   dependsOn: [VECTOR.cluster],
   permissions: ['alloydb.instances.get', 'alloydb.instances.create'],
   describe: (ctx) => `AlloyDB primary instance ${instanceName(ctx)} (${vectorConfig(ctx).cpuCount} vCPU)`,
-  read: (ctx) => getResource(ctx, 'alloydb', `/v1/${instanceName(ctx)}`),
+  async read(ctx) {
+    const live = await getResource<InstanceLive>(ctx, 'alloydb', `/v1/${instanceName(ctx)}`);
+    // A failed instance never becomes ready: say so now rather than wait out the deadline.
+    if (live?.state === 'FAILED') {
+      throw new OrchestraError('INSTANCE_FAILED', `${instanceName(ctx)} is FAILED.`, {
+        where: VECTOR.instance,
+        fix: 'Look at the instance in the Cloud console (or the emulator log); delete it, then run execute again.',
+      });
+    }
+    return live;
+  },
   create: (ctx) =>
     requestAndWait<InstanceLive>(ctx, {
       api: 'alloydb',
