@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from './gcp';
 import { startMemoryServer, type MemoryServerHandle } from './memory';
+import { deterministicEmbedding } from './gcp/apis/aiplatform';
 
 export interface SandboxOptions {
   /** Port of the Google Cloud emulator (0: any free port). */
@@ -21,6 +22,8 @@ export interface SandboxOptions {
   gcp?: Omit<GcpEmulatorOptions, 'port' | 'host' | 'dataDir'>;
   /** Demo records written into the source memory server when it is empty, so a rehearsal has something to copy. */
   seedRecords?: number;
+  /** Dimension of an embedding given to each demo record (content.embedding); 0 or absent: none. */
+  seedEmbeddingDimension?: number;
 }
 
 export interface Sandbox {
@@ -64,7 +67,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   try {
     const memory = await startMemory(options.memoryPort, 'memory');
     const memoryTarget = await startMemory(options.memoryTargetPort, 'memory-target');
-    const seeded = memory.store.size === 0 ? await seedDemoRecords(memory, options.seedRecords ?? 0) : 0;
+    const seeded =
+      memory.store.size === 0
+        ? await seedDemoRecords(memory, options.seedRecords ?? 0, options.seedEmbeddingDimension ?? 0)
+        : 0;
     return {
       gcp,
       memory,
@@ -84,7 +90,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
  * metadata), a thousand to a durable write. Deterministic: the same count gives the
  * same records, so two rehearsals compare.
  */
-async function seedDemoRecords(server: MemoryServerHandle, count: number): Promise<number> {
+async function seedDemoRecords(server: MemoryServerHandle, count: number, dimension: number): Promise<number> {
   const agents = ['planner', 'coder', 'reviewer', 'researcher'];
   for (let start = 0; start < count; start += 1000) {
     const ops = [];
@@ -99,6 +105,10 @@ async function seedDemoRecords(server: MemoryServerHandle, count: number): Promi
           text: `Demo memory ${i} of the ${agent} agent`,
           tags: ['demo', agent],
           score: (i % 100) / 100,
+          // The same deterministic vectors the Vertex AI emulator answers with for this text.
+          ...(dimension > 0
+            ? { embedding: deterministicEmbedding(`Demo memory ${i} of the ${agent} agent`, dimension) }
+            : {}),
         },
         scope: i % 5 === 0 ? 'team' : agent,
       });

@@ -21,6 +21,7 @@ interface SandboxArgs {
   seed: number;
   /** Projects the emulator creates (it knows no other): --project flags, else the configured one. */
   projects: string[];
+  embeddings: number;
 }
 
 /** Google's project ID rule: 6-30 characters, lowercase letters, digits and hyphens, a letter first. */
@@ -60,6 +61,7 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
     json: false,
     seed: 0,
     projects: [],
+    embeddings: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -111,6 +113,18 @@ export function parseSandboxArgs(argv: string[], cwd: string): SandboxArgs {
           });
         }
         args.seed = count;
+        break;
+      }
+      case '--embeddings': {
+        const value = argv[++i];
+        const dimension = Number(value);
+        if (value === undefined || !Number.isInteger(dimension) || dimension < 0 || dimension > 16000) {
+          throw new InputError(`--embeddings needs a dimension between 0 and 16000, got '${value ?? ''}'`, {
+            where: flag,
+            fix: 'e.g. --embeddings 768 (phases.memorySystem.vectorStore.dimension)',
+          });
+        }
+        args.embeddings = dimension;
         break;
       }
       default:
@@ -189,7 +203,7 @@ export function gcloudInstructions(gcpUrl: string, access: { projects: string[];
 export const sandboxCommand: CliCommand = {
   usage:
     'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
-    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N] [--project ID]\n' +
+    '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N] [--project ID] [--embeddings D]\n' +
     '  --port P            Google Cloud emulator port (default 8085; 0 picks a free one for every server)\n' +
     '  --memory-port Q     memory server, the copy source (default 8765)\n' +
     '  --memory-target-port R  rehearsal target memory server (default 8766)\n' +
@@ -200,6 +214,7 @@ export const sandboxCommand: CliCommand = {
     '  --run-latency-ms N  latency of the deployed Cloud Run service URLs (Validation rehearsals)\n' +
     '  --seed N            write N demo records into the source memory server if it is empty\n' +
     '  --project ID        a project the emulator creates (repeatable; default: the configured projectId)\n' +
+    "  --embeddings D      give each demo record an embedding of D dimensions (768: vectorStore's default)\n" +
     'Faults can also be changed while it runs: POST /__admin/faults (docs/emulator.md).',
   async run(ctx) {
     const args = parseSandboxArgs(ctx.argv, ctx.cwd);
@@ -211,6 +226,7 @@ export const sandboxCommand: CliCommand = {
       memoryTargetPort: args.memoryTargetPort,
       dataDir: args.dataDir,
       seedRecords: args.seed,
+      seedEmbeddingDimension: args.embeddings,
       gcp: {
         ...(args.lroDelayMs === undefined ? {} : { lroDelayMs: args.lroDelayMs }),
         ...(args.latencyMs === undefined ? {} : { latencyMs: args.latencyMs }),
