@@ -26,6 +26,8 @@ import type {
   ChangeMark,
   ChangePage,
   StoreDigestInfo,
+  SearchOptions,
+  SearchResult,
   DeleteOptions,
   JsonValue,
   ListOptions,
@@ -131,6 +133,10 @@ class Client implements ResilientMemoryClient {
   readonly endpoint: string;
   readonly breakerName: string;
   readonly policy: ResiliencePolicy;
+  /** Search has a breaker and bulkhead of its own: a failing index must not stop key/value reads. */
+  readonly searchBreakerName: string;
+  private searchPolicy: ResiliencePolicy | undefined;
+  private readonly breakerConfig: BreakerConfig;
   private readonly logger: Logger;
   private readonly registry: BreakerRegistry;
   private readonly ownsRegistry: boolean;
@@ -166,6 +172,8 @@ class Client implements ResilientMemoryClient {
     this.policy = acquirePolicy(this.registry, this.breakerName, () =>
       createPolicy(this.breakerName, breaker, this.registry, { logger: this.logger, timeout: transport.timeout }),
     );
+    this.breakerConfig = breaker;
+    this.searchBreakerName = `memory-search:${transport.endpoint}`;
     this.cache = new BoundedMap(options.cacheSize ?? 1000);
     this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
   }
@@ -195,6 +203,39 @@ class Client implements ResilientMemoryClient {
       if (!this.isOutage(error)) throw this.clean(error);
       return this.fallback(key, error);
     }
+  }
+
+  async search(query: string | number[], options: SearchOptions = {}): Promise<SearchResult> {
+    if (!this.transport.search) {
+      throw new MemoryProtocolError('MEMORY_NO_SEARCH', `the memory server at ${this.endpoint} offers no search`, {
+        where: this.endpoint,
+        fix: "use the Orchestra Memory API (its 'search' feature) or an MCP server with search_nodes",
+      });
+    }
+    const { signal, ...rest } = options;
+    try {
+      return await this.searchPolicyOnce().execute((call) => this.transport.search!(query, rest, call), signal);
+    } catch (error) {
+      if (!isBrokenCircuitError(error)) throw this.clean(error);
+      throw new MemoryUnavailableError(`vector search at ${this.endpoint} is unavailable (its circuit is open)`, {
+        where: this.searchBreakerName,
+        fix: 'search is retried when the breaker probes again; key/value reads and writes are not affected',
+        cause: error,
+      });
+    }
+  }
+
+  /** A quarter of the endpoint's concurrency at most: searches are the expensive calls. */
+  private searchPolicyOnce(): ResiliencePolicy {
+    this.searchPolicy ??= acquirePolicy(this.registry, this.searchBreakerName, () =>
+      createPolicy(
+        this.searchBreakerName,
+        { ...this.breakerConfig, maxConcurrency: Math.max(1, Math.floor(this.breakerConfig.maxConcurrency / 4)) },
+        this.registry,
+        { logger: this.logger, timeout: this.transport.timeout },
+      ),
+    );
+    return this.searchPolicy;
   }
 
   /** The last known value, marked stale, or a clear "unavailable" error. */
@@ -430,6 +471,7 @@ class Client implements ResilientMemoryClient {
     this.subscription.dispose();
     await this.draining.current;
     releasePolicy(this.registry, this.breakerName, this.policy);
+    if (this.searchPolicy) releasePolicy(this.registry, this.searchBreakerName, this.searchPolicy);
     if (this.ownsRegistry) this.registry.dispose();
     await this.outbox.close();
     await this.transport.close();

@@ -14,7 +14,17 @@ import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './e
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
-import type { ChangeMark, ChangePage, JsonValue, ListPage, MemoryRecord, StoreDigestInfo, TextPage } from './types';
+import type {
+  ChangeMark,
+  ChangePage,
+  JsonValue,
+  ListPage,
+  MemoryRecord,
+  SearchOptions,
+  SearchResult,
+  StoreDigestInfo,
+  TextPage,
+} from './types';
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -212,6 +222,19 @@ export class HttpMemoryTransport implements MemoryTransport {
       parts[i] = `${texts[i].slice(0, -1)},"op":"set","id":${JSON.stringify(ids[i])}}`;
     }
     await this.sendBatch(parts, texts.length, call);
+  }
+
+  async search(
+    query: string | number[],
+    options: Omit<SearchOptions, 'signal'>,
+    call: CallContext,
+  ): Promise<SearchResult> {
+    const response = await this.call('POST', '/api/memory/search', call, { query, ...options });
+    const body = this.json(response, 'POST /api/memory/search') as {
+      results?: Array<{ key: string; score?: number; content: JsonValue; scope?: string }>;
+      mode?: string;
+    };
+    return { hits: body.results ?? [], mode: body.mode === 'text' ? 'text' : 'vector' };
   }
 
   async status(call: CallContext): Promise<TransportStatus> {

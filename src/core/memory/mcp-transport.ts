@@ -18,7 +18,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SingleFlight } from '../util/single-flight';
 import { MemoryConnectionError, MemoryProtocolError } from './errors';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
-import type { JsonValue, ListPage, MemoryRecord } from './types';
+import type { JsonValue, ListPage, MemoryRecord, SearchOptions, SearchResult } from './types';
 
 export const ENTITY_TYPE = 'orchestra_memory';
 export const REQUIRED_TOOLS = [
@@ -147,6 +147,46 @@ export class McpMemoryTransport implements MemoryTransport {
         ...(options.includeContent ? { records: page.map(toRecord) } : {}),
         ...(more ? { cursor: Buffer.from(page[page.length - 1].name).toString('base64url') } : {}),
       };
+    });
+  }
+
+  /**
+   * The reference server's `search_nodes`: a text match over names, types and
+   * observations, unranked. Reported as mode 'text'; an embedding cannot be searched.
+   */
+  search(
+    query: string | number[],
+    options: Omit<SearchOptions, 'signal'>,
+    { signal }: CallContext,
+  ): Promise<SearchResult> {
+    if (typeof query !== 'string') {
+      return Promise.reject(
+        new MemoryProtocolError(
+          'MEMORY_NO_VECTOR_SEARCH',
+          `the MCP memory server at ${this.endpoint} searches text only`,
+          {
+            where: this.endpoint,
+            fix: 'search with a text query, or use the Orchestra Memory API for vector search',
+          },
+        ),
+      );
+    }
+    return this.serial(signal, async () => {
+      const graph = (await this.tool('search_nodes', { query }, signal)) as { entities?: Entity[] };
+      const filter = Object.entries(options.filter ?? {});
+      const hits = (graph.entities ?? [])
+        .filter((e) => e.entityType === ENTITY_TYPE)
+        .map(toRecord)
+        .filter((r) =>
+          filter.every(([k, v]) =>
+            k === 'scope'
+              ? r.scope === v
+              : JSON.stringify((r.content as Record<string, JsonValue> | null)?.[k]) === JSON.stringify(v),
+          ),
+        )
+        .slice(0, options.k ?? 10)
+        .map((r) => ({ key: r.key, content: r.content, ...(r.scope !== undefined ? { scope: r.scope } : {}) }));
+      return { hits, mode: 'text' as const };
     });
   }
 

@@ -2,7 +2,17 @@
  * What the resilient client needs from a wire protocol. Transports throw; the
  * client decides about retries, the breaker, the cache and the outbox.
  */
-import type { ChangeMark, ChangePage, JsonValue, ListPage, MemoryRecord, StoreDigestInfo, TextPage } from './types';
+import type {
+  ChangeMark,
+  ChangePage,
+  JsonValue,
+  ListPage,
+  MemoryRecord,
+  SearchOptions,
+  SearchResult,
+  StoreDigestInfo,
+  TextPage,
+} from './types';
 
 export interface WriteOperation {
   op: 'set' | 'delete';
@@ -71,6 +81,8 @@ export interface MemoryTransport {
   ): Promise<TextPage>;
   /** Writes records given as JSON texts (from listTexts) through the batch route. */
   writeTexts?(texts: string[], ids: string[], call: CallContext): Promise<void>;
+  /** Search, where the server offers it (the 'search' feature, or MCP's search_nodes). */
+  search?(query: string | number[], options: Omit<SearchOptions, 'signal'>, call: CallContext): Promise<SearchResult>;
   status(call: CallContext): Promise<TransportStatus>;
   /** Present only where the server may offer the extensions `digest`, `changes`, `read-only`. */
   digest?(call: CallContext): Promise<StoreDigestInfo>;

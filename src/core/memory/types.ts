@@ -138,6 +138,34 @@ export interface MemoryHealth {
   message?: string;
 }
 
+export interface SearchOptions {
+  /** Hits wanted (default 10). */
+  k?: number;
+  /** Least cosine similarity (vector search only). */
+  threshold?: number;
+  /** Content fields the hits must have, e.g. { agent: 'coder' } (`scope` matches the scope). */
+  filter?: Record<string, JsonValue>;
+  signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  key: string;
+  /** Cosine similarity for vector search; absent for a text match. */
+  score?: number;
+  content: JsonValue;
+  scope?: string;
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /**
+   * 'vector': ranked by embedding similarity (the Orchestra Memory API's search route);
+   * 'text': the server only matches text (the MCP reference server's search_nodes),
+   * unranked, with threshold ignored.
+   */
+  mode: 'vector' | 'text';
+}
+
 export interface MemoryClient {
   get(key: string, options?: { signal?: AbortSignal }): Promise<MemoryRecord | undefined>;
   set(key: string, content: JsonValue, options?: SetOptions): Promise<WriteResult>;
@@ -185,6 +213,13 @@ export interface MemoryClient {
   changes?(since: ChangeMark, options: { limit: number; signal?: AbortSignal }): Promise<ChangePage | undefined>;
   /** Optional (extension `read-only`): refuse (or accept again) writes; false where the server cannot. */
   setReadOnly?(readOnly: boolean, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * Search the memory: a text, or an embedding (number[]) where the server searches
+   * vectors. Behind its own circuit breaker and bulkhead: search is the expensive call,
+   * and its failures must not stop key/value reads. Optional: absent where the server
+   * has no search.
+   */
+  search?(query: string | number[], options?: SearchOptions): Promise<SearchResult>;
   health(): Promise<MemoryHealth>;
   /** Replays the outbox now; resolves with the number of writes delivered. */
   flush(): Promise<number>;

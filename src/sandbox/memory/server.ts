@@ -11,6 +11,7 @@ import { NO_FAULTS, parseFaults, type MemoryFaults } from './faults';
 import { FieldsError, parseFields, projectRecord, type FieldSelection } from './fields';
 import { FeedExpiredError } from './feed';
 import { MemoryStore, ReadOnlyError, type StoredRecord, type WriteOp } from './store';
+import { parseSearch, SearchError, searchStore } from './vectors';
 
 export interface MemoryServerOptions {
   /** 0 (default) picks a free port. */
@@ -53,6 +54,7 @@ export const FEATURES = [
   'changes',
   'digest',
   'read-only',
+  'search',
 ] as const;
 const NDJSON = 'application/x-ndjson';
 /** Where an NDJSON list page puts the cursor of the next page (absent on the last page). */
@@ -174,6 +176,14 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
         return listKeys(req, res, url);
       case 'POST /api/memory/batch':
         return batch(req, res);
+      case 'POST /api/memory/search': {
+        try {
+          return sendJson(res, 200, searchStore(store, parseSearch(await readJson(req))));
+        } catch (error) {
+          if (error instanceof SearchError) throw new HttpError(400, 'bad_request', error.message);
+          throw error;
+        }
+      }
       default:
         throw new HttpError(404, 'not_found', `no route ${method} ${url.pathname}`);
     }
