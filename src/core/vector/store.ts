@@ -38,7 +38,8 @@ async function poolFor(endpoint: PgEndpoint): Promise<Pool> {
         max: 4,
         idleTimeoutMillis: 10_000,
         allowExitOnIdle: true,
-        connectionTimeoutMillis: 15_000,
+        // Generous: an embedded database (the emulator) may hold its event loop while it loads an extension.
+        connectionTimeoutMillis: 60_000,
       });
       // An idle client's error (server gone) must not crash the process; the next query reports it.
       created.on('error', () => undefined);

@@ -85,6 +85,7 @@ describe('orchestra-migrate sandbox', () => {
       json: true,
       seed: 0,
       projects: [],
+      embeddings: 0,
     });
     assert.deepEqual(parseSandboxArgs(['--project', 'rehearsal-1', '--project', 'other-one'], '/w').projects, [
       'rehearsal-1',

@@ -50,6 +50,7 @@ describe('local Orchestra Memory API server', function () {
       'changes',
       'digest',
       'read-only',
+      'search',
     ]);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 1 }, scope: 's' })).status, 201);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 2 } })).status, 200);
