@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -31,6 +31,7 @@ describe('rehearsal of the vector store through the command line (child processe
   let urls: { gcp: string; memory: string; memoryTarget: string };
   const planted = `Planted-${randomBytes(12).toString('hex')}`;
   const outputs: string[] = [];
+  let token = '';
 
   function run(args: string[]): Promise<{ code: number | null; out: string }> {
     const child = spawn(process.execPath, [bundle, ...args], {
@@ -73,7 +74,7 @@ describe('rehearsal of the vector store through the command line (child processe
   const gcp = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${urls.gcp}${route}`, {
       method,
-      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return (await res.json()) as Record<string, unknown>;
@@ -84,6 +85,8 @@ describe('rehearsal of the vector store through the command line (child processe
     await mkdir(path.join(ROOT, '.test-runs'), { recursive: true });
     workspace = path.join(dir, 'workspace');
     await mkdir(path.join(workspace, 'config'), { recursive: true });
+    // The demo API source where the default config looks for it (phases.apiDeployment.source 'api').
+    await cp(path.join(ROOT, 'demo', 'api'), path.join(workspace, 'api'), { recursive: true });
     // Inside the repository: the bundle imports PGlite from node_modules as dist/cli.js does.
     bundleDir = await mkdtemp(path.join(ROOT, '.test-runs', 'vector-rehearsal-'));
     bundle = path.join(bundleDir, 'cli.cjs');
@@ -121,6 +124,8 @@ describe('rehearsal of the vector store through the command line (child processe
         '8',
         '--lro-delay-ms',
         '20',
+        '--project',
+        PROJECT,
       ],
       {
         cwd: workspace,
@@ -136,6 +141,12 @@ describe('rehearsal of the vector store through the command line (child processe
       });
       sandbox.on('exit', (code) => reject(new Error(`sandbox exited ${code}: ${out}`)));
     });
+    const issued = await fetch(`${urls.gcp}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    token = ((await issued.json()) as { access_token: string }).access_token;
     // The password is planted where the migration keeps it, so the test knows what to look for.
     await gcp('POST', `/v1/projects/${PROJECT}/services:batchEnable`, { serviceIds: ['secretmanager.googleapis.com'] });
     await gcp('POST', `/v1/projects/${PROJECT}/secrets?secretId=orchestra-alloydb-password`, {
