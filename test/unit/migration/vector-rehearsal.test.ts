@@ -67,6 +67,8 @@ describe('rehearsal of the vector store through the command line (child processe
           validation: { samples: 3 },
         },
         validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
+        // The sandbox process also runs PGlite, whose WASM start holds its event loop for seconds.
+        memory: { timeoutMs: 15000 },
       }),
     );
   }
