@@ -10,8 +10,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'mocha';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { emptyState } from '../../../src/core/migration/state';
 import { leftovers, runCli, treeHash } from './harness';
+
+// A state as the CLI writes it lists every registered phase; the damage below needs them present.
+const PHASE_IDS = builtInPhases()
+  .infos()
+  .map((p) => p.id);
 
 const PROJECT = 'orchestra-test';
 const STATE = `state-${PROJECT}.json`;
@@ -46,7 +52,7 @@ describe('bad input files: clear errors, exit 2, nothing changed outside the wor
   // A state document to damage on purpose: any shape goes.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async function writeState(mutate: (s: any) => void) {
-    const state: unknown = JSON.parse(JSON.stringify(emptyState(PROJECT)));
+    const state: unknown = JSON.parse(JSON.stringify(emptyState(PROJECT, new Date(), PHASE_IDS)));
     mutate(state);
     await mkdir(path.join(ws, '.orchestra'), { recursive: true });
     await writeFile(path.join(ws, '.orchestra', STATE), JSON.stringify(state, null, 2));
