@@ -50,6 +50,11 @@ const CHUNKS = [
   { source: 'src/core/workspace/report.ts', file: 'engine-report.js' },
   { source: 'src/cli/commands/sandbox.ts', file: 'cli-sandbox.js' },
   { source: 'src/cli/commands/login.ts', file: 'cli-login.js' },
+  // Shared by every bundle that reaches Google or the vector store (the phases the registry
+  // lists, the wiring, health, the CLI): one copy of google-auth-library and of pg in the VSIX,
+  // not one per bundle. Both load their library only on first use.
+  { source: 'src/core/gcp/auth.ts', file: 'engine-auth.js' },
+  { source: 'src/core/vector/store.ts', file: 'engine-vector.js' },
 ];
 
 function resolveSource(resolveDir, specifier) {
