@@ -231,10 +231,18 @@ function outputsSection(state: MigrationState): string[] {
   const lines = ['## Outputs', ''];
   for (const key of keys) {
     const value = state.outputs[key];
-    const shown = typeof value === 'string' ? value : JSON.stringify(value);
     // Long values (a whole endpoint map) are cut: the state file has them in full.
-    const cut = shown.length > 300 ? `${shown.slice(0, 300)}…` : shown;
-    lines.push(`- \`${code(key)}\`: \`${code(cut)}\``);
+    const cut = (shown: string) => (shown.length > 300 ? `${shown.slice(0, 300)}…` : shown);
+    // A code span keeps markup inert in CommonMark, but not in every viewer the file is
+    // shared to: text with markup in it is escaped text instead, and JSON spells <, > and &
+    // as \u escapes (the same value).
+    const shown =
+      typeof value !== 'string'
+        ? `\`${code(cut(jsonWithoutMarkup(value)))}\``
+        : /[<>&]/.test(value)
+          ? text(cut(value))
+          : `\`${code(cut(value))}\``;
+    lines.push(`- \`${code(key)}\`: ${shown}`);
   }
   return [...lines, ''];
 }
@@ -261,6 +269,11 @@ function timelineSection(
     );
   }
   return [...lines, ''];
+}
+
+/** JSON text with <, > and & as \u escapes: the same value, and no markup in any viewer. */
+function jsonWithoutMarkup(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Plain text in Markdown: no markup, no table break, one line. */
