@@ -7,7 +7,7 @@
 import type { ErrorObject } from 'ajv';
 import { InputError } from '../errors';
 import { migrateState, STATE_SCHEMA_VERSION, type MigrationState } from './state';
-import { stateSchemaErrors } from './state-schema';
+import { validateStateV1, validateStateV2 } from './state-validators.generated';
 
 /** How many problems a message lists; the rest are counted. */
 const LISTED = 5;
@@ -151,4 +151,10 @@ function unescapePointer(segment: string): string {
 function shown(value: unknown): string {
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 40 ? `${json.slice(0, 37)}...` : json;
+}
+
+/** Ajv's errors for a document of the given version; [] when it is valid. */
+function stateSchemaErrors(doc: unknown, version: 1 | 2): ErrorObject[] {
+  const validate = version === 1 ? validateStateV1 : validateStateV2;
+  return validate(doc) ? [] : [...(validate.errors ?? [])];
 }

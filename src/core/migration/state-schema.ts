@@ -1,13 +1,12 @@
 /**
- * The state file's own JSON Schema, one per schema version, compiled with Ajv on first
- * use. The file is written by this program but lives on the user's disk: a hand edit,
+ * The state file's own JSON Schema, one per schema version. The build compiles them into
+ * Ajv standalone code (scripts/gen-schema-validators.ts writes
+ * state-validators.generated.js), so no command pays for compiling a schema. The file is written by this program but lives on the user's disk: a hand edit,
  * a newer build or a half-restored backup must be refused with the field named, not
  * crash a run later (an unknown status once threw inside the executor, leaving the lock).
  * Enums come from the constants the engine uses, so a new status cannot drift from
  * the schema; `satisfies` makes the compiler list every field of each record.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import { PHASE_STATUS_LABELS } from './catalog';
 import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, PhaseRecord, RunRecord } from './state';
 import type { FieldDiff, StepAction, StepRecord, StepStatus } from './types';
@@ -178,19 +177,6 @@ export const STATE_SCHEMA_V1: Schema = {
   },
 };
 
-let compiled: { v1: ValidateFunction; v2: ValidateFunction } | undefined;
-
-function validators(): { v1: ValidateFunction; v2: ValidateFunction } {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv, ['date-time']);
-    compiled = { v1: ajv.compile(STATE_SCHEMA_V1), v2: ajv.compile(STATE_SCHEMA_V2) };
-  }
-  return compiled;
-}
-
-/** Ajv's errors for a document of the given version; [] when it is valid. */
-export function stateSchemaErrors(doc: unknown, version: 1 | 2): ErrorObject[] {
-  const validate = validators()[version === 1 ? 'v1' : 'v2'];
-  return validate(doc) ? [] : [...(validate.errors ?? [])];
-}
+/** The Ajv options the generator compiles these schemas with (kept here, beside the schemas). */
+export const STATE_AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+export const STATE_FORMATS = ['date-time'] as const;

@@ -6,7 +6,24 @@ import { parse, type ParseError } from 'jsonc-parser';
 import { defaultConfig } from '../../../src/core/config/defaults';
 import { createSchemaAjv, RESOLVED_REF, SCHEMA_ID } from '../../../src/core/config/schema-ajv';
 import { validateLayer, validateResolved } from '../../../src/core/config/schema';
-import { currentCode, GENERATED_FILE, generatedCode } from '../../../scripts/gen-schema-validators';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import {
+  currentCode,
+  GENERATED_FILE,
+  generatedCode,
+  STATE_GENERATED_FILE,
+  stateGeneratedCode,
+} from '../../../scripts/gen-schema-validators';
+import { builtInPhases } from '../../../src/core/migration/phases';
+import { emptyState } from '../../../src/core/migration/state';
+import {
+  STATE_AJV_OPTIONS,
+  STATE_FORMATS,
+  STATE_SCHEMA_V1,
+  STATE_SCHEMA_V2,
+} from '../../../src/core/migration/state-schema';
+import { validateStateV1, validateStateV2 } from '../../../src/core/migration/state-validators.generated';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'config');
 
@@ -96,5 +113,55 @@ describe('the schema validators generated at build time (Ajv standalone)', () =>
     const required = [...generatedCode().matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
     assert.ok(required.length > 0);
     for (const id of required) assert.match(id, /^(ajv\/dist\/runtime\/|ajv-formats\/dist\/formats$)/, id);
+  });
+});
+
+describe('the state file validators generated at build time (Ajv standalone)', () => {
+  const ajv = new Ajv({ ...STATE_AJV_OPTIONS });
+  addFormats(ajv, [...STATE_FORMATS]);
+  const runtimeV1 = ajv.compile(STATE_SCHEMA_V1);
+  const runtimeV2 = ajv.compile(STATE_SCHEMA_V2);
+  const errorsOf = (validate: (d: unknown) => boolean, errors: () => ErrorObject[] | null | undefined, d: unknown) =>
+    validate(d) ? [] : comparable(errors() ?? []);
+
+  it('the generated module is what the state schema generates now', () => {
+    const text = readFileSync(STATE_GENERATED_FILE, 'utf8');
+    assert.equal(text.slice(text.indexOf('\n') + 1), stateGeneratedCode(), `${STATE_GENERATED_FILE} is out of date`);
+  });
+
+  it('agree with a run-time compile on a valid state and on broken ones', () => {
+    const phaseIds = builtInPhases()
+      .infos()
+      .map((p) => p.id);
+    const valid = JSON.parse(JSON.stringify(emptyState('demo-project', new Date(0), phaseIds))) as Record<
+      string,
+      unknown
+    >;
+    const phases = valid.phases as Record<string, Record<string, unknown>>;
+    const first = Object.keys(phases)[0];
+    const cases: unknown[] = [
+      valid,
+      { ...valid, schemaVersion: 'two' },
+      { ...valid, phases: { ...phases, [first]: { ...phases[first], status: 'exploded' } } },
+      { ...valid, createdAt: 'yesterday' },
+      { ...valid, surprise: '<script>' },
+    ];
+    let refused = 0;
+    for (const doc of cases) {
+      const generated = errorsOf(validateStateV2, () => validateStateV2.errors, doc);
+      assert.deepEqual(
+        generated,
+        errorsOf(runtimeV2, () => runtimeV2.errors, doc),
+        JSON.stringify(doc).slice(0, 80),
+      );
+      if (generated.length) refused++;
+    }
+    assert.equal(refused, cases.length - 1, 'every broken state is refused, the valid one accepted');
+    const v1 = { schemaVersion: 1, createdAt: '2026-01-01T00:00:00.000Z', phases: [{ id: first, status: 'nope' }] };
+    assert.deepEqual(
+      errorsOf(validateStateV1, () => validateStateV1.errors, v1),
+      errorsOf(runtimeV1, () => runtimeV1.errors, v1),
+    );
+    assert.ok(!validateStateV1(v1));
   });
 });
