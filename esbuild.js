@@ -143,6 +143,24 @@ function builds() {
   return list;
 }
 
+/**
+ * The CLI and the chunks it loads, exactly as the build makes them, written to `outdir`
+ * instead of dist/: tests and benchmarks run the CLI as shipped (a lazy chunk that fails
+ * to load fails them too), built once per test process.
+ */
+function cliBuilds(outdir) {
+  const shipped = new Set(['dist/cli.js', ...CHUNKS.map((c) => `dist/${c.file}`)]);
+  return builds()
+    .filter((config) => shipped.has(config.outfile))
+    .map((config) => ({
+      ...config,
+      absWorkingDir: __dirname,
+      outfile: path.join(outdir, path.basename(config.outfile)),
+      sourcemap: false,
+      logLevel: 'error',
+    }));
+}
+
 async function main() {
   // The schema's validators as Ajv standalone code: a build never ships them older than the schema.
   if (ensureSchemaValidators()) console.log('[schema] generated the standalone validators');
@@ -159,7 +177,11 @@ async function main() {
   fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+module.exports = { cliBuilds };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

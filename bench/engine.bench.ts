@@ -30,7 +30,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { makeStepContext, NamedMutexes } from '../src/core/migration/context';
 import { criticalPath } from '../src/core/migration/registry';
 import { nullLogger } from '../src/core/logger';
@@ -42,6 +41,7 @@ import {
   READ_AHEAD_PAGES,
 } from '../src/core/migration/memory-copy';
 import type { Resource } from '../src/core/migration/types';
+import { scriptBundle } from '../test/unit/bundles';
 import { openEngine, seed, startWorld, testGcpClient, type World } from '../test/unit/migration/world';
 
 const LATENCY_MS = 100;
@@ -327,16 +327,7 @@ interface CopyTrial {
 }
 
 async function copyBench(world: World) {
-  const script = path.join(world.dir, 'memory-main.cjs');
-  await build({
-    entryPoints: [path.join(ROOT, 'src/sandbox/memory/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: script,
-    logLevel: 'error',
-  });
+  const script = await scriptBundle('src/sandbox/memory/main.ts');
   world.emulator.reset();
   // The source server in its own process too, as it is another machine in a real migration.
   const source = await startTarget(script, path.join(world.dir, 'copy-source'));

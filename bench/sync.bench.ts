@@ -17,9 +17,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { readStateFile, statePath } from '../src/core/migration/store';
 import { startGcpEmulator } from '../src/sandbox/gcp';
+import { scriptBundle, shippedCli } from '../test/unit/bundles';
 import { PROJECT, worldConfig } from '../test/unit/migration/world';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -33,21 +33,6 @@ interface Server {
   url: string;
   child: ChildProcess;
   dataDir: string;
-}
-
-async function bundle(entry: string, outfile: string): Promise<string> {
-  await build({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-    external: ['vscode'],
-    mainFields: ['module', 'main'],
-  });
-  return outfile;
 }
 
 async function startServer(script: string, dataDir: string): Promise<Server> {
@@ -156,10 +141,7 @@ async function main(): Promise<void> {
   const emulator = await startGcpEmulator({ lroDelayMs: 20 });
   const servers: Server[] = [];
   try {
-    const [cli, memory] = await Promise.all([
-      bundle('src/cli/main.ts', path.join(dir, 'cli.cjs')),
-      bundle('src/sandbox/memory/main.ts', path.join(dir, 'memory.cjs')),
-    ]);
+    const [cli, memory] = await Promise.all([shippedCli(), scriptBundle('src/sandbox/memory/main.ts')]);
     const rssHook = path.join(dir, 'rss-hook.cjs');
     writeFileSync(
       rssHook,

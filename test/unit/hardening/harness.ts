@@ -5,48 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from 'node:fs';
-import * as os from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { shippedCli } from '../bundles';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
-let bundle: Promise<string> | undefined;
-
-/** dist-like CLI bundle of the current sources, removed at exit. */
-export function cliBundle(): Promise<string> {
-  bundle ??= (async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestra-cli-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    // Laid out as installed: dist/cli.js finds media/report.css two folders up.
-    const outfile = path.join(dir, 'dist', 'cli.cjs');
-    mkdirSync(path.join(dir, 'media'));
-    copyFileSync(path.join(ROOT, 'media', 'report.css'), path.join(dir, 'media', 'report.css'));
-    await build({
-      entryPoints: [path.join(ROOT, 'src', 'cli', 'main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile,
-      logLevel: 'error',
-      external: ['vscode'],
-      // jsonc-parser's UMD build requires its parts dynamically; its ESM build bundles.
-      mainFields: ['module', 'main'],
-    });
-    return outfile;
-  })();
-  return bundle;
-}
+/** The CLI as shipped (built by esbuild.js, chunks and all), once per test process. */
+export const cliBundle = shippedCli;
 
 export interface CliResult {
   code: number | null;

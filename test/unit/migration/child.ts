@@ -1,33 +1,13 @@
 /** Spawns the execute child from a bundle built once per test run (a plain node start is fast). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { scriptBundle } from '../bundles';
 import type { OrchestraConfig } from '../../../src/core/config/types';
 
-let bundle: Promise<string> | undefined;
-
-/** Built once per test process into its own folder (worlds come and go), removed at exit. */
+/** Built once per test process (worlds come and go). */
 export function childBundle(): Promise<string> {
-  bundle ??= (async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'orchestra-child-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = path.join(dir, 'execute-child.cjs');
-    await build({
-      entryPoints: [path.join(__dirname, 'fixtures', 'execute-child.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile,
-      logLevel: 'error',
-      external: ['vscode'],
-      mainFields: ['module', 'main'],
-    });
-    return outfile;
-  })();
-  return bundle;
+  return scriptBundle('test/unit/migration/fixtures/execute-child.ts');
 }
 
 export interface Child {

@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
 import { recordCloudRunEndpoint } from '../../../src/core/workspace/wiring';
 import type { StatusDocument } from '../../../src/core/workspace';
 import { StateStore } from '../../../src/core/migration/store';
 import { DEMO_API_SOURCE, PROJECT, startWorld, type World } from './world';
 import { runCli as cli } from '../cli-run';
+import { shippedCli } from '../bundles';
 
 describe('orchestra-migrate verify / execute / status / monitor / skip / reset', function () {
   this.timeout(60_000);
@@ -39,19 +39,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
         validation: { targets: { memoryReadMs: 500, apiMs: 500 } },
       }),
     );
-    cliBundle = path.join(world.dir, 'cli.cjs');
-    await build({
-      entryPoints: ['src/cli/main.ts'],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: cliBundle,
-      logLevel: 'error',
-      external: ['vscode'],
-      // jsonc-parser's UMD build requires its parts dynamically; its ESM build bundles.
-      mainFields: ['module', 'main'],
-    });
+    cliBundle = await shippedCli();
   });
   after(async () => world?.close());
 

@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
+import { shippedCli } from '../bundles';
 import { startWorld, type World } from './world';
 
 const PLANTED = 'planted-memory-key-9c2e71f0ab';
@@ -21,18 +21,7 @@ describe("the seed's command lines, as child processes", function () {
 
   before(async () => {
     world = await startWorld({ records: 20 });
-    cliBundle = path.join(world.dir, 'cli.cjs');
-    await build({
-      entryPoints: ['src/cli/main.ts'],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: cliBundle,
-      logLevel: 'error',
-      external: ['vscode'],
-      mainFields: ['module', 'main'],
-    });
+    cliBundle = await shippedCli();
   });
   after(async () => world?.close());
 

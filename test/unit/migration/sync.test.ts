@@ -7,29 +7,14 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
 import type { Plan } from '../../../src/core/migration/planner';
+import { scriptBundle, shippedCli } from '../bundles';
 import { memorySnapshot } from './snapshot';
 import { seed, startWorld, type World } from './world';
 
 const RECORDS = 20_000;
 const PHASES = ['--phase', 'core-infrastructure', '--phase', 'memory-system'];
-
-async function bundle(entry: string, outfile: string): Promise<string> {
-  await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile,
-    logLevel: 'error',
-    external: ['vscode'],
-    mainFields: ['module', 'main'],
-  });
-  return outfile;
-}
 
 /** A memory server process; resolves once it printed its URL. */
 async function startServer(script: string, dataDir: string): Promise<{ url: string; process: ChildProcess }> {
@@ -81,10 +66,7 @@ describe('incremental memory sync (child processes, sandbox)', function () {
 
   before(async () => {
     world = await startWorld({ records: 0 });
-    const [cliScript, memoryScript] = await Promise.all([
-      bundle('src/cli/main.ts', path.join(world.dir, 'cli.cjs')),
-      bundle('src/sandbox/memory/main.ts', path.join(world.dir, 'memory.cjs')),
-    ]);
+    const [cliScript, memoryScript] = await Promise.all([shippedCli(), scriptBundle('src/sandbox/memory/main.ts')]);
     cli = cliScript;
     targetData = path.join(world.dir, 'target-process');
     const [s, t] = await Promise.all([

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
+import { shippedCli } from '../bundles';
 import pg from 'pg';
 import { emulatorOverrides } from '../../../src/core/gcp';
 
@@ -26,7 +26,6 @@ describe('rehearsal of the vector store through the command line (child processe
   let dir: string;
   let workspace: string;
   let bundle: string;
-  let bundleDir: string;
   let sandbox: ChildProcess;
   let urls: { gcp: string; memory: string; memoryTarget: string };
   const planted = `Planted-${randomBytes(12).toString('hex')}`;
@@ -89,27 +88,8 @@ describe('rehearsal of the vector store through the command line (child processe
     await mkdir(path.join(workspace, 'config'), { recursive: true });
     // The demo API source where the default config looks for it (phases.apiDeployment.source 'api').
     await cp(path.join(ROOT, 'demo', 'api'), path.join(workspace, 'api'), { recursive: true });
-    // Inside the repository: the bundle imports PGlite from node_modules as dist/cli.js does.
-    bundleDir = await mkdtemp(path.join(ROOT, '.test-runs', 'vector-rehearsal-'));
-    bundle = path.join(bundleDir, 'cli.cjs');
-    await build({
-      entryPoints: [path.join(ROOT, 'src/cli/main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: bundle,
-      logLevel: 'error',
-      // As esbuild.js builds the CLI: PGlite loads its WASM beside its own module.
-      external: [
-        'vscode',
-        'pg-native',
-        '@electric-sql/pglite',
-        '@electric-sql/pglite/*',
-        '@electric-sql/pglite-socket',
-      ],
-      mainFields: ['module', 'main'],
-    });
+    // The CLI as shipped: PGlite stays external and loads from node_modules, as for dist/cli.js.
+    bundle = await shippedCli();
     sandbox = spawn(
       process.execPath,
       [
@@ -167,7 +147,6 @@ describe('rehearsal of the vector store through the command line (child processe
       await exited;
     }
     await rm(dir, { recursive: true, force: true });
-    await rm(bundleDir, { recursive: true, force: true });
   });
 
   it('verify plans the AlloyDB cluster, instance and schema', async () => {
