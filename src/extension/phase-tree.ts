@@ -12,6 +12,7 @@ import {
   phaseDescription,
   STEP_STATUS_LABELS,
   stepDescription,
+  stepFigures,
   stepNodes,
   type PhaseNode,
   type PhaseTreeNode,
@@ -120,7 +121,7 @@ function stepItem(node: StepNode): vscode.TreeItem {
   const lines = [`**${md(step.id)}** — ${interrupted ? 'interrupted' : STEP_STATUS_LABELS[step.status]}`];
   if (step.error) lines.push('', `$(error) ${md(step.error)}`);
   if (step.blockedBy) lines.push('', `Waits on \`${md(step.blockedBy)}\`.`);
-  if (step.durationMs !== undefined) lines.push('', `${step.durationMs} ms, ${step.attempts} attempt(s).`);
+  if (step.durationMs !== undefined) lines.push('', stepFigures(step));
   item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
   item.contextValue = `step.${step.status}`;
   item.accessibilityInformation = { label: `${step.id}, ${item.description}` };

@@ -82,6 +82,17 @@ export function stepDescription(step: StepRecord, interrupted = false): string {
   return action ? `${STEP_STATUS_LABELS[step.status]} · ${action}` : STEP_STATUS_LABELS[step.status];
 }
 
+/**
+ * A finished step's figures in its tooltip. `retries` is the figure the state, the report
+ * and `status` give (Google's and the memory servers' resent calls, and reruns), so the
+ * tooltip cannot disagree with them; attempts only say how often the step itself ran.
+ */
+export function stepFigures(step: StepRecord): string {
+  const retries = step.retries ?? 0;
+  const reruns = step.attempts > 1 ? `; the step ran ${step.attempts} times` : '';
+  return `${step.durationMs ?? 0} ms, ${retries} ${retries === 1 ? 'retry' : 'retries'}${reruns}.`;
+}
+
 /** The tree's rows: every registered phase in order, with what the state says of it (not started without one). */
 export function phaseNodes(phases: readonly PhaseInfo[], snapshot?: MonitorSnapshot): PhaseNode[] {
   const byId = new Map((snapshot?.phases ?? []).map((p) => [p.id, p]));

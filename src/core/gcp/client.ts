@@ -10,6 +10,7 @@ import type { GcpConfig } from '../config/types';
 import { OrchestraError } from '../errors';
 import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
+import { retryCounter } from '../util/retry-count';
 import { createAdc, tokenSourceFor, type Adc, type CredentialsOption } from './auth';
 import { parseGcpError, isGcpError } from './errors';
 import { regionalBase, resolveEndpoint } from './endpoints';
@@ -91,6 +92,7 @@ class RestClient implements GcpClient {
     const url = this.urlFor(req.api, req.path, req.query);
     const idempotent = req.idempotent ?? (IDEMPOTENT_METHODS.has(req.method) || req.createWithId !== undefined);
     let retried = false;
+    const countRetry = retryCounter();
     try {
       return await withRetry<T>(() => this.once<T>(req, url), this.retry, {
         idempotent,
@@ -98,6 +100,7 @@ class RestClient implements GcpClient {
         onRetry: ({ kind, attempt, delayMs, error }) => {
           retried = true;
           this.stats.retries++;
+          countRetry();
           this.logger.debug(
             `gcp: ${req.method} ${url.pathname} attempt ${attempt} failed (${kind}: ${shortError(error)}); retrying in ${delayMs} ms`,
           );

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { isOrchestraError } from '../errors';
 import type { PhaseId } from './catalog';
 import { sleep } from '../util/sleep';
+import { countingRetries } from '../util/retry-count';
 import { applyResource } from './apply';
 import { makeStepContext, type EngineDeps, type StepCounters } from './context';
 import type { EngineEvents } from './events';
@@ -107,8 +108,6 @@ class Run {
   private readonly freshMetrics = new Set<PhaseId>();
   private readonly blocked: { step: string; blockedBy: string }[] = [];
   private running = 0;
-  /** The REST layer's own retries are counted per client, not per call: the run takes the difference. */
-  private readonly clientRetriesAtStart: number;
   private finish!: () => void;
   private readonly startedMs = Date.now();
 
@@ -116,7 +115,6 @@ class Run {
     this.byId = new Map(input.steps.map((s) => [s.id, s]));
     this.dependants = dependantsOf(input.steps);
     for (const step of input.steps) this.priority.set(step.id, this.chainLength(step.id));
-    this.clientRetriesAtStart = input.deps.gcp.stats.retries;
   }
 
   async start(): Promise<ExecuteResult> {
@@ -235,6 +233,7 @@ class Run {
         blockedBy: undefined,
         // Tries in this run: a rerun that finds the step done is its first attempt, not its sixth.
         attempts: 1,
+        retries: 0,
       };
       pushHistory(s, {
         at: now(),
@@ -248,10 +247,15 @@ class Run {
     const counters: StepCounters = { requests: 0, retries: 0, custom: {} };
     const ctx = makeStepContext(deps, step, counters, { store, events, signal, mode: 'execute' });
     try {
-      const action = await withStepRetries(
-        ctx,
-        () => this.apply(step, ctx, before),
-        () => this.retrying(step),
+      // Every retry under the step counts for it: the REST client's, the memory client's, its own reruns.
+      const action = await countingRetries(
+        () => counters.retries++,
+        () =>
+          withStepRetries(
+            ctx,
+            () => this.apply(step, ctx, before),
+            () => this.retrying(step),
+          ),
       );
       const durationMs = Date.now() - started;
       this.durations[step.id] = durationMs;
@@ -263,6 +267,7 @@ class Run {
           finishedAt: now(),
           durationMs,
           requests: counters.requests,
+          retries: counters.retries,
         });
         if (step.kind === 'resource') {
           record.origin ??= action === 'create' || record.creating ? 'created' : 'adopted';
@@ -292,7 +297,13 @@ class Run {
           // A step done by an earlier run and only re-checked now stays done: cancelling the
           // check changes nothing in the cloud. Otherwise resume re-reads the resource.
           if (before?.status === 'done') s.steps[step.id] = before;
-          else Object.assign(s.steps[step.id], { status: 'cancelled', finishedAt: now(), requests: counters.requests });
+          else
+            Object.assign(s.steps[step.id], {
+              status: 'cancelled',
+              finishedAt: now(),
+              requests: counters.requests,
+              retries: counters.retries,
+            });
         });
         events.emit({ type: 'step-cancelled', step: step.id, phase: step.phase, at: now() });
         return;
@@ -310,6 +321,7 @@ class Run {
           error: message,
           finishedAt: now(),
           requests: counters.requests,
+          retries: counters.retries,
         });
         this.addMetrics(s, step.phase, counters, 'failed');
         pushHistory(s, {
@@ -515,7 +527,6 @@ class Run {
     await store.update((s) => {
       if (s.run) Object.assign(s.run, { status, finishedAt: now(), error: this.failures[0]?.error });
       s.metrics.lastRunMs = durationMs;
-      s.metrics.retries += this.input.deps.gcp.stats.retries - this.clientRetriesAtStart;
       pushHistory(s, { at: now(), type: 'run-finished', message: `run ${this.runId} ${status}` });
     });
     await store.flush();

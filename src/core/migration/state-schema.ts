@@ -91,6 +91,7 @@ const stepRecord = record(
     durationMs: count,
     attempts: count,
     requests: count,
+    retries: count,
     error: text,
     blockedBy: name,
     checkpoint: {},

@@ -11,7 +11,7 @@ export const STATE_SCHEMA_VERSION = 2;
 /** Events kept in the file; older ones fall off (the log has the rest). */
 export const HISTORY_LIMIT = 500;
 
-/** The phase's last run. `retries`: steps rerun after a transient error and IAM policy writes redone. */
+/** The phase's last run. `retries`: the sum of its steps' retries (StepRecord.retries). */
 export interface PhaseMetrics {
   steps: number;
   created: number;
@@ -53,7 +53,7 @@ export interface RunRecord {
   log?: string;
 }
 
-/** Totals over every run. `retries` adds the REST layer's own retries to the engine's. */
+/** Totals over every run. `retries`: the sum of the steps' retries (StepRecord.retries). */
 export interface GlobalMetrics {
   runs: number;
   steps: number;

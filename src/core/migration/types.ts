@@ -157,6 +157,11 @@ export interface StepRecord {
   durationMs?: number;
   attempts: number;
   requests?: number;
+  /**
+   * Retries in this run: the REST client's and the memory client's resent calls and the
+   * step's own reruns. The phase's and the migration's `retries` are sums of these.
+   */
+  retries?: number;
   error?: string;
   /** The failing step this one waits on, when blocked. */
   blockedBy?: string;

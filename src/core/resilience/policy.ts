@@ -23,6 +23,7 @@ import { setMaxListeners } from 'node:events';
 import { DEFAULT_BREAKER } from '../config/defaults';
 import type { BreakerConfig } from '../config/types';
 import { nullLogger, type Logger } from '../logger';
+import { retryCounter } from '../util/retry-count';
 import { RecoveryBackoff } from './recovery';
 import type { BreakerRegistry } from './registry';
 import { CallTimeoutError, isTransientError } from './transient';
@@ -120,6 +121,8 @@ export function createPolicy(
       // Without a caller signal the timeout gets none to derive from: an abort listener costs
       // microseconds per call, and cockatiel would hang them all on one shared signal.
       const callerSignal = signal;
+      // Taken now, in the caller's context: the bulkhead may start the call from another's.
+      const countRetry = retryCounter();
       const attempt = delegated
         ? (retryContext: { attempt: number }) =>
             breakerPolicy.execute(() =>
@@ -141,7 +144,11 @@ export function createPolicy(
                 }, callerSignal && inner.signal),
               retryContext.signal,
             );
-      return bulkheadPolicy.execute((outer) => retryPolicy.execute(attempt, outer.signal), signal);
+      const counted = (retryContext: { attempt: number; signal: AbortSignal }) => {
+        if (retryContext.attempt > 0) countRetry();
+        return attempt(retryContext);
+      };
+      return bulkheadPolicy.execute((outer) => retryPolicy.execute(counted, outer.signal), signal);
     },
   };
 }

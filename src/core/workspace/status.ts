@@ -38,6 +38,8 @@ export interface StatusDocument {
       action: string | null;
       durationMs: number | null;
       attempts: number;
+      /** Calls resent in the last run (Google's and the memory servers'), and the step's own reruns. */
+      retries: number;
       error: string | null;
       blockedBy: string | null;
     }[];
@@ -95,6 +97,7 @@ export function statusDocument(
         action: s.action ?? null,
         durationMs: s.durationMs ?? null,
         attempts: s.attempts,
+        retries: s.retries ?? 0,
         error: s.error ?? null,
         blockedBy: s.blockedBy ?? null,
       })),
