@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../core/errors';
 import { reportFileName } from '../../core/workspace';
-import { prepareOutFile } from '../../core/workspace/out-file';
+import { assertNoEscapingLink, prepareOutFile } from '../../core/workspace/out-file';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags, withWorkspace } from '../flags';
 
@@ -43,6 +43,9 @@ export const reportCommand: CliCommand = {
       if (toStdout) {
         ctx.stdout.write(text);
         return EXIT_OK;
+      }
+      for (const f of [file, chartFile]) {
+        if (f) await assertNoEscapingLink(f, paths.root, out ? `--out ${f}` : `report.dir ${f}`);
       }
       if (out) await prepareOutFile(file, paths.root);
       else await fs.mkdir(path.dirname(file), { recursive: true });

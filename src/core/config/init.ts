@@ -11,7 +11,8 @@ import { applyEdits, modify } from 'jsonc-parser/lib/esm/main.js';
 import { InputError, OrchestraError } from '../errors';
 import { initialFiles } from './defaults';
 import { formatJson } from './json-format';
-import { configDirFor, COMMON_FILE } from './load';
+import { escapeOf } from './confine';
+import { configDirFor, COMMON_FILE, CONFIG_DIR_VARIABLE } from './load';
 import { SCHEMA } from './schema';
 import { ENVIRONMENT_KINDS } from './types';
 
@@ -83,7 +84,9 @@ async function ensureGitignore(root: string): Promise<InitResult['gitignore']> {
 /** `dir`: the workspace folder; files go to `<dir>/config` (or ORCHESTRA_CONFIG_DIR). */
 export async function initConfig(dir: string, options: InitOptions = {}): Promise<InitResult> {
   const root = path.resolve(dir);
-  const configDir = configDirFor(root, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const configDir = configDirFor(root, env);
+  await checkInitTargets(root, configDir, Boolean(env[CONFIG_DIR_VARIABLE]));
   await fs.mkdir(path.join(configDir, 'schema'), { recursive: true });
   const written: string[] = [];
   const skipped: string[] = [];
@@ -93,6 +96,43 @@ export async function initConfig(dir: string, options: InitOptions = {}): Promis
   }
   const gitignore = await ensureGitignore(root);
   return { written, skipped, gitignore, configDir };
+}
+
+/**
+ * Before anything is written: a config folder the user named outside the workspace must
+ * exist (a typo must not create folders elsewhere), and the workspace's own config folder
+ * and .gitignore must not be links leading out of it (a cloned repository can ship those).
+ */
+async function checkInitTargets(root: string, configDir: string, named: boolean): Promise<void> {
+  if (named) {
+    const outside = await escapeOf(root, configDir);
+    if (outside && !(await isFolder(configDir))) {
+      throw new InputError(`The config folder ${configDir} does not exist, and it is outside the workspace.`, {
+        where: CONFIG_DIR_VARIABLE,
+        fix: `Create ${configDir} first (outside the workspace, init writes only into existing folders), or point ${CONFIG_DIR_VARIABLE} inside the workspace, or unset it.`,
+      });
+    }
+  } else {
+    const outside = await escapeOf(root, configDir);
+    if (outside) {
+      throw new InputError(`The config folder: ${outside}.`, {
+        where: configDir,
+        fix: `Remove the link, or set ${CONFIG_DIR_VARIABLE} to the folder you mean.`,
+      });
+    }
+  }
+  const gitignore = path.join(root, '.gitignore');
+  const leaves = await escapeOf(root, gitignore);
+  if (leaves) {
+    throw new InputError(`init would write through a link: ${leaves}.`, {
+      where: gitignore,
+      fix: 'Replace the link with a regular .gitignore file, then run init again.',
+    });
+  }
+}
+
+async function isFolder(dir: string): Promise<boolean> {
+  return (await fs.stat(dir).catch(() => undefined))?.isDirectory() ?? false;
 }
 
 export interface InitValues {

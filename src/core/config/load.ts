@@ -16,6 +16,7 @@ import {
   type EnvironmentDetection,
   type Evidence,
 } from '../environment';
+import { confinementIssues } from './confine';
 import { defaultConfig } from './defaults';
 import { resolveEndpoint } from './endpoints';
 import { envLayerFrom, envSourceOf } from './env-vars';
@@ -406,6 +407,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
         fix: found.fix,
       });
     }
+  }
+  if (!issues.length) {
+    issues.push(...(await confinementIssues(merged.value as unknown as OrchestraConfig, root, originFor)));
   }
   if (issues.length) throw new ConfigValidationError(sortIssues(issues), { root });
 

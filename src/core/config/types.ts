@@ -199,7 +199,8 @@ export type ConfigIssueCode =
   | 'env-var' // an ORCHESTRA_* variable that names no setting, or a value that does not coerce
   | 'environment' // an unknown environment name (ORCHESTRA_ENV, setting, misnamed file)
   | 'io' // a file or folder that cannot be read
-  | 'semantic'; // values valid alone but not together (e.g. maxDelayMs < initialDelayMs)
+  | 'semantic' // values valid alone but not together (e.g. maxDelayMs < initialDelayMs)
+  | 'path'; // a folder the engine writes, set by the workspace, that leads out of it
 
 /**
  * One problem in the configuration. Loading collects all of them and throws them

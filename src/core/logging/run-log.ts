@@ -5,8 +5,8 @@
  * pruned to the newest `keep`. Files are private to the user (0600): a log names
  * projects, URLs and errors even with secrets masked.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Logger, LogLevel } from '../logger';
@@ -29,6 +29,8 @@ export interface RunLogOptions {
   now?: () => Date;
 }
 
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
 export interface RunLog {
   readonly logger: Logger;
   /** This run's file. */
@@ -46,8 +48,17 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const file = path.join(dir, `run-${stamp}-${safeName}-${process.pid}.log`);
   await prune(dir, Math.max(1, (options.keep ?? DEFAULT_LOGS_KEPT) - 1));
   const latest = path.join(dir, LATEST_LOG);
-  const streams = [file, latest].map((f) => createWriteStream(f, { flags: 'w', mode: 0o600 }));
-  await Promise.all(streams.map(opened));
+  // latest.log is rewritten every run: removed first, and never opened through a link, so
+  // a link a repository ships in its place cannot send the log over a file elsewhere.
+  await rm(latest, { force: true });
+  const handles: FileHandle[] = [];
+  try {
+    for (const f of [file, latest]) handles.push(await open(f, NEW_FILE, 0o600));
+  } catch (error) {
+    await Promise.all(handles.map((h) => h.close()));
+    throw error;
+  }
+  const streams = handles.map((fd) => createWriteStream('', { fd }));
   // A write that fails later (a full disk) must not crash the run; close() reports it.
   let failure: unknown;
   for (const stream of streams) stream.on('error', (error) => (failure ??= error));
@@ -88,13 +99,6 @@ async function prune(dir: string, keep: number): Promise<void> {
   const runs = (await readdir(dir)).filter((name) => RUN_FILE.test(name)).sort();
   const old = runs.slice(0, Math.max(0, runs.length - keep));
   await Promise.all(old.map((name) => rm(path.join(dir, name), { force: true })));
-}
-
-function opened(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
 }
 
 function end(stream: WriteStream): Promise<void> {

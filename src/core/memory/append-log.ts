@@ -6,6 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { OrchestraError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 
 interface Pending {
@@ -28,6 +29,7 @@ export class AppendLog {
   static async open(file: string): Promise<AppendLog> {
     const log = new AppendLog(file);
     await fsp.mkdir(path.dirname(file), { recursive: true });
+    await refuseLink(file);
     await truncateTornTail(file);
     log.handle = await fsp.open(file, 'a');
     log.size = (await log.handle.stat()).size;
@@ -161,5 +163,16 @@ async function truncateTornTail(file: string): Promise<void> {
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** A link in the outbox's place could send queued writes (and truncation) to a file elsewhere. */
+async function refuseLink(file: string): Promise<void> {
+  const stat = await fsp.lstat(file).catch(() => undefined);
+  if (stat?.isSymbolicLink()) {
+    throw new OrchestraError('OUTBOX_IS_A_LINK', `The outbox file ${file} is a symbolic link.`, {
+      where: file,
+      fix: 'Remove the link (the outbox is a regular file the client creates), then run again.',
+    });
   }
 }

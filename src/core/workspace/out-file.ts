@@ -7,13 +7,13 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { escapeOf, isInside } from '../config/confine';
 import { InputError } from '../errors';
 
 const SPECIAL = ['/proc', '/sys', '/dev'];
 
 function inside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return isInside(root, file) && path.relative(root, file) !== '';
 }
 
 async function kind(p: string): Promise<'file' | 'dir' | 'other' | 'missing' | 'notdir'> {
@@ -79,5 +79,19 @@ export async function prepareOutFile(file: string, workspaceRoot: string): Promi
     fix: inside(workspaceRoot, dir)
       ? `Create ${path.dirname(dir)} first (only the file's own folder is created inside the workspace).`
       : `Create ${dir} first: outside the workspace, reports go only into existing folders.`,
+  });
+}
+
+/**
+ * A file inside the workspace is never written through a link leading out of it (a
+ * repository can ship `reports/x.md -> ~/.bashrc`); outside it, the user named the path.
+ */
+export async function assertNoEscapingLink(file: string, workspaceRoot: string, where: string): Promise<void> {
+  if (!isInside(workspaceRoot, path.resolve(file))) return;
+  const why = await escapeOf(workspaceRoot, path.resolve(file));
+  if (!why) return;
+  throw new InputError(`Refusing to write through a link: ${why}.`, {
+    where,
+    fix: 'Remove the link, or name a file whose folders are real folders inside the workspace.',
   });
 }
