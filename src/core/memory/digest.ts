@@ -9,49 +9,14 @@
  * as a hash of the whole: a lost, extra or changed record moves the sum by a SHA-256
  * value. It is not meant to resist someone forging records on purpose.
  */
-import * as crypto from 'node:crypto';
+import { canonicalJson, quickSha256 } from '../util/canonical';
 
 const MODULUS = 1n << 256n;
 const HEX_DIGITS = 64;
 
-/** JSON with every object's keys sorted, so equal values give equal text whatever order a server kept. */
-export function canonicalJson(value: unknown): string {
-  // Most values are already in canonical order (objects written by the same code): no copy then.
-  return isCanonical(value) ? JSON.stringify(value) : JSON.stringify(sortKeys(value));
-}
-
-function isCanonical(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!isCanonical(item)) return false;
-    return true;
-  }
-  let previous: string | undefined;
-  for (const key in value) {
-    if (previous !== undefined && key < previous) return false;
-    previous = key;
-    if (!isCanonical((value as Record<string, unknown>)[key])) return false;
-  }
-  return true;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return out;
-  }
-  return value;
-}
-
-/** One-shot `crypto.hash` where the runtime has it (Node 20.12+): no Hash object per record. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
 /** A record's hash: SHA-256 (hex) of `key \t canonical JSON of the value`. */
 export function recordHash(key: string, content: unknown): string {
-  const text = `${key}\t${canonicalJson(content)}`;
-  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+  return quickSha256(`${key}\t${canonicalJson(content)}`);
 }
 
 /** A running store digest: records added and removed one at a time, in any order. */

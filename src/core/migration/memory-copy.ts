@@ -14,7 +14,7 @@
 import { OrchestraError } from '../errors';
 import { sleep } from '../util/sleep';
 import type { MemoryClient, MemoryRecord, SetManyOptions, SetManyRecord, TextPage, WriteResult } from '../memory/types';
-import { quickSha256 } from './canonical';
+import { quickSha256 } from '../util/canonical';
 import { describeDelta, deltaSize, syncChanges, type Delta } from './memory-sync';
 import { verifyCopy, withContent } from './memory-verify';
 import type { StepContext } from './types';

@@ -6,7 +6,7 @@
  * which finds the same new, changed and deleted records at the cost of reading both.
  * Each page of changes is applied, then its mark saved, so a killed sync resumes.
  */
-import { quickSha256 } from './canonical';
+import { quickSha256 } from '../util/canonical';
 import { compareStores, type StoreDiff } from './memory-verify';
 import { mapBounded } from './planner';
 import type { ChangeMark, MemoryChange, MemoryClient, MemoryRecord, SetManyRecord } from '../memory/types';

@@ -5,7 +5,7 @@
  * compare the payload itself rather than a hash kept in labels: labels can be edited
  * by anyone without adding a version, and the payload is the truth Cloud Run reads.
  */
-import { canonicalJson, sha256 } from '../canonical';
+import { canonicalJson, sha256 } from '../../util/canonical';
 import { isServiceDisabled } from '../gcp-errors';
 import { deleteResource, getResource } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';

@@ -12,7 +12,7 @@ import type { MemoryClient, MemoryRecord } from '../../memory/types';
 import { rowHash, SetChecksum, tableChecksum, upsertRows, type VectorRow } from '../../vector/rows';
 import { TABLE } from '../../vector/schema';
 import type { Queryable } from '../../vector/store';
-import { canonicalJson } from '../canonical';
+import { canonicalJson } from '../../util/canonical';
 import type { StepContext } from '../types';
 import { requireVectorStore, vectorConfig } from './connection';
 import { embedTexts } from './embed';

@@ -1,11 +1,29 @@
 /**
- * Canonical JSON (object keys sorted, no whitespace) so that equal values hash
- * equally whatever order a server returned their keys in.
+ * Canonical JSON (object keys sorted, no whitespace) so that equal values hash equally
+ * whatever order a server returned their keys in, and the hashes built on it. Shared by
+ * the memory store's digest, the copy and sync, and the config secret's payload.
  */
 import * as crypto from 'node:crypto';
 
+/** JSON with every object's keys sorted, so equal values give equal text whatever order a server kept. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  // Most values are already in canonical order (objects written by the same code): no copy then.
+  return isCanonical(value) ? JSON.stringify(value) : JSON.stringify(sortKeys(value));
+}
+
+function isCanonical(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isCanonical(item)) return false;
+    return true;
+  }
+  let previous: string | undefined;
+  for (const key in value) {
+    if (previous !== undefined && key < previous) return false;
+    previous = key;
+    if (!isCanonical((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 function sortKeys(value: unknown): unknown {
