@@ -1,7 +1,8 @@
 /**
  * `orchestra-migrate`: the command-line twin of the extension, over the same engine.
- * Exit codes: 0 ok, 1 migration failure, 2 bad input.
+ * Exit codes: 0 ok, 1 migration failure, 2 bad input; 130 / 143 after SIGINT / SIGTERM.
  */
+import { constants as osConstants } from 'node:os';
 import { errorMessage, InputError, isInputError } from '../core/errors';
 import type { Logger, LogLevel } from '../core/logger';
 import { createRedactor, LOG_LEVELS, MEMORY_API_KEY_VARIABLE, streamLogger } from '../core/workspace';
@@ -26,7 +27,7 @@ function help(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Options: --version, --help; `orchestra-migrate help <command>` for a command.',
-    'Exit codes: 0 ok, 1 migration failure, 2 bad input.',
+    'Exit codes: 0 ok, 1 migration failure, 2 bad input, 130 / 143 stopped by SIGINT / SIGTERM.',
   ].join('\n');
 }
 
@@ -64,13 +65,21 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
     return EXIT_OK;
   }
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
+  // The first signal stops the command cleanly (a run records itself cancelled and lets go
+  // of its lock); a second one is the default: the process ends at once.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = signal;
+    stderr.write(`orchestra-migrate ${name}: ${signal}: stopping (a second ${signal} ends at once)\n`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const exitCode = (code: number) => (interrupted ? signalExitCode(interrupted) : code);
   try {
     const command = await entry.load();
     const { argv: commandArgv, hosts } = allowEndpointOption(rest);
-    return await command.run({
+    const code = await command.run({
       argv: commandArgv,
       command: name,
       allowEndpoints: hosts,
@@ -81,13 +90,19 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
       logger: partial.logger ?? cliLogger(partial.env ?? process.env, stderr),
       signal: partial.signal ?? controller.signal,
     });
+    return exitCode(code);
   } catch (error) {
     stderr.write(`orchestra-migrate ${name}: ${errorMessage(error)}\n`);
-    return isInputError(error) ? EXIT_BAD_INPUT : EXIT_MIGRATION_FAILED;
+    return exitCode(isInputError(error) ? EXIT_BAD_INPUT : EXIT_MIGRATION_FAILED);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** 128 + the signal's number, as shells report a command a signal stopped: 130 for SIGINT, 143 for SIGTERM. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
 }
 
 /**

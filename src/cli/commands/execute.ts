@@ -23,7 +23,7 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 }
 
 export const executeCommand: CliCommand = {
-  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run"). --verify-only runs verify instead (changes nothing). Phases may be\nnamed memory-system or MEMORY_SYSTEM.`,
+  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run"), 130 / 143 stopped by SIGINT / SIGTERM (the run is recorded as cancelled). --verify-only runs verify instead (changes nothing). Phases may be\nnamed memory-system or MEMORY_SYSTEM.`,
   async run(ctx) {
     // The origin project's `execute --verify-only`: a verify, which changes nothing.
     if (ctx.argv.includes('--verify-only')) {

@@ -1,0 +1,86 @@
+/**
+ * SIGINT and SIGTERM during `execute` (a child process, against the emulator on
+ * loopback): the first signal stops the run cleanly. The process exits with the code
+ * shells use (130, 143), the run and its phase are recorded as cancelled (not failed),
+ * no lock or temp file is left, and a rerun resumes to completion.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { startWorld, type World } from '../migration/world';
+import { leftovers, runCli, startCli } from './harness';
+
+interface StatusDoc {
+  running: boolean;
+  lock: unknown;
+  run: { status: string } | null;
+  phases: { id: string; status: string; steps: { id: string; status: string }[] }[];
+}
+
+describe('execute stopped by SIGINT or SIGTERM (child processes)', function () {
+  this.timeout(240_000);
+  let world: World;
+  let n = 0;
+
+  before(async () => {
+    world = await startWorld({ records: 0 });
+  });
+  after(async () => world?.close());
+
+  async function workspace(): Promise<string> {
+    const ws = path.join(world.dir, `ws-${n++}`);
+    await mkdir(path.join(ws, 'config'), { recursive: true });
+    const c = world.config;
+    await writeFile(
+      path.join(ws, 'config', 'common.json'),
+      JSON.stringify({ projectId: c.projectId, gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true } }),
+    );
+    return ws;
+  }
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal} while a step waits on a long-running operation: exit ${code}, cancelled, no lock or temp file`, async () => {
+      const ws = await workspace();
+      // Every operation takes a minute: the run is surely mid-step when the signal comes.
+      world.emulator.setFaults({ lroDelayMs: 60_000 });
+      const child = await startCli(['execute', '--phase', 'core-infrastructure', '--yes'], ws);
+      await child.waitFor(/core-infrastructure\/\S+ started/);
+      const sentAt = Date.now();
+      child.kill(signal);
+      const r = await child.result;
+      const tookMs = Date.now() - sentAt;
+      world.emulator.setFaults({ lroDelayMs: 20 });
+
+      assert.equal(r.code, code, `exit code\n${r.stderr}`);
+      assert.equal(r.signal, null, 'the process ended by itself, not killed by the signal');
+      assert.ok(tookMs < 30_000, `stopped in ${tookMs} ms, not after the operation's minute`);
+      assert.match(r.stderr, new RegExp(`${signal}: stopping`));
+      assert.match(r.stdout, /Run cancelled/);
+      assert.deepEqual(leftovers(ws), [], 'a lock or temp file was left behind');
+
+      const status = await runCli(['status', '--json'], ws);
+      assert.equal(status.code, 0, status.stderr);
+      const doc = JSON.parse(status.stdout) as StatusDoc;
+      assert.equal(doc.run?.status, 'cancelled');
+      assert.equal(doc.running, false);
+      assert.equal(doc.lock, null);
+      const core = doc.phases.find((p) => p.id === 'core-infrastructure')!;
+      assert.equal(core.status, 'cancelled', 'cancelled, not failed');
+      assert.ok(
+        core.steps.some((s) => s.status === 'cancelled'),
+        'the step that was running is cancelled',
+      );
+      assert.ok(!core.steps.some((s) => s.status === 'failed'), 'no step failed');
+
+      const rerun = await runCli(['execute', '--phase', 'core-infrastructure', '--yes'], ws);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const after = JSON.parse((await runCli(['status', '--json'], ws)).stdout) as StatusDoc;
+      assert.equal(after.phases.find((p) => p.id === 'core-infrastructure')?.status, 'completed');
+      assert.deepEqual(leftovers(ws), []);
+    });
+  }
+});
