@@ -8,7 +8,15 @@
  * the schema; `satisfies` makes the compiler list every field of each record.
  */
 import { PHASE_STATUS_LABELS } from './catalog';
-import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, PhaseRecord, RunRecord } from './state';
+import type {
+  GlobalMetrics,
+  HistoryEvent,
+  MigrationState,
+  PhaseMetrics,
+  PhaseRecord,
+  RunRecord,
+  StepTotals,
+} from './state';
 import type { FieldDiff, StepAction, StepRecord, StepStatus } from './types';
 
 type Schema = Record<string, unknown>;
@@ -49,21 +57,23 @@ function record(properties: Record<string, Schema>, required: string[]): Schema 
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-const phaseMetrics = record(
-  {
-    steps: count,
-    created: count,
-    updated: count,
-    unchanged: count,
-    failed: count,
-    blocked: count,
-    requests: count,
-    retries: count,
-    durationMs: count,
-    custom: customMetrics,
-  } satisfies Record<keyof PhaseMetrics, Schema>,
-  ['steps', 'created', 'updated', 'unchanged', 'failed', 'blocked', 'requests', 'retries', 'durationMs'],
-);
+const totals = {
+  steps: count,
+  created: count,
+  updated: count,
+  unchanged: count,
+  failed: count,
+  blocked: count,
+  requests: count,
+  retries: count,
+  custom: customMetrics,
+} satisfies Record<keyof StepTotals, Schema>;
+const TOTALS_REQUIRED = ['steps', 'created', 'updated', 'unchanged', 'failed', 'blocked', 'requests', 'retries'];
+
+const phaseMetrics = record({ ...totals, durationMs: count } satisfies Record<keyof PhaseMetrics, Schema>, [
+  ...TOTALS_REQUIRED,
+  'durationMs',
+]);
 
 const phaseRecord = record(
   {
@@ -118,20 +128,8 @@ const runRecord = record(
 );
 
 const globalMetrics = record(
-  {
-    runs: count,
-    steps: count,
-    created: count,
-    updated: count,
-    unchanged: count,
-    failed: count,
-    blocked: count,
-    requests: count,
-    retries: count,
-    lastRunMs: count,
-    custom: customMetrics,
-  } satisfies Record<keyof GlobalMetrics, Schema>,
-  ['runs', 'steps', 'created', 'updated', 'unchanged', 'failed', 'blocked', 'requests', 'retries', 'lastRunMs'],
+  { ...totals, runs: count, lastRunMs: count } satisfies Record<keyof GlobalMetrics, Schema>,
+  ['runs', ...TOTALS_REQUIRED, 'lastRunMs'],
 );
 
 const historyEvent = record(

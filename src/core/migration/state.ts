@@ -11,8 +11,8 @@ export const STATE_SCHEMA_VERSION = 2;
 /** Events kept in the file; older ones fall off (the log has the rest). */
 export const HISTORY_LIMIT = 500;
 
-/** The phase's last run. `retries`: the sum of its steps' retries (StepRecord.retries). */
-export interface PhaseMetrics {
+/** What steps did, counted the same way for a phase and for the whole migration. */
+export interface StepTotals {
   steps: number;
   created: number;
   updated: number;
@@ -20,9 +20,14 @@ export interface PhaseMetrics {
   failed: number;
   blocked: number;
   requests: number;
+  /** The sum of the steps' retries (StepRecord.retries). */
   retries: number;
-  durationMs: number;
   custom: Record<string, number>;
+}
+
+/** The phase's last run. */
+export interface PhaseMetrics extends StepTotals {
+  durationMs: number;
 }
 
 export interface PhaseRecord {
@@ -53,20 +58,10 @@ export interface RunRecord {
   log?: string;
 }
 
-/** Totals over every run. `retries`: the sum of the steps' retries (StepRecord.retries). */
-export interface GlobalMetrics {
+/** Totals over every run. */
+export interface GlobalMetrics extends StepTotals {
   runs: number;
-  steps: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  failed: number;
-  blocked: number;
-  requests: number;
-  retries: number;
-  /** Wall time of the last run. */
   lastRunMs: number;
-  custom: Record<string, number>;
 }
 
 export interface HistoryEvent {
@@ -91,35 +86,16 @@ export interface MigrationState {
   history: HistoryEvent[];
 }
 
+function emptyTotals(): StepTotals {
+  return { steps: 0, created: 0, updated: 0, unchanged: 0, failed: 0, blocked: 0, requests: 0, retries: 0, custom: {} };
+}
+
 export function emptyPhaseMetrics(): PhaseMetrics {
-  return {
-    steps: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    failed: 0,
-    blocked: 0,
-    requests: 0,
-    retries: 0,
-    durationMs: 0,
-    custom: {},
-  };
+  return { ...emptyTotals(), durationMs: 0 };
 }
 
 function emptyGlobalMetrics(): GlobalMetrics {
-  return {
-    runs: 0,
-    steps: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    failed: 0,
-    blocked: 0,
-    requests: 0,
-    retries: 0,
-    lastRunMs: 0,
-    custom: {},
-  };
+  return { ...emptyTotals(), runs: 0, lastRunMs: 0 };
 }
 
 /** A state with nothing recorded: each registered phase gets its record when the engine opens it. */
