@@ -11,6 +11,7 @@ import { OrchestraError } from '../errors';
 import type { Logger } from '../logger';
 import { nullLogger } from '../logger';
 import { retryCounter } from '../util/retry-count';
+import { untilAborted } from '../util/sleep';
 import { createAdc, tokenSourceFor, type Adc, type CredentialsOption } from './auth';
 import { parseGcpError, isGcpError } from './errors';
 import { regionalBase, resolveEndpoint } from './endpoints';
@@ -157,15 +158,17 @@ class RestClient implements GcpClient {
     return url;
   }
 
-  private async tokenFor(url: URL): Promise<string> {
+  /** A cancelled call stops waiting for its token at once (a hung token endpoint must not hold a stopped run). */
+  private async tokenFor(url: URL, signal?: AbortSignal): Promise<string> {
     // Guard first: nothing, not even ADC discovery, happens for a refused host.
     assertTokenDestination(url, { emulator: this.options.gcp.emulator });
-    if (this.credentials === 'adc' && isLoopbackHost(url.hostname)) return this.emulatorTokens.accessToken(url.origin);
-    return this.tokens.getAccessToken();
+    if (this.credentials === 'adc' && isLoopbackHost(url.hostname))
+      return untilAborted(this.emulatorTokens.accessToken(url.origin, signal), signal);
+    return untilAborted(this.tokens.getAccessToken(), signal);
   }
 
   private async once<T>(req: GcpRequest, url: URL): Promise<T> {
-    const token = await this.tokenFor(url);
+    const token = await this.tokenFor(url, req.signal);
     const headers: Record<string, string> = {
       authorization: `Bearer ${token}`,
       'user-agent': this.userAgent,

@@ -21,6 +21,8 @@ interface Cached {
 
 /** Refresh a minute before expiry, as google-auth-library does (eagerRefreshThresholdMillis). */
 const EAGER_REFRESH_MS = 60_000;
+/** The local emulator answers a token request at once; longer means it is hung. */
+const TOKEN_TIMEOUT_MS = 30_000;
 
 export class EmulatorTokens {
   private readonly cache = new Map<string, Promise<Cached>>();
@@ -73,7 +75,10 @@ export class EmulatorTokens {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: body.toString(),
-      signal,
+      // Bounded: a token endpoint that never answers must not hold every caller forever.
+      signal: signal
+        ? AbortSignal.any([signal, AbortSignal.timeout(TOKEN_TIMEOUT_MS)])
+        : AbortSignal.timeout(TOKEN_TIMEOUT_MS),
     });
     const text = await response.text();
     let parsed: { access_token?: string; id_token?: string; expires_in?: number; error_description?: string } = {};

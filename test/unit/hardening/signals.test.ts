@@ -5,11 +5,24 @@
  * no lock or temp file is left, and a rerun resumes to completion.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { emulatorOverrides } from '../../../src/core/gcp/endpoints';
 import { startWorld, type World } from '../migration/world';
 import { leftovers, runCli, startCli } from './harness';
+
+/** Polls a condition (bounded for a stuck run). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 interface StatusDoc {
   running: boolean;
@@ -83,4 +96,35 @@ describe('execute stopped by SIGINT or SIGTERM (child processes)', function () {
       assert.deepEqual(leftovers(ws), []);
     });
   }
+
+  it('SIGINT during a verify whose requests hang: exit 130 at once, nothing written', async () => {
+    // A listener that takes requests and never answers: verify is surely waiting when the signal comes.
+    const held: http.ServerResponse[] = [];
+    const hang = http.createServer((_req, res) => held.push(res));
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    try {
+      const ws = path.join(world.dir, `ws-${n++}`);
+      await mkdir(path.join(ws, 'config'), { recursive: true });
+      await writeFile(
+        path.join(ws, 'config', 'common.json'),
+        JSON.stringify({
+          projectId: world.config.projectId,
+          gcp: { endpointOverrides: emulatorOverrides(url), emulator: true },
+        }),
+      );
+      const child = await startCli(['verify', '--phase', 'core-infrastructure'], ws);
+      await until(() => held.length > 0);
+      const sentAt = Date.now();
+      child.kill('SIGINT');
+      const r = await child.result;
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(Date.now() - sentAt < 30_000, 'stopped without waiting for an answer');
+      assert.deepEqual(leftovers(ws), []);
+      assert.equal(existsSync(path.join(ws, '.orchestra')), false, 'verify wrote no state');
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise((resolve) => hang.close(resolve));
+    }
+  });
 });
