@@ -1,5 +1,5 @@
 /**
- * SIGINT and SIGTERM during `execute` (a child process, against the emulator on
+ * SIGINT and SIGTERM during `execute`, `verify` and `health` (child processes, on
  * loopback): the first signal stops the run cleanly. The process exits with the code
  * shells use (130, 143), the run and its phase are recorded as cancelled (not failed),
  * no lock or temp file is left, and a rerun resumes to completion.
@@ -31,7 +31,7 @@ interface StatusDoc {
   phases: { id: string; status: string; steps: { id: string; status: string }[] }[];
 }
 
-describe('execute stopped by SIGINT or SIGTERM (child processes)', function () {
+describe('commands stopped by SIGINT or SIGTERM (child processes)', function () {
   this.timeout(240_000);
   let world: World;
   let n = 0;
@@ -97,34 +97,40 @@ describe('execute stopped by SIGINT or SIGTERM (child processes)', function () {
     });
   }
 
-  it('SIGINT during a verify whose requests hang: exit 130 at once, nothing written', async () => {
-    // A listener that takes requests and never answers: verify is surely waiting when the signal comes.
-    const held: http.ServerResponse[] = [];
-    const hang = http.createServer((_req, res) => held.push(res));
-    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
-    try {
-      const ws = path.join(world.dir, `ws-${n++}`);
-      await mkdir(path.join(ws, 'config'), { recursive: true });
-      await writeFile(
-        path.join(ws, 'config', 'common.json'),
-        JSON.stringify({
-          projectId: world.config.projectId,
-          gcp: { endpointOverrides: emulatorOverrides(url), emulator: true },
-        }),
-      );
-      const child = await startCli(['verify', '--phase', 'core-infrastructure'], ws);
-      await until(() => held.length > 0);
-      const sentAt = Date.now();
-      child.kill('SIGINT');
-      const r = await child.result;
-      assert.equal(r.code, 130, r.stderr);
-      assert.ok(Date.now() - sentAt < 30_000, 'stopped without waiting for an answer');
-      assert.deepEqual(leftovers(ws), []);
-      assert.equal(existsSync(path.join(ws, '.orchestra')), false, 'verify wrote no state');
-    } finally {
-      for (const res of held) res.destroy();
-      await new Promise((resolve) => hang.close(resolve));
-    }
-  });
+  for (const [name, args, config] of [
+    [
+      'verify',
+      ['verify', '--phase', 'core-infrastructure'],
+      (url: string) => ({ gcp: { endpointOverrides: emulatorOverrides(url), emulator: true } }),
+    ],
+    ['health', ['health'], (url: string) => ({ memory: { endpoint: url } })],
+  ] as const) {
+    it(`SIGINT during ${name} whose requests hang: exit 130 at once, nothing written`, async () => {
+      // A listener that takes requests and never answers: the command is surely waiting when the signal comes.
+      const held: http.ServerResponse[] = [];
+      const hang = http.createServer((_req, res) => held.push(res));
+      await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+      try {
+        const ws = path.join(world.dir, `ws-${n++}`);
+        await mkdir(path.join(ws, 'config'), { recursive: true });
+        await writeFile(
+          path.join(ws, 'config', 'common.json'),
+          JSON.stringify({ projectId: world.config.projectId, ...config(url) }),
+        );
+        const child = await startCli([...args], ws);
+        await until(() => held.length > 0);
+        const sentAt = Date.now();
+        child.kill('SIGINT');
+        const r = await child.result;
+        assert.equal(r.code, 130, r.stderr);
+        assert.ok(Date.now() - sentAt < 30_000, 'stopped without waiting for an answer');
+        assert.deepEqual(leftovers(ws), []);
+        assert.equal(existsSync(path.join(ws, '.orchestra')), false, `${name} wrote no state`);
+      } finally {
+        for (const res of held) res.destroy();
+        await new Promise((resolve) => hang.close(resolve));
+      }
+    });
+  }
 });
