@@ -1,10 +1,11 @@
 import * as readline from 'node:readline/promises';
 import { InputError } from '../../core/errors';
-import { noProjectError } from '../../core/workspace';
+import * as path from 'node:path';
+import { noProjectError, planSummary, readPlanFile, type SavedPlan } from '../../core/workspace';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
 import { parseFlags, phasesFlag, withWorkspace } from '../flags';
 
-const USAGE = 'orchestra-migrate execute [--phase P]... [--yes] [--json] [--verify-only]';
+const USAGE = 'orchestra-migrate execute [--phase P]... [--plan PLAN.json] [--yes] [--json] [--verify-only]';
 
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const stdin = process.stdin;
@@ -23,7 +24,7 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
 }
 
 export const executeCommand: CliCommand = {
-  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run"), 130 / 143 stopped by SIGINT / SIGTERM (the run is recorded as cancelled). --verify-only runs verify instead (changes nothing). Phases may be\nnamed memory-system or MEMORY_SYSTEM.`,
+  usage: `${USAGE}\n\nApplies every step in dependency order, independent steps in parallel, recording each in\n.orchestra/state-<project>.json; a rerun resumes and changes nothing already done. Progress goes\nto stderr; --json prints the result on stdout. Exit 0 completed, 1 failed or cancelled, 2 bad input\n(including "locked by another run", and a stale plan), 130 / 143 stopped by SIGINT / SIGTERM (the run is recorded as cancelled). --plan runs a plan saved by verify --out: its phases,\nrefused (exit 2, nothing changed) when the config or the state changed since, and stopped before any\nstep whose resource no longer matches what the plan read. --verify-only runs verify instead (changes nothing). Phases may be\nnamed memory-system or MEMORY_SYSTEM.`,
   async run(ctx) {
     // The origin project's `execute --verify-only`: a verify, which changes nothing.
     if (ctx.argv.includes('--verify-only')) {
@@ -31,14 +32,26 @@ export const executeCommand: CliCommand = {
       const argv = ctx.argv.filter((a) => !['--verify-only', '--yes', '-y'].includes(a));
       return verifyCommand.run({ ...ctx, argv });
     }
-    const flags = parseFlags(ctx.argv, { booleans: ['--json', '--yes', '-y'], values: ['--phase'], usage: USAGE });
+    const flags = parseFlags(ctx.argv, {
+      booleans: ['--json', '--yes', '-y'],
+      values: ['--phase', '--plan'],
+      usage: USAGE,
+    });
     const phases = phasesFlag(flags);
+    const planFile = flags.values.get('--plan')?.join(',');
+    if (planFile !== undefined && phases) {
+      throw new InputError('execute: --plan and --phase exclude each other (the plan names its phases).', {
+        where: '--phase',
+        fix: 'Drop --phase, or verify --phase P --out plan.json for a plan of those phases.',
+      });
+    }
+    const planPath = planFile === undefined ? undefined : path.resolve(ctx.cwd, planFile);
+    const plan = planPath ? await readPlanFile(planPath) : undefined;
     return withWorkspace(ctx, async (workspace) => {
       if (!flags.booleans.has('--yes') && !flags.booleans.has('-y')) {
         const { projectId } = await workspace.config();
         if (!projectId) throw noProjectError(ctx.env);
-        const what = phases ? `phases ${phases.join(', ')}` : 'every phase';
-        const ok = await confirm(ctx, `Execute ${what} against project ${projectId}? [y/N] `);
+        const ok = await confirm(ctx, `Execute ${describeRun(phases, plan)} against project ${projectId}? [y/N] `);
         if (!ok) {
           ctx.stderr.write('Nothing done.\n');
           return EXIT_OK;
@@ -48,7 +61,16 @@ export const executeCommand: CliCommand = {
         if (event.type !== 'progress' && event.type !== 'step-progress') ctx.stderr.write(`${text}\n`);
       });
       try {
-        const { projectId: _projectId, stateFile, ...result } = await workspace.execute({ phases, signal: ctx.signal });
+        const {
+          projectId: _projectId,
+          stateFile,
+          ...result
+        } = await workspace.execute({
+          phases,
+          plan,
+          planFile: planPath,
+          signal: ctx.signal,
+        });
         if (flags.booleans.has('--json')) {
           ctx.stdout.write(JSON.stringify({ ...result, state: stateFile }, null, 2) + '\n');
         } else {
@@ -65,3 +87,8 @@ export const executeCommand: CliCommand = {
     });
   },
 };
+
+function describeRun(phases: string[] | undefined, plan: SavedPlan | undefined): string {
+  if (plan) return `the plan of ${plan.createdAt} (${planSummary(plan)})`;
+  return phases ? `phases ${phases.join(', ')}` : 'every phase';
+}

@@ -18,7 +18,16 @@ import { EngineEvents } from './events';
 import { executeSteps, type ExecuteResult } from './executor';
 import { MigrationLock, type LockOptions } from './lock';
 import { MigrationMonitor } from './monitor';
-import { planSteps, type Plan } from './planner';
+import { planSteps, type Plan, type PlanBasis } from './planner';
+import {
+  configFingerprint,
+  PlanGuard,
+  plannedPhases,
+  PlanStaleError,
+  staleBasis,
+  stateFingerprint,
+  type SavedPlan,
+} from './saved-plan';
 import { dependantsOf, transitiveDependants, type PhaseRegistry } from './registry';
 import { emptyPhaseMetrics, ensurePhases, pushHistory, type MigrationState } from './state';
 import { assertRequestedTransition } from './status';
@@ -54,6 +63,13 @@ export interface EngineOptions {
 
 export interface RunOptions {
   signal?: AbortSignal;
+}
+
+export interface ExecuteOptions extends RunOptions {
+  /** A plan verify saved: its phases run, only while the project is still as it assumed. */
+  plan?: SavedPlan;
+  /** Where the plan came from, for errors. */
+  planFile?: string;
 }
 
 export class MigrationEngine {
@@ -117,7 +133,8 @@ export class MigrationEngine {
   async verify(phases?: readonly string[], options: RunOptions & { preflight?: boolean } = {}): Promise<Plan> {
     await this.reload();
     const selection = this.select(phases);
-    return planSteps({
+    const basis = this.planBasis();
+    const plan = await planSteps({
       deps: this.deps,
       state: this.store.state,
       steps: this.allSteps(),
@@ -126,9 +143,17 @@ export class MigrationEngine {
       signal: unlimitedListeners(options.signal ?? new AbortController().signal),
       preflight: options.preflight ?? true,
     });
+    return { ...plan, basis };
   }
 
-  async execute(phases?: readonly string[], options: RunOptions = {}): Promise<ExecuteResult> {
+  /** What a plan computed now is based on (saved-plan.ts). */
+  private planBasis(): PlanBasis {
+    return { config: configFingerprint(this.options.config), state: stateFingerprint(this.store.state) };
+  }
+
+  async execute(phases?: readonly string[], options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const { plan, planFile } = options;
+    if (plan) phases = plannedPhases(plan);
     const controller = new AbortController();
     // Every in-flight request listens on the run's signal; dozens at once are expected.
     setMaxListeners(0, controller.signal);
@@ -137,15 +162,18 @@ export class MigrationEngine {
     const lock = await this.lock('execute', (holder) =>
       controller.abort(new Error(`another run (pid ${holder?.pid ?? '?'}) took over the lock`)),
     );
+    let stale: string | undefined;
     try {
       this.store = await this.openStore();
+      if (plan) staleBasis(plan, { ...this.planBasis(), projectId: this.options.config.projectId }, planFile);
       const selection = this.select(phases).filter((p) => !p.excluded);
       const ids = new Set(selection.map((p) => p.id));
       const all = this.allSteps();
       const steps = all.filter((s) => ids.has(s.phase));
       const needed = new Set(steps.flatMap((s) => s.dependsOn));
       const external = all.filter((s) => !ids.has(s.phase) && needed.has(s.id));
-      return await executeSteps({
+      const guard = plan && new PlanGuard(plan, all);
+      const result = await executeSteps({
         deps: this.deps,
         store: this.store,
         events: this.events,
@@ -156,7 +184,17 @@ export class MigrationEngine {
         signal: controller.signal,
         note: lock.tookOver,
         logFile: this.options.logFile?.(),
+        guard: guard && {
+          check: (step, ctx) => guard.check(step, ctx),
+          finished: (step, action) => guard.finished(step, action),
+          stale: (_step, reason) => {
+            stale ??= reason;
+            controller.abort(new PlanStaleError(reason, guard.createdAt, planFile, true));
+          },
+        },
       });
+      if (stale && plan) throw new PlanStaleError(stale, plan.createdAt, planFile, result.counts.steps > 0);
+      return result;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       await this.store.flush();

@@ -76,6 +76,16 @@ export interface ExecuteInput {
   signal: AbortSignal;
   note?: string;
   logFile?: string;
+  /** A reviewed plan's check before each step (saved-plan.ts); a mismatch stops the run. */
+  guard?: StepGuard;
+}
+
+export interface StepGuard {
+  /** Why the step's resource no longer matches what was reviewed, or undefined. */
+  check(step: Step, ctx: StepContext): Promise<string | undefined>;
+  finished(step: string, action: StepAction): void;
+  /** Stops the run (aborts its signal) with the reason; the executor changes nothing more. */
+  stale(step: Step, reason: string): void;
 }
 
 const now = () => new Date().toISOString();
@@ -247,6 +257,7 @@ class Run {
     const counters: StepCounters = { requests: 0, retries: 0, custom: {} };
     const ctx = makeStepContext(deps, step, counters, { store, events, signal, mode: 'execute' });
     try {
+      await this.guard(step, ctx);
       // Every retry under the step counts for it: the REST client's, the memory client's, its own reruns.
       const action = await countingRetries(
         () => counters.retries++,
@@ -257,6 +268,7 @@ class Run {
             () => this.retrying(step),
           ),
       );
+      this.input.guard?.finished(step.id, action);
       const durationMs = Date.now() - started;
       this.durations[step.id] = durationMs;
       await store.update((s) => {
@@ -339,6 +351,15 @@ class Run {
         if (dependant) await this.block(dependant, step.id, message);
       }
     }
+  }
+
+  /** A stale plan aborts the run's signal: this step then ends cancelled, as the rest. */
+  private async guard(step: Step, ctx: StepContext): Promise<void> {
+    const guard = this.input.guard;
+    const reason = guard && (await guard.check(step, ctx));
+    if (!reason) return;
+    guard.stale(step, reason);
+    throw new Error(reason);
   }
 
   /** The step's record counts the try about to start, so its attempts and the retries agree. */

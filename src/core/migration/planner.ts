@@ -24,6 +24,11 @@ export interface StepPlan {
   missingPermissions?: string[];
   /** An action's pending changes in counts (the memory sync). */
   delta?: ActionPlan['delta'];
+  /**
+   * A resource an earlier run left done that is now absent ('deleted') or different
+   * ('changed'): changed outside the tool (or, for 'changed', by a config change).
+   */
+  drift?: 'deleted' | 'changed';
 }
 
 export interface PhasePlan {
@@ -35,8 +40,19 @@ export interface PhasePlan {
   steps: StepPlan[];
 }
 
+/** What a plan was computed from: a saved plan is stale once either changes (saved-plan.ts). */
+export interface PlanBasis {
+  /** sha256 of the resolved configuration. */
+  config: string;
+  /** sha256 of what the state records of each phase and step. */
+  state: string;
+}
+
 export interface Plan {
   projectId: string;
+  /** When verify read the resources (ISO 8601). */
+  createdAt?: string;
+  basis?: PlanBasis;
   phases: PhasePlan[];
   /** Permissions the caller lacks, from testIamPermissions. */
   missingPermissions: string[];
@@ -59,6 +75,7 @@ export interface PlanInput {
 
 export async function planSteps(input: PlanInput): Promise<Plan> {
   const started = Date.now();
+  const createdAt = new Date(started).toISOString();
   const { deps, state, steps, signal } = input;
   const counters: StepCounters = { requests: 0, retries: 0, custom: {} };
   const selected = new Set(input.phases.filter((p) => !p.excluded).map((p) => p.id));
@@ -76,8 +93,10 @@ export async function planSteps(input: PlanInput): Promise<Plan> {
   const byId = new Map(toRead.map((s, i) => [s.id, raw[i]]));
   for (const step of planned) applyPermissions(byId.get(step.id)!, step, missing);
   resolveBlocked(planned, byId, selected, steps);
+  for (const step of planned) markDrift(byId.get(step.id)!, state);
   return {
     projectId: deps.config.projectId,
+    createdAt,
     phases: input.phases.map((p) => ({
       phase: p.id,
       title: p.title,
@@ -141,6 +160,19 @@ async function planOne(
       reason: `cannot read it: ${describeGcpError(error)}`,
       missingPermissions: isPermissionDenied(error) && info.permission ? [info.permission] : undefined,
     };
+  }
+}
+
+/** Only a resource a run converged can drift: before that, create/update is the plan itself. */
+function markDrift(plan: StepPlan, state: MigrationState): void {
+  const record = state.steps[plan.id];
+  if (plan.kind !== 'resource' || record?.status !== 'done' || !record.origin) return;
+  if (plan.action === 'create') {
+    plan.drift = 'deleted';
+    plan.reason = `deleted outside the tool since the last run: ${plan.reason ?? 'it does not exist'}`;
+  } else if (plan.action === 'update' && plan.diff?.length) {
+    plan.drift = 'changed';
+    plan.reason = `changed since the last run (outside the tool, or by a config change): ${plan.reason ?? ''}`;
   }
 }
 

@@ -12,6 +12,7 @@ export {
   type ConfigDescription,
   type InitSummary,
   type RunRequest,
+  type ExecuteRequest,
   type WorkspaceExecuteResult,
   type HealthRequest,
   type WorkspaceHealth,
@@ -30,6 +31,10 @@ export { settingsLayerFrom, explicitSettingValue, isEnvironmentKind, type Settin
 export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../config/types';
 export { detectEnvironment } from '../environment';
 export { formatPlan, planSummary } from '../migration/plan-text';
+export { readPlanFile, writePlanFile } from './plan-file';
+export { PLAN_FILE_VERSION, type SavedPlan } from '../migration/saved-plan';
+export type { Plan, PhasePlan, StepPlan, PlanAction, PlanBasis } from '../migration/planner';
+export type { FieldDiff } from '../migration/types';
 export { PHASE_STATUS_LABELS } from '../migration/catalog';
 export { canTransition } from '../migration/status';
 export { reportFileName } from '../report/markdown';

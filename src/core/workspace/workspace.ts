@@ -33,6 +33,7 @@ import type { PhaseInfo } from '../migration/catalog';
 import { builtInPhases } from '../migration/phases';
 import type { Plan } from '../migration/planner';
 import type { PhaseRegistry } from '../migration/registry';
+import type { SavedPlan } from '../migration/saved-plan';
 import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
 import type * as ReportModule from './report';
@@ -100,6 +101,13 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
 }
 
+export interface ExecuteRequest extends RunRequest {
+  /** A plan verify saved: execute runs its phases, and stops when the project no longer matches it. */
+  readonly plan?: SavedPlan;
+  /** Where the plan came from, for errors. */
+  readonly planFile?: string;
+}
+
 export interface VerifyResult {
   readonly plan: Plan;
 }
@@ -125,7 +133,7 @@ export interface Workspace {
   describe(kind?: EnvironmentKind): Promise<ConfigDescription>;
   status(): Promise<StatusDocument>;
   verify(request?: RunRequest & { readonly preflight?: boolean }): Promise<Plan>;
-  execute(request?: RunRequest): Promise<WorkspaceExecuteResult>;
+  execute(request?: ExecuteRequest): Promise<WorkspaceExecuteResult>;
   skip(phase: string): Promise<void>;
   reset(phase: string): Promise<void>;
   /** One check of the services the migration depends on (`orchestra-migrate health`). */
@@ -358,9 +366,10 @@ class OrchestraWorkspace implements Workspace {
     );
   }
 
-  execute(request: RunRequest = {}): Promise<WorkspaceExecuteResult> {
+  execute(request: ExecuteRequest = {}): Promise<WorkspaceExecuteResult> {
     return this.withSession(async (s) => {
-      const result = await s.engine.execute(request.phases, { signal: request.signal });
+      const { plan, planFile, signal } = request;
+      const result = await s.engine.execute(request.phases, { signal, plan, planFile });
       return { ...result, projectId: s.config.projectId, stateFile: s.engine.stateFile };
     });
   }

@@ -207,8 +207,37 @@ export function secretManagerRoutes(): Route[] {
       permission: 'secretmanager.versions.access',
       handle: (req, ctx) => {
         const entry = findVersion(ctx, req);
+        if (entry.body.state !== 'ENABLED') {
+          throw new ApiFault(
+            'FAILED_PRECONDITION',
+            `Secret Version [${entry.body.name}] is in ${entry.body.state} state.`,
+          );
+        }
         return ok({ name: entry.body.name, payload: entry.body.payload });
       },
     },
+    {
+      api,
+      method: 'POST',
+      template: `${secret}/versions/{version}:destroy`,
+      permission: 'secretmanager.versions.destroy',
+      handle: destroyVersion,
+    },
   ];
+}
+
+/** versions.destroy: the payload is gone for good; the version stays listed, DESTROYED. */
+function destroyVersion(req: EmuRequest, ctx: EmuContext) {
+  if (req.params.version === 'latest') throw invalid("Destroy needs a version number, not 'latest'.", 'name');
+  const entry = findVersion(ctx, req);
+  const etag = str(req.body.etag);
+  if (etag !== undefined && etag !== entry.body.etag) {
+    throw new ApiFault('FAILED_PRECONDITION', `The etag ${etag} does not match the version's current etag.`);
+  }
+  if (entry.body.state === 'DESTROYED') {
+    throw new ApiFault('FAILED_PRECONDITION', `Secret Version [${entry.body.name}] is already in DESTROYED state.`);
+  }
+  delete entry.body.payload;
+  Object.assign(entry.body, { state: 'DESTROYED', destroyTime: nowIso(ctx), etag: quotedEtag() });
+  return ok(versionView(entry));
 }
