@@ -71,7 +71,9 @@ await server.connect(new StdioServerTransport());
     const client = await createMemoryClient({
       config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [script] }),
       outboxDir: path.join(temp.dir, 'outbox'),
-      breaker: { retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
+      // The server is a Node child importing the SDK: on a busy machine its start alone can pass
+      // the default 5 s call timeout, and this test is about the message, not the clock.
+      breaker: { timeoutMs: 60_000, retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
     });
     try {
       await assert.rejects(client.get('x'), /lacks the tools create_entities, add_observations/);
