@@ -3,7 +3,7 @@
  * scan, for recall: ordering by an expression the index cannot serve forces it),
  * plus the held-out queries validation and the benchmark measure with.
  */
-import { parseVector, vectorLiteral } from './rows';
+import { parseVector, vectorBinary } from './rows';
 import { SEARCH_FUNCTION, TABLE } from './schema';
 import type { Queryable } from './store';
 
@@ -28,7 +28,7 @@ export async function searchVectors(
 ): Promise<VectorHit[]> {
   const { rows } = await db.query<{ content_id: string; similarity: number; metadata: Record<string, unknown> }>(
     `SELECT content_id, similarity, metadata FROM ${SEARCH_FUNCTION}($1::vector, $2, $3, $4::jsonb)`,
-    [vectorLiteral(query), options.threshold ?? -1, options.k ?? 10, JSON.stringify(options.filter ?? {})],
+    [vectorBinary(query), options.threshold ?? -1, options.k ?? 10, JSON.stringify(options.filter ?? {})],
   );
   return rows.map((r) => ({ contentId: r.content_id, similarity: Number(r.similarity), metadata: r.metadata }));
 }
@@ -40,7 +40,7 @@ export async function searchIds(db: Queryable, query: readonly number[], k: numb
 export async function exactIds(db: Queryable, query: readonly number[], k: number): Promise<string[]> {
   const { rows } = await db.query<{ content_id: string }>(
     `SELECT content_id FROM ${TABLE} ORDER BY (embedding <=> $1::vector) + 0 LIMIT $2`,
-    [vectorLiteral(query), k],
+    [vectorBinary(query), k],
   );
   return rows.map((r) => r.content_id);
 }
