@@ -103,22 +103,49 @@ async function workspace(dir: string, emulatorUrl: string, source: string, targe
   return ws;
 }
 
-/** `orchestra-migrate execute` in its own process: the copy step's duration and the process's peak RSS. */
-async function execute(cli: string, rssHook: string, ws: string): Promise<{ stepMs: number; peakRssMiB: number }> {
+/** Milliseconds from the copy step's start to each of its log lines (where a sync's time goes). */
+type StepTimeline = Record<string, number>;
+
+/** `orchestra-migrate execute` in its own process: the copy step's duration, its timeline and the process's peak RSS. */
+async function execute(
+  cli: string,
+  rssHook: string,
+  ws: string,
+): Promise<{ stepMs: number; peakRssMiB: number; timeline: StepTimeline }> {
   const rssFile = path.join(ws, 'rss.json');
   const child = spawn(process.execPath, ['--require', rssHook, cli, 'execute', '--yes', ...PHASES], {
     cwd: ws,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH, BENCH_RSS_FILE: rssFile },
+    // At info, the copy step's own lines (sync, checksums) reach stderr: the sync's timeline.
+    env: { PATH: process.env.PATH, BENCH_RSS_FILE: rssFile, ORCHESTRA_LOG__LEVEL: 'info' },
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const arrivals: { at: number; line: string }[] = [];
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    for (const line of c.toString().split('\n').filter(Boolean)) arrivals.push({ at: performance.now(), line });
+  });
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`execute exited ${code}: ${stderr}`);
   const state = await readStateFile(statePath(path.join(ws, '.orchestra'), PROJECT), PROJECT);
   const step = state!.steps[COPY_STEP];
   const peakKiB = (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number }).maxRSS;
-  return { stepMs: step.durationMs ?? NaN, peakRssMiB: Math.round((peakKiB / 1024) * 10) / 10 };
+  return {
+    stepMs: step.durationMs ?? NaN,
+    peakRssMiB: Math.round((peakKiB / 1024) * 10) / 10,
+    timeline: timeline(arrivals),
+  };
+}
+
+function timeline(arrivals: { at: number; line: string }[]): StepTimeline {
+  const start = arrivals.find((a) => a.line.includes(`${COPY_STEP}: started`))?.at;
+  if (start === undefined) return {};
+  const out: StepTimeline = {};
+  for (const { at, line } of arrivals) {
+    const what = /memory (sync|copy|verify): (\d+ new|[a-z]+ [a-z]+)/.exec(line) ?? /(copy): (done)/.exec(line);
+    if (what && at >= start) out[`${what[1]}: ${what[2].trim()}`] ??= Math.round(at - start);
+  }
+  return out;
 }
 
 /** 1%: half changed, a quarter new, a quarter deleted. */
@@ -138,7 +165,7 @@ const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** di
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-sync-bench-'));
-  const emulator = await startGcpEmulator({ lroDelayMs: 20 });
+  const emulator = await startGcpEmulator({ lroDelayMs: 20, projects: [PROJECT] });
   const servers: Server[] = [];
   try {
     const [cli, memory] = await Promise.all([shippedCli(), scriptBundle('src/sandbox/memory/main.ts')]);
@@ -167,7 +194,14 @@ async function main(): Promise<void> {
 
     const source = await start('source');
     await batches(source.url, seedOps('mem', RECORDS));
-    const trials: { fullMs: number; syncMs: number; delta: number; rawMs: number; peakRssMiB: number }[] = [];
+    const trials: {
+      fullMs: number;
+      syncMs: number;
+      delta: number;
+      rawMs: number;
+      peakRssMiB: number;
+      syncTimeline: StepTimeline;
+    }[] = [];
     for (let t = 0; t < TRIALS; t++) {
       const target = await start(`target-${t}`);
       const ws = await workspace(dir, emulator.url, source.url, target.url);
@@ -179,7 +213,14 @@ async function main(): Promise<void> {
       const raw = await start(`raw-${t}`);
       const rawMs = await batches(raw.url, seedOps('raw', RECORDS));
       await stopServer(raw);
-      trials.push({ fullMs: full.stepMs, syncMs: sync.stepMs, delta, rawMs, peakRssMiB: full.peakRssMiB });
+      trials.push({
+        fullMs: full.stepMs,
+        syncMs: sync.stepMs,
+        delta,
+        rawMs,
+        peakRssMiB: full.peakRssMiB,
+        syncTimeline: sync.timeline,
+      });
       console.log(
         `trial ${t + 1}: full copy ${full.stepMs} ms (peak ${full.peakRssMiB} MiB), sync of ${delta} ${sync.stepMs} ms, raw ${Math.round(rawMs)} ms`,
       );

@@ -30,6 +30,8 @@ describe('rehearsal of the vector store through the command line (child processe
   let urls: { gcp: string; memory: string; memoryTarget: string };
   const planted = `Planted-${randomBytes(12).toString('hex')}`;
   const outputs: string[] = [];
+  // The emulator's own output too: its request log is where a leaked password would show.
+  let sandboxOutput = '';
   let token = '';
 
   function run(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -116,6 +118,8 @@ describe('rehearsal of the vector store through the command line (child processe
       },
     );
     let out = '';
+    sandbox.stderr!.on('data', (c: Buffer) => (sandboxOutput += c.toString()));
+    sandbox.stdout!.on('data', (c: Buffer) => (sandboxOutput += c.toString()));
     urls = await new Promise((resolve, reject) => {
       sandbox.stdout!.on('data', (c: Buffer) => {
         out += c.toString();
@@ -246,5 +250,6 @@ describe('rehearsal of the vector store through the command line (child processe
       outputs.every((o) => !o.includes(planted)),
       'a command printed the password',
     );
+    assert.ok(sandboxOutput.length > 0 && !sandboxOutput.includes(planted), 'the sandbox printed the password');
   });
 });
