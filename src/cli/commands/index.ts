@@ -18,6 +18,8 @@ import type * as ReportModule from './report';
 import type * as SkipModule from './skip';
 import type * as SandboxModule from './sandbox';
 import type * as LoginModule from './login';
+import type * as DestroyModule from './destroy';
+import type * as SyncModule from './sync';
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
@@ -39,6 +41,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'execute',
     summary: 'Run the migration: apply the plan, resumably (asks first unless --yes)',
     load: async () => (require('./execute') as typeof ExecuteModule).executeCommand,
+  },
+  {
+    name: 'sync',
+    summary: 'After the first copy: move only the memory records changed on the source since the last sync',
+    load: async () => (require('./sync') as typeof SyncModule).syncCommand,
+  },
+  {
+    name: 'destroy',
+    summary: 'Delete what this migration created, dependants first (asks for the project id unless --yes)',
+    load: async () => (require('./destroy') as typeof DestroyModule).destroyCommand,
   },
   {
     name: 'status',

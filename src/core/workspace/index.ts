@@ -14,10 +14,14 @@ export {
   type RunRequest,
   type ExecuteRequest,
   type WorkspaceExecuteResult,
+  type DestroyRequest,
+  type WorkspaceDestroyResult,
+  type WorkspaceSyncResult,
   type HealthRequest,
   type WorkspaceHealth,
 } from './workspace';
 export type { WorkspaceOptions, WorkspaceTuning } from './types';
+export type { DestroyPlan, DestroyStepPlan } from '../migration/destroy';
 export type { WorkspaceSecrets } from './secrets';
 export type { WorkspaceSession } from './wiring';
 export type { ReportRequest, WorkspaceReport } from './report';

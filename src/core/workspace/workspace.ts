@@ -32,11 +32,14 @@ import { StateFileMonitor } from '../migration/monitor';
 import type { PhaseInfo } from '../migration/catalog';
 import { builtInPhases } from '../migration/phases';
 import type { Plan } from '../migration/planner';
+import type { DestroyPlan, DestroyResult } from '../migration/destroy';
+import type { Delta } from '../migration/memory-sync';
 import type { PhaseRegistry } from '../migration/registry';
 import type { SavedPlan } from '../migration/saved-plan';
 import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
 import type * as ReportModule from './report';
+import type * as SyncModule from './sync';
 import type { ReportRequest, WorkspaceReport } from './report';
 import { keyFor } from './key-guard';
 import { memoryApiKey } from './secrets';
@@ -114,6 +117,20 @@ export interface VerifyResult {
 
 export type WorkspaceExecuteResult = ExecuteResult & { readonly projectId: string; readonly stateFile: string };
 
+export interface DestroyRequest extends RunRequest {
+  /** Delete data-holding resources (database, bucket with objects, vector store) too. */
+  readonly includeData?: boolean;
+}
+
+export type WorkspaceDestroyResult = DestroyResult & {
+  readonly plan: DestroyPlan;
+  readonly projectId: string;
+  readonly stateFile: string;
+};
+
+/** A sync: the Memory System phase's run, and what its copy step moved (zero when nothing changed). */
+export type WorkspaceSyncResult = WorkspaceExecuteResult & { readonly synced: Delta };
+
 export interface Workspace {
   readonly folder: string;
   /** Every engine event of this workspace's runs, each with its line of text. */
@@ -134,6 +151,16 @@ export interface Workspace {
   status(): Promise<StatusDocument>;
   verify(request?: RunRequest & { readonly preflight?: boolean }): Promise<Plan>;
   execute(request?: ExecuteRequest): Promise<WorkspaceExecuteResult>;
+  /** Read-only: what destroy would delete now (only what this migration created), in deletion order. */
+  destroyPlan(request?: DestroyRequest): Promise<DestroyPlan>;
+  /** Deletes what this migration created, dependants first, under the run lock; a rerun resumes. */
+  destroy(request?: DestroyRequest): Promise<WorkspaceDestroyResult>;
+  /**
+   * Moves what changed on the source memory server since the last copy or sync (the
+   * Memory System phase's run, embeddings with their records). Refused before the
+   * first full copy finished: execute makes that.
+   */
+  sync(request?: Omit<RunRequest, 'phases'>): Promise<WorkspaceSyncResult>;
   skip(phase: string): Promise<void>;
   reset(phase: string): Promise<void>;
   /** One check of the services the migration depends on (`orchestra-migrate health`). */
@@ -371,6 +398,36 @@ class OrchestraWorkspace implements Workspace {
       const { plan, planFile, signal } = request;
       const result = await s.engine.execute(request.phases, { signal, plan, planFile });
       return { ...result, projectId: s.config.projectId, stateFile: s.engine.stateFile };
+    });
+  }
+
+  destroyPlan(request: DestroyRequest = {}): Promise<DestroyPlan> {
+    return this.withSession((s) =>
+      s.engine.destroyPlan(request.phases, { signal: request.signal, includeData: request.includeData }),
+    );
+  }
+
+  destroy(request: DestroyRequest = {}): Promise<WorkspaceDestroyResult> {
+    return this.withSession(async (s) => {
+      const result = await s.engine.destroy(request.phases, {
+        signal: request.signal,
+        includeData: request.includeData,
+      });
+      return { ...result, projectId: s.config.projectId, stateFile: s.engine.stateFile };
+    });
+  }
+
+  sync(request: Omit<RunRequest, 'phases'> = {}): Promise<WorkspaceSyncResult> {
+    return this.withSession(async (s) => {
+      const { syncPhase, syncedBy } = require('./sync') as typeof SyncModule;
+      const phase = syncPhase(s.engine.state());
+      const result = await s.engine.execute([phase], { signal: request.signal });
+      return {
+        ...result,
+        projectId: s.config.projectId,
+        stateFile: s.engine.stateFile,
+        synced: syncedBy(result, s.engine.state()),
+      };
     });
   }
 

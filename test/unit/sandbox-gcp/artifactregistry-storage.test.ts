@@ -197,6 +197,24 @@ describe('emulator: Cloud Storage buckets', () => {
     assert.equal((await call('POST', '/storage/v1/b', { name: 'no-project-bucket' })).status, 400);
   });
 
+  it('deletes only an empty bucket (409, as Google), and deletes objects by their encoded name', async () => {
+    await call('POST', '/storage/v1/b?project=gs-p', { name: 'gs-p-full' });
+    const put = await fetch(`${emu.url}/upload/storage/v1/b/gs-p-full/o?uploadType=media&name=src%2Fa.tar.gz`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-token', 'content-type': 'application/gzip' },
+      body: new Uint8Array([1, 2, 3]),
+    });
+    assert.equal(put.status, 200);
+    const refused = await call('DELETE', '/storage/v1/b/gs-p-full');
+    assert.equal(refused.status, 409);
+    assert.match(JSON.stringify(refused.json), /not empty.*"reason":"conflict"/);
+    assert.equal((await call('GET', '/storage/v1/b/gs-p-full')).status, 200, 'the bucket is still there');
+    assert.equal((await call('DELETE', '/storage/v1/b/gs-p-full/o/src%2Fa.tar.gz')).status, 204);
+    assert.equal((await call('DELETE', '/storage/v1/b/gs-p-full/o/src%2Fa.tar.gz')).status, 404);
+    assert.equal((await call('DELETE', '/storage/v1/b/gs-p-full')).status, 204);
+    assert.equal((await call('GET', '/storage/v1/b/gs-p-full')).status, 404);
+  });
+
   it("GET /storage/v1/b?project= lists the project's buckets only", async () => {
     await call('POST', '/storage/v1/b?project=gs-p', { name: 'gs-p-a' });
     await call('POST', '/storage/v1/b?project=other-p', { name: 'other-b' });

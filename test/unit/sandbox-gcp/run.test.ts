@@ -79,6 +79,18 @@ describe('emulator: Cloud Run v2 services', () => {
       },
     });
 
+  it('DELETE takes the revisions with the service, as Cloud Run does', async () => {
+    const op = await call('POST', `${base}?serviceId=gone`, body);
+    clock.advance(1000);
+    await call('GET', `/v2/${String(op.json.name)}`);
+    const revisions = () => call('GET', `${base}/gone/revisions`);
+    assert.equal(((await revisions()).json.revisions as unknown[]).length, 1);
+    const deleted = await call('DELETE', `${base}/gone`);
+    assert.equal(deleted.status, 200);
+    assert.equal((await call('GET', `${base}/gone`)).status, 404);
+    assert.equal((await revisions()).json.revisions, undefined, 'no revision outlives its service');
+  });
+
   it('POST ?serviceId= returns an LRO; the service reconciles, then is Ready with a uri', async () => {
     const token = await idTokenFor(emu, `${emu.url}/__run/run-p/us-central1/orchestra-api`);
     emu.setFaults({ lroDelayMs: 300 });

@@ -4,6 +4,7 @@
  * in, and the Cloud Storage bucket reports go to.
  */
 import { deleteResource, getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
+import { mapBounded } from '../planner';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 
 export const CORE = {
@@ -103,6 +104,31 @@ interface Bucket {
   location?: string;
 }
 
+/**
+ * Cloud Storage deletes only an empty bucket (409 otherwise), so its objects go first;
+ * reached only with --include-data, the bucket counting as data.
+ */
+async function deleteBucket(ctx: StepContext): Promise<void> {
+  const path = `/storage/v1/b/${bucketName(ctx)}`;
+  let pageToken: string | undefined;
+  do {
+    const page = await ctx.gcp.request<{ items?: { name: string }[]; nextPageToken?: string }>({
+      api: 'storage',
+      method: 'GET',
+      path: `${path}/o`,
+      query: pageToken ? { pageToken } : {},
+      signal: ctx.signal,
+    });
+    await mapBounded(page.items ?? [], OBJECT_DELETES_IN_FLIGHT, (o) =>
+      deleteResource(ctx, 'storage', `${path}/o/${encodeURIComponent(o.name)}`),
+    );
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  await deleteResource(ctx, 'storage', path);
+}
+
+const OBJECT_DELETES_IN_FLIGHT = 8;
+
 const bucket: Resource<Bucket> = {
   kind: 'resource',
   id: CORE.bucket,
@@ -112,7 +138,7 @@ const bucket: Resource<Bucket> = {
   permissions: ['storage.buckets.get', 'storage.buckets.create'],
   describe: (ctx) => `bucket gs://${bucketName(ctx)}`,
   read: (ctx) => getResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
-  destroy: (ctx) => deleteResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
+  destroy: (ctx) => deleteBucket(ctx),
   // Reports are written to it; counted as data whether or not objects are there yet.
   holdsData: () => true,
   create: (ctx) =>

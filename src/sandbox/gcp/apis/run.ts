@@ -307,6 +307,8 @@ export function runRoutes(): Route[] {
         if (!entry) throw notFound(name);
         const response = serviceView(name, entry, ctx);
         ctx.store.delete(name);
+        // A service's revisions go with it, as on Cloud Run.
+        for (const [revision] of ctx.store.list(REVISION_KIND, `${name}/revisions/`)) ctx.store.delete(revision);
         return ok(
           startOperation(ctx, {
             name: locationOperationName(projectId(ctx, req.params.project), req.params.location),

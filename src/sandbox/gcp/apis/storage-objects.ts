@@ -108,6 +108,15 @@ function get(req: EmuRequest, ctx: EmuContext) {
   return ok(entry.body);
 }
 
+function remove(req: EmuRequest, ctx: EmuContext) {
+  requireBucket(ctx, req.params.bucket);
+  const key = objectKey(req.params.bucket, req.params.object);
+  if (!ctx.store.get(key))
+    throw new ApiFault('NOT_FOUND', `No such object: ${req.params.bucket}/${req.params.object}`, [], 'notFound');
+  ctx.store.delete(key);
+  return ok(undefined, 204);
+}
+
 function bucketProject(req: EmuRequest, ctx: EmuContext): string | undefined {
   const number = ctx.store.get(bucketKey(req.params.bucket))?.body.projectNumber;
   return typeof number === 'string' ? number : undefined;
@@ -141,6 +150,14 @@ export function storageObjectRoutes(): Route[] {
       permission: 'storage.objects.get',
       project,
       handle: get,
+    },
+    {
+      api,
+      method: 'DELETE',
+      template: '/storage/v1/b/{bucket}/o/{object=**}',
+      permission: 'storage.objects.delete',
+      project,
+      handle: remove,
     },
     {
       api,

@@ -6,6 +6,9 @@ import { ApiFault, notFound } from '../faults';
 import { ok, type EmuContext, type EmuRequest, type Route } from '../router';
 import { nowIso, projectId, str } from './common';
 
+/** storage-objects.ts's kind: read here without importing it (it imports this file). */
+const OBJECT_KIND = 'storage.object';
+
 const KIND = 'storage.bucket';
 const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const MULTI_REGIONS = ['US', 'EU', 'ASIA'];
@@ -124,6 +127,9 @@ export function storageRoutes(): Route[] {
       project: bucketProject,
       handle: (req, ctx) => {
         if (!ctx.store.get(bucketKey(req.params.bucket))) throw missingBucket(req.params.bucket);
+        // As Google: a bucket with objects is not deleted (409), its objects go first.
+        if (ctx.store.list(OBJECT_KIND, `${bucketKey(req.params.bucket)}/o/`).length > 0)
+          throw new ApiFault('ABORTED', 'The bucket you tried to delete is not empty.', [], 'conflict');
         ctx.store.delete(bucketKey(req.params.bucket));
         return ok(undefined, 204);
       },
