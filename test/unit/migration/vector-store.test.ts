@@ -217,4 +217,30 @@ describe('Memory System: the AlloyDB vector store', function () {
       await h.close();
     }
   });
+
+  it('destroy keeps the vector store (data) without includeData, and deletes instance, cluster and password with it', async () => {
+    const h = await openEngine(withVectors(world.config, 8), world.workspace);
+    try {
+      const exists = async (p: string) =>
+        (await fetch(`${world.emulator.url}${p}`, { headers: { authorization: 'Bearer test-token' } })).status;
+      const base = `/v1/projects/${PROJECT}/locations/${world.config.location}/clusters/orchestra-memory`;
+      const plan = await h.engine.destroyPlan(PHASES);
+      const action = (id: string) => plan.steps.find((s) => s.id === id)?.action;
+      assert.equal(action('memory-system/alloydb-instance'), 'keep');
+      assert.equal(action('memory-system/alloydb-cluster'), 'keep');
+      assert.equal(action('memory-system/alloydb-password'), 'keep', 'the kept cluster still needs its password');
+      await h.engine.destroy(PHASES);
+      assert.equal(await exists(`${base}/instances/orchestra-memory-primary`), 200);
+
+      const all = await h.engine.destroy(PHASES, { includeData: true });
+      const order = all.deleted;
+      assert.ok(order.indexOf('memory-system/alloydb-instance') < order.indexOf('memory-system/alloydb-cluster'));
+      assert.ok(order.indexOf('memory-system/alloydb-cluster') < order.indexOf('memory-system/alloydb-password'));
+      assert.equal(await exists(`${base}/instances/orchestra-memory-primary`), 404);
+      assert.equal(await exists(base), 404);
+      assert.equal(await exists(`/v1/projects/${PROJECT}/secrets/orchestra-alloydb-password`), 404);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -16,7 +16,7 @@ import {
 } from '../../vector/schema';
 import { OrchestraError } from '../../errors';
 import { isServiceDisabled } from '../gcp-errors';
-import { getResource, requestAndWait, servicesResource } from '../ops';
+import { deleteResource, getResource, requestAndWait, servicesResource } from '../ops';
 import type { Action, FieldDiff, Resource, Step, StepContext } from '../types';
 import { copyVectors, VECTOR_COPY_STEP, type VectorCopyCheckpoint } from '../vector/copy-vectors';
 import {
@@ -80,6 +80,8 @@ const password: Resource<PasswordLive> = {
   dependsOn: [VECTOR.apis],
   permissions: ['secretmanager.secrets.get', 'secretmanager.secrets.create', 'secretmanager.versions.add'],
   describe: (ctx) => `secret ${passwordSecretName(ctx)} (the database password, generated once)`,
+  // Deleted after the cluster it opens (which depends on it); kept while the cluster stays.
+  destroy: (ctx) => deleteResource(ctx, 'secretmanager', `/v1/${passwordSecretName(ctx)}`),
   async read(ctx) {
     const secret = await getResource<{ name: string }>(ctx, 'secretmanager', `/v1/${passwordSecretName(ctx)}`);
     if (!secret) return undefined;
@@ -123,6 +125,9 @@ const cluster: Resource<ClusterLive> = {
   permissions: ['alloydb.clusters.get', 'alloydb.clusters.create'],
   describe: (ctx) => `AlloyDB cluster ${clusterName(ctx)} on network ${networkPath(ctx)}`,
   read: (ctx) => getResource(ctx, 'alloydb', `/v1/${clusterName(ctx)}`),
+  // Its databases hold the vectors: deleted only with --include-data, after its instance.
+  destroy: (ctx) => deleteResource(ctx, 'alloydb', `/v1/${clusterName(ctx)}`),
+  holdsData: () => true,
   async create(ctx) {
     const secret = await readPassword(ctx);
     return requestAndWait<ClusterLive>(ctx, {
@@ -167,6 +172,9 @@ const instance: Resource<InstanceLive> = {
     }
     return live;
   },
+  destroy: (ctx) => deleteResource(ctx, 'alloydb', `/v1/${instanceName(ctx)}`),
+  // The vector store's database is served by it.
+  holdsData: () => true,
   create: (ctx) =>
     requestAndWait<InstanceLive>(ctx, {
       api: 'alloydb',
