@@ -3,8 +3,8 @@
  * pgvector, served on loopback behind its password gate, reached with pg):
  *
  * - copy: 768-dimension rows written as the Memory System's copy writes them
- *   (upsertRows: 500-row INSERT ... ON CONFLICT over the wire, vectors as binary
- *   parameters), against the same rows loaded by a bare `COPY ... FROM` into a
+ *   (upsertRows: 500 rows a statement, INSERT ... SELECT FROM unnest(three arrays)
+ *   ON CONFLICT over the wire, the vectors as one binary array), against the same rows loaded by a bare `COPY ... FROM` into a
  *   table of the same shape (LIKE ... INCLUDING ALL: the key, the metadata index,
  *   the inline storage) in the same database: PGlite's own COPY from a blob, no
  *   wire at all, in text and in binary format; the faster of the two is the bar.
