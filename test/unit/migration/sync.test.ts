@@ -89,7 +89,16 @@ describe('incremental memory sync (child processes, sandbox)', function () {
     );
   });
   after(async () => {
-    for (const child of servers) child.kill('SIGTERM');
+    // Waited for: the suite's root hook checks that no child outlives its test.
+    await Promise.all(
+      servers
+        .filter((child) => child.exitCode === null && child.signalCode === null)
+        .map((child) => {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          return exited;
+        }),
+    );
     await world?.close();
   });
 
@@ -157,5 +166,23 @@ describe('incremental memory sync (child processes, sandbox)', function () {
       [after.sets.length, after.deletes.length],
       'a rerun moves nothing',
     );
+
+    // The sync command: the same move, saying what it moved; then nothing more to move.
+    await batch(source, [
+      { op: 'set', key: key(RECORDS + 1000), content: { late: true } },
+      { op: 'delete', key: key(1) },
+    ]);
+    const synced = await run(['sync', '--json']);
+    assert.equal(synced.code, 0, synced.stderr);
+    assert.deepEqual((JSON.parse(synced.stdout) as { synced: unknown }).synced, {
+      added: 1,
+      updated: 0,
+      deleted: 1,
+      method: 'changes',
+    });
+    assert.deepEqual(await memorySnapshot(target), await memorySnapshot(source));
+    const again = await run(['sync']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Synced 0 new, 0 updated, 0 deleted/);
   });
 });
