@@ -6,8 +6,10 @@
 import { ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 
+import { LEFT_OPEN } from './memory/fixtures/mcp-http-proxy';
+
 interface Leak {
-  kind: 'server' | 'child process';
+  kind: 'server' | 'child process' | 'MCP session';
   what: string;
 }
 
@@ -17,7 +19,10 @@ function activeHandles(): unknown[] {
 }
 
 export function leaks(): Leak[] {
-  const found: Leak[] = [];
+  const found: Leak[] = [...LEFT_OPEN].map((what) => ({
+    kind: 'MCP session' as const,
+    what: `${what} (never DELETEd)`,
+  }));
   for (const handle of activeHandles()) {
     if (handle instanceof ChildProcess && handle.exitCode === null && handle.signalCode === null) {
       found.push({ kind: 'child process', what: `pid ${handle.pid}: ${handle.spawnargs.join(' ').slice(0, 200)}` });
@@ -60,7 +65,7 @@ export const mochaHooks = {
     const open = leaks();
     if (open.length === 0) return;
     throw new Error(
-      `the unit tests left ${open.length} server(s) or child process(es) running; close them in the test that starts them:\n` +
+      `the unit tests left ${open.length} server(s), child process(es) or MCP session(s) open; close them in the test that starts them:\n` +
         open.map((leak) => `  ${leak.kind} ${leak.what}`).join('\n'),
     );
   },

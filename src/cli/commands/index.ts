@@ -14,6 +14,7 @@ import type * as ExecuteModule from './execute';
 import type * as StatusModule from './status';
 import type * as MonitorModule from './monitor';
 import type * as HealthModule from './health';
+import type * as MemoryModule from './memory';
 import type * as ReportModule from './report';
 import type * as SkipModule from './skip';
 import type * as SandboxModule from './sandbox';
@@ -66,6 +67,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'health',
     summary: 'Check the memory servers and the deployed API: up, slow or down, with round trips',
     load: async () => (require('./health') as typeof HealthModule).healthCommand,
+  },
+  {
+    name: 'memory',
+    summary: "Get, set, list or delete records in the copy's source or target memory store (--side)",
+    load: async () => (require('./memory') as typeof MemoryModule).memoryCommand,
   },
   {
     name: 'report',

@@ -21,3 +21,15 @@ export { defaultConfig, initialFiles, DEFAULT_PORTS, DEFAULT_SERVICES, DEFAULT_R
 export { requireProject } from './project';
 export { SCHEMA } from './schema';
 export { formatJson } from './json-format';
+export {
+  memorySide,
+  memorySides,
+  describeSide,
+  sameStoreReason,
+  storeIdentity,
+  MEMORY_SIDE_NAMES,
+  MEMORY_FILE_VARIABLE,
+  SAME_STORE_FIX,
+  type MemorySide,
+  type MemorySideName,
+} from './memory-sides';

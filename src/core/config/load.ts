@@ -18,6 +18,7 @@ import {
 } from '../environment';
 import { confinementIssues } from './confine';
 import { defaultConfig } from './defaults';
+import { memorySide, MEMORY_FILE_VARIABLE, MEMORY_SIDE_NAMES } from './memory-sides';
 import { resolveEndpoint } from './endpoints';
 import { envLayerFrom, envSourceOf } from './env-vars';
 import { deepFreeze, mergeLayers, provenanceKey, type MergeLayer } from './merge';
@@ -261,6 +262,19 @@ const SEMANTIC_RULES: SemanticRule[] = [
         : undefined;
     },
   },
+  ...MEMORY_SIDE_NAMES.map((side): SemanticRule => ({
+    check: (c) => {
+      const own = c.memory[side];
+      if (!own) return undefined;
+      const resolved = memorySide(c, side);
+      if (resolved.transport !== 'mcp-stdio' || resolved.command) return undefined;
+      return {
+        segments: own.transport ? ['memory', side, 'transport'] : ['memory', 'transport'],
+        message: `the memory ${side} is reached over mcp-stdio, but no command starts its server`,
+        fix: `Set memory.${side}.command (and args, env with its ${MEMORY_FILE_VARIABLE}) to the MCP memory server, or give memory.${side} an http or mcp-http transport with an endpoint.`,
+      };
+    },
+  })),
 ];
 
 /** Detection, overridden by the `kind` option (a CLI flag, a test) when given, with the override in the evidence. */

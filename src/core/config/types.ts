@@ -40,11 +40,27 @@ export interface MemoryConfig {
   /** mcp-stdio: the server command and its arguments. */
   command?: string;
   args?: string[];
+  /** mcp-stdio: extra environment of the server process (e.g. MEMORY_FILE_PATH). */
+  env?: Record<string, string>;
   timeoutMs: number;
   /** Keep-alive sockets per endpoint. */
   poolSize: number;
   /** Durable outbox folder for writes made while the breaker is open (relative to the workspace). */
   outboxDir: string;
+  /** The copy's source and target stores; each key left out comes from the keys above (memory-sides.ts). */
+  source?: MemorySideConfig;
+  target?: MemorySideConfig;
+}
+
+/** One store of the memory copy (memory.source, memory.target), as written in config. */
+export interface MemorySideConfig {
+  transport?: MemoryTransport;
+  endpoint?: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Name of the environment variable holding this store's API key (never the key itself). */
+  keyVariable?: string;
 }
 
 export interface CoreInfrastructurePhaseConfig {

@@ -123,7 +123,7 @@ function createTransport(options: MemoryClientOptions): MemoryTransport {
     endpoint,
     command: config.command,
     args: config.args,
-    env: options.env,
+    env: options.env ?? config.env,
     cwd: options.cwd,
     apiKey: options.apiKey,
   });

@@ -67,6 +67,7 @@ export class HttpMemoryTransport implements MemoryTransport {
   private readonly basePath: string;
   private readonly keepAlive: boolean;
   private readonly timeoutMs: number | undefined;
+  private mcpProbe: Promise<boolean> | undefined;
 
   constructor(options: HttpTransportOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -92,6 +93,8 @@ export class HttpMemoryTransport implements MemoryTransport {
   async get(key: string, call: CallContext): Promise<MemoryRecord | undefined> {
     const response = await this.call('GET', `/api/memory?key=${encodeURIComponent(key)}`, call);
     if (response.status === 404) {
+      // The API's 404 says so in its JSON error; another server's page (an MCP server's router) is not "no record".
+      if (!isApiError(response.text)) await this.refuseOtherProtocol(call);
       return undefined;
     }
     return toRecord(this.json(response, 'GET /api/memory'));
@@ -239,6 +242,9 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   async status(call: CallContext): Promise<TransportStatus> {
     const response = await this.call('GET', '/api/status', call);
+    if (response.status >= 400 && response.status < 500 && !isApiError(response.text)) {
+      await this.refuseOtherProtocol(call);
+    }
     const body = this.json(response, 'GET /api/status') as {
       features?: unknown;
       changes?: unknown;
@@ -353,8 +359,12 @@ export class HttpMemoryTransport implements MemoryTransport {
         // The pool already has the usual bound; an unusual one is set for this call only.
         ...(timeoutMs && timeoutMs !== this.timeoutMs ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {}),
       });
-      return { status: response.statusCode, text: await response.body.text(), headers: response.headers };
+      const answer = { status: response.statusCode, text: await response.body.text(), headers: response.headers };
+      if (answer.status >= 400 && answer.text.includes('"jsonrpc"'))
+        throw this.otherProtocol(`answers ${path.split('?')[0]} in JSON-RPC`);
+      return answer;
     } catch (error) {
+      if (error instanceof MemoryProtocolError) throw error;
       if (call.signal.aborted) throw error;
       const code = (error as { code?: string }).code;
       // No answer in time: give up (a paused or wedged server), a transient failure to retry.
@@ -366,6 +376,31 @@ export class HttpMemoryTransport implements MemoryTransport {
         { where: this.endpoint, fix: 'check that the server runs and memory.endpoint is right', cause: error },
       );
     }
+  }
+
+  /**
+   * Asks the endpoint, once, whether it is an MCP server (a JSON-RPC ping: a stateful
+   * server refuses it without a session, so nothing is created); throws the mismatch if so.
+   */
+  private async refuseOtherProtocol(call: CallContext): Promise<void> {
+    this.mcpProbe ??= this.send('POST', '', call, '{"jsonrpc":"2.0","id":"orchestra-probe","method":"ping"}', {
+      accept: 'application/json, text/event-stream',
+    }).then(
+      (r) => r.text.includes('"jsonrpc"'),
+      (error: unknown) => error instanceof MemoryProtocolError && error.code === 'MEMORY_PROTOCOL_MISMATCH',
+    );
+    if (await this.mcpProbe) throw this.otherProtocol('answers a JSON-RPC ping');
+  }
+
+  private otherProtocol(evidence: string): MemoryProtocolError {
+    return new MemoryProtocolError(
+      'MEMORY_PROTOCOL_MISMATCH',
+      `${this.endpoint} speaks MCP (Model Context Protocol), not the Orchestra Memory API: it ${evidence}`,
+      {
+        where: this.endpoint,
+        fix: 'set this store\'s transport to "mcp-http" (memory.transport, or memory.source/target.transport), or point it at the Orchestra Memory API\'s URL',
+      },
+    );
   }
 
   private json(response: Response, what: string): unknown {
@@ -425,6 +460,16 @@ function toRecord(raw: unknown): MemoryRecord {
   if (typeof r.ttl === 'number') record.ttl = r.ttl;
   if (typeof r.updatedAt === 'string') record.updatedAt = r.updatedAt;
   return record;
+}
+
+/** An error answer of the Orchestra Memory API: JSON with an `error` object. */
+function isApiError(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as ErrorBody;
+    return typeof body === 'object' && body !== null && typeof body.error === 'object';
+  } catch {
+    return false;
+  }
 }
 
 function fixFor(status: number): string | undefined {

@@ -10,6 +10,14 @@
  * because both are idempotent on the value), and atomic updates (set = add the
  * new observation, then delete the old ones: a reader in between sees the newest).
  *
+ * Entities other agents wrote (another type) and relations are records too, so a store
+ * written by others copies whole and `get` sees it: an entity as
+ * `{"$mcp":"entity","entityType":...,"observations":[...]}` under its name, a relation as
+ * `{"$mcp":"relation","from":...,"relationType":...,"to":...}` under
+ * `$mcp-relation:["from","relationType","to"]`. Writing such a record to an MCP server
+ * makes the native entity or relation again (observations in order), so MCP -> MCP is
+ * faithful and a copy through the Orchestra Memory API comes back the same.
+ *
  * The SDK is loaded on first use so that activating the extension stays cheap.
  * Calls are serialised: the reference server reads and rewrites its whole file on
  * every tool call and would lose concurrent updates.
@@ -50,6 +58,36 @@ interface Entity {
   observations: string[];
 }
 
+interface Relation {
+  from: string;
+  to: string;
+  relationType: string;
+}
+
+interface Graph {
+  entities?: Entity[];
+  relations?: Relation[];
+}
+
+/** Keys of relation records: the prefix, then `["from","relationType","to"]`. */
+export const RELATION_PREFIX = '$mcp-relation:';
+/** Tools a server needs to hold relations (not required to hold our own records). */
+const RELATION_TOOLS = ['create_relations', 'delete_relations'];
+
+/** The key of a relation's record. */
+export function relationKey(r: Relation): string {
+  return RELATION_PREFIX + JSON.stringify([r.from, r.relationType, r.to]);
+}
+
+/** The content of a foreign entity's record (entityType and observations, in order). */
+export function entityContent(e: Entity): JsonValue {
+  return { $mcp: 'entity', entityType: e.entityType, observations: [...e.observations] };
+}
+
+export function relationContent(r: Relation): JsonValue {
+  return { $mcp: 'relation', from: r.from, relationType: r.relationType, to: r.to };
+}
+
 interface Stored {
   orchestra: 1;
   content: JsonValue;
@@ -63,6 +101,9 @@ export class McpMemoryTransport implements MemoryTransport {
   readonly timeout = 'cooperative' as const;
   readonly endpoint: string;
   private client: Client | undefined;
+  /** The open Streamable HTTP transport: its session is ended (DELETE) on close. */
+  private http: { terminateSession(): Promise<void>; sessionId?: string } | undefined;
+  private tools = new Set<string>();
   private readonly connecting = new SingleFlight(() => this.open());
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -91,6 +132,12 @@ export class McpMemoryTransport implements MemoryTransport {
 
   get(key: string, { signal }: CallContext): Promise<MemoryRecord | undefined> {
     return this.serial(signal, async () => {
+      const relation = parseRelationKey(key, this.endpoint);
+      if (relation) {
+        const graph = (await this.tool('open_nodes', { names: [relation.from, relation.to] }, signal)) as Graph;
+        const found = (graph.relations ?? []).find((r) => relationKey(r) === key);
+        return found ? { key, content: relationContent(found) } : undefined;
+      }
       const entity = await this.openEntity(key, signal);
       return entity ? toRecord(entity) : undefined;
     });
@@ -98,7 +145,11 @@ export class McpMemoryTransport implements MemoryTransport {
 
   write(op: WriteOperation, { signal }: CallContext): Promise<void> {
     return this.serial(signal, async () => {
-      const existing = await this.openEntity(op.key, signal, true);
+      const relation = parseRelationKey(op.key, this.endpoint);
+      if (relation) return this.writeRelation(op, relation, signal);
+      const native = op.op === 'set' ? asEntity(op.key, op.content) : undefined;
+      if (native) return this.writeEntity(native, signal);
+      const existing = await this.openEntity(op.key, signal, op.op === 'set' ? 'refuse' : 'any');
       if (op.op === 'delete') {
         if (existing) await this.tool('delete_entities', { entityNames: [op.key] }, signal);
         return;
@@ -126,6 +177,7 @@ export class McpMemoryTransport implements MemoryTransport {
     });
   }
 
+  /** Every entity (ours and others') and every relation, as records in key order. */
   list(
     prefix: string,
     cursor: string | undefined,
@@ -133,21 +185,96 @@ export class McpMemoryTransport implements MemoryTransport {
     { signal }: CallContext,
   ): Promise<ListPage> {
     return this.serial(signal, async () => {
-      const graph = (await this.tool('read_graph', {}, signal)) as { entities?: Entity[] };
+      const graph = (await this.tool('read_graph', {}, signal)) as Graph;
       const after = cursor ? Buffer.from(cursor, 'base64url').toString('utf8') : undefined;
-      const ours = (graph.entities ?? [])
-        .filter(
-          (e) => e.entityType === ENTITY_TYPE && e.name.startsWith(prefix) && (after === undefined || e.name > after),
-        )
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const page = ours.slice(0, options.limit);
-      const more = ours.length > page.length;
+      const keep = (key: string) => key.startsWith(prefix) && (after === undefined || key > after);
+      const all: MemoryRecord[] = [];
+      for (const e of graph.entities ?? []) if (keep(e.name)) all.push(toRecord(e));
+      for (const r of graph.relations ?? []) {
+        const key = relationKey(r);
+        if (keep(key)) all.push({ key, content: relationContent(r) });
+      }
+      all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const page = all.slice(0, options.limit);
+      const more = all.length > page.length;
       return {
-        keys: page.map((e) => e.name),
-        ...(options.includeContent ? { records: page.map(toRecord) } : {}),
-        ...(more ? { cursor: Buffer.from(page[page.length - 1].name).toString('base64url') } : {}),
+        keys: page.map((r) => r.key),
+        ...(options.includeContent ? { records: page } : {}),
+        ...(more ? { cursor: Buffer.from(page[page.length - 1].key).toString('base64url') } : {}),
       };
     });
+  }
+
+  /** A relation record: created (the server ignores a duplicate) or deleted. */
+  private async writeRelation(op: WriteOperation, relation: Relation, signal: AbortSignal): Promise<void> {
+    if (op.op === 'set') {
+      const given = asRelation(op.content);
+      if (!given || relationKey(given) !== op.key) {
+        throw new MemoryProtocolError(
+          'MEMORY_BAD_RECORD',
+          `record '${op.key}' is named as a knowledge-graph relation but its content is not that relation`,
+          {
+            where: this.endpoint,
+            fix: `keys starting with ${RELATION_PREFIX} hold {"$mcp":"relation","from","relationType","to"} matching the key`,
+          },
+        );
+      }
+    }
+    await this.requireTools(RELATION_TOOLS, 'relations', signal);
+    const name = op.op === 'set' ? 'create_relations' : 'delete_relations';
+    await this.tool(name, { relations: [relation] }, signal);
+  }
+
+  /**
+   * A foreign entity record: the native entity of that type with exactly those observations,
+   * in order. A change of type recreates the entity and puts its relations back (deleting an
+   * entity deletes its relations).
+   */
+  private async writeEntity(entity: Entity, signal: AbortSignal): Promise<void> {
+    const graph = (await this.tool('open_nodes', { names: [entity.name] }, signal)) as Graph;
+    const existing = (graph.entities ?? []).find((e) => e.name === entity.name);
+    if (!existing) {
+      await this.tool('create_entities', { entities: [entity] }, signal);
+      return;
+    }
+    if (existing.entityType !== entity.entityType) {
+      const relations = (graph.relations ?? []).filter((r) => r.from === entity.name || r.to === entity.name);
+      await this.tool('delete_entities', { entityNames: [entity.name] }, signal);
+      await this.tool('create_entities', { entities: [entity] }, signal);
+      if (relations.length > 0) {
+        await this.requireTools(RELATION_TOOLS, 'relations', signal);
+        await this.tool('create_relations', { relations }, signal);
+      }
+      return;
+    }
+    if (JSON.stringify(existing.observations) === JSON.stringify(entity.observations)) return;
+    // All out, then all in: add_observations appends, so this is the only way to keep the order.
+    if (existing.observations.length > 0) {
+      await this.tool(
+        'delete_observations',
+        { deletions: [{ entityName: entity.name, observations: existing.observations }] },
+        signal,
+      );
+    }
+    if (entity.observations.length > 0) {
+      await this.tool(
+        'add_observations',
+        { observations: [{ entityName: entity.name, contents: entity.observations }] },
+        signal,
+      );
+    }
+  }
+
+  /** The target cannot hold what it is given: said plainly, not retried. */
+  private async requireTools(names: string[], what: string, signal: AbortSignal): Promise<void> {
+    await this.connect(signal);
+    const missing = names.filter((n) => !this.tools.has(n));
+    if (missing.length === 0) return;
+    throw new MemoryProtocolError(
+      'MEMORY_MCP_TOOLS_MISSING',
+      `the MCP server at ${this.endpoint} cannot hold knowledge-graph ${what}: it lacks ${missing.join(', ')}`,
+      { where: this.endpoint, fix: 'copy to @modelcontextprotocol/server-memory or a server with the relation tools' },
+    );
   }
 
   /**
@@ -197,11 +324,14 @@ export class McpMemoryTransport implements MemoryTransport {
     });
   }
 
+  /** Ends the session: a Streamable HTTP session is deleted on the server (DELETE), a stdio child ended. */
   async close(): Promise<void> {
     const client = this.client;
+    const http = this.http;
     this.client = undefined;
+    this.http = undefined;
     this.connecting.forget();
-    await client?.close().catch(() => undefined);
+    await endSession(client, http);
   }
 
   /** One call at a time, in the order asked. */
@@ -214,16 +344,28 @@ export class McpMemoryTransport implements MemoryTransport {
     return run;
   }
 
-  private async openEntity(key: string, signal: AbortSignal, anyType = false): Promise<Entity | undefined> {
-    const graph = (await this.tool('open_nodes', { names: [key] }, signal)) as { entities?: Entity[] };
+  /**
+   * The entity named `key`: 'read' gives any type (a foreign one as it is), 'any' too (a
+   * delete removes whatever holds the name), 'refuse' throws on a foreign one (a plain set
+   * must not turn another agent's entity into ours).
+   */
+  private async openEntity(
+    key: string,
+    signal: AbortSignal,
+    foreign: 'read' | 'any' | 'refuse' = 'read',
+  ): Promise<Entity | undefined> {
+    const graph = (await this.tool('open_nodes', { names: [key] }, signal)) as Graph;
     const entity = (graph.entities ?? []).find((e) => e.name === key);
     if (!entity) return undefined;
     if (entity.entityType !== ENTITY_TYPE) {
-      if (!anyType) return undefined;
+      if (foreign !== 'refuse') return entity;
       throw new MemoryProtocolError(
         'MEMORY_FOREIGN_ENTITY',
         `the MCP memory server already has an entity '${key}' of type '${entity.entityType}', not ${ENTITY_TYPE}; refusing to overwrite it`,
-        { where: this.endpoint, fix: 'use another key, or remove that entity from the knowledge graph' },
+        {
+          where: this.endpoint,
+          fix: `use another key, write it as {"$mcp":"entity","entityType":...,"observations":[...]}, or remove that entity from the knowledge graph`,
+        },
       );
     }
     return entity;
@@ -280,21 +422,28 @@ export class McpMemoryTransport implements MemoryTransport {
   private async open(): Promise<Client> {
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client({ name: 'orchestra-migrate', version: '0.1.0' }, { capabilities: {} });
+    const transport = await this.createTransport();
+    const http = 'terminateSession' in transport ? transport : undefined;
     try {
-      await client.connect(await this.createTransport());
+      await client.connect(transport);
     } catch (error) {
-      await client.close().catch(() => undefined);
-      throw this.connectionError('cannot connect', error);
+      await endSession(client, http);
+      throw (await this.otherProtocol(error)) ?? this.connectionError('cannot connect', error);
     }
     client.onclose = () => {
       // The server process exited or the stream closed: reconnect on the next call.
       if (this.client === client) this.client = undefined;
     };
-    const { tools } = await client.listTools();
-    const names = new Set(tools.map((t) => t.name));
+    let names: Set<string>;
+    try {
+      names = new Set((await client.listTools()).tools.map((t) => t.name));
+    } catch (error) {
+      await endSession(client, http);
+      throw this.connectionError('cannot list its tools', error);
+    }
     const missing = REQUIRED_TOOLS.filter((t) => !names.has(t));
     if (missing.length > 0) {
-      await client.close().catch(() => undefined);
+      await endSession(client, http);
       throw new MemoryProtocolError(
         'MEMORY_MCP_TOOLS_MISSING',
         `the MCP server at ${this.endpoint} lacks the tools ${missing.join(', ')}; it is not a knowledge-graph memory server`,
@@ -305,7 +454,32 @@ export class McpMemoryTransport implements MemoryTransport {
       );
     }
     this.client = client;
+    this.http = http;
+    this.tools = names;
     return client;
+  }
+
+  /**
+   * An MCP connect that failed against a server speaking the Orchestra Memory API (its
+   * GET /api/status answers): named at once, with the fix, instead of retried as an outage.
+   */
+  private async otherProtocol(error: unknown): Promise<MemoryProtocolError | undefined> {
+    if (this.options.kind !== 'mcp-http' || !this.options.endpoint) return undefined;
+    const base = this.options.endpoint.replace(/\/+$/, '');
+    for (const url of new Set([`${base}/api/status`, new URL('/api/status', base).href])) {
+      if (await answersMemoryApi(url, this.options.apiKey)) {
+        return new MemoryProtocolError(
+          'MEMORY_PROTOCOL_MISMATCH',
+          `${this.endpoint} speaks the Orchestra Memory API, not MCP (its ${url} answers; the MCP handshake failed: ${(error as Error)?.message ?? error})`,
+          {
+            where: this.endpoint,
+            fix: 'set this store\'s transport to "http" (memory.transport, or memory.source/target.transport), or point it at the MCP server\'s Streamable HTTP URL',
+            cause: error,
+          },
+        );
+      }
+    }
+    return undefined;
   }
 
   private async createTransport() {
@@ -338,7 +512,44 @@ export class McpMemoryTransport implements MemoryTransport {
   }
 }
 
+function parseRelationKey(key: string, where: string): Relation | undefined {
+  if (!key.startsWith(RELATION_PREFIX)) return undefined;
+  let parts: unknown;
+  try {
+    parts = JSON.parse(key.slice(RELATION_PREFIX.length));
+  } catch {
+    // reported below
+  }
+  if (!Array.isArray(parts) || parts.length !== 3 || !parts.every((p) => typeof p === 'string')) {
+    throw new MemoryProtocolError('MEMORY_BAD_RECORD', `'${key}' is not a relation key`, {
+      where,
+      fix: `a relation key is ${RELATION_PREFIX} followed by ["from","relationType","to"] as JSON`,
+    });
+  }
+  const [from, relationType, to] = parts as string[];
+  return { from, relationType, to };
+}
+
+function asRelation(content: JsonValue | undefined): Relation | undefined {
+  const c = content as Record<string, JsonValue> | null | undefined;
+  if (!c || typeof c !== 'object' || c.$mcp !== 'relation') return undefined;
+  const { from, relationType, to } = c;
+  if (typeof from !== 'string' || typeof relationType !== 'string' || typeof to !== 'string') return undefined;
+  return { from, relationType, to };
+}
+
+/** A record written as a native entity of the graph, or undefined for one of our plain records. */
+function asEntity(name: string, content: JsonValue | undefined): Entity | undefined {
+  const c = content as Record<string, JsonValue> | null | undefined;
+  if (!c || typeof c !== 'object' || Array.isArray(c) || c.$mcp !== 'entity') return undefined;
+  const { entityType, observations } = c;
+  if (typeof entityType !== 'string' || !Array.isArray(observations)) return undefined;
+  if (!observations.every((o) => typeof o === 'string')) return undefined;
+  return { name, entityType, observations: observations as string[] };
+}
+
 function toRecord(entity: Entity): MemoryRecord {
+  if (entity.entityType !== ENTITY_TYPE) return { key: entity.name, content: entityContent(entity) };
   for (let i = entity.observations.length - 1; i >= 0; i--) {
     try {
       const stored = JSON.parse(entity.observations[i]) as Stored;
@@ -356,4 +567,27 @@ function toRecord(entity: Entity): MemoryRecord {
     }
   }
   return { key: entity.name, content: null };
+}
+
+async function endSession(
+  client: Client | undefined,
+  http: { terminateSession(): Promise<void>; sessionId?: string } | undefined,
+): Promise<void> {
+  // Without the DELETE the server keeps the session (and whatever it holds) until it restarts.
+  if (http?.sessionId) await http.terminateSession().catch(() => undefined);
+  await client?.close().catch(() => undefined);
+}
+
+/** True when `url` answers as the Orchestra Memory API's status route (2 s bound: a probe, not a call). */
+async function answersMemoryApi(url: string, apiKey: string | undefined): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = (await response.json().catch(() => undefined)) as { status?: unknown; features?: unknown } | undefined;
+    return response.ok && typeof body === 'object' && body !== null && Array.isArray(body.features);
+  } catch {
+    return false;
+  }
 }

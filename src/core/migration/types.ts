@@ -110,7 +110,8 @@ export interface Resource<L = unknown> extends StepBase {
 }
 
 export interface ActionPlan {
-  action: 'run' | 'ok';
+  /** 'blocked': run() would refuse (execute fails the step with the reason). */
+  action: 'run' | 'ok' | 'blocked';
   reason: string;
   /** The memory sync's pending changes, in counts (shown in plans and the tree). */
   delta?: { added: number; updated: number; deleted: number; method: 'changes' | 'scan' };

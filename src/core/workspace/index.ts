@@ -24,6 +24,7 @@ export type { WorkspaceOptions, WorkspaceTuning } from './types';
 export type { DestroyPlan, DestroyStepPlan } from '../migration/destroy';
 export type { WorkspaceSecrets } from './secrets';
 export type { WorkspaceSession } from './wiring';
+export type { MemoryRequest, MemoryAnswer, MemoryOperation } from './memory';
 export type { ReportRequest, WorkspaceReport } from './report';
 export { workspacePaths, LOG_FILE_NAME, type WorkspacePaths } from './paths';
 export { STATUS_JSON_VERSION, type StatusDocument } from './status';

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { applyEdits, modify } from 'jsonc-parser';
 import { loadConfig } from '../config/load';
+import { memorySides, sameStoreReason, SAME_STORE_FIX, type MemorySide } from '../config/memory-sides';
 import type { OrchestraConfig, ResolvedConfig } from '../config/types';
 import { InputError } from '../errors';
 import { createGcpClient } from '../gcp/client';
@@ -15,7 +16,7 @@ import { withEmulatorDefaults } from '../gcp/endpoints';
 import { assertOverridesAllowed } from '../gcp/token-guard';
 import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
-import { createMemoryClient } from '../memory';
+import { createMemoryClient, type ResilientMemoryClient } from '../memory';
 import type { JsonValue, MemoryClient } from '../memory/types';
 import { MigrationEngine } from '../migration/engine';
 import { COPY_CONCURRENCY } from '../migration/memory-copy';
@@ -56,6 +57,10 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
   // The loader's config is frozen; the engine only reads it, but clients may normalize in place.
   const config = structuredClone(resolved.config) as OrchestraConfig;
   config.gcp = withEmulatorDefaults(config.gcp, resolved.endpoint('gcpEmulator'), env);
+  // The memory endpoint this environment resolves to, written down: the engine's steps (the
+  // copy's same-store check at verify) see the source the copy will really read.
+  const memoryEndpoint = environmentMemoryEndpoint(resolved);
+  if (!config.memory.endpoint && memoryEndpoint) config.memory.endpoint = memoryEndpoint;
   // Decided by the configuration alone: refused now (exit 2), before any client or request.
   assertOverridesAllowed(config.gcp, env, (_api, setting) => {
     const source = resolved.provenance(setting)?.source ?? setting;
@@ -113,46 +118,117 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
 }
 
 async function memoryPair(input: SessionInput, config: OrchestraConfig, clients: MemoryClient[]): Promise<MemoryPair> {
-  const { resolved, paths, logger, tuning } = input;
-  const settings = config.phases.memorySystem;
-  const sourceEndpoint = settings.sourceEndpoint || resolved.endpoint('memory');
-  const targetEndpoint = settings.targetEndpoint;
-  if (!targetEndpoint) {
-    throw new InputError('The memory copy has no target memory server.', {
-      where: 'phases.memorySystem.targetEndpoint',
-      fix: 'Set phases.memorySystem.targetEndpoint to the cloud memory server (or skip the Memory System phase).',
-    });
-  }
-  // One key for both servers: the team's memory API key (never in config files), each
-  // server getting it only where the key guard allows.
-  const apiKey = await input.apiKey();
-  const sourceWhere = settings.sourceEndpoint ? 'phases.memorySystem.sourceEndpoint' : 'memory.endpoint';
-  const sourceKey = await keyFor(sourceEndpoint, apiKey, input.keyConsent, input.env, where(resolved, sourceWhere));
-  const targetWhere = where(resolved, 'phases.memorySystem.targetEndpoint');
-  const targetKey = await keyFor(targetEndpoint, apiKey, input.keyConsent, input.env, targetWhere);
-  const source = await createMemoryClient({
-    config: config.memory,
-    endpoint: sourceEndpoint,
-    breaker: config.breaker,
-    apiKey: sourceKey,
-    logger,
-    outboxDir: path.join(paths.outboxDir, 'copy-source'),
-  });
+  const { resolved, tuning } = input;
+  const { source: sourceSide, target: targetSide } = resolvedSides(input);
+  refuseSameStore(sourceSide, targetSide, resolved);
+  const source = await openMemorySide(input, config, sourceSide, 'copy-source');
   clients.push(source);
   // The copy fans out COPY_CONCURRENCY writes: the target's pool and bulkhead must allow them.
-  const target = await createMemoryClient({
-    config: { ...config.memory, poolSize: Math.max(config.memory.poolSize, COPY_CONCURRENCY) },
-    endpoint: targetEndpoint,
-    breaker: { ...config.breaker, maxConcurrency: Math.max(config.breaker.maxConcurrency, COPY_CONCURRENCY) },
-    apiKey: targetKey,
-    logger,
-    outboxDir: path.join(paths.outboxDir, 'copy-target'),
-  });
+  const target = await openMemorySide(
+    input,
+    {
+      ...config,
+      memory: { ...config.memory, poolSize: Math.max(config.memory.poolSize, COPY_CONCURRENCY) },
+      breaker: { ...config.breaker, maxConcurrency: Math.max(config.breaker.maxConcurrency, COPY_CONCURRENCY) },
+    },
+    targetSide,
+    'copy-target',
+  );
   clients.push(target);
   return {
     source: tuning.memory?.source?.(source) ?? source,
     target: tuning.memory?.target?.(target) ?? target,
   };
+}
+
+/** What opening one memory store needs (a session, or the `memory` command's one-off use). */
+export type MemorySideInput = Pick<SessionInput, 'resolved' | 'paths' | 'env' | 'logger' | 'apiKey' | 'keyConsent'>;
+
+/** Both stores as the config names them; the source falls back to this environment's memory endpoint. */
+export function resolvedSides(input: Pick<SessionInput, 'resolved'>): { source: MemorySide; target: MemorySide } {
+  return memorySides(input.resolved.config, environmentMemoryEndpoint(input.resolved));
+}
+
+function environmentMemoryEndpoint(resolved: ResolvedConfig): string | undefined {
+  try {
+    return resolved.endpoint('memory');
+  } catch {
+    // No endpoint for this environment: the source then needs one of its own (reported on open).
+    return undefined;
+  }
+}
+
+/** Copying a store onto itself is bad input, refused before any client is opened. */
+export function refuseSameStore(source: MemorySide, target: MemorySide, resolved: ResolvedConfig): void {
+  const reason = sameStoreReason(source, target, resolved.root);
+  if (reason)
+    throw new InputError(`The memory copy is refused: ${reason}.`, {
+      where: where(resolved, target.setting),
+      fix: SAME_STORE_FIX,
+    });
+}
+
+/**
+ * A memory client for one store, over that store's own transport: its URL, or its server
+ * process started in the workspace folder with that side's environment. The API key goes
+ * only where the key guard allows, and only to stores reached over the network.
+ */
+export async function openMemorySide(
+  input: MemorySideInput,
+  config: OrchestraConfig,
+  side: MemorySide,
+  outbox: string,
+): Promise<ResilientMemoryClient> {
+  const { resolved, paths, logger } = input;
+  const setting = where(resolved, side.setting);
+  if (side.transport !== 'mcp-stdio' && !side.endpoint) {
+    throw new InputError(`The memory ${side.side} has no ${side.transport} endpoint.`, {
+      where: setting,
+      fix:
+        side.side === 'target'
+          ? 'Set memory.target.endpoint (or phases.memorySystem.targetEndpoint) to the cloud memory server, or skip the Memory System phase.'
+          : 'Set memory.source.endpoint (or memory.endpoint) to the memory server to copy from.',
+    });
+  }
+  if (side.transport === 'mcp-stdio' && !side.command) {
+    throw new InputError(`The memory ${side.side} is reached over mcp-stdio, but no command starts its server.`, {
+      where: setting,
+      fix: `Set memory.${side.side}.command (and args, env with its MEMORY_FILE_PATH) to the MCP memory server.`,
+    });
+  }
+  let key: string | undefined;
+  if (side.transport !== 'mcp-stdio') {
+    const named = side.keyVariable;
+    if (named && !input.env[named]) {
+      throw new InputError(`memory.${side.side}.keyVariable names ${named}, which is not set.`, {
+        where: where(resolved, `memory.${side.side}.keyVariable`),
+        fix: `Set the environment variable ${named} to the ${side.side} store's API key, or remove memory.${side.side}.keyVariable to use the team's key.`,
+      });
+    }
+    key = await keyFor(
+      side.endpoint,
+      named ? input.env[named] : await input.apiKey(),
+      input.keyConsent,
+      input.env,
+      setting,
+    );
+  }
+  return createMemoryClient({
+    config: {
+      ...config.memory,
+      transport: side.transport,
+      endpoint: side.endpoint,
+      command: side.command,
+      args: side.args,
+    },
+    endpoint: side.endpoint,
+    env: side.env,
+    cwd: resolved.root,
+    breaker: config.breaker,
+    apiKey: key,
+    logger,
+    outboxDir: path.join(paths.outboxDir, outbox),
+  });
 }
 
 /** A setting and the file (or variable) that set it, for messages. */

@@ -42,6 +42,8 @@ import type * as ReportModule from './report';
 import type * as SyncModule from './sync';
 import type { ReportRequest, WorkspaceReport } from './report';
 import { keyFor } from './key-guard';
+import { checkMemoryRequest, type MemoryAnswer, type MemoryRequest } from './memory';
+import type * as MemoryModule from './memory';
 import { memoryApiKey } from './secrets';
 import { readStatus, type StatusDocument } from './status';
 import type { ConfigInput, Live, WorkspaceOptions } from './types';
@@ -165,6 +167,8 @@ export interface Workspace {
   reset(phase: string): Promise<void>;
   /** One check of the services the migration depends on (`orchestra-migrate health`). */
   health(request?: HealthRequest): Promise<HealthReport>;
+  /** One get, set, delete or list on the copy's source or target store (`orchestra-migrate memory`). */
+  memory(request: MemoryRequest): Promise<MemoryAnswer>;
   /**
    * A checker to keep: its memory clients stay open between checks, so their breakers
    * carry over (the editor's status bar item owns one). Close it when done.
@@ -437,6 +441,24 @@ class OrchestraWorkspace implements Workspace {
 
   reset(phase: string): Promise<void> {
     return this.withSession((s) => s.engine.reset(phase), { resetPhase: phase });
+  }
+
+  /** One call on the copy's source or target store (`orchestra-migrate memory`); needs no project. */
+  async memory(request: MemoryRequest): Promise<MemoryAnswer> {
+    checkMemoryRequest(request);
+    const loaded = await this.config();
+    const { memoryCall } = require('./memory') as typeof MemoryModule;
+    return memoryCall(
+      {
+        resolved: loaded.resolved,
+        paths: loaded.paths,
+        env: this.env,
+        logger: await this.logger(),
+        apiKey: () => memoryApiKey(this.options.secrets, this.env),
+        keyConsent: this.options.keyConsent ?? {},
+      },
+      request,
+    );
   }
 
   async health(request: HealthRequest = {}): Promise<HealthReport> {

@@ -4,7 +4,8 @@
  * execute after the first syncs what changed on the source since); with
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
-import { errorMessage } from '../../errors';
+import { memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memory-sides';
+import { errorMessage, OrchestraError } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
 import { deleteResource, getResource, requestAndWait } from '../ops';
@@ -63,6 +64,8 @@ const copy: Action = {
   dependsOn: [MEMORY.database],
   permissions: [],
   async plan(ctx, recorded) {
+    const same = sameStore(ctx);
+    if (same) return { action: 'blocked', reason: `${same}. ${SAME_STORE_FIX}` };
     const checkpoint = recorded?.checkpoint as CopyCheckpoint | undefined;
     if (!checkpoint?.complete) {
       if (checkpoint?.copied)
@@ -72,6 +75,13 @@ const copy: Action = {
     return planSync(ctx, checkpoint);
   },
   async run(ctx) {
+    const same = sameStore(ctx);
+    if (same) {
+      throw new OrchestraError('MEMORY_SAME_STORE', `The memory copy is refused: ${same}.`, {
+        where: MEMORY.copy,
+        fix: SAME_STORE_FIX,
+      });
+    }
     const { source, target } = await ctx.memory();
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
     const synced = deltaSize(report.synced);
@@ -88,6 +98,12 @@ const copy: Action = {
     return report.copied === 0 && synced === 0 ? 'none' : undefined;
   },
 };
+
+/** Why source and target are one store, from the config alone (no client opened, no child started). */
+function sameStore(ctx: StepContext): string | undefined {
+  const { source, target } = memorySides(ctx.config);
+  return sameStoreReason(source, target, ctx.workspaceDir);
+}
 
 /** After the first full copy: what has changed on the source since the last sync, in counts. */
 async function planSync(ctx: StepContext, checkpoint: CopyCheckpoint): Promise<ActionPlan> {
