@@ -17,6 +17,7 @@ import type { OrchestraConfig } from './config/types';
 import { errorMessage } from './errors';
 import { idTokenAuthorization } from './gcp/id-token';
 import type { Logger } from './logger';
+import { describeSide, memorySides, type MemorySide } from './config/memory-sides';
 import { createMemoryClient, type ResilientMemoryClient } from './memory';
 import type { BreakerStateName } from './memory/types';
 
@@ -37,6 +38,8 @@ export interface HealthTarget {
   endpoint?: string;
   /** Why there is no endpoint (an endpoint rule that does not resolve here). */
   error?: string;
+  /** A store of the copy: reached over its own transport (memory.source / memory.target). */
+  side?: MemorySide;
 }
 
 export interface HealthCheck {
@@ -96,11 +99,16 @@ export function healthTargets(resolved: ResolvedConfig, apiUrl?: string): Health
       targets.push({ service: 'memory', error: errorMessage(error) });
     }
   }
-  // The copy reads from its own source when one is set apart from the memory server.
-  const source = config.phases.memorySystem.sourceEndpoint;
-  if (source && source !== targets[0]?.endpoint) targets.push({ service: 'memory-source', endpoint: source });
-  const target = config.phases.memorySystem.targetEndpoint;
-  if (target) targets.push({ service: 'memory-target', endpoint: target });
+  // The copy's stores, each over its own transport: the source when it is not the memory
+  // server itself, the target when one is named.
+  const { source, target } = memorySides(config);
+  const sourceNamed = Boolean(config.memory.source) || Boolean(config.phases.memorySystem.sourceEndpoint);
+  const sourceAt = source.transport === 'mcp-stdio' ? describeSide(source) : source.endpoint;
+  if (sourceNamed && sourceAt && sourceAt !== targets[0]?.endpoint)
+    targets.push({ service: 'memory-source', endpoint: sourceAt, side: source });
+  const targetAt =
+    target.transport === 'mcp-stdio' ? (target.command ? describeSide(target) : undefined) : target.endpoint;
+  if (targetAt) targets.push({ service: 'memory-target', endpoint: targetAt, side: target });
   if (apiUrl) targets.push({ service: 'api', endpoint: apiUrl });
   return targets;
 }
@@ -116,6 +124,7 @@ export function isConfigured(resolved: ResolvedConfig): boolean {
     config.projectId !== '' ||
     Boolean(config.memory.endpoint) ||
     Boolean(config.phases.memorySystem.targetEndpoint) ||
+    Boolean(config.memory.source ?? config.memory.target) ||
     (resolved.provenance('endpoints.memory')?.layer ?? 'defaults') !== 'defaults'
   );
 }
@@ -315,9 +324,13 @@ export class HealthChecker {
     if (!client) {
       client = (async () => {
         const dir = await this.outboxFolder();
+        const side = target.side;
         return createMemoryClient({
-          config: input.config.memory,
-          endpoint: input.config.memory.transport === 'mcp-stdio' ? undefined : target.endpoint,
+          config: side
+            ? { ...input.config.memory, transport: side.transport, command: side.command, args: side.args }
+            : input.config.memory,
+          endpoint: (side?.transport ?? input.config.memory.transport) === 'mcp-stdio' ? undefined : target.endpoint,
+          ...(side ? { env: side.env } : {}),
           breaker: input.config.breaker,
           apiKey: keyOf(target, input),
           logger: this.options.logger,
@@ -357,6 +370,7 @@ function clientKey(target: HealthTarget, input: CheckInput): string {
   return JSON.stringify([
     target.service,
     target.endpoint,
+    target.side ?? null,
     input.config.memory,
     input.config.breaker,
     keyOf(target, input) ?? '',

@@ -491,7 +491,8 @@ class OrchestraWorkspace implements Workspace {
         const keys = new Map<string | undefined, string | undefined>();
         const logger = await this.logger();
         for (const target of targets) {
-          if (target.service === 'api' || keys.has(target.endpoint)) continue;
+          // A server process over stdio is given no key (only its env).
+          if (target.service === 'api' || target.side?.transport === 'mcp-stdio' || keys.has(target.endpoint)) continue;
           const consent = { ...(this.options.keyConsent ?? {}), ask: undefined };
           const key = await keyFor(target.endpoint, apiKey, consent, this.env, `${target.service} endpoint`).catch(
             (error: unknown) => {
