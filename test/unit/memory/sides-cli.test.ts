@@ -12,6 +12,7 @@ import { after, afterEach, before, describe, it } from 'mocha';
 import { createMemoryClient } from '../../../src/core/memory';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { runCli } from '../cli-run';
+import { leaks } from '../hooks';
 import { startMcpHttpProxy, type McpHttpProxy } from './fixtures/mcp-http-proxy';
 import { memoryConfig, tempDir } from './helpers';
 
@@ -78,6 +79,8 @@ describe('orchestra-migrate memory --side', function () {
     const deleted = await cli('delete', 'notes/first', '--side', 'target');
     assert.equal(deleted.code, 0, deleted.err);
     assert.equal((await cli('get', 'notes/first', '--side', 'target')).code, 1);
+    const servers = leaks().filter((l) => l.kind === 'child process' && l.what.includes('server-memory'));
+    assert.deepEqual(servers, [], 'each command ended the server process it started');
   });
 
   it('sees entities other agents wrote in an MCP store', async () => {

@@ -4,6 +4,7 @@
  * warm-up, against config.validation.targets: pass (✅) at or under the target, warn
  * (⚠️) up to 1.5x, fail (❌) above.
  */
+import { describeSide, memorySide } from '../../config/memory-sides';
 import { OrchestraError } from '../../errors';
 import { idTokenAuthorization } from '../../gcp/id-token';
 import { measure, VERDICT_MARKS, verdictFor, WARMUP_CALLS, type LatencyResult } from '../latency';
@@ -129,7 +130,10 @@ const memoryLatency = (dependsOn: string[]): Action => ({
     const samples = ctx.config.phases.validation.samples;
     const page = await target.list(undefined, undefined, { limit: Math.max(1, samples), signal: ctx.signal });
     const keys = page.keys.length ? page.keys : ['orchestra-validation-probe'];
-    const endpoint = ctx.config.phases.memorySystem.targetEndpoint ?? ctx.config.memory.endpoint ?? '';
+    const side = memorySide(ctx.config, 'target');
+    const endpoint = describeSide(side);
+    // A server process over stdio runs on this machine: its latency is judged as local.
+    const host = side.transport === 'mcp-stdio' ? 'localhost' : (side.endpoint ?? '');
     const targetMs = ctx.config.validation.targets.memoryReadMs;
     let i = 0;
     const options = {
@@ -141,7 +145,7 @@ const memoryLatency = (dependsOn: string[]): Action => ({
     const result = await measure(options, async (signal) => {
       await target.get(keys[i++ % keys.length], { signal });
     });
-    await record(ctx, 'memory', verdictFor(result, targetMs, endpoint));
+    await record(ctx, 'memory', verdictFor(result, targetMs, host));
   },
 });
 
