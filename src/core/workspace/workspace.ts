@@ -494,7 +494,10 @@ class OrchestraWorkspace implements Workspace {
           // A server process over stdio is given no key (only its env).
           if (target.service === 'api' || target.side?.transport === 'mcp-stdio' || keys.has(target.endpoint)) continue;
           const consent = { ...(this.options.keyConsent ?? {}), ask: undefined };
-          const key = await keyFor(target.endpoint, apiKey, consent, this.env, `${target.service} endpoint`).catch(
+          // A store with a key of its own (memory.<side>.keyVariable) is checked with that key.
+          const named = target.side?.keyVariable;
+          const given = named ? this.env[named] : apiKey;
+          const key = await keyFor(target.endpoint, given, consent, this.env, `${target.service} endpoint`).catch(
             (error: unknown) => {
               logger.warn(errorMessage(error));
               return undefined;

@@ -178,3 +178,45 @@ describe('a store that speaks the other protocol', function () {
     assert.equal(c.pendingWrites, 0);
   });
 });
+
+describe('orchestra-migrate memory with a store key of its own (keyVariable)', function () {
+  this.timeout(60_000);
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let mcp: McpHttpProxy;
+  const KEY = 'target-store-key-0123456789';
+
+  before(async () => {
+    temp = await tempDir('memory-key');
+    mcp = await startMcpHttpProxy(path.join(temp.dir, 'graph.jsonl'), KEY);
+    await mkdir(path.join(temp.dir, 'config'));
+    await writeFile(
+      path.join(temp.dir, 'config', 'common.json'),
+      JSON.stringify({
+        memory: { target: { transport: 'mcp-http', endpoint: mcp.url, keyVariable: 'TARGET_MEMORY_KEY' } },
+      }),
+    );
+  });
+  after(async () => {
+    await mcp?.close();
+    await temp?.cleanup();
+  });
+
+  it('sends the key the variable holds, to that store only, and ends its session', async () => {
+    const set = await runCli(['memory', 'set', 'k', '"v"', '--side', 'target'], temp.dir, { TARGET_MEMORY_KEY: KEY });
+    assert.equal(set.code, 0, set.err);
+    const got = await runCli(['memory', 'get', 'k', '--side', 'target', '--json'], temp.dir, {
+      TARGET_MEMORY_KEY: KEY,
+    });
+    assert.equal(got.code, 0, got.err);
+    assert.equal((JSON.parse(got.out) as { record: { content: unknown } }).record.content, 'v');
+    assert.equal(mcp.sessions(), 0, 'each call ended its Streamable HTTP session');
+    assert.ok(mcp.deleted >= 2);
+  });
+
+  it('a variable that is not set is bad input naming the setting', async () => {
+    const result = await runCli(['memory', 'get', 'k', '--side', 'target'], temp.dir);
+    assert.equal(result.code, 2, result.err);
+    assert.match(result.err, /memory\.target\.keyVariable names TARGET_MEMORY_KEY, which is not set/);
+    assert.doesNotMatch(result.err, new RegExp(KEY));
+  });
+});
