@@ -47,4 +47,8 @@ export type OrchestraApi = OrchestraContext;
 /** Whether this window runs a migration now. */
 export interface RunGuard {
   running: boolean;
+  /** The progress notification's messages of the current (or last) run, in order. */
+  progress?: string[];
+  /** The log file under log.dir of the current (or last) run. */
+  logFile?: string;
 }

@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
   const presenter = own(new MigrationPresenter({ gateway, watcher, tree: phaseTree, treeView, statusItem, log }));
   const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
   const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
-  const failures = own(new CommandFailures());
+  const failures = own(new CommandFailures(() => log.show(true)));
 
   const ctx: OrchestraContext = {
     extension: context,

@@ -17,7 +17,8 @@ import {
   settingId,
 } from './constants';
 import type { WorkspaceGateway } from './gateway';
-import { HEALTH_ICONS, healthAccessibilityLabel, healthStateText, healthText } from './health-text';
+import { HealthPick } from './health-pick';
+import { HEALTH_ICONS, healthAccessibilityLabel, healthStateText, healthText, unCheckedLabel } from './health-text';
 import type { MigrationPresenter } from './presenter';
 import { md } from './presentation';
 
@@ -67,12 +68,20 @@ export class HealthItem implements vscode.Disposable {
   /** Logged when a service's level changes, not on every check. */
   private readonly loggedLevels = new Map<string, string>();
   private disposed = false;
+  private readonly checked = new vscode.EventEmitter<HealthReport>();
+  /** Fires after every check that produced a report, once the item shows it. */
+  readonly onDidCheck = this.checked.event;
+  /** The quick pick the item's click opens; it follows onDidCheck while open. */
+  readonly pick: HealthPick;
 
   constructor(private readonly deps: HealthItemDeps) {
     this.item = vscode.window.createStatusBarItem(HEALTH_ITEM_ID, vscode.StatusBarAlignment.Left, 49);
     this.item.name = 'Orchestra Service Health';
     this.item.command = COMMAND_IDS.checkHealth;
+    this.pick = new HealthPick({ onDidCheck: this.onDidCheck, log: deps.log });
     this.subscriptions.push(
+      this.checked,
+      this.pick,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(settingId(SETTING_KEYS.healthIntervalSeconds))) this.restartInterval();
         if (event.affectsConfiguration(SETTINGS_SECTION)) this.schedule();
@@ -127,6 +136,25 @@ export class HealthItem implements vscode.Disposable {
     return typeof tooltip === 'string' ? tooltip : (tooltip?.value ?? '');
   }
 
+  /** What a screen reader says of the item now. */
+  get accessibleLabel(): string {
+    return this.item.accessibilityInformation?.label ?? '';
+  }
+
+  /** The item's background colour id: amber when slow, red when down, undefined when ok. */
+  get background(): string | undefined {
+    return (this.item.backgroundColor as vscode.ThemeColor | undefined)?.id;
+  }
+
+  /** The item without a report: every field set together, so the spoken label never lags the text. */
+  private showState(text: string, tooltip: string): void {
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.backgroundColor = undefined;
+    this.item.accessibilityInformation = { label: unCheckedLabel(text) };
+    this.item.show();
+  }
+
   private async checkOnce(): Promise<HealthReport | undefined> {
     if (this.disposed) return undefined;
     const workspace = this.deps.gateway.current();
@@ -135,32 +163,27 @@ export class HealthItem implements vscode.Disposable {
       return undefined;
     }
     if (!vscode.workspace.isTrusted) {
-      this.item.text = '$(workspace-untrusted) Services not checked';
-      this.item.tooltip = 'Orchestra Migrate checks the memory servers and the API only in a trusted workspace.';
-      this.item.backgroundColor = undefined;
-      this.item.show();
+      this.showState(
+        '$(workspace-untrusted) Services not checked',
+        'Orchestra Migrate checks the memory servers and the API only in a trusted workspace.',
+      );
       return undefined;
     }
-    if (!this.last) {
-      this.item.text = '$(sync~spin) Checking services';
-      this.item.show();
-    }
+    if (!this.last) this.showState('$(sync~spin) Checking services', 'Orchestra Migrate is checking the services.');
     let report: HealthReport;
     try {
       report = await this.checkerFor(workspace).check({ passive: true });
     } catch (error) {
       // A configuration that does not load: the tree says why; here, that nothing was checked.
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      this.item.text = '$(circle-slash) Services not checked';
-      this.item.tooltip = `Orchestra Migrate could not check the services: ${message}`;
-      this.item.backgroundColor = undefined;
-      this.item.show();
+      this.showState('$(circle-slash) Services not checked', `Orchestra Migrate could not check the services: ${message}`);
       return undefined;
     }
     if (this.disposed) return report;
     this.last = report;
     this.render(report);
     this.logChanges(report);
+    this.checked.fire(report);
     return report;
   }
 

@@ -33,8 +33,18 @@ export function healthSummary(report: HealthReport): string {
   return report.level;
 }
 
-/** What a screen reader says of the item: the services that are not ok, or "all ok". */
+/**
+ * What a screen reader says of the item: what its text says, in words. The services that
+ * are not ok, "all ok", or (no service checked) the summary the text shows.
+ */
 export function healthAccessibilityLabel(report: HealthReport): string {
+  if (report.unconfigured || report.level === 'none') return `Orchestra services: ${healthSummary(report)}`;
   const down = report.checks.filter((c) => c.level !== 'ok').map((c) => `${c.label} ${c.level}`);
   return `Orchestra services: ${down.length ? down.join(', ') : 'all ok'}`;
+}
+
+/** The spoken label of the item while no report is shown: its text without the icon, in lower case. */
+export function unCheckedLabel(text: string): string {
+  const words = text.replace(/^\$\([^)]*\)\s*/, '').replace(/^Services /, '');
+  return `Orchestra services: ${words.charAt(0).toLowerCase()}${words.slice(1)}`;
 }

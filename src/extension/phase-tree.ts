@@ -8,6 +8,7 @@ import type { StepStatus } from '../core/migration/types';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import {
   isInterrupted,
+  isStale,
   md,
   phaseDescription,
   STEP_STATUS_LABELS,
@@ -37,6 +38,9 @@ const STEP_ICONS: Readonly<Record<StepStatus, vscode.ThemeIcon>> = {
   blocked: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('testing.iconSkipped')),
   cancelled: new vscode.ThemeIcon('debug-stop', new vscode.ThemeColor('disabledForeground')),
 };
+
+/** A result that may no longer hold: something it built on was reset since it ran. */
+const STALE_ICON = new vscode.ThemeIcon('history', new vscode.ThemeColor('list.warningForeground'));
 
 /** No spinner for work that nobody is doing any more. */
 const INTERRUPTED_ICON = new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('list.warningForeground'));
@@ -81,8 +85,11 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     item.id = node.phase.id;
     item.description = phaseDescription(node.detail);
     const interrupted = isInterrupted(node.detail);
-    item.iconPath = interrupted ? INTERRUPTED_ICON : STATUS_ICONS[node.status];
-    const lines = [`**${node.phase.title}** — ${interrupted ? 'interrupted' : label}`, '', node.phase.description];
+    const stale = isStale(node.detail);
+    item.iconPath = interrupted ? INTERRUPTED_ICON : stale ? STALE_ICON : STATUS_ICONS[node.status];
+    const shown = interrupted ? 'interrupted' : stale ? `${label}, stale` : label;
+    const lines = [`**${node.phase.title}** — ${shown}`, '', node.phase.description];
+    if (stale) lines.push('', `$(history) Stale: ${md(node.detail.stale!)}.`);
     if (interrupted) {
       lines.push(
         '',

@@ -3,12 +3,11 @@
  * and a state snapshot, as plain data and text. No 'vscode' here, so it runs (and is
  * tested) on plain Node; phase-tree.ts and status-bar.ts turn it into VS Code items.
  */
-import type { EndpointLine } from '../core/config/describe';
 import type { EnvironmentKind } from '../core/environment';
 import type { PhaseInfo, PhaseStatus } from '../core/migration/catalog';
 import type { MonitorSnapshot } from '../core/migration/monitor';
 import type { StepRecord, StepStatus } from '../core/migration/types';
-import type { WorkspaceView } from '../core/workspace';
+import type { UsedEndpoint, WorkspaceView } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 
 /** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
@@ -18,6 +17,8 @@ export interface PhaseDetail {
   readonly error?: string;
   readonly blockedBy?: string;
   readonly finishedAt?: string;
+  /** Why the phase's result may be out of date (a phase it builds on was reset since it ran). */
+  readonly stale?: string;
   /** Set when the run that left this phase in progress is gone: why (no live process holds its lock). */
   readonly interrupted?: string;
 }
@@ -68,12 +69,17 @@ export function isInterrupted(detail: PhaseDetail): boolean {
   return detail.interrupted !== undefined && detail.status === 'in-progress';
 }
 
-/** "completed · 4/4": the status, then steps done out of steps recorded. */
+/** Stale matters only where there is a result to be out of date. */
+export function isStale(detail: PhaseDetail): boolean {
+  return detail.stale !== undefined && detail.status !== 'not-started' && detail.status !== 'in-progress';
+}
+
+/** "completed · 4/4": the status, then steps done out of steps recorded; "· stale" when a reset upstream outdated it. */
 export function phaseDescription(detail: PhaseDetail): string {
   const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
   const steps = detail.steps ?? [];
-  if (!steps.length) return label;
-  return `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`;
+  const counted = steps.length ? `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}` : label;
+  return isStale(detail) ? `${counted} · stale` : counted;
 }
 
 export function stepDescription(step: StepRecord, interrupted = false): string {
@@ -107,6 +113,7 @@ export function phaseNodes(phases: readonly PhaseInfo[], snapshot?: MonitorSnaps
             error: p.error,
             blockedBy: p.blockedBy,
             finishedAt: p.finishedAt,
+            stale: p.stale,
             interrupted: snapshot?.interrupted,
           }
         : { status: 'not-started' };
@@ -124,7 +131,8 @@ export interface MigrationSummary {
   readonly running: boolean;
   readonly progress?: { readonly done: number; readonly total: number };
   readonly projectId?: string;
-  readonly endpoints: readonly EndpointLine[];
+  /** The endpoints runs and health checks call now, as the workspace resolved them. */
+  readonly endpoints: readonly UsedEndpoint[];
   /** Config files read, relative to the workspace folder where possible. */
   readonly files: readonly string[];
   /** Why the configuration could not be used, in one line. */
@@ -142,7 +150,7 @@ export function migrationSummary(
     running: snapshot?.running ?? false,
     progress: snapshot?.progress,
     projectId: view.ok ? view.projectId || undefined : undefined,
-    endpoints: view.ok ? view.endpoints : [],
+    endpoints: view.ok ? view.used : [],
     files: view.ok ? view.files : [],
     problem: view.ok ? undefined : view.summary,
     interrupted: snapshot?.interrupted,
@@ -157,7 +165,13 @@ export function treeProblem(
   view: WorkspaceView | undefined,
   snapshot: MonitorSnapshot | undefined,
 ): string | undefined {
-  if (view && !view.ok) return `${view.summary} The phases show as not started until it is fixed; details in the log.`;
+  if (view && !view.ok) {
+    // The statuses still come from the state file when one is known: say what they are and what waits.
+    const shown = view.stateFile
+      ? 'The phases show the state file as last recorded; verify and execute wait until it is fixed'
+      : 'The phases show as not started until it is fixed';
+    return `${view.summary} ${shown}; details in the log.`;
+  }
   return snapshot?.problem;
 }
 

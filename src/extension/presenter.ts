@@ -90,6 +90,11 @@ export class MigrationPresenter implements vscode.Disposable {
     return { dispose: () => this.renderListeners.delete(listener) };
   }
 
+  /** The line above the tree (a configuration problem, or that no project is set), as shown. */
+  get treeMessage(): string | undefined {
+    return this.deps.treeView.message;
+  }
+
   /** The last configuration load, as the views show it. */
   get lastLoad(): WorkspaceView | undefined {
     return this.view;
@@ -107,7 +112,13 @@ export class MigrationPresenter implements vscode.Disposable {
       const files = view.files.length ? view.files.join(', ') : 'none, built-in defaults';
       this.deps.log.info(`configuration loaded (files: ${files}); project: ${view.projectId || '(none)'}`);
     }
-    const monitor = view?.ok && view.stateFile ? this.follow(view.stateFile, () => workspace!.follow()) : undefined;
+    // A configuration problem keeps the state file in view (the last good load's): it is still the truth.
+    const known =
+      view && !view.ok && view.stateFile && view.projectId
+        ? { stateFile: view.stateFile, projectId: view.projectId }
+        : undefined;
+    const file = view?.ok ? view.stateFile : known?.stateFile;
+    const monitor = file ? this.follow(file, () => workspace!.follow(undefined, known)) : undefined;
     if (!monitor) this.unfollow();
     await monitor?.reload();
     if (!this.disposed) this.render();

@@ -31,7 +31,7 @@ function migrationLines(summary: MigrationSummary): string[] {
   if (summary.projectId) lines.push(`Project: ${code(summary.projectId)}`, '');
   if (summary.endpoints.length) {
     lines.push('| Service | Endpoint |', '| --- | --- |');
-    for (const e of summary.endpoints) lines.push(`| ${md(e.service)} | ${md(e.url ?? e.error ?? '—')} |`);
+    for (const e of summary.endpoints) lines.push(`| ${md(e.name)} | ${code(e.url)} |`);
     lines.push('');
   }
   // With a problem nothing was applied: "no files" would read as a cause.

@@ -27,6 +27,7 @@ export type { WorkspaceSession } from './wiring';
 export type { MemoryRequest, MemoryAnswer, MemoryOperation } from './memory';
 export type { ReportRequest, WorkspaceReport } from './report';
 export { workspacePaths, LOG_FILE_NAME, type WorkspacePaths } from './paths';
+export type { UsedEndpoint } from './endpoints-used';
 export { STATUS_JSON_VERSION, type StatusDocument } from './status';
 export { MEMORY_API_KEY_VARIABLE } from './secrets';
 export { noProjectError } from '../config/project';

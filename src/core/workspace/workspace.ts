@@ -38,6 +38,7 @@ import type { PhaseRegistry } from '../migration/registry';
 import type { SavedPlan } from '../migration/saved-plan';
 import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
+import { lastKnownState, usedEndpoints, type UsedEndpoint } from './endpoints-used';
 import type * as ReportModule from './report';
 import type * as SyncModule from './sync';
 import type { ReportRequest, WorkspaceReport } from './report';
@@ -71,10 +72,18 @@ export type WorkspaceView =
       readonly files: readonly string[];
       /** The registered phases, in order. */
       readonly phases: readonly PhaseInfo[];
+      /** The endpoints a run and the health check call now (not the defaults of services nobody set). */
+      readonly used: readonly UsedEndpoint[];
     }
   | {
       readonly ok: false;
       readonly configDir: string;
+      /**
+       * The state file to show meanwhile: the last good load's, else the only one in the
+       * default state folder. A config problem must not hide what the migration did.
+       */
+      readonly stateFile?: string;
+      readonly projectId?: string;
       /** One line for the tree and the status bar. */
       readonly summary: string;
       /** Every problem, `file:line:column path: message` then expected and fix, for the log. */
@@ -143,6 +152,8 @@ export interface Workspace {
   readonly logFile: string | undefined;
   /** Opens this run's log file (log.dir, log.level); resolves with its path, or undefined without a loadable config. */
   startRunLog(name: string): Promise<string | undefined>;
+  /** Closes the run's log file, so the next run (a long-lived editor's) starts one of its own. */
+  endRunLog(): Promise<void>;
   /** The registered phases, in order (the built-in seven unless tuned). */
   phases(): readonly PhaseInfo[];
   /** Loads the configuration (every call reads the files again). */
@@ -177,8 +188,11 @@ export interface Workspace {
   report(request?: ReportRequest): Promise<WorkspaceReport>;
   /** Writes the default config files; `values` (init --project/--location) go into common.json. */
   init(values?: InitValues): Promise<InitSummary>;
-  /** Follows the state file of the project of the last load (the CLI's monitor, the editor's tree). */
-  follow(pollMs?: number): StateFileMonitor;
+  /**
+   * Follows the state file of the project of the last load (the CLI's monitor, the editor's
+   * tree), or the one a view named while the configuration does not load.
+   */
+  follow(pollMs?: number, known?: { readonly stateFile: string; readonly projectId: string }): StateFileMonitor;
   /** An engine with its clients, for callers that drive it step by step (tests, benchmarks). */
   open(): Promise<WorkspaceSession>;
   close(): Promise<void>;
@@ -277,6 +291,14 @@ class OrchestraWorkspace implements Workspace {
   private runLog?: RunLog;
   private runLogEvents?: { dispose(): void };
 
+  async endRunLog(): Promise<void> {
+    const runLog = this.runLog;
+    this.runLogEvents?.dispose();
+    this.runLogEvents = undefined;
+    this.runLog = undefined;
+    await runLog?.close();
+  }
+
   private configInput(): ConfigInput {
     return {
       dir: this.folder,
@@ -308,7 +330,8 @@ class OrchestraWorkspace implements Workspace {
   async view(): Promise<WorkspaceView> {
     const configDir = configDirFor(this.folder, this.env);
     try {
-      const { resolved, projectId, paths } = await this.config();
+      const loaded = await this.config();
+      const { resolved, projectId, paths } = loaded;
       return {
         ok: true,
         configDir: resolved.configDir,
@@ -318,20 +341,23 @@ class OrchestraWorkspace implements Workspace {
         endpoints: describeEndpoints(resolved, this.env),
         files: resolved.files.map((f) => relative(resolved.root, f)),
         phases: this.phases(),
+        used: usedEndpoints(resolved, this.env, await this.recordedApiUrl(loaded)),
       };
     } catch (error) {
+      const known = await lastKnownState(this.last?.paths, this.folder);
       if (error instanceof ConfigValidationError) {
         const first = error.issues[0];
         return {
           ok: false,
           configDir,
+          ...known,
           summary: first ? `${error.message} First: ${formatIssue(first, this.folder).split('\n')[0]}` : error.message,
           details: error.describe(),
           phases: this.phases(),
         };
       }
       const details = errorMessage(error);
-      return { ok: false, configDir, summary: details.split('\n')[0], details, phases: this.phases() };
+      return { ok: false, configDir, ...known, summary: details.split('\n')[0], details, phases: this.phases() };
     }
   }
 
@@ -551,15 +577,15 @@ class OrchestraWorkspace implements Workspace {
     };
   }
 
-  follow(pollMs?: number): StateFileMonitor {
+  follow(pollMs?: number, known?: { readonly stateFile: string; readonly projectId: string }): StateFileMonitor {
+    if (known) return new StateFileMonitor(known.stateFile, known.projectId, this.phases(), pollMs);
     const projectId = requireProject({ projectId: this.last?.projectId ?? '' }, this.env);
     return new StateFileMonitor(this.last!.paths.stateFile!, projectId, this.phases(), pollMs);
   }
 
   /** Closes the run log, if one was started. */
   async close(): Promise<void> {
-    this.runLogEvents?.dispose();
-    await this.runLog?.close();
+    await this.endRunLog();
   }
 }
 

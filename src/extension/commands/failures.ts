@@ -13,6 +13,43 @@ export interface CommandFailure {
   readonly toast: string;
   readonly where?: string;
   readonly fix?: string;
+  /** Where the problem is in a file (a configuration error's first issue): the toast's "Open" goes there. */
+  readonly open?: FilePosition;
+  /** The toast's buttons, in order. */
+  readonly actions: readonly FailureAction[];
+}
+
+export interface FilePosition {
+  readonly file: string;
+  /** 1-based, as the error prints them. */
+  readonly line: number;
+  readonly column: number;
+}
+
+export type FailureAction = 'Open' | 'Show Log';
+
+/**
+ * The first issue of a configuration error with a file position. Read by shape: the error
+ * comes from the engine bundle, where `instanceof` against this bundle's class fails.
+ */
+export function issuePosition(error: unknown): FilePosition | undefined {
+  const issues = (error as { issues?: unknown } | null)?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  for (const issue of issues as { file?: unknown; line?: unknown; column?: unknown }[]) {
+    if (typeof issue?.file === 'string' && issue.file) {
+      const line = typeof issue.line === 'number' && issue.line > 0 ? issue.line : 1;
+      const column = typeof issue.column === 'number' && issue.column > 0 ? issue.column : 1;
+      return { file: issue.file, line, column };
+    }
+  }
+  return undefined;
+}
+
+/** Opens a file with the cursor at the position (1-based line and column). */
+export async function openAt(position: FilePosition): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(position.file));
+  const at = new vscode.Position(position.line - 1, position.column - 1);
+  return vscode.window.showTextDocument(document, { selection: new vscode.Range(at, at), preview: false });
 }
 
 /**
@@ -22,6 +59,9 @@ export interface CommandFailure {
  */
 export class CommandFailures implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<CommandFailure>();
+
+  /** `showLog` is what the toast's "Show Log" does. */
+  constructor(private readonly showLog: () => void = () => undefined) {}
   /** Fires once per failed command, before its notification shows. */
   readonly onDidFail = this.emitter.event;
   private latest?: CommandFailure;
@@ -33,6 +73,7 @@ export class CommandFailures implements vscode.Disposable {
 
   record(command: CommandId, error: unknown): CommandFailure {
     const message = errorMessage(error);
+    const open = issuePosition(error);
     const failure: CommandFailure = {
       command,
       code: isOrchestraError(error) ? error.code : error instanceof Error ? error.name : typeof error,
@@ -40,10 +81,18 @@ export class CommandFailures implements vscode.Disposable {
       toast: `Orchestra: ${message}`,
       ...(isOrchestraError(error) && error.where ? { where: error.where } : {}),
       ...(isOrchestraError(error) && error.fix ? { fix: error.fix } : {}),
+      ...(open ? { open } : {}),
+      actions: open ? ['Open', 'Show Log'] : ['Show Log'],
     };
     this.latest = failure;
     this.emitter.fire(failure);
     return failure;
+  }
+
+  /** What a button of the failure's toast does (the toast calls it; tests press it here). */
+  async choose(failure: CommandFailure, action: FailureAction): Promise<void> {
+    if (action === 'Open' && failure.open) await openAt(failure.open);
+    if (action === 'Show Log') this.showLog();
   }
 
   dispose(): void {

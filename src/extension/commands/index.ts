@@ -47,8 +47,11 @@ export async function runCommand(ctx: OrchestraContext, command: OrchestraComman
       `command ${command.id} failed: ${failure.message}`,
       ...(error instanceof Error && error.stack ? [error.stack] : []),
     );
-    void vscode.window.showErrorMessage(failure.toast, 'Show Log').then((choice) => {
-      if (choice) ctx.log.show(true);
+    void vscode.window.showErrorMessage(failure.toast, ...failure.actions).then(async (choice) => {
+      if (!choice) return;
+      await ctx.failures.choose(failure, choice).catch((error: unknown) => {
+        ctx.log.error(`${choice} after the failure of ${command.id} failed: ${String(error)}`);
+      });
     });
     return undefined;
   }

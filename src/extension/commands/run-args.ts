@@ -9,6 +9,8 @@ import type { PhaseTreeNode } from '../presentation';
 export interface RunArgs {
   phases?: string[];
   yes?: boolean;
+  /** Another way to cancel besides the notification's button (other code, the tests). */
+  token?: vscode.CancellationToken;
 }
 
 export function runArgs(arg: unknown): RunArgs {
@@ -19,12 +21,16 @@ export function runArgs(arg: unknown): RunArgs {
   return {
     ...(Array.isArray(given.phases) && given.phases.length ? { phases: given.phases.map(String) } : {}),
     ...(given.yes === true ? { yes: true } : {}),
+    ...(typeof given.token?.onCancellationRequested === 'function' ? { token: given.token } : {}),
   };
 }
 
-/** Cancellation from a progress notification's button, as the engine takes it. */
-export function abortOn(token: vscode.CancellationToken): AbortSignal {
+/** Cancellation from a progress notification's button (or any of `tokens`), as the engine takes it. */
+export function abortOn(...tokens: (vscode.CancellationToken | undefined)[]): AbortSignal {
   const controller = new AbortController();
-  token.onCancellationRequested(() => controller.abort(new Error('cancelled from the editor')));
+  for (const token of tokens) {
+    if (token?.isCancellationRequested) controller.abort(new Error('cancelled from the editor'));
+    token?.onCancellationRequested(() => controller.abort(new Error('cancelled from the editor')));
+  }
   return controller.signal;
 }

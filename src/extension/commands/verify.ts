@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
 import { abortOn, runArgs } from './run-args';
+import { withRunLog } from './run-log';
 
 /**
  * `orchestra-migrate verify` from the editor: every resource read (GETs only), the plan
@@ -18,7 +19,10 @@ export const verifyCommand: OrchestraCommand = {
         cancellable: true,
       },
       async (_progress, token) => {
-        const plan = await ctx.gateway.forRun().verify({ phases, signal: abortOn(token) });
+        const workspace = ctx.gateway.forRun();
+        const plan = await withRunLog(ctx, workspace, 'editor-verify', () =>
+          workspace.verify({ phases, signal: abortOn(token) }),
+        );
         const { formatPlan, planSummary } = ctx.gateway.engine;
         return { plan, text: formatPlan(plan), summary: planSummary(plan) };
       },

@@ -1,6 +1,7 @@
 /** The commands' argument parsing and failure record, on plain Node. */
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
+import { ConfigValidationError } from '../../../src/core/config/validate';
 import { InputError, OrchestraError } from '../../../src/core/errors';
 import { builtInPhases } from '../../../src/core/migration/phases';
 import { CommandFailures, type CommandFailure } from '../../../src/extension/commands/failures';
@@ -47,9 +48,36 @@ describe('the command failure record', () => {
       toast: 'Orchestra: No Google Cloud project is configured.\n  where: projectId\n  fix: Set it.',
       where: 'projectId',
       fix: 'Set it.',
+      actions: ['Show Log'],
     });
     assert.deepEqual(seen, [failure]);
     assert.equal(failures.last, failure);
+    failures.dispose();
+  });
+
+  it('a configuration error offers Open at its first issue with a file, line and column', () => {
+    const failures = new CommandFailures();
+    const error = new ConfigValidationError(
+      [
+        { code: 'schema', layer: 'env', source: 'ORCHESTRA_X', path: 'x', message: 'bad', fix: 'fix it' },
+        {
+          code: 'schema',
+          layer: 'common',
+          source: '/w/config/common.json',
+          file: '/w/config/common.json',
+          line: 3,
+          column: 16,
+          path: 'memory.timeoutMs',
+          message: 'must be a whole number',
+          fix: 'Write a number of milliseconds.',
+        },
+      ],
+      { root: '/w' },
+    );
+    const failure = failures.record(COMMAND_IDS.verify, error);
+    assert.deepEqual(failure.open, { file: '/w/config/common.json', line: 3, column: 16 });
+    assert.deepEqual(failure.actions, ['Open', 'Show Log']);
+    assert.match(failure.toast, /config\/common\.json:3:16 memory\.timeoutMs: must be a whole number/);
     failures.dispose();
   });
 
@@ -60,6 +88,7 @@ describe('the command failure record', () => {
       code: 'TypeError',
       message: 'x is undefined',
       toast: 'Orchestra: x is undefined',
+      actions: ['Show Log'],
     });
     assert.equal(failures.record(COMMAND_IDS.refresh, 'text').code, 'string');
     assert.equal(

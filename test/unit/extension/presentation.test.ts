@@ -10,7 +10,12 @@ import type { PhaseInfo } from '../../../src/core/migration/catalog';
 import { builtInPhases } from '../../../src/core/migration/phases';
 import type { StepRecord } from '../../../src/core/migration/types';
 import { healthTooltip } from '../../../src/extension/health-item';
-import { healthStateText, healthText } from '../../../src/extension/health-text';
+import {
+  healthAccessibilityLabel,
+  healthStateText,
+  healthText,
+  unCheckedLabel,
+} from '../../../src/extension/health-text';
 import { PhaseTreeProvider } from '../../../src/extension/phase-tree';
 import {
   md,
@@ -115,6 +120,31 @@ describe('the phase tree, as text', () => {
     assert.ok(rows(tree).every((r) => !r.tooltip.includes('$(warning)')));
   });
 
+  it('a cancelled phase has its own stop icon and word, and a stale one says what outdated it', () => {
+    const details: Record<string, PhaseDetail> = {
+      'core-infrastructure': { status: 'completed', steps: [step('s', 'done', 'create')] },
+      'workstation-configuration': { status: 'cancelled', steps: [step('w', 'done'), step('x', 'cancelled')] },
+      validation: {
+        status: 'completed',
+        steps: [step('v', 'done')],
+        stale: 'Core Infrastructure was reset after this phase ran; run execute again to bring it up to date',
+      },
+    };
+    const list = rows(treeWith((phase) => details[phase.id] ?? { status: 'not-started' }));
+    assert.deepEqual(
+      [list[1], list[6]].map((r) => [r.description, r.icon, r.spoken]),
+      [
+        ['cancelled · 1/2', 'debug-stop', 'Phase 2, Workstation Configuration, cancelled · 1/2'],
+        ['completed · 1/1 · stale', 'history', 'Phase 7, Validation, completed · 1/1 · stale'],
+      ],
+    );
+    assert.match(list[6].tooltip, /— completed, stale/);
+    assert.match(list[6].tooltip, /Stale: Core Infrastructure was reset after this phase ran; run execute again/);
+    assert.doesNotMatch(list[1].tooltip, /failed/, 'cancelled is not failed');
+    // Nothing to be out of date before a phase has a result: not started stays plain.
+    assert.equal(phaseDescription({ status: 'not-started', stale: 'x' }), 'not started');
+  });
+
   it('an interrupted phase pauses instead of spinning, and says how to resume', () => {
     const tree = treeWith((phase) =>
       phase.id === 'workstation-configuration'
@@ -172,7 +202,7 @@ describe('the environment status bar item, as text', () => {
     item.setMigration({
       running: false,
       projectId: 'my-project',
-      endpoints: [{ service: 'memory', url: 'http://127.0.0.1:8765' } as never],
+      endpoints: [{ name: 'Memory server', url: 'http://127.0.0.1:8765', rule: 'memory.endpoint' }],
       files: ['config/common.json'],
     });
     const tooltip = item.tooltip;
@@ -180,7 +210,7 @@ describe('the environment status bar item, as text', () => {
     assert.match(tooltip, /Forced by `ORCHESTRA_ENV`\./);
     assert.match(tooltip, /\| CODESPACES \| true \| Codespaces \|/);
     assert.ok(tooltip.includes('Project: `my-project`'));
-    assert.ok(tooltip.includes('| memory | http://127\\.0\\.0\\.1:8765 |'), tooltip);
+    assert.ok(tooltip.includes('| Memory server | `http://127.0.0.1:8765` |'), tooltip);
     assert.ok(tooltip.includes('Config files: `config/common.json`'));
     item.setMigration({ running: false, endpoints: [], files: [], problem: 'The configuration has 1 problem.' });
     assert.match(item.tooltip, /\$\(warning\) The configuration has 1 problem\\\./);
@@ -223,6 +253,18 @@ describe('the service health item, as text', () => {
     );
     assert.equal(healthText({ ...report([], 'none'), unconfigured: true }), '$(pulse) Services not configured');
     assert.equal(healthText(report([], 'none')), '$(pulse) Orchestra: nothing to check');
+  });
+
+  it('the spoken label says what the text shows, in every state', () => {
+    const cases: [HealthReport, string][] = [
+      [report([check({ latencyMs: 3 })], 'ok'), 'Orchestra services: all ok'],
+      [report([check({ level: 'slow', latencyMs: 90 })], 'slow'), 'Orchestra services: Memory server slow'],
+      [{ ...report([], 'none'), unconfigured: true }, 'Orchestra services: not configured'],
+      [report([], 'none'), 'Orchestra services: nothing to check'],
+    ];
+    for (const [r, label] of cases) assert.equal(healthAccessibilityLabel(r), label, healthText(r));
+    assert.equal(unCheckedLabel('$(circle-slash) Services not checked'), 'Orchestra services: not checked');
+    assert.equal(unCheckedLabel('$(sync~spin) Checking services'), 'Orchestra services: checking services');
   });
 
   it('a service line: level, round trip against its target, an open breaker, and the reason with its fix', () => {

@@ -32,6 +32,7 @@ const loaded: WorkspaceView = {
   endpoints: [{ service: 'memory', url: 'http://127.0.0.1:8765', rule: 'local' }],
   files: ['config/common.json'],
   phases: PHASES,
+  used: [{ name: 'Memory server', url: 'http://127.0.0.1:8765', rule: 'memory.endpoint' }],
 };
 
 const step = (id: string, status: StepRecord['status'], action?: StepRecord['action']): StepRecord => ({
@@ -77,6 +78,9 @@ describe('extension presentation (plain Node)', () => {
       phases: PHASES,
     };
     assert.match(treeProblem(failed, undefined)!, /^Bad JSON\. The phases show as not started/);
+    // With a state file known, the tree shows it, and says so.
+    const known = { ...failed, stateFile: '/w/.orchestra/state-p.json', projectId: 'p' };
+    assert.match(treeProblem(known, undefined)!, /^Bad JSON\. The phases show the state file as last recorded; verify and execute wait/);
     const unreadable = { ...snapshotOf(emptyState('p'), PHASES), problem: 'not JSON (state.json)' };
     assert.equal(treeProblem(loaded, unreadable), 'not JSON (state.json)');
     assert.equal(treeProblem(loaded, undefined), undefined);
@@ -96,7 +100,7 @@ describe('extension presentation (plain Node)', () => {
       running: true,
       progress: { done: 2, total: 5 },
       projectId: 'orchestra-test',
-      endpoints: loaded.ok ? loaded.endpoints : [],
+      endpoints: loaded.ok ? loaded.used : [],
       files: ['config/common.json'],
       problem: undefined,
       interrupted: undefined,

@@ -1,0 +1,112 @@
+/**
+ * The endpoints a run and the health check call with this configuration, as the views
+ * show them: the memory servers the copy reads and writes, where each Google API goes
+ * (the emulator, an override, or Google), and the API the migration deployed. Services
+ * nobody set (the local port table's defaults) are not shown: they are not used.
+ */
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { resolveEndpoint as resolveServiceEndpoint } from '../config/endpoints';
+import type { ResolvedConfig } from '../config/types';
+import { GCP_APIS, resolveEndpoint, withEmulatorDefaults } from '../gcp/endpoints';
+import type { WorkspacePaths } from './paths';
+
+export interface UsedEndpoint {
+  /** What calls it, in words: "Memory server", "Google Cloud APIs", "Deployed API". */
+  readonly name: string;
+  readonly url: string;
+  /** Where the address comes from: the config key, the environment rule, or the state. */
+  readonly rule: string;
+}
+
+export function usedEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, apiUrl?: string): UsedEndpoint[] {
+  const { config } = resolved;
+  const used: UsedEndpoint[] = [];
+  const memory = memoryEndpoint(resolved, env);
+  if (memory) used.push({ name: 'Memory server', ...memory });
+  const { sourceEndpoint, targetEndpoint } = config.phases.memorySystem;
+  if (sourceEndpoint && sourceEndpoint !== memory?.url) {
+    used.push({ name: 'Memory copy source', url: sourceEndpoint, rule: 'phases.memorySystem.sourceEndpoint' });
+  }
+  if (targetEndpoint) {
+    used.push({ name: 'Memory copy target', url: targetEndpoint, rule: 'phases.memorySystem.targetEndpoint' });
+  }
+  used.push(...googleEndpoints(resolved, env));
+  if (apiUrl) used.push({ name: 'Deployed API', url: apiUrl, rule: 'recorded by API Deployment' });
+  return used;
+}
+
+function memoryEndpoint(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): { url: string; rule: string } | undefined {
+  const { memory } = resolved.config;
+  if (memory.transport === 'mcp-stdio') {
+    return memory.command ? { url: memory.command, rule: 'memory.command (MCP over stdio)' } : undefined;
+  }
+  try {
+    const { url, rule } = resolveServiceEndpoint(resolved.config, resolved.environment.kind, 'memory', env);
+    return { url, rule };
+  } catch {
+    // The environment cannot build the address (a codespace variable missing): health says why.
+    return undefined;
+  }
+}
+
+/** Each distinct base the Google APIs go to, naming the APIs when they do not all go to one. */
+function googleEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): UsedEndpoint[] {
+  let gcp = resolved.config.gcp;
+  if (gcp.emulator) {
+    try {
+      gcp = withEmulatorDefaults(gcp, resolved.endpoint('gcpEmulator'), env);
+    } catch {
+      // No emulator address in this environment: the APIs without an override show where they would go.
+    }
+  }
+  const groups = new Map<string, { apis: string[]; rule: string }>();
+  for (const api of GCP_APIS) {
+    let base: string;
+    let rule: string;
+    try {
+      const resolvedApi = resolveEndpoint(api, gcp, env);
+      const google = resolvedApi.source === 'google';
+      base = google ? 'https://*.googleapis.com' : resolvedApi.base;
+      rule = google
+        ? 'Google'
+        : resolvedApi.source === 'env'
+          ? 'CLOUDSDK_API_ENDPOINT_OVERRIDES_*'
+          : gcp.emulator
+            ? 'gcp.emulator'
+            : 'gcp.endpointOverrides';
+    } catch (error) {
+      base = `unusable override: ${(error as Error).message}`;
+      rule = 'gcp.endpointOverrides';
+    }
+    const group = groups.get(base) ?? { apis: [], rule };
+    group.apis.push(api);
+    groups.set(base, group);
+  }
+  const one = groups.size === 1;
+  return [...groups].map(([url, { apis, rule }]) => ({
+    name: one ? 'Google Cloud APIs' : `Google Cloud: ${apis.join(', ')}`,
+    url,
+    rule,
+  }));
+}
+
+/**
+ * The state file a view shows while the configuration does not load: the last good load's,
+ * else the only `state-<project>.json` in the default state folder (none, or several, and
+ * the views cannot know which project is meant).
+ */
+export async function lastKnownState(
+  paths: WorkspacePaths | undefined,
+  folder: string,
+): Promise<{ stateFile?: string; projectId?: string }> {
+  if (paths?.stateFile) {
+    const projectId = /^state-(.+)\.json$/.exec(path.basename(paths.stateFile))?.[1];
+    if (projectId) return { stateFile: paths.stateFile, projectId };
+  }
+  const dir = path.join(folder, '.orchestra');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const states = names.map((name) => /^state-(.+)\.json$/.exec(name)).filter((m) => m !== null);
+  if (states.length !== 1) return {};
+  return { stateFile: path.join(dir, states[0][0]), projectId: states[0][1] };
+}
