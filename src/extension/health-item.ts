@@ -176,7 +176,10 @@ export class HealthItem implements vscode.Disposable {
     } catch (error) {
       // A configuration that does not load: the tree says why; here, that nothing was checked.
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      this.showState('$(circle-slash) Services not checked', `Orchestra Migrate could not check the services: ${message}`);
+      this.showState(
+        '$(circle-slash) Services not checked',
+        `Orchestra Migrate could not check the services: ${message}`,
+      );
       return undefined;
     }
     if (this.disposed) return report;

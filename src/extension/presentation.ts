@@ -78,7 +78,9 @@ export function isStale(detail: PhaseDetail): boolean {
 export function phaseDescription(detail: PhaseDetail): string {
   const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
   const steps = detail.steps ?? [];
-  const counted = steps.length ? `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}` : label;
+  const counted = steps.length
+    ? `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`
+    : label;
   return isStale(detail) ? `${counted} · stale` : counted;
 }
 

@@ -85,7 +85,10 @@ describe('A configuration problem keeps the state in view', function () {
     const shown = await descriptions(api);
     assert.equal(shown[0], 'completed', 'Core Infrastructure stays completed');
     assert.equal(shown[3], 'completed · 2/2', 'Hybrid Config stays completed');
-    assert.match(api.presenter.treeMessage ?? '', /The configuration has 1 problem.*config\/common\.json:3:\d+ memory\.timeoutMs/);
+    assert.match(
+      api.presenter.treeMessage ?? '',
+      /The configuration has 1 problem.*config\/common\.json:3:\d+ memory\.timeoutMs/,
+    );
     const tooltip = (await api.phaseTree.getTreeItem(api.phaseTree.getChildren()[0])).tooltip as vscode.MarkdownString;
     assert.match(tooltip.value, /The phases show the state file as last recorded/);
   });

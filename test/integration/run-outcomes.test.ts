@@ -122,7 +122,10 @@ describe('Run outcomes in the tree, and the run log', function () {
       'no phase shows failed',
     );
     const cancelled = after.filter((r) => r.description.startsWith('cancelled'));
-    assert.ok(cancelled.length > 0, `a phase under way shows cancelled: ${after.map((r) => r.description).join(' | ')}`);
+    assert.ok(
+      cancelled.length > 0,
+      `a phase under way shows cancelled: ${after.map((r) => r.description).join(' | ')}`,
+    );
     for (const row of cancelled) {
       assert.equal(row.icon, 'debug-stop', `${row.title}: the stop icon`);
       assert.match(row.tooltip, /— cancelled/);

@@ -24,6 +24,19 @@ export interface ServicesLive {
   disabled: string[];
 }
 
+/** The service names of the APIs the phases call (as Service Usage knows them). */
+export const SERVICES = {
+  iam: 'iam.googleapis.com',
+  resourceManager: 'cloudresourcemanager.googleapis.com',
+  artifactRegistry: 'artifactregistry.googleapis.com',
+  storage: 'storage.googleapis.com',
+  workstations: 'workstations.googleapis.com',
+  firestore: 'firestore.googleapis.com',
+  secretManager: 'secretmanager.googleapis.com',
+  run: 'run.googleapis.com',
+  cloudBuild: 'cloudbuild.googleapis.com',
+} as const;
+
 /** Service Usage allows at most 20 services per batchEnable. */
 export const BATCH_ENABLE_MAX = 20;
 
@@ -33,6 +46,9 @@ export function servicesResource(options: {
   title: string;
   services: (ctx: StepContext) => string[];
   dependsOn?: string[];
+  /** The services it enables whatever the configuration says, for the steps that wait on them (`apis`). */
+  enables?: string[];
+  apis?: string[];
 }): Resource<ServicesLive> {
   const enable = async (ctx: StepContext, services: string[]): Promise<ServicesLive | undefined> => {
     const p = ctx.config.projectId;
@@ -56,6 +72,8 @@ export function servicesResource(options: {
     phase: options.phase,
     title: options.title,
     dependsOn: options.dependsOn ?? [],
+    ...(options.enables ? { enables: options.enables } : {}),
+    ...(options.apis ? { apis: options.apis } : {}),
     permissions: ['serviceusage.services.get', 'serviceusage.services.enable'],
     describe: (ctx) => `services ${options.services(ctx).join(', ')} on project ${ctx.config.projectId}`,
     async read(ctx) {
@@ -156,6 +174,7 @@ export function grantsResource(options: {
   title: string;
   grants: (ctx: StepContext) => Grant[];
   dependsOn: string[];
+  apis?: string[];
 }): Resource<Policy> {
   return {
     kind: 'resource',
@@ -163,6 +182,8 @@ export function grantsResource(options: {
     phase: options.phase,
     title: options.title,
     dependsOn: options.dependsOn,
+    // The project IAM policy lives in Resource Manager.
+    apis: options.apis ?? [SERVICES.resourceManager],
     permissions: ['resourcemanager.projects.getIamPolicy', 'resourcemanager.projects.setIamPolicy'],
     describe: (ctx) => `IAM bindings on project ${ctx.config.projectId}`,
     read: (ctx) => getPolicy(ctx),

@@ -46,9 +46,28 @@ export class PhaseRegistry implements PhaseSwitches {
   steps(config: OrchestraConfig): Step[] {
     const steps: Step[] = [];
     for (const phase of this.list()) steps.push(...phase.steps(config, [...steps], this));
-    validateGraph(steps);
-    return steps;
+    const gated = gateOnApis(steps);
+    validateGraph(gated);
+    return gated;
   }
+}
+
+/**
+ * Each step that names the APIs it calls waits for the steps enabling those APIs, and only
+ * them: a step whose API is enabled early (or is not enabled by this migration at all) starts
+ * without waiting for the slowest API's enablement.
+ */
+export function gateOnApis(steps: readonly Step[]): Step[] {
+  const enablers = new Map<string, string[]>();
+  for (const step of steps) {
+    for (const service of step.enables ?? []) enablers.set(service, [...(enablers.get(service) ?? []), step.id]);
+  }
+  return steps.map((step) => {
+    if (!step.apis?.length) return step;
+    const gates = step.apis.flatMap((service) => enablers.get(service) ?? []).filter((id) => id !== step.id);
+    const dependsOn = [...new Set([...step.dependsOn, ...gates])];
+    return dependsOn.length === step.dependsOn.length ? step : { ...step, dependsOn };
+  });
 }
 
 export function validateGraph(steps: readonly Step[]): void {

@@ -64,6 +64,13 @@ interface StepBase {
   readonly phase: PhaseId;
   readonly title: string;
   readonly dependsOn: readonly string[];
+  /**
+   * Google APIs (service names) the step calls. The registry makes it wait for the steps
+   * that enable them, and for nothing else: a step never waits on an API it does not use.
+   */
+  readonly apis?: readonly string[];
+  /** Services this step enables (Service Usage): steps naming them in `apis` wait for it. */
+  readonly enables?: readonly string[];
   /** IAM permissions the step needs, checked by verify's testIamPermissions preflight. */
   readonly permissions: readonly string[];
 }

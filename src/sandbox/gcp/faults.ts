@@ -184,6 +184,12 @@ export interface Faults {
   deniedPermissions: string[];
   /** Time until a new long-running operation is done, ms. */
   lroDelayMs: number;
+  /**
+   * How long enabling a service takes, by service name, where it differs from lroDelayMs
+   * (on Google some APIs take far longer than others). A batchEnable is done when its
+   * slowest service is.
+   */
+  serviceEnableMs: Record<string, number>;
   /** Latency of the Cloud Run service URLs, ms. */
   runServiceLatencyMs: number;
   failures: ScriptedFailure[];
@@ -206,6 +212,7 @@ export function defaultFaults(partial: Partial<Faults> = {}): Faults {
     errorRate429: 0,
     deniedPermissions: [],
     lroDelayMs: 100,
+    serviceEnableMs: {},
     runServiceLatencyMs: 0,
     failures: [],
     operationFailures: [],

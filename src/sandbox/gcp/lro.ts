@@ -16,6 +16,8 @@ export interface StartOperation {
   responseType?: string;
   response?: Record<string, unknown>;
   error?: OperationEntry['error'];
+  /** How long this operation takes, where it is not the emulator's lroDelayMs. */
+  delayMs?: number;
 }
 
 /** 'projects/p/locations/l/operations/operation-...' as AR, Workstations and Run form them. */
@@ -36,7 +38,7 @@ export function startOperation(ctx: EmuContext, op: StartOperation): Record<stri
   const failure = takeOperationFailure(ctx.faults, ctx.requestPath);
   const error = failure ? { code: failure.code, message: failure.message } : op.error;
   if (failure && op.responseRef) markFailed(ctx, op.responseRef, error!);
-  const entry = ctx.store.addOperation({ ...op, error, readyAt: ctx.now() + ctx.faults.lroDelayMs });
+  const entry = ctx.store.addOperation({ ...op, error, readyAt: ctx.now() + (op.delayMs ?? ctx.faults.lroDelayMs) });
   return operationView(entry, ctx);
 }
 

@@ -80,7 +80,10 @@ describe('extension presentation (plain Node)', () => {
     assert.match(treeProblem(failed, undefined)!, /^Bad JSON\. The phases show as not started/);
     // With a state file known, the tree shows it, and says so.
     const known = { ...failed, stateFile: '/w/.orchestra/state-p.json', projectId: 'p' };
-    assert.match(treeProblem(known, undefined)!, /^Bad JSON\. The phases show the state file as last recorded; verify and execute wait/);
+    assert.match(
+      treeProblem(known, undefined)!,
+      /^Bad JSON\. The phases show the state file as last recorded; verify and execute wait/,
+    );
     const unreadable = { ...snapshotOf(emptyState('p'), PHASES), problem: 'not JSON (state.json)' };
     assert.equal(treeProblem(loaded, unreadable), 'not JSON (state.json)');
     assert.equal(treeProblem(loaded, undefined), undefined);

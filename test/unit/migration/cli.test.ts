@@ -83,7 +83,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     const { code, out } = await cli(['verify'], world.workspace);
     assert.equal(code, 0, out);
     assert.match(out, /\+ create +core-infrastructure\/service-account/);
-    assert.match(out, /~ update +core-infrastructure\/services/);
+    assert.match(out, /~ update +core-infrastructure\/api-iam/);
     // The image pipeline: the source upload and the Cloud Build build come before the service.
     assert.match(
       out,

@@ -156,7 +156,7 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       assert.equal((state.outputs.validation as { api: { verdict: string } }).api.verdict, 'pass');
       assert.equal((state.outputs.validation as { memory: { verdict: string } }).memory.verdict, 'pass');
       assert.ok(state.phases.validation.metrics.custom.api_latency_p95_ms >= 0);
-      assert.equal(state.phases.validation.metrics.custom.validation_resources_checked, 16);
+      assert.equal(state.phases.validation.metrics.custom.validation_resources_checked, 26);
     } finally {
       world.emulator.setFaults({ runServiceLatencyMs: 0 });
       await h.close();
@@ -175,10 +175,11 @@ describe('drift, config changes, validation verdicts and the monitor', function 
       assert.ok(snapshots.some((s) => s.running && s.phases[0].status === 'in-progress'));
       const last = h.engine.monitor.snapshot();
       assert.equal(last.running, false);
-      assert.deepEqual(last.progress, { done: 7, total: 7 });
+      // Core Infrastructure's 11 API steps and 4 resources, Hybrid Config's 2.
+      assert.deepEqual(last.progress, { done: 17, total: 17 });
       assert.equal(last.phases.find((p) => p.id === 'hybrid-config')?.status, 'completed');
       assert.equal(last.phases.find((p) => p.id === 'memory-system')?.status, 'not-started');
-      assert.equal(last.phases[0].steps.length, 5);
+      assert.equal(last.phases[0].steps.length, 15);
       assert.equal(last.metrics.runs, 1);
     } finally {
       await h.close();

@@ -35,7 +35,7 @@ describe('migration engine against the local emulators', function () {
       assert.equal(nonGet.length, 3);
       const core = plan.phases.find((p) => p.phase === 'core-infrastructure')!;
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/service-account')?.action, 'create');
-      assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/services')?.action, 'update');
+      assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/api-iam')?.action, 'update');
       assert.deepEqual(plan.missingPermissions, []);
     } finally {
       await h.close();

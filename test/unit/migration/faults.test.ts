@@ -77,7 +77,7 @@ describe('execute under injected faults', function () {
       assert.match(core.error ?? '', /artifactregistry\.repositories\.create/);
       assert.equal(state.steps['core-infrastructure/repository'].status, 'failed');
       // Core's other resources were independent of the repository: they exist.
-      for (const id of ['services', 'service-account', 'runtime-roles', 'reports-bucket']) {
+      for (const id of ['api-iam', 'service-account', 'runtime-roles', 'reports-bucket']) {
         assert.equal(state.steps[`core-infrastructure/${id}`].status, 'done', id);
       }
       assert.equal(state.steps['api-deployment/service'].status, 'blocked');

@@ -30,7 +30,9 @@ export const aiCodingPhase: PhaseDefinition = {
       phase,
       title: 'Gemini for Google Cloud API',
       services: () => [GEMINI_SERVICE],
-      dependsOn: [CORE.services],
+      // Core Infrastructure enables it too when it is in its list: then this step only reads it.
+      apis: [GEMINI_SERVICE],
+      enables: [GEMINI_SERVICE],
     }),
     grantsResource({
       id: AI.roles,

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isGcpError } from '../../gcp/errors';
-import { getResource } from '../ops';
+import { getResource, SERVICES } from '../ops';
 import { packSource, type SourceArchive } from '../source-archive';
 import type { Gate, Resource, StepContext } from '../types';
 import { bucketName, CORE, repositoryName } from './core-infrastructure';
@@ -70,6 +70,7 @@ export const sourceStep: Resource<StorageObject> = {
   title: 'API source upload',
   // The repository too: the upload is only worth making when the build can push.
   dependsOn: [CORE.bucket, CORE.repository],
+  apis: [SERVICES.storage],
   permissions: ['storage.objects.get', 'storage.objects.create'],
   gate,
   describe: (ctx) => `source archive gs://${bucketName(ctx)}/${objectName(ctx, packSource(sourceDir(ctx)))}`,
@@ -139,7 +140,8 @@ export const imageStep: Resource<DockerImage> = {
   id: API_BUILD.image,
   phase,
   title: 'API image (Cloud Build)',
-  dependsOn: [API_BUILD.source, CORE.repository, CORE.services],
+  dependsOn: [API_BUILD.source, CORE.repository],
+  apis: [SERVICES.cloudBuild, SERVICES.artifactRegistry],
   permissions: ['cloudbuild.builds.create', 'cloudbuild.builds.get', 'artifactregistry.dockerimages.list'],
   gate,
   describe: (ctx) =>

@@ -9,7 +9,7 @@
  */
 import { OrchestraError } from '../../errors';
 import type { JsonValue } from '../../memory/types';
-import { deleteResource, getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE, runtimeServiceAccountEmail } from './core-infrastructure';
 import { HYBRID } from './hybrid-config';
@@ -120,6 +120,7 @@ const service: Resource<RunService> = {
   phase,
   title: 'Cloud Run service',
   dependsOn: [CORE.serviceAccount, CORE.repository, HYBRID.version, API_BUILD.image],
+  apis: [SERVICES.run],
   permissions: ['run.services.get', 'run.services.create', 'run.services.update', 'iam.serviceAccounts.actAs'],
   describe: (ctx) => `Cloud Run service ${serviceName(ctx)}`,
   read: (ctx) => getResource(ctx, 'run', `/v2/${serviceName(ctx)}`),

@@ -1,14 +1,14 @@
 /**
  * Phase 1: the APIs every later phase calls, the runtime service account and its
  * least-privilege roles, the Artifact Registry Docker repository the API image lives
- * in, and the Cloud Storage bucket reports go to.
+ * in, and the Cloud Storage bucket reports go to. Each API is a step of its own, and
+ * each later step waits only for the APIs it calls (its `apis`), not for all of them.
  */
-import { deleteResource, getResource, grantsResource, requestAndWait, servicesResource } from '../ops';
+import { deleteResource, getResource, grantsResource, requestAndWait, SERVICES, servicesResource } from '../ops';
 import { mapBounded } from '../planner';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 
 export const CORE = {
-  services: 'core-infrastructure/services',
   serviceAccount: 'core-infrastructure/service-account',
   roles: 'core-infrastructure/runtime-roles',
   repository: 'core-infrastructure/repository',
@@ -16,6 +16,11 @@ export const CORE = {
 } as const;
 
 const phase = 'core-infrastructure' as const;
+
+/** The step enabling one API: `core-infrastructure/api-workstations` for workstations.googleapis.com. */
+export function apiStepId(service: string): string {
+  return `${phase}/api-${service.replace(/\.googleapis\.com$/, '').replace(/[^a-z0-9-]+/g, '-')}`;
+}
 
 export function runtimeServiceAccountEmail(ctx: StepContext): string {
   const { serviceAccountId } = ctx.config.phases.coreInfrastructure;
@@ -41,7 +46,8 @@ const serviceAccount: Resource<ServiceAccount> = {
   id: CORE.serviceAccount,
   phase,
   title: 'Runtime service account',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.iam],
   permissions: ['iam.serviceAccounts.get', 'iam.serviceAccounts.create'],
   describe: (ctx) => `service account ${runtimeServiceAccountEmail(ctx)}`,
   read: (ctx) =>
@@ -78,7 +84,8 @@ const repository: Resource<Repository> = {
   id: CORE.repository,
   phase,
   title: 'Artifact Registry repository',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.artifactRegistry],
   permissions: ['artifactregistry.repositories.get', 'artifactregistry.repositories.create'],
   describe: (ctx) => `Docker repository ${repositoryName(ctx)}`,
   read: (ctx) => getResource(ctx, 'artifactregistry', `/v1/${repositoryName(ctx)}`),
@@ -134,7 +141,8 @@ const bucket: Resource<Bucket> = {
   id: CORE.bucket,
   phase,
   title: 'Reports bucket',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.storage],
   permissions: ['storage.buckets.get', 'storage.buckets.create'],
   describe: (ctx) => `bucket gs://${bucketName(ctx)}`,
   read: (ctx) => getResource(ctx, 'storage', `/storage/v1/b/${bucketName(ctx)}`),
@@ -166,13 +174,17 @@ export const coreInfrastructurePhase: PhaseDefinition = {
       'Enable the Google Cloud APIs, create the runtime service account with least-privilege roles, an Artifact Registry repository and a storage bucket.',
     order: 1,
   },
-  steps: () => [
-    servicesResource({
-      id: CORE.services,
-      phase,
-      title: 'Google Cloud APIs',
-      services: (ctx) => ctx.config.phases.coreInfrastructure.services,
-    }),
+  steps: (config) => [
+    // One step per API, so an API that enables late holds back only the steps that call it.
+    ...[...new Set(config.phases.coreInfrastructure.services)].map((service) =>
+      servicesResource({
+        id: apiStepId(service),
+        phase,
+        title: `${service} API`,
+        services: () => [service],
+        enables: [service],
+      }),
+    ),
     serviceAccount,
     grantsResource({
       id: CORE.roles,

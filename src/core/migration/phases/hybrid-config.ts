@@ -7,7 +7,7 @@
  */
 import { canonicalJson, sha256 } from '../../util/canonical';
 import { isServiceDisabled } from '../gcp-errors';
-import { deleteResource, getResource } from '../ops';
+import { deleteResource, getResource, SERVICES } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 
@@ -31,7 +31,8 @@ const secret: Resource<{ name: string }> = {
   id: HYBRID.secret,
   phase,
   title: 'Config secret',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.secretManager],
   permissions: ['secretmanager.secrets.get', 'secretmanager.secrets.create'],
   describe: (ctx) => `secret ${secretName(ctx)}`,
   read: (ctx) => getResource(ctx, 'secretmanager', `/v1/${secretName(ctx)}`),

@@ -8,7 +8,7 @@ import { memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memor
 import { errorMessage, OrchestraError } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
-import { deleteResource, getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { Action, ActionPlan, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 import { vectorStoreSteps } from './vector-store';
@@ -34,7 +34,8 @@ const database: Resource<Database> = {
   id: MEMORY.database,
   phase,
   title: 'Firestore database',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.firestore],
   permissions: ['datastore.databases.get', 'datastore.databases.create'],
   describe: (ctx) => `Firestore database ${databaseName(ctx)}`,
   read: (ctx) => getResource(ctx, 'firestore', `/v1/${databaseName(ctx)}`),

@@ -2,7 +2,7 @@
  * Phase 2: a Cloud Workstations cluster, a configuration (machine type and container
  * image from config) and one workstation. All three are long-running creates.
  */
-import { deleteResource, getResource, requestAndWait } from '../ops';
+import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE } from './core-infrastructure';
 
@@ -43,7 +43,8 @@ const cluster: Resource<Reconciling> = {
   id: WORKSTATION.cluster,
   phase,
   title: 'Workstation cluster',
-  dependsOn: [CORE.services],
+  dependsOn: [],
+  apis: [SERVICES.workstations],
   permissions: ['workstations.workstationClusters.get', 'workstations.workstationClusters.create'],
   describe: (ctx) => `workstation cluster ${clusterName(ctx)}`,
   read: (ctx) => getResource(ctx, 'workstations', `/v1/${clusterName(ctx)}`),

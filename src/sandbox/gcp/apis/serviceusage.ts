@@ -67,7 +67,10 @@ function enable(ctx: EmuContext, req: EmuRequest, services: string[], enabled: b
   const type = batch
     ? 'type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse'
     : `type.googleapis.com/google.api.serviceusage.v1.${enabled ? 'Enable' : 'Disable'}ServiceResponse`;
+  const { serviceEnableMs = {}, lroDelayMs } = ctx.faults;
   return startOperation(ctx, {
+    // Done when its slowest service is.
+    delayMs: Math.max(...services.map((s) => serviceEnableMs[s] ?? lroDelayMs)),
     name: `operations/acf.p2-${project.number}-${randomUUID()}`,
     api: 'serviceusage',
     metadata: { '@type': 'type.googleapis.com/google.api.serviceusage.v1.OperationMetadata' },
