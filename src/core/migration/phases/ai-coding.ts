@@ -4,7 +4,6 @@
  */
 import { grantsResource, servicesResource } from '../ops';
 import type { PhaseDefinition } from '../types';
-import { CORE } from './core-infrastructure';
 
 const phase = 'ai-coding' as const;
 

@@ -9,7 +9,6 @@ import { canonicalJson, sha256 } from '../../util/canonical';
 import { isServiceDisabled } from '../gcp-errors';
 import { deleteResource, getResource, SERVICES } from '../ops';
 import type { PhaseDefinition, Resource, StepContext } from '../types';
-import { CORE } from './core-infrastructure';
 
 const phase = 'hybrid-config' as const;
 

@@ -10,7 +10,6 @@ import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
 import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { Action, ActionPlan, FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
-import { CORE } from './core-infrastructure';
 import { vectorStoreSteps } from './vector-store';
 
 const phase = 'memory-system' as const;

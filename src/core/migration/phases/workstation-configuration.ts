@@ -4,7 +4,6 @@
  */
 import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
-import { CORE } from './core-infrastructure';
 
 const phase = 'workstation-configuration' as const;
 
