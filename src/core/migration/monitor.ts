@@ -233,8 +233,9 @@ export class StateFileMonitor implements Disposable {
     this.lastText = text;
     this.problem = problem;
     this.interrupted = interrupted;
-    // An unreadable file keeps the last good state in view, flagged by the problem.
-    if (state) this.last = state;
+    // An unreadable file keeps the last good state in view, flagged by the problem; a file
+    // that is gone (deleted, moved aside) leaves nothing recorded, and the views say so.
+    if (state || !problem) this.last = state;
     const snapshot = this.snapshot();
     for (const listener of this.listeners) listener(snapshot);
   }
