@@ -26,6 +26,23 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
   const rowTexts = () => page.locator(ROWS).allInnerTexts();
   const row = (title: string) => page.locator(ROWS, { hasText: title }).first();
 
+  /**
+   * Opens the Orchestra container unless the workbench restored it open (a click on its
+   * activity bar item would then close it), and waits for the seven rows.
+   */
+  async function showPhases(): Promise<void> {
+    const item = page.locator('.activitybar .action-item', { has: page.locator('[aria-label^="Orchestra"]') }).first();
+    await item.waitFor();
+    const deadline = Date.now() + STUCK_MS;
+    while ((await page.locator(ROWS).count()) < 7) {
+      if (Date.now() > deadline) assert.fail('the Orchestra phases do not show');
+      if (!/\bchecked\b/.test((await item.getAttribute('class')) ?? '')) await item.click();
+      await page
+        .waitForFunction((sel) => document.querySelectorAll(sel).length >= 7, ROWS, { timeout: 5_000 })
+        .catch(() => undefined);
+    }
+  }
+
   async function executeFromPalette(): Promise<void> {
     await runCommand(page, 'Orchestra: Execute Migration');
     const dialog = page.locator('.monaco-dialog-box');
@@ -59,8 +76,7 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
     page.setDefaultTimeout(STUCK_MS);
     await page.goto(run.url);
     await page.locator('.monaco-workbench').waitFor();
-    await page.locator('.activitybar [aria-label^="Orchestra"]').first().click();
-    await page.waitForFunction((sel) => document.querySelectorAll(sel).length >= 7, ROWS);
+    await showPhases();
   });
 
   afterEach(async function () {
