@@ -162,6 +162,9 @@ describe('The views follow the migration state', () => {
     );
 
     assert.match(api.statusItem.text, /Orchestra: \w[\w ]* \$\(sync~spin\)$/, 'the status bar spins while a run is on');
+    assert.match(api.statusItem.tooltip, /A migration run is in progress \(5\/6 steps\)/);
+    // Inside code spans, as a person reads it: no markdown escapes showing.
+    assert.ok(api.statusItem.tooltip.includes('`config/common.json`'), 'the tooltip names the config file used');
     assert.match(api.statusItem.tooltip, /\| Memory server \| `http:\/\/[^`]+` \|/, 'the tooltip lists the endpoints');
     assert.ok(api.statusItem.tooltip.includes(`Project: \`${PROJECT}\``), 'the tooltip names the project');
 
