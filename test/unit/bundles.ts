@@ -5,11 +5,22 @@
  * report's stylesheet). The folder sits inside the repository so the packages the build
  * leaves external (PGlite) resolve from node_modules as they do for dist/cli.js.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * The repository: the nearest folder up with esbuild.js. Not a fixed '../..': `npm run
+ * bench` bundles the benchmarks into .bench-build/, one folder below the root.
+ */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'esbuild.js'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no esbuild.js above ${from}: run from inside the repository`);
+  }
+}
+
+const ROOT = repositoryRoot(__dirname);
 let folder: string | undefined;
 const built = new Map<string, Promise<string>>();
 
