@@ -244,6 +244,29 @@ describe('memory copy between any pair of stores, each side configured on its ow
     });
   });
 
+  it('a target that cannot hold relations is reported by name, not retried as an outage', async () => {
+    const from = path.join(world.dir, 'relations-source.jsonl');
+    await writeForeignGraph(from, 1);
+    const host = await startMcpHttpProxy(path.join(world.dir, 'no-relations.jsonl'), undefined, [
+      'create_relations',
+      'delete_relations',
+    ]);
+    const h = await openEngine(configWith(stdio(from), mcpHttp(host.url)), path.join(world.dir, `ws-${++n}`));
+    try {
+      const result = await h.engine.execute(PHASES);
+      assert.equal(result.status, 'failed');
+      const failure = result.failures.find((f) => f.step === 'memory-system/copy');
+      assert.match(
+        failure?.error ?? '',
+        /cannot hold knowledge-graph relations: it lacks create_relations, delete_relations/,
+      );
+      assert.equal(h.engine.state().outputs.memoryCopy, undefined, 'no copy is recorded as done');
+    } finally {
+      await h.close();
+      await host.close();
+    }
+  });
+
   describe('a copy of a store onto itself', () => {
     const cases: [string, (dir: string) => [MemorySideConfig, MemorySideConfig]][] = [
       [
