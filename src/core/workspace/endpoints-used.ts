@@ -7,6 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { resolveEndpoint as resolveServiceEndpoint } from '../config/endpoints';
+import { describeSide, memorySides, type MemorySide } from '../config/memory-sides';
 import type { ResolvedConfig } from '../config/types';
 import { GCP_APIS, resolveEndpoint, withEmulatorDefaults } from '../gcp/endpoints';
 import type { WorkspacePaths } from './paths';
@@ -24,16 +25,28 @@ export function usedEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv, 
   const used: UsedEndpoint[] = [];
   const memory = memoryEndpoint(resolved, env);
   if (memory) used.push({ name: 'Memory server', ...memory });
-  const { sourceEndpoint, targetEndpoint } = config.phases.memorySystem;
-  if (sourceEndpoint && sourceEndpoint !== memory?.url) {
-    used.push({ name: 'Memory copy source', url: sourceEndpoint, rule: 'phases.memorySystem.sourceEndpoint' });
+  // The copy's stores, each as its own side resolves it (memory.source/target over the shared keys).
+  const { source, target } = memorySides(config);
+  const sourceAt = storeAddress(source);
+  const sourceNamed = Boolean(config.memory.source) || Boolean(config.phases.memorySystem.sourceEndpoint);
+  if (sourceNamed && sourceAt && sourceAt !== memory?.url) {
+    used.push({ name: 'Memory copy source', url: sourceAt, rule: storeRule(source) });
   }
-  if (targetEndpoint) {
-    used.push({ name: 'Memory copy target', url: targetEndpoint, rule: 'phases.memorySystem.targetEndpoint' });
-  }
+  const targetAt = storeAddress(target);
+  if (targetAt) used.push({ name: 'Memory copy target', url: targetAt, rule: storeRule(target) });
   used.push(...googleEndpoints(resolved, env));
   if (apiUrl) used.push({ name: 'Deployed API', url: apiUrl, rule: 'recorded by API Deployment' });
   return used;
+}
+
+function storeAddress(side: MemorySide): string | undefined {
+  if (side.transport !== 'mcp-stdio') return side.endpoint;
+  return side.command ? describeSide(side) : undefined;
+}
+
+function storeRule(side: MemorySide): string {
+  const how = side.transport === 'mcp-stdio' ? ' (MCP over stdio)' : side.transport === 'mcp-http' ? ' (MCP)' : '';
+  return `${side.setting}${how}`;
 }
 
 function memoryEndpoint(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): { url: string; rule: string } | undefined {

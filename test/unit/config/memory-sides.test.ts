@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import { loadConfig } from '../../../src/core/config/load';
 import { memorySides, sameStoreReason } from '../../../src/core/config/memory-sides';
+import { usedEndpoints } from '../../../src/core/workspace/endpoints-used';
 import { issuesOf, workspace } from './helpers';
 
 const load = (dir: string) => loadConfig({ dir, env: {}, kind: 'local' });
@@ -91,6 +92,35 @@ describe('memory stores per side (memory.source, memory.target)', () => {
       const paths = issues.map((i) => i.path).sort();
       assert.deepEqual(paths, ['memory.source.endpoints', 'memory.source.keyVariable']);
       assert.match(issues.find((i) => i.path === 'memory.source.endpoints')!.fix, /endpoint/);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('the views list each store where its side says, with the setting that named it', async () => {
+    const ws = workspace({
+      'config/common.json': {
+        memory: {
+          source: { transport: 'mcp-http', endpoint: 'https://graph.example.com/mcp' },
+          target: {
+            transport: 'mcp-stdio',
+            command: 'node',
+            args: ['server.js'],
+            env: { MEMORY_FILE_PATH: '/t.jsonl' },
+          },
+        },
+      },
+    });
+    try {
+      const used = usedEndpoints(await load(ws.dir), {}).filter((u) => u.name.startsWith('Memory copy'));
+      assert.deepEqual(used, [
+        { name: 'Memory copy source', url: 'https://graph.example.com/mcp', rule: 'memory.source.endpoint (MCP)' },
+        {
+          name: 'Memory copy target',
+          url: 'node server.js (MEMORY_FILE_PATH=/t.jsonl)',
+          rule: 'memory.target.command (MCP over stdio)',
+        },
+      ]);
     } finally {
       ws.cleanup();
     }
