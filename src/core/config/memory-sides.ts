@@ -43,13 +43,15 @@ export function memorySide(config: OrchestraConfig, side: MemorySideName, fallba
     return { ...base, args, setting, ...(command ? { command } : {}) };
   }
   const phase = config.phases.memorySystem;
+  // The memory server's address is the source's only when the source speaks its protocol.
+  const sameServer = transport === config.memory.transport;
   const candidates: [string | undefined, string][] =
     side === 'source'
       ? [
           [own.endpoint, 'memory.source.endpoint'],
           [phase.sourceEndpoint, 'phases.memorySystem.sourceEndpoint'],
-          [config.memory.endpoint, 'memory.endpoint'],
-          [fallbackEndpoint, 'memory.endpoint'],
+          [sameServer ? config.memory.endpoint : undefined, 'memory.endpoint'],
+          [sameServer ? fallbackEndpoint : undefined, 'memory.endpoint'],
         ]
       : [
           [own.endpoint, 'memory.target.endpoint'],

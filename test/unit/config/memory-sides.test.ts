@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'mocha';
 import { loadConfig } from '../../../src/core/config/load';
-import { memorySides, sameStoreReason } from '../../../src/core/config/memory-sides';
+import { defaultConfig } from '../../../src/core/config/defaults';
+import { memorySide, memorySides, sameStoreReason } from '../../../src/core/config/memory-sides';
 import { usedEndpoints } from '../../../src/core/workspace/endpoints-used';
 import { issuesOf, workspace } from './helpers';
 
@@ -124,6 +125,17 @@ describe('memory stores per side (memory.source, memory.target)', () => {
     } finally {
       ws.cleanup();
     }
+  });
+
+  it("a source of another protocol does not inherit the memory server's address", () => {
+    const config = defaultConfig();
+    config.memory.endpoint = 'http://127.0.0.1:8765';
+    config.memory.source = { transport: 'mcp-http' };
+    const source = memorySide(config, 'source', 'http://127.0.0.1:8765');
+    assert.equal(source.endpoint, undefined);
+    assert.equal(source.setting, 'memory.source.endpoint', 'the message names the key to set');
+    config.memory.source = {};
+    assert.equal(memorySide(config, 'source').endpoint, 'http://127.0.0.1:8765');
   });
 
   it('the same store spelled two ways is one store; another file or port is not', () => {
