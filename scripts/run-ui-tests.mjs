@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   CHROMIUM,
   CHROMIUM_ARGS,
+  CODE_SERVER_ENTRY,
   ROOT,
   VSIX,
   cleanupOnSignals,
@@ -75,6 +76,10 @@ async function main() {
       OM_UI_BROWSER_ENV: browserEnv,
       // One definition of how Chromium runs here (scripts/lib/harness.mjs), for the tests too.
       OM_UI_BROWSER: JSON.stringify({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
+      // For a test that needs a code-server of its own (workspace trust on): the same extension.
+      OM_UI_CODE_SERVER_ENTRY: CODE_SERVER_ENTRY,
+      OM_UI_EXTENSIONS: dirs.extensions,
+      OM_UI_RUN_DIR: dirs.base,
     });
     log('ui', `screenshots: ${path.relative(ROOT, SCREENSHOTS)}/`);
     if (code !== 0) log('ui', `code-server log: ${path.relative(ROOT, path.join(dirs.logs, 'code-server.log'))}`);

@@ -3,7 +3,9 @@
  * (scripts/run-ui-tests.mjs) starts code-server with the VSIX installed and passes
  * its URL and the run's folders through the environment.
  */
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -54,4 +56,127 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
+}
+
+/** A code-server of a test's own (its own settings, e.g. workspace trust on), in its own process group. */
+export interface OwnCodeServer {
+  url: string;
+  /** The folder it opened. */
+  workspace: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts code-server on a fresh set of folders under the run's folder, with the extension
+ * the runner installed, `settings` as the user settings, and `workspace` prepared by the
+ * caller before the window opens. Resolves when it answers on /healthz.
+ */
+export async function startOwnCodeServer(
+  name: string,
+  settings: Record<string, unknown>,
+  prepare: (workspace: string) => Promise<void>,
+): Promise<OwnCodeServer> {
+  const entry = process.env.OM_UI_CODE_SERVER_ENTRY;
+  const extensions = process.env.OM_UI_EXTENSIONS;
+  const runs = process.env.OM_UI_RUN_DIR;
+  if (!entry || !extensions || !runs) {
+    throw new Error(
+      'OM_UI_CODE_SERVER_ENTRY, OM_UI_EXTENSIONS or OM_UI_RUN_DIR is not set: run with `npm run test:e2e`',
+    );
+  }
+  // Short folder names: VS Code's socket paths under TMPDIR must stay below 108 characters.
+  const base = path.join(runs, name);
+  const dir = (sub: string) => {
+    const d = path.join(base, sub);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  const userData = dir('ud');
+  const workspace = dir('ws');
+  writeFileSync(path.join(dir('ud/User'), 'settings.json'), JSON.stringify(settings, null, 2));
+  await prepare(workspace);
+  const { PORT: _port, ...inherited } = process.env;
+  const env = {
+    ...inherited,
+    XDG_CONFIG_HOME: dir('xdg/config'),
+    XDG_DATA_HOME: dir('xdg/data'),
+    XDG_CACHE_HOME: dir('xdg/cache'),
+    XDG_STATE_HOME: dir('xdg/state'),
+    XDG_RUNTIME_DIR: dir('tmp'),
+    TMPDIR: dir('tmp'),
+  };
+  const port = await freePort();
+  const args = [
+    entry,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--ignore-last-opened',
+    '--user-data-dir',
+    userData,
+    '--extensions-dir',
+    extensions,
+    workspace,
+  ];
+  const log = createWriteStream(path.join(base, 'code-server.log'));
+  const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const grace = new Promise<'grace'>((resolve) => setTimeout(() => resolve('grace'), 5000).unref());
+    if ((await Promise.race([exited, grace])) === 'grace') {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      await exited;
+    }
+  };
+  const url = `http://127.0.0.1:${port}/`;
+  try {
+    await untilAnswers(`${url}healthz`, exited);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, workspace, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `url` until it answers below 500; fails when the server exits first (a bound of 3 minutes for a stuck start). */
+async function untilAnswers(url: string, exited: Promise<void>): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`code-server exited before answering ${url}`);
+    const status = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 599,
+    );
+    if (status < 500) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within 3 minutes`);
 }
