@@ -164,7 +164,8 @@ describe('an untrusted workspace in the VS Code UI (code-server, workspace trust
       await action.waitFor();
       assert.ok(await isDisabled(action), `${title} is disabled in the view title`);
     }
-    // The palette does not offer a command whose enablement is false.
+    // The palette does not offer a command whose enablement is false (and does offer the report).
+    assert.equal(await paletteOffers(page, 'Orchestra: Show Migration Report'), true, 'the report is offered');
     for (const title of [
       'Orchestra: Verify Migration Plan',
       'Orchestra: Execute Migration',
@@ -201,7 +202,8 @@ describe('an untrusted workspace in the VS Code UI (code-server, workspace trust
     await page
       .locator('.statusbar .statusbar-item', { hasText: 'Services not checked' })
       .waitFor({ state: 'detached' });
-    await page.locator('.activitybar [aria-label^="Orchestra"]').first().click();
+    // Back to the phase tree (the trust editor has the focus; a click on the container would toggle it).
+    await runCommand(page, 'Orchestra: Focus on Migration Phases View');
     for (const title of ['Verify Migration Plan', 'Execute Migration']) {
       const action = page.locator(`.part.sidebar .title-actions [aria-label="${title}"]`).first();
       await page.waitForFunction((label) => {
@@ -235,12 +237,16 @@ async function paletteOffers(page: Page, title: string): Promise<boolean> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
-  // The list settles on either a row of that title or VS Code's "No matching commands".
+  // The list is filtered once every row shows the query's matches highlighted (or nothing
+  // matches at all); then it either has a row of that title or not.
   const offered = await page.waitForFunction((wanted) => {
     const widget = document.querySelector('.quick-input-widget');
+    if (widget?.textContent?.includes('No matching commands')) return 'no';
     const rows = Array.from(document.querySelectorAll('.quick-input-list .monaco-list-row'));
-    if (rows.some((row) => (row.getAttribute('aria-label') ?? row.textContent ?? '').includes(wanted))) return 'yes';
-    return widget?.textContent?.includes('No matching commands') ? 'no' : false;
+    if (!rows.length || !rows.every((row) => row.querySelector('.highlight'))) return false;
+    return rows.some((row) => (row.getAttribute('aria-label') ?? row.textContent ?? '').includes(wanted))
+      ? 'yes'
+      : 'no';
   }, title);
   const answer = await offered.jsonValue();
   await page.keyboard.press('Escape');
