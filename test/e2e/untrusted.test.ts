@@ -237,13 +237,16 @@ async function paletteOffers(page: Page, title: string): Promise<boolean> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible' });
   await input.fill(`>${title}`);
-  // The list is filtered once every row shows the query's matches highlighted (or nothing
-  // matches at all); then it either has a row of that title or not.
+  // The list is filtered once every row shows the query's matches highlighted, or VS Code
+  // says nothing matches; then it either has a row of that title or not.
   const offered = await page.waitForFunction((wanted) => {
     const widget = document.querySelector('.quick-input-widget');
     if (widget?.textContent?.includes('No matching commands')) return 'no';
     const rows = Array.from(document.querySelectorAll('.quick-input-list .monaco-list-row'));
-    if (!rows.length || !rows.every((row) => row.querySelector('.highlight'))) return false;
+    // With no match, VS Code lists "similar commands" instead (unhighlighted).
+    const filtered =
+      rows.every((row) => row.querySelector('.highlight')) || widget?.textContent?.includes('similar commands');
+    if (!rows.length || !filtered) return false;
     return rows.some((row) => (row.getAttribute('aria-label') ?? row.textContent ?? '').includes(wanted))
       ? 'yes'
       : 'no';
