@@ -4,6 +4,7 @@ import type { CommandFailures } from './commands/failures';
 import type { WorkspaceGateway } from './gateway';
 import type { HealthItem } from './health-item';
 import type { PhaseTreeProvider } from './phase-tree';
+import type { PlanTracker } from './plan-tracker';
 import type { MigrationPresenter } from './presenter';
 import type { ReportPanel } from './report-panel';
 import type { EnvironmentStatusItem } from './status-bar';
@@ -24,6 +25,8 @@ export interface OrchestraContext {
   /** Follows the configuration and the migration state file into the tree and the status bar. */
   readonly presenter: MigrationPresenter;
   readonly phaseTree: PhaseTreeProvider;
+  /** The last Verify's plan, per phase, with its date and whether it went stale. */
+  readonly plans: PlanTracker;
   readonly statusItem: EnvironmentStatusItem;
   /** The status bar's service health indicator, with its checker. */
   readonly health: HealthItem;

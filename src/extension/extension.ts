@@ -15,6 +15,7 @@ import { WorkspaceGateway } from './gateway';
 import { HealthItem } from './health-item';
 import { createLogChannel } from './log';
 import { PhaseTreeProvider } from './phase-tree';
+import { PlanTracker } from './plan-tracker';
 import { MigrationPresenter } from './presenter';
 import { ReportPanel } from './report-panel';
 import { EnvironmentStatusItem } from './status-bar';
@@ -39,7 +40,10 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
 
   const gateway = own(new WorkspaceGateway({ secrets: context.secrets, log }));
   const watcher = own(new ConfigWatcher());
-  const presenter = own(new MigrationPresenter({ gateway, watcher, tree: phaseTree, treeView, statusItem, log }));
+  const plans = new PlanTracker();
+  const presenter = own(
+    new MigrationPresenter({ gateway, watcher, tree: phaseTree, treeView, statusItem, log, plans }),
+  );
   const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
   const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
   const failures = own(new CommandFailures(() => log.show(true)));
@@ -50,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
     logUri: context.logUri,
     gateway,
     presenter,
+    plans,
     phaseTree,
     statusItem,
     health,

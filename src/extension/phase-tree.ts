@@ -5,16 +5,22 @@
 import * as vscode from 'vscode';
 import type { PhaseStatus } from '../core/migration/catalog';
 import type { StepStatus } from '../core/migration/types';
+import type { PlanAction } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import {
   isInterrupted,
   isStale,
   md,
   phaseDescription,
+  PLAN_ACTION_LABELS,
+  planCounts,
+  plannedDescription,
+  shortValue,
   STEP_STATUS_LABELS,
   stepDescription,
   stepFigures,
   stepNodes,
+  stepShows,
   type PhaseNode,
   type PhaseTreeNode,
   type StepNode,
@@ -41,6 +47,17 @@ const STEP_ICONS: Readonly<Record<StepStatus, vscode.ThemeIcon>> = {
 
 /** A result that may no longer hold: something it built on was reset since it ran. */
 const STALE_ICON = new vscode.ThemeIcon('history', new vscode.ThemeColor('list.warningForeground'));
+/** The planned action, as Terraform marks it: + create, ~ update, = up to date. */
+const PLAN_ICONS: Readonly<Record<PlanAction, vscode.ThemeIcon>> = {
+  create: new vscode.ThemeIcon('diff-added', new vscode.ThemeColor('gitDecoration.addedResourceForeground')),
+  update: new vscode.ThemeIcon('diff-modified', new vscode.ThemeColor('gitDecoration.modifiedResourceForeground')),
+  ok: new vscode.ThemeIcon('check', new vscode.ThemeColor('disabledForeground')),
+  run: new vscode.ThemeIcon('play', new vscode.ThemeColor('debugIcon.startForeground')),
+  blocked: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('errorForeground')),
+};
+const DRIFT_ICON = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+const STALE_PLAN_ICON = new vscode.ThemeIcon('history', new vscode.ThemeColor('disabledForeground'));
+const UNPLANNED_ICON = new vscode.ThemeIcon('circle-outline', new vscode.ThemeColor('disabledForeground'));
 
 /** No spinner for work that nobody is doing any more. */
 const INTERRUPTED_ICON = new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('list.warningForeground'));
@@ -76,7 +93,7 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
   }
 
   private phaseItem(node: PhaseNode): vscode.TreeItem {
-    const hasSteps = (node.detail.steps?.length ?? 0) > 0;
+    const hasSteps = (node.detail.steps?.length ?? 0) > 0 || (node.detail.defined?.length ?? 0) > 0;
     const item = new vscode.TreeItem(
       `${node.phase.order}. ${node.phase.title}`,
       hasSteps ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
@@ -99,6 +116,12 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     if (node.detail.error) lines.push('', `$(error) ${md(node.detail.error)}`);
     if (node.detail.blockedBy) lines.push('', `Blocked by \`${md(node.detail.blockedBy)}\`.`);
     if (node.detail.finishedAt) lines.push('', `Finished ${md(node.detail.finishedAt)}.`);
+    const plan = node.detail.plan;
+    if (plan) {
+      const summary = plan.phase.excluded ? `${plan.phase.excluded}, not planned` : planCounts(plan.phase.steps);
+      lines.push('', `Planned ${md(plan.createdAt)}: ${md(summary)}.`);
+      if (plan.stale) lines.push('', `$(history) The plan is stale: ${md(plan.stale)}.`);
+    }
     // The statuses below come from defaults, not from the state: say why where the user looks.
     if (this.problem) lines.push('', '---', '', `$(warning) ${md(this.problem)}`);
     item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
@@ -119,18 +142,57 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
 }
 
 function stepItem(node: StepNode): vscode.TreeItem {
+  const shows = stepShows(node);
+  if (shows !== 'record') return plannedItem(node);
   const { step } = node;
-  const item = new vscode.TreeItem(step.id, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(node.title ?? step.id, vscode.TreeItemCollapsibleState.None);
   item.id = `${node.phase.id}/${step.id}`;
   const interrupted = node.interrupted === true && step.status === 'running';
   item.description = stepDescription(step, node.interrupted);
   item.iconPath = interrupted ? INTERRUPTED_ICON : STEP_ICONS[step.status];
-  const lines = [`**${md(step.id)}** — ${interrupted ? 'interrupted' : STEP_STATUS_LABELS[step.status]}`];
+  const lines = [`**${md(node.title ?? step.id)}** — ${interrupted ? 'interrupted' : STEP_STATUS_LABELS[step.status]}`];
+  if (node.title) lines.push('', `\`${step.id}\``);
   if (step.error) lines.push('', `$(error) ${md(step.error)}`);
   if (step.blockedBy) lines.push('', `Waits on \`${md(step.blockedBy)}\`.`);
   if (step.durationMs !== undefined) lines.push('', stepFigures(step));
   item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
   item.contextValue = `step.${step.status}`;
-  item.accessibilityInformation = { label: `${step.id}, ${item.description}` };
+  item.accessibilityInformation = { label: `${node.title ?? step.id}, ${item.description}` };
+  return item;
+}
+
+/** A step before its run: the planned action with its reason and field diff, or "not planned yet". */
+function plannedItem(node: StepNode): vscode.TreeItem {
+  const title = node.title ?? node.step.id;
+  const item = new vscode.TreeItem(title, vscode.TreeItemCollapsibleState.None);
+  item.id = `${node.phase.id}/${node.step.id}`;
+  item.description = plannedDescription(node);
+  const planned = node.planned;
+  const step = planned?.step;
+  item.iconPath = !step
+    ? UNPLANNED_ICON
+    : planned.stale
+      ? STALE_PLAN_ICON
+      : step.drift
+        ? DRIFT_ICON
+        : PLAN_ICONS[step.action];
+  const lines = [`**${md(title)}** — ${md(item.description)}`, '', `\`${node.step.id}\``];
+  if (!step) lines.push('', 'Run Verify to see what execute would do here (it changes nothing).');
+  if (step?.target) lines.push('', md(step.target));
+  if (step?.reason) lines.push('', `${step.action === 'blocked' ? '$(circle-slash) ' : ''}${md(step.reason)}`);
+  if (step?.diff?.length) {
+    lines.push('', '| field | live | desired |', '| --- | --- | --- |');
+    for (const d of step.diff) {
+      lines.push(`| ${md(d.field)} | ${md(shortValue(d.live))} | ${md(shortValue(d.desired))} |`);
+    }
+  }
+  if (step?.missingPermissions?.length) lines.push('', `Missing: ${step.missingPermissions.map(md).join(', ')}`);
+  if (planned) lines.push('', `Planned ${md(planned.createdAt)}.`);
+  if (planned?.stale) lines.push('', `$(history) The plan is stale: ${md(planned.stale)}.`);
+  item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
+  item.contextValue = step ? `step.planned.${step.action}` : 'step.unplanned';
+  item.accessibilityInformation = {
+    label: `${title}, ${step ? PLAN_ACTION_LABELS[step.action] : 'not planned yet'}${step?.drift ? `, drift: ${step.drift}` : ''}${planned?.stale ? ', plan stale' : ''}`,
+  };
   return item;
 }

@@ -7,8 +7,9 @@ import type { EnvironmentKind } from '../core/environment';
 import type { PhaseInfo, PhaseStatus } from '../core/migration/catalog';
 import type { MonitorSnapshot } from '../core/migration/monitor';
 import type { StepRecord, StepStatus } from '../core/migration/types';
-import type { UsedEndpoint, WorkspaceView } from '../core/workspace';
+import type { PlanAction, StepInfo, StepPlan, UsedEndpoint, WorkspaceView } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
+import type { PlanTracker, TrackedPlan } from './plan-tracker';
 
 /** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
 export interface PhaseDetail {
@@ -21,6 +22,10 @@ export interface PhaseDetail {
   readonly stale?: string;
   /** Set when the run that left this phase in progress is gone: why (no live process holds its lock). */
   readonly interrupted?: string;
+  /** Every step this configuration gives the phase, recorded or not (listed before any run). */
+  readonly defined?: readonly StepInfo[];
+  /** The last Verify's plan of this phase. */
+  readonly plan?: TrackedPlan;
 }
 
 /** A phase row of the "Migration Phases" tree. */
@@ -35,9 +40,16 @@ export interface PhaseNode {
 export interface StepNode {
   readonly kind: 'step';
   readonly phase: PhaseInfo;
+  /** The state's record; a pending one (attempts 0) for a step no run has reached. */
   readonly step: StepRecord;
   /** The run that left this step running is gone. */
   readonly interrupted?: boolean;
+  /** The step's name for people ("Runtime service account"). */
+  readonly title?: string;
+  /** False when no run recorded the step (the record is a stand-in). */
+  readonly recorded?: boolean;
+  /** What the last Verify planned for it, with the plan's date and staleness. */
+  readonly planned?: { readonly step: StepPlan; readonly createdAt: string; readonly stale?: string };
 }
 
 export type PhaseTreeNode = PhaseNode | StepNode;
@@ -77,6 +89,8 @@ export function isStale(detail: PhaseDetail): boolean {
 /** "completed · 4/4": the status, then steps done out of steps recorded; "· stale" when a reset upstream outdated it. */
 export function phaseDescription(detail: PhaseDetail): string {
   const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
+  const planned = phasePlanDescription(detail);
+  if (planned) return `${label} · ${planned}${isStale(detail) ? ' · stale' : ''}`;
   const steps = detail.steps ?? [];
   const counted = steps.length
     ? `${label} · ${steps.filter((s) => s.status === 'done').length}/${steps.length}`
@@ -102,8 +116,13 @@ export function stepFigures(step: StepRecord): string {
 }
 
 /** The tree's rows: every registered phase in order, with what the state says of it (not started without one). */
-export function phaseNodes(phases: readonly PhaseInfo[], snapshot?: MonitorSnapshot): PhaseNode[] {
+export function phaseNodes(
+  phases: readonly PhaseInfo[],
+  snapshot?: MonitorSnapshot,
+  extra: { readonly steps?: readonly StepInfo[]; readonly plans?: PlanTracker } = {},
+): PhaseNode[] {
   const byId = new Map((snapshot?.phases ?? []).map((p) => [p.id, p]));
+  const defined = (id: string) => extra.steps?.filter((s) => s.phase === id);
   return [...phases]
     .sort((a, b) => a.order - b.order)
     .map((phase) => {
@@ -117,15 +136,102 @@ export function phaseNodes(phases: readonly PhaseInfo[], snapshot?: MonitorSnaps
             finishedAt: p.finishedAt,
             stale: p.stale,
             interrupted: snapshot?.interrupted,
+            defined: defined(phase.id),
+            plan: extra.plans?.get(phase.id),
           }
-        : { status: 'not-started' };
+        : { status: 'not-started', defined: defined(phase.id), plan: extra.plans?.get(phase.id) };
       return { kind: 'phase', phase, status: detail.status, detail };
     });
 }
 
+/**
+ * A phase's step rows: every step the configuration defines, in order, with its record
+ * and its planned action; recorded steps the configuration no longer defines follow.
+ */
 export function stepNodes(node: PhaseNode): StepNode[] {
   const interrupted = node.detail.interrupted !== undefined;
-  return (node.detail.steps ?? []).map((step) => ({ kind: 'step', phase: node.phase, step, interrupted }));
+  const records = new Map((node.detail.steps ?? []).map((s) => [s.id, s]));
+  const plan = node.detail.plan;
+  const planned = new Map((plan?.phase.steps ?? []).map((s) => [s.id, s]));
+  const row = (id: string, title: string | undefined): StepNode => {
+    const record = records.get(id);
+    const step = planned.get(id);
+    return {
+      kind: 'step',
+      phase: node.phase,
+      step: record ?? { id, phase: node.phase.id, status: 'pending', attempts: 0 },
+      interrupted,
+      title: title ?? step?.title,
+      recorded: record !== undefined,
+      ...(step && plan ? { planned: { step, createdAt: plan.createdAt, stale: plan.stale } } : {}),
+    };
+  };
+  const defined = node.detail.defined ?? [];
+  const known = new Set(defined.map((s) => s.id));
+  return [
+    ...defined.map((s) => row(s.id, s.title)),
+    ...[...records.keys()].filter((id) => !known.has(id)).map((id) => row(id, undefined)),
+  ];
+}
+
+/** What a step row shows: its run record, the plan's verdict, or that nothing is planned yet. */
+export function stepShows(node: StepNode): 'record' | 'plan' | 'unplanned' {
+  const record = node.recorded ? node.step : undefined;
+  const planned = node.planned;
+  if (record && planned) {
+    const last = record.finishedAt ?? record.startedAt;
+    // A run after the plan (or one going on now) says more than the plan did.
+    return record.status === 'running' || (last !== undefined && last > planned.createdAt) ? 'record' : 'plan';
+  }
+  if (planned) return 'plan';
+  return record ? 'record' : 'unplanned';
+}
+
+export const PLAN_ACTION_LABELS: Readonly<Record<PlanAction, string>> = {
+  create: 'to create',
+  update: 'to update',
+  ok: 'up to date',
+  run: 'to run',
+  blocked: 'blocked',
+};
+
+/** "to update · changed outside the tool", "to create (stale plan)", "not planned yet". */
+export function plannedDescription(node: StepNode): string {
+  const planned = node.planned;
+  if (!planned) return 'not planned yet';
+  const drift =
+    planned.step.drift === 'deleted'
+      ? ' · deleted outside the tool'
+      : planned.step.drift === 'changed'
+        ? ' · changed since the last run'
+        : '';
+  return `${PLAN_ACTION_LABELS[planned.step.action]}${drift}${planned.stale ? ' (stale plan)' : ''}`;
+}
+
+/** "2 to create, 1 to update" (non-zero counts only; "all up to date" when nothing changes). */
+export function planCounts(steps: readonly StepPlan[]): string {
+  const counts = new Map<PlanAction, number>();
+  for (const step of steps) counts.set(step.action, (counts.get(step.action) ?? 0) + 1);
+  const order: PlanAction[] = ['create', 'update', 'run', 'blocked', 'ok'];
+  const parts = order.filter((a) => counts.get(a)).map((a) => `${counts.get(a)} ${PLAN_ACTION_LABELS[a]}`);
+  if (parts.length === 1 && counts.get('ok')) return 'all up to date';
+  return parts.join(', ') || 'nothing to plan';
+}
+
+/** The phase row's plan summary, or undefined when the row shows its run instead. */
+export function phasePlanDescription(detail: PhaseDetail): string | undefined {
+  const plan = detail.plan;
+  if (!plan) return undefined;
+  if (plan.phase.excluded) return `${plan.phase.excluded}: not planned`;
+  const ranSince = (detail.steps ?? []).some((s) => (s.finishedAt ?? s.startedAt ?? '') > plan.createdAt);
+  if (ranSince && plan.stale) return undefined;
+  return `${planCounts(plan.phase.steps)}${plan.stale ? ' (stale plan)' : ''}`;
+}
+
+/** A field's value in a tooltip: JSON, cut short. */
+export function shortValue(value: unknown, max = 120): string {
+  const text = value === undefined ? '(absent)' : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** What the status bar shows of the migration: read from the configuration and the state file. */

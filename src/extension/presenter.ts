@@ -10,6 +10,7 @@ import type { WorkspaceView } from '../core/workspace';
 import type { ConfigWatcher } from './config-watcher';
 import type { WorkspaceGateway } from './gateway';
 import type { PhaseTreeProvider } from './phase-tree';
+import type { PlanTracker } from './plan-tracker';
 import { migrationSummary, phaseNodes, treeMessage, treeProblem, type PhaseNode } from './presentation';
 import type { EnvironmentStatusItem } from './status-bar';
 
@@ -23,6 +24,8 @@ export interface PresenterDeps {
   readonly treeView: vscode.TreeView<unknown>;
   readonly statusItem: EnvironmentStatusItem;
   readonly log: vscode.LogOutputChannel;
+  /** The last Verify's plan: shown in the tree, marked stale here. */
+  readonly plans: PlanTracker;
 }
 
 interface Followed {
@@ -45,7 +48,11 @@ export class MigrationPresenter implements vscode.Disposable {
 
   constructor(private readonly deps: PresenterDeps) {
     this.subscription = deps.watcher.onDidChange(() => this.schedule());
+    this.planSubscription = deps.plans.onDidChange(() => this.render());
   }
+
+  private readonly planSubscription: { dispose(): unknown };
+  private rendering = false;
 
   /** The first load compiles the configuration schema: it runs after activate() has returned. */
   start(): void {
@@ -142,10 +149,29 @@ export class MigrationPresenter implements vscode.Disposable {
   }
 
   private render(): void {
+    // A plan turning stale re-renders through its listener: once is enough.
+    if (this.rendering || this.disposed) return;
+    this.rendering = true;
+    try {
+      this.draw();
+    } finally {
+      this.rendering = false;
+    }
+  }
+
+  private draw(): void {
     const snapshot: MonitorSnapshot | undefined = this.followed?.monitor.snapshot();
     const view = this.view;
-    const { tree, treeView, statusItem, log } = this.deps;
-    tree.show(phaseNodes(view?.phases ?? [], snapshot), treeProblem(view, snapshot));
+    const { tree, treeView, statusItem, log, plans } = this.deps;
+    if (view) {
+      plans.check({
+        projectId: view.ok ? view.projectId : undefined,
+        configHash: view.ok ? view.configHash : undefined,
+        stateHash: this.followed?.monitor.fingerprint(),
+      });
+    }
+    const steps = view?.ok ? view.steps : undefined;
+    tree.show(phaseNodes(view?.phases ?? [], snapshot, { steps, plans }), treeProblem(view, snapshot));
     treeView.message = treeMessage(view, () => this.noProjectText());
     if (snapshot?.problem !== this.loggedStateProblem) {
       if (snapshot?.problem) log.error(`migration state: ${snapshot.problem}`);
@@ -170,6 +196,7 @@ export class MigrationPresenter implements vscode.Disposable {
     this.timer = undefined;
     this.unfollow();
     this.subscription.dispose();
+    this.planSubscription.dispose();
     this.renderListeners.clear();
   }
 }

@@ -96,6 +96,33 @@ describe('Verify and Execute from the editor', function () {
     assert.deepEqual(planned, ['hybrid-config']);
   });
 
+  it('the tree shows the plan: steps by title with their action, the diff in the tooltip; stale once the config changes', async () => {
+    const core = api.phaseTree.getChildren().find((n) => n.kind === 'phase' && n.phase.id === 'core-infrastructure')!;
+    const coreItem = await api.phaseTree.getTreeItem(core);
+    assert.match(String(coreItem.description), /^not started · \d+ to create/);
+    const rows = await Promise.all(api.phaseTree.getChildren(core).map((n) => api.phaseTree.getTreeItem(n)));
+    const account = rows.find((r) => r.label === 'Runtime service account');
+    assert.ok(account, rows.map((r) => r.label).join(', '));
+    assert.equal(account.description, 'to create');
+    assert.match((account.tooltip as vscode.MarkdownString).value, /does not exist|not enabled yet/);
+    assert.match((account.tooltip as vscode.MarkdownString).value, /Planned \d{4}\\-\d\d\\-\d\d/);
+
+    const file = path.join(root, 'config', 'common.json');
+    const original = await fs.readFile(file, 'utf8');
+    const changed = JSON.parse(original);
+    changed.phases.validation.samples = 4;
+    await fs.writeFile(file, JSON.stringify(changed));
+    try {
+      await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+      const stale = await api.phaseTree.getTreeItem(api.phaseTree.getChildren(core).find((n) => n.kind === 'step')!);
+      assert.match(String(stale.description), /\(stale plan\)$/);
+      assert.match((stale.tooltip as vscode.MarkdownString).value, /The plan is stale: the configuration changed at/);
+    } finally {
+      await fs.writeFile(file, original);
+      await vscode.commands.executeCommand(COMMAND_IDS.refresh);
+    }
+  });
+
   it('execute without the memory API key: Memory System fails saying how to give it, independent phases complete', async () => {
     const result = await vscode.commands.executeCommand<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
     assert.equal(result.status, 'failed');

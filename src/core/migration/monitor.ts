@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { PhaseId, PhaseInfo, PhaseStatus } from './catalog';
 import type { Disposable, EngineEvent, EngineEvents } from './events';
 import type { GlobalMetrics, HistoryEvent, MigrationState, PhaseMetrics, RunRecord } from './state';
-import { emptyState, phaseRecord } from './state';
+import { emptyState, ensurePhases, phaseRecord } from './state';
+import { stateFingerprint } from './saved-plan';
 import { errorMessage } from '../errors';
 import { lockVacancy } from './lock';
 import { readStateFile } from './store';
@@ -186,6 +187,17 @@ export class StateFileMonitor implements Disposable {
     if (this.problem) snapshot.problem = this.problem;
     if (this.interrupted) snapshot.interrupted = this.interrupted;
     return snapshot;
+  }
+
+  /** What the state records (saved-plan.ts): a plan whose basis differs is stale. */
+  fingerprint(): string {
+    const state = this.last ?? emptyState(this.projectId);
+    const phases = { ...state.phases };
+    ensurePhases(
+      { ...state, phases },
+      this.phases.map((p) => p.id),
+    );
+    return stateFingerprint({ ...state, phases });
   }
 
   /** The bounded event history kept in the state file, oldest first. */

@@ -9,6 +9,7 @@ export {
   type WorkspaceEvents,
   type LoadedWorkspace,
   type WorkspaceView,
+  type StepInfo,
   type ConfigDescription,
   type InitSummary,
   type RunRequest,

@@ -35,7 +35,7 @@ import type { Plan } from '../migration/planner';
 import type { DestroyPlan, DestroyResult } from '../migration/destroy';
 import type { Delta } from '../migration/memory-sync';
 import type { PhaseRegistry } from '../migration/registry';
-import type { SavedPlan } from '../migration/saved-plan';
+import { configFingerprint, type SavedPlan } from '../migration/saved-plan';
 import type * as StoreModule from '../migration/store';
 import { workspacePaths, type WorkspacePaths } from './paths';
 import { lastKnownState, usedEndpoints, type UsedEndpoint } from './endpoints-used';
@@ -74,6 +74,10 @@ export type WorkspaceView =
       readonly phases: readonly PhaseInfo[];
       /** The endpoints a run and the health check call now (not the defaults of services nobody set). */
       readonly used: readonly UsedEndpoint[];
+      /** Every step of those phases for this configuration, in order (the tree lists them before any plan). */
+      readonly steps: readonly StepInfo[];
+      /** sha256 of the resolved configuration: a plan with another basis is stale. */
+      readonly configHash: string;
     }
   | {
       readonly ok: false;
@@ -90,6 +94,14 @@ export type WorkspaceView =
       readonly details: string;
       readonly phases: readonly PhaseInfo[];
     };
+
+/** A step as views list it before anything was planned or run. */
+export interface StepInfo {
+  readonly id: string;
+  readonly phase: string;
+  readonly title: string;
+  readonly kind: 'resource' | 'action';
+}
 
 /** `orchestra-migrate config`: every value with its layer and source, the environment, the endpoints. */
 export interface ConfigDescription {
@@ -332,8 +344,14 @@ class OrchestraWorkspace implements Workspace {
     try {
       const loaded = await this.config();
       const { resolved, projectId, paths } = loaded;
+      const config = loaded.config;
+      const steps = this.registry()
+        .steps(config)
+        .map((s) => ({ id: s.id, phase: s.phase, title: s.title, kind: s.kind }));
       return {
         ok: true,
+        steps,
+        configHash: configFingerprint(config),
         configDir: resolved.configDir,
         projectId,
         stateFile: paths.stateFile,

@@ -28,6 +28,7 @@ export const verifyCommand: OrchestraCommand = {
       },
     );
     ctx.log.info(text);
+    ctx.plans.set(plan);
     const blocked = plan.phases.some((p) => p.steps.some((s) => s.action === 'blocked'));
     const message = `Orchestra plan for ${plan.projectId}: ${summary}.`;
     const show = blocked ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;

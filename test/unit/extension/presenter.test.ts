@@ -33,6 +33,8 @@ const loaded: WorkspaceView = {
   files: ['config/common.json'],
   phases: PHASES,
   used: [{ name: 'Memory server', url: 'http://127.0.0.1:8765', rule: 'memory.endpoint' }],
+  steps: [],
+  configHash: 'c0nf',
 };
 
 const step = (id: string, status: StepRecord['status'], action?: StepRecord['action']): StepRecord => ({
