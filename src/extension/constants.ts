@@ -28,6 +28,7 @@ export const COMMAND_IDS = {
   checkHealth: 'orchestra.checkHealth',
   skipPhase: 'orchestra.skipPhase',
   resetPhase: 'orchestra.resetPhase',
+  showPlan: 'orchestra.showPlan',
 } as const;
 
 /** Where the memory API key lives in the editor's SecretStorage. */
@@ -35,6 +36,9 @@ export const MEMORY_API_KEY_SECRET = 'orchestra.memory.apiKey';
 
 /** The report's webview panel type. */
 export const REPORT_VIEW_TYPE = 'orchestra.report';
+
+/** The Plan & Run webview panel type. */
+export const PLAN_VIEW_TYPE = 'orchestra.planAndRun';
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];
 

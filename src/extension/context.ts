@@ -4,6 +4,7 @@ import type { CommandFailures } from './commands/failures';
 import type { WorkspaceGateway } from './gateway';
 import type { HealthItem } from './health-item';
 import type { PhaseTreeProvider } from './phase-tree';
+import type { PlanPanel } from './plan-panel';
 import type { PlanTracker } from './plan-tracker';
 import type { MigrationPresenter } from './presenter';
 import type { ReportPanel } from './report-panel';
@@ -32,6 +33,8 @@ export interface OrchestraContext {
   readonly health: HealthItem;
   /** The report's webview panel. */
   readonly report: ReportPanel;
+  /** The Plan & Run webview panel. */
+  readonly planPanel: PlanPanel;
   /** One migration run per window; the engine's lock keeps other windows and terminals out. */
   readonly runs: RunGuard;
   /** Every command failure, as the user was told it: executeCommand resolves to undefined then. */
@@ -54,4 +57,6 @@ export interface RunGuard {
   progress?: string[];
   /** The log file under log.dir of the current (or last) run. */
   logFile?: string;
+  /** Cancels this window's run (the Plan & Run panel's Cancel); set while one runs. */
+  cancel?: () => void;
 }

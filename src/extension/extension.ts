@@ -15,6 +15,7 @@ import { WorkspaceGateway } from './gateway';
 import { HealthItem } from './health-item';
 import { createLogChannel } from './log';
 import { PhaseTreeProvider } from './phase-tree';
+import { PlanPanel } from './plan-panel';
 import { PlanTracker } from './plan-tracker';
 import { MigrationPresenter } from './presenter';
 import { ReportPanel } from './report-panel';
@@ -47,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
   const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
   const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
   const failures = own(new CommandFailures(() => log.show(true)));
+  // The panel reaches the context (commands, runs) only after it is built below.
+  const planPanel = own(new PlanPanel(() => ctx));
 
   const ctx: OrchestraContext = {
     extension: context,
@@ -59,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
     statusItem,
     health,
     report,
+    planPanel,
     runs: { running: false },
     failures,
     environment: () => detection,

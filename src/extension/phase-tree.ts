@@ -78,6 +78,11 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     return element.kind === 'phase' ? stepNodes(element) : [];
   }
 
+  /** A step's phase row (TreeView.reveal walks up with it). */
+  getParent(node: PhaseTreeNode): PhaseTreeNode | undefined {
+    return node.kind === 'step' ? this.nodes.find((p) => p.phase.id === node.phase.id) : undefined;
+  }
+
   getTreeItem(node: PhaseTreeNode): vscode.TreeItem {
     return node.kind === 'phase' ? this.phaseItem(node) : stepItem(node);
   }

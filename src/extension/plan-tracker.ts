@@ -17,17 +17,32 @@ export interface TrackedPlan {
 
 export class PlanTracker {
   private readonly plans = new Map<string, TrackedPlan>();
+  private last?: Plan;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   /** Keeps a new plan; phases it does not cover keep theirs. */
   set(plan: Plan): void {
+    this.last = plan;
     const createdAt = plan.createdAt ?? this.now().toISOString();
     for (const phase of plan.phases) {
       this.plans.set(phase.phase, { phase, projectId: plan.projectId, createdAt, basis: plan.basis });
     }
     this.fire();
+  }
+
+  /** The last Verify's whole plan (what "Execute this plan" runs), stale when any of its phases is. */
+  latest(): { readonly plan: Plan; readonly stale?: string } | undefined {
+    const plan = this.last;
+    if (!plan) return undefined;
+    const mine = plan.phases
+      .map((p) => this.plans.get(p.phase))
+      .filter((t) => t && t.phase === plan.phases.find((x) => x.phase === t.phase.phase));
+    if (mine.length < plan.phases.length)
+      return { plan, stale: 'the project changed since (another project, or a newer plan of some of its phases)' };
+    const stale = mine.find((t) => t?.stale)?.stale;
+    return stale ? { plan, stale } : { plan };
   }
 
   get(phase: string): TrackedPlan | undefined {
@@ -48,6 +63,7 @@ export class PlanTracker {
     for (const [id, tracked] of this.plans) {
       if (now.projectId !== undefined && tracked.projectId !== now.projectId) {
         this.plans.delete(id);
+        if (this.last?.projectId === tracked.projectId) this.last = undefined;
         changed = true;
         continue;
       }
@@ -73,6 +89,7 @@ export class PlanTracker {
 
   clear(): void {
     this.plans.clear();
+    this.last = undefined;
     this.fire();
   }
 

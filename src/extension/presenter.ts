@@ -102,6 +102,19 @@ export class MigrationPresenter implements vscode.Disposable {
     return this.deps.treeView.message;
   }
 
+  /** Shows a step's row in the tree, its phase expanded, selected and focused. */
+  async revealStep(stepId: string): Promise<void> {
+    const { tree, treeView } = this.deps;
+    for (const phase of tree.phases()) {
+      const node = tree.getChildren(phase).find((n) => n.kind === 'step' && n.step.id === stepId);
+      if (node) {
+        await treeView.reveal(node, { select: true, focus: true, expand: true });
+        return;
+      }
+    }
+    throw new Error(`The tree has no step ${stepId}: verify again, the configuration may have changed.`);
+  }
+
   /** The last configuration load, as the views show it. */
   get lastLoad(): WorkspaceView | undefined {
     return this.view;

@@ -39,7 +39,7 @@ export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../config/types';
 export { detectEnvironment } from '../environment';
 export { formatPlan, planSummary } from '../migration/plan-text';
 export { readPlanFile, writePlanFile } from './plan-file';
-export { PLAN_FILE_VERSION, type SavedPlan } from '../migration/saved-plan';
+export { PLAN_FILE_VERSION, savedPlan, type SavedPlan } from '../migration/saved-plan';
 export type { Plan, PhasePlan, StepPlan, PlanAction, PlanBasis } from '../migration/planner';
 export type { FieldDiff } from '../migration/types';
 export { PHASE_STATUS_LABELS } from '../migration/catalog';

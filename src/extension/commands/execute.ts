@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { InputError } from '../../core/errors';
 import type { EngineEvent } from '../../core/migration/events';
 import type { WorkspaceExecuteResult } from '../../core/workspace';
+import type { SavedPlan } from '../../core/workspace';
+import { countActions, describeCounts } from '../../shared/plan-protocol';
 import type { OrchestraContext } from '../context';
 import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
@@ -27,11 +29,13 @@ function progressMessage(event: EngineEvent, text: string): string | undefined {
 export const executeCommand: OrchestraCommand = {
   id: COMMAND_IDS.execute,
   async run(ctx, arg) {
-    const { phases, yes, token: extraToken } = runArgs(arg);
+    const { phases, yes, token: extraToken, reviewed } = runArgs(arg);
     if (ctx.runs.running) throw new InputError('A migration is already running in this window.');
     const loaded = ctx.presenter.lastLoad;
     const project = loaded?.ok && loaded.projectId ? `project "${loaded.projectId}"` : 'the configured project';
-    if (!yes) {
+    const plan = reviewed ? await reviewedPlan(ctx, project, yes === true) : undefined;
+    if (reviewed && !plan) return undefined;
+    if (!yes && !reviewed) {
       const what = phases ? `the ${phases.join(', ')} phase${phases.length > 1 ? 's' : ''}` : 'every phase';
       const choice = await vscode.window.showWarningMessage(
         `Execute ${what} of the migration against Google Cloud ${project}?`,
@@ -52,6 +56,10 @@ export const executeCommand: OrchestraCommand = {
         vscode.window.withProgress(
           { location: vscode.ProgressLocation.Notification, title: 'Orchestra: migrating', cancellable: true },
           async (progress, token) => {
+            const signal = abortOn(token, extraToken);
+            const controller = new AbortController();
+            signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+            ctx.runs.cancel = () => controller.abort(new Error('cancelled from the Plan & Run panel'));
             const subscription = workspace.events.on((event, text) => {
               const message = progressMessage(event, text);
               if (message) {
@@ -61,8 +69,9 @@ export const executeCommand: OrchestraCommand = {
               if (event.type !== 'step-progress' && event.type !== 'progress') ctx.log.info(text);
             });
             try {
-              return await workspace.execute({ phases, signal: abortOn(token, extraToken) });
+              return await workspace.execute({ phases, plan, signal: controller.signal });
             } finally {
+              ctx.runs.cancel = undefined;
               subscription.dispose();
               // The file watcher may lag the run's last write: the tree shows the final
               // statuses before the command reports the result, not a moment after.
@@ -101,4 +110,38 @@ function showOutcome(ctx: OrchestraContext, result: WorkspaceExecuteResult): voi
       if (choice === 'Show Log') ctx.log.show(true);
       if (choice === 'Show Report') void vscode.commands.executeCommand(COMMAND_IDS.showReport);
     });
+}
+
+/**
+ * The last Verify's plan, refused when stale; asks first (modal, with the counts) unless
+ * `yes`. Undefined when the user declines.
+ */
+async function reviewedPlan(ctx: OrchestraContext, project: string, yes: boolean): Promise<SavedPlan | undefined> {
+  const latest = ctx.plans.latest();
+  if (!latest) {
+    throw new InputError('There is no plan to execute yet.', {
+      fix: 'Run Verify first, review the plan, then execute it.',
+    });
+  }
+  const { plan, stale } = latest;
+  if (stale) {
+    throw new InputError(`The plan is stale: ${stale}. Nothing was changed.`, {
+      fix: 'Run Verify again, review the new plan, then execute it.',
+    });
+  }
+  const saved = ctx.gateway.engine.savedPlan(plan);
+  if (yes) return saved;
+  const steps = plan.phases.flatMap((p) => p.steps);
+  const lines = plan.phases
+    .filter((p) => !p.excluded && p.steps.length)
+    .map((p) => `${p.title}: ${describeCounts(countActions(p.steps))}`);
+  const choice = await vscode.window.showWarningMessage(
+    `Execute this plan against Google Cloud ${project}? ${describeCounts(countActions(steps))}.`,
+    {
+      modal: true,
+      detail: `Planned ${plan.createdAt}.\n${lines.join('\n')}\n\nExecution stops, changing nothing more, at the first resource that changed since the plan.`,
+    },
+    'Execute',
+  );
+  return choice === 'Execute' ? saved : undefined;
 }

@@ -17,6 +17,7 @@ import { showEnvironmentCommand } from './show-environment';
 import { showReportCommand } from './show-report';
 import { verifyCommand } from './verify';
 import { showLogCommand } from './show-log';
+import { showPlanCommand } from './show-plan';
 
 export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   refreshCommand,
@@ -31,6 +32,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   checkHealthCommand,
   skipPhaseCommand,
   resetPhaseCommand,
+  showPlanCommand,
 ];
 
 /**

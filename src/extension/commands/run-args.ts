@@ -11,6 +11,8 @@ export interface RunArgs {
   yes?: boolean;
   /** Another way to cancel besides the notification's button (other code, the tests). */
   token?: vscode.CancellationToken;
+  /** Execute the last Verify's plan, as reviewed (the Plan & Run panel's "Execute this plan"). */
+  reviewed?: boolean;
 }
 
 export function runArgs(arg: unknown): RunArgs {
@@ -22,6 +24,7 @@ export function runArgs(arg: unknown): RunArgs {
     ...(Array.isArray(given.phases) && given.phases.length ? { phases: given.phases.map(String) } : {}),
     ...(given.yes === true ? { yes: true } : {}),
     ...(typeof given.token?.onCancellationRequested === 'function' ? { token: given.token } : {}),
+    ...(given.reviewed === true ? { reviewed: true } : {}),
   };
 }
 
