@@ -177,7 +177,8 @@ export class PanelView {
 
   private updateButtons(): void {
     const running = this.run?.status === 'running';
-    this.executeButton.disabled = this.busy || running || !this.plan || !!this.plan.stale;
+    // A stale plan stays executable from here: the host refuses it and says why.
+    this.executeButton.disabled = this.busy || running || !this.plan;
     this.executeButton.title = !this.plan
       ? 'Verify first'
       : this.plan.stale
