@@ -56,7 +56,7 @@ function recordRun(state: MigrationState): void {
   state.phases['core-infrastructure'].status = 'completed';
   state.phases['core-infrastructure'].finishedAt = now;
   // Step ids as the engine records them: <phase>/<name> (the state schema refuses others).
-  for (const name of ['services', 'service-account', 'repository', 'bucket']) {
+  for (const name of ['services', 'service-account', 'runtime-roles', 'repository', 'reports-bucket']) {
     const id = `core-infrastructure/${name}`;
     state.steps[id] = step('core-infrastructure', id, 'done', 'create');
   }
@@ -123,13 +123,13 @@ describe('The views follow the migration state', () => {
 
     const phases = await waitFor('the tree to show the recorded run', async () => {
       const list = await rows(api);
-      return list[0]?.description === 'completed · 4/4' ? list : undefined;
+      return list[0]?.description === 'completed · 5/5' ? list : undefined;
     });
     assert.equal(phases.length, 7);
     assert.deepEqual(
       phases.map((r) => [r.label, r.description, r.icon]),
       [
-        ['1. Core Infrastructure', 'completed · 4/4', 'pass-filled'],
+        ['1. Core Infrastructure', 'completed · 5/5', 'pass-filled'],
         ['2. Workstation Configuration', 'in progress · 1/2', 'sync~spin'],
         ['3. Memory System', 'failed', 'error'],
         ['4. Hybrid Config', 'skipped', 'debug-step-over'],
@@ -140,29 +140,43 @@ describe('The views follow the migration state', () => {
     );
     assert.match(phases[2].tooltip, /PERMISSION\\_DENIED/, 'the failed phase says why in its tooltip');
     assert.equal(phases[0].collapsible, vscode.TreeItemCollapsibleState.Collapsed, 'a phase with steps expands');
-    assert.equal(phases[4].collapsible, vscode.TreeItemCollapsibleState.None, 'a phase without steps does not');
+    // Before any run or Verify, a phase lists the steps its configuration gives it.
+    assert.equal(
+      phases[4].collapsible,
+      vscode.TreeItemCollapsibleState.Collapsed,
+      'a phase no run reached expands too',
+    );
+    assert.deepEqual(
+      (await rows(api, phases[4].node)).map((r) => [r.label, r.description, r.icon]),
+      [
+        ['Gemini for Google Cloud API', 'not planned yet', 'circle-outline'],
+        ['Gemini user role for the team', 'not planned yet', 'circle-outline'],
+      ],
+    );
 
     const core = await rows(api, phases[0].node);
     assert.deepEqual(
       core.map((r) => [r.label, r.description, r.icon]),
       [
-        ['core-infrastructure/services', 'done · created', 'pass'],
-        ['core-infrastructure/service-account', 'done · created', 'pass'],
-        ['core-infrastructure/repository', 'done · created', 'pass'],
-        ['core-infrastructure/bucket', 'done · created', 'pass'],
+        ['Google Cloud APIs', 'done · created', 'pass'],
+        ['Runtime service account', 'done · created', 'pass'],
+        ['Runtime service account roles', 'done · created', 'pass'],
+        ['Artifact Registry repository', 'done · created', 'pass'],
+        ['Reports bucket', 'done · created', 'pass'],
       ],
     );
     const workstation = await rows(api, phases[1].node);
     assert.deepEqual(
       workstation.map((r) => [r.label, r.description, r.icon]),
       [
-        ['workstation-configuration/cluster', 'done · unchanged', 'pass'],
-        ['workstation-configuration/config', 'running', 'sync~spin'],
+        ['Workstation cluster', 'done · unchanged', 'pass'],
+        ['Workstation configuration', 'running', 'sync~spin'],
+        ['Workstation', 'not planned yet', 'circle-outline'],
       ],
     );
 
     assert.match(api.statusItem.text, /Orchestra: \w[\w ]* \$\(sync~spin\)$/, 'the status bar spins while a run is on');
-    assert.match(api.statusItem.tooltip, /A migration run is in progress \(5\/6 steps\)/);
+    assert.match(api.statusItem.tooltip, /A migration run is in progress \(6\/7 steps\)/);
     // Inside code spans, as a person reads it: no markdown escapes showing.
     assert.ok(api.statusItem.tooltip.includes('`config/common.json`'), 'the tooltip names the config file used');
     assert.match(api.statusItem.tooltip, /\| Memory server \| `http:\/\/[^`]+` \|/, 'the tooltip lists the endpoints');
@@ -204,8 +218,9 @@ describe('The views follow the migration state', () => {
     assert.deepEqual(
       workstation.map((r) => [r.label, r.description, r.icon]),
       [
-        ['workstation-configuration/cluster', 'done · unchanged', 'pass'],
-        ['workstation-configuration/config', 'interrupted', 'debug-pause'],
+        ['Workstation cluster', 'done · unchanged', 'pass'],
+        ['Workstation configuration', 'interrupted', 'debug-pause'],
+        ['Workstation', 'not planned yet', 'circle-outline'],
       ],
     );
     assert.ok(!api.statusItem.text.includes('$(sync~spin)'), 'the status bar does not spin');
