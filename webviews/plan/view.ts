@@ -341,7 +341,16 @@ export class PanelView {
     for (const h of ['Step', 'State', 'Time', 'Details', 'Log'])
       head.append(el('th', { text: h, attrs: { scope: 'col' } }));
     table.append(el('thead', {}, head), el('tbody', { attrs: { id: 'run-steps' } }));
-    area.append(this.runHeading, this.copyArea, this.gantt, table);
+    const legend = el('p', { className: 'legend', attrs: { 'aria-hidden': 'true' } });
+    for (const [cls, text] of [
+      ['running', 'running'],
+      ['done', 'done'],
+      ['failed', 'failed'],
+      ['stopped', 'blocked or cancelled'],
+    ]) {
+      legend.append(el('span', { className: cls, text }));
+    }
+    area.append(this.runHeading, this.copyArea, this.gantt, legend, table);
     if (run.copy) this.updateCopy(run.copy);
     for (const step of run.steps) this.updateStep(step);
   }
