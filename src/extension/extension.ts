@@ -48,8 +48,19 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
   const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
   const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
   const failures = own(new CommandFailures(() => log.show(true)));
-  // The panel reaches the context (commands, runs) only after it is built below.
-  const planPanel = own(new PlanPanel(() => ctx));
+  const runs: OrchestraContext['runs'] = { running: false };
+  const planPanel = own(
+    new PlanPanel({
+      extensionUri: context.extensionUri,
+      logUri: context.logUri,
+      log,
+      gateway,
+      presenter,
+      plans,
+      failures,
+      runs,
+    }),
+  );
 
   const ctx: OrchestraContext = {
     extension: context,
@@ -63,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
     health,
     report,
     planPanel,
-    runs: { running: false },
+    runs,
     failures,
     environment: () => detection,
     redetectEnvironment() {

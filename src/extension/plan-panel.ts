@@ -17,9 +17,25 @@ import {
   type WebviewMessage,
 } from '../shared/plan-protocol';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME, PLAN_VIEW_TYPE } from './constants';
-import type { OrchestraContext } from './context';
+import type { CommandFailures } from './commands/failures';
+import type { WorkspaceGateway } from './gateway';
+import type { PlanTracker } from './plan-tracker';
+import type { MigrationPresenter } from './presenter';
 import { planPanelHtml } from './plan-panel-html';
 import { RunModel, toPanelPlan } from './plan-panel-model';
+
+/** What the panel uses of the extension (the context's parts, so the context may own the panel). */
+export interface PlanPanelDeps {
+  readonly extensionUri: vscode.Uri;
+  readonly logUri: vscode.Uri;
+  readonly log: vscode.LogOutputChannel;
+  readonly gateway: WorkspaceGateway;
+  readonly presenter: MigrationPresenter;
+  readonly plans: PlanTracker;
+  readonly failures: CommandFailures;
+  /** This window's run: its Cancel, while one runs. */
+  readonly runs: { cancel?: () => void };
+}
 
 export class PlanPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
@@ -30,7 +46,11 @@ export class PlanPanel implements vscode.Disposable {
   private followed?: Workspace;
   private followedEvents?: { dispose(): unknown };
 
-  constructor(private readonly ctx: () => OrchestraContext) {}
+  constructor(private readonly deps: PlanPanelDeps) {}
+
+  private ctx(): PlanPanelDeps {
+    return this.deps;
+  }
 
   /** Opens (or reveals) the panel. */
   show(): void {
@@ -38,7 +58,7 @@ export class PlanPanel implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const root = vscode.Uri.joinPath(this.ctx().extension.extensionUri, 'dist', 'webview');
+    const root = vscode.Uri.joinPath(this.deps.extensionUri, 'dist', 'webview');
     const panel = vscode.window.createWebviewPanel(PLAN_VIEW_TYPE, 'Plan & Run', vscode.ViewColumn.Active, {
       enableScripts: true,
       enableCommandUris: false,
@@ -190,7 +210,7 @@ export class PlanPanel implements vscode.Disposable {
 }
 
 /** Opens the log file of the Output channel at the last line about the step. */
-async function showLogLines(ctx: OrchestraContext, step: string): Promise<void> {
+async function showLogLines(ctx: PlanPanelDeps, step: string): Promise<void> {
   const file = vscode.Uri.file(path.join(ctx.logUri.fsPath, `${OUTPUT_CHANNEL_NAME}.log`));
   let document: vscode.TextDocument;
   try {
