@@ -27,6 +27,9 @@ const REQUIRED = [
   'extension/dist/extension.js',
   'extension/dist/engine.js',
   'extension/dist/cli.js',
+  // The Plan & Run panel's webview bundle and its stylesheet (its only local resources).
+  'extension/dist/webview/plan.js',
+  'extension/dist/webview/plan.css',
   'extension/media/icon.png',
 ];
 
