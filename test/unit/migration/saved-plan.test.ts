@@ -20,7 +20,7 @@ describe('a saved plan executed as reviewed (engine)', function () {
   });
   after(async () => world?.close());
 
-  it("a service whose image changed after the plan stops the run before its step, naming the field and the value it has now", async () => {
+  it('a service whose image changed after the plan stops the run before its step, naming the field and the value it has now', async () => {
     const h = await openEngine(world.config, world.workspace);
     try {
       const plan = savedPlan(await h.engine.verify(['api-deployment']));
