@@ -42,6 +42,10 @@ const PATTERNS: readonly (readonly [RegExp, Builder])[] = [
     ([name, p]) => `${CONSOLE}/iam-admin/serviceaccounts?project=${enc(p)}&search=${enc(name)}`,
   ],
   [
+    /^services ([a-z0-9.-]+\.googleapis\.com) on project /,
+    ([svc], p) => `${CONSOLE}/apis/library/${enc(svc)}?project=${enc(p)}`,
+  ],
+  [
     /gs:\/\/([^/\s]+)(?:\/(\S+))?/,
     ([b, o], p) =>
       `${CONSOLE}/storage/browser/${enc(b)}${o ? `/${o.split('/').slice(0, -1).map(enc).join('/')}` : ''}?project=${enc(p)}`,

@@ -85,7 +85,8 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
     await page.locator('.notifications-toasts', { hasText: 'Orchestra plan for' }).first().waitFor();
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'to create' }).first().waitFor();
     assert.match(await account.innerText(), /to create/);
-    const services = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Google Cloud APIs' }).first();
+    // An API the project has not enabled yet: an update with its field diff.
+    const services = page.locator('.part.sidebar .monaco-list-row', { hasText: 'to update' }).first();
     assert.match(await services.innerText(), /to update/);
     assert.match(await core.innerText(), /\d+ to create, \d+ to update/);
     await services.hover();
@@ -111,7 +112,7 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
       /gcloud iam roles create orchestraMigrate --project=ui-plan-project .*workstations\.workstations\.create/,
     );
     assert.match(
-      await doc.locator('tr[data-step="core-infrastructure/services"]').innerText(),
+      await doc.locator('tr[data-action="update"]').first().innerText(),
       /~ update[\s\S]*disabled services: /,
     );
     const link = doc.locator('tr[data-step="core-infrastructure/reports-bucket"] a.console');

@@ -95,8 +95,12 @@ describe('the Plan & Run protocol: host end', () => {
       'https://console.cloud.google.com/storage/browser/p-orchestra-reports?project=p',
     );
     assert.equal(
-      consoleUrl('core-infrastructure/services', undefined, 'p'),
-      'https://console.cloud.google.com/apis/dashboard?project=p',
+      consoleUrl('core-infrastructure/api-run', 'services run.googleapis.com on project p', 'p'),
+      'https://console.cloud.google.com/apis/library/run.googleapis.com?project=p',
+    );
+    assert.equal(
+      consoleUrl('core-infrastructure/runtime-roles', 'IAM bindings on project p', 'p'),
+      'https://console.cloud.google.com/iam-admin/iam?project=p',
     );
   });
 
