@@ -120,13 +120,26 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
       await link.getAttribute('href'),
       `https://console.cloud.google.com/storage/browser/${PROJECT}-orchestra-reports?project=${PROJECT}`,
     );
-    await snap(page, run, 'plan-03-panel-dark');
+    // Both themes, whichever the workbench starts in.
+    const theme = () =>
+      page.evaluate(() =>
+        document.querySelector('.monaco-workbench')?.classList.contains('vs-dark') ? 'dark' : 'light',
+      );
+    const first = await theme();
+    const other = first === 'dark' ? 'light' : 'dark';
+    await snap(page, run, `plan-03-panel-${first}`);
     await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
-    await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'));
+    await page.waitForFunction((want) => {
+      const dark = document.querySelector('.monaco-workbench')?.classList.contains('vs-dark');
+      return want === 'dark' ? dark === true : dark === false;
+    }, other);
     await doc.locator('#plan-meta').waitFor();
-    await snap(page, run, 'plan-04-panel-light');
+    await snap(page, run, `plan-04-panel-${other}`);
     await runCommand(page, 'Preferences: Toggle between Light/Dark Themes');
-    await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'));
+    await page.waitForFunction((want) => {
+      const dark = document.querySelector('.monaco-workbench')?.classList.contains('vs-dark');
+      return want === 'dark' ? dark === true : dark === false;
+    }, first);
   });
 
   it('keyboard only: Tab to "Execute this plan", Enter; the modal shows the counts; Enter executes; mid-run the panel shows running and done steps and the copy', async () => {

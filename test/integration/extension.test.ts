@@ -50,7 +50,8 @@ describe('Orchestra Migrate in the extension host', () => {
       assert.equal(item.label, `${index + 1}. ${PHASES[index].title}`);
       assert.equal(item.description, 'not started');
       assert.ok(item.iconPath instanceof vscode.ThemeIcon, 'each phase has a status icon');
-      assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.None);
+      // Before any Verify or run, each phase still lists its steps ("not planned yet").
+      assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
     }
   });
 

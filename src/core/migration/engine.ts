@@ -41,6 +41,8 @@ export interface EngineOptions {
   gcp: GcpClient;
   /** The workspace folder; `config.state.dir` is relative to it. */
   workspaceDir: string;
+  /** sha256 of the configuration as loaded, for plans' basis; default: of `config`. */
+  configHash?: string;
   /** The phases; the seven built-in ones by default (phases/index.ts). */
   registry: PhaseRegistry;
   logger?: Logger;
@@ -148,7 +150,8 @@ export class MigrationEngine {
 
   /** What a plan computed now is based on (saved-plan.ts). */
   private planBasis(): PlanBasis {
-    return { config: configFingerprint(this.options.config), state: stateFingerprint(this.store.state) };
+    const config = this.options.configHash ?? configFingerprint(this.options.config);
+    return { config, state: stateFingerprint(this.store.state) };
   }
 
   async execute(phases?: readonly string[], options: ExecuteOptions = {}): Promise<ExecuteResult> {

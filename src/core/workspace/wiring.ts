@@ -16,6 +16,7 @@ import { withEmulatorDefaults } from '../gcp/endpoints';
 import { assertOverridesAllowed } from '../gcp/token-guard';
 import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
+import { configFingerprint } from '../migration/saved-plan';
 import { createMemoryClient, type ResilientMemoryClient } from '../memory';
 import type { JsonValue, MemoryClient } from '../memory/types';
 import { MigrationEngine } from '../migration/engine';
@@ -83,6 +84,8 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
   const openMemory = () => (memory ??= memoryPair(input, config, clients));
   const engine = await MigrationEngine.open({
     config,
+    // The configuration as loaded (what the editor's views hash too), not as completed above.
+    configHash: configFingerprint(resolved.config),
     gcp,
     workspaceDir: resolved.root,
     registry: input.registry,
