@@ -86,7 +86,10 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'to create' }).first().waitFor();
     assert.match(await account.innerText(), /to create/);
     // An API the project has not enabled yet: an update with its field diff.
-    const services = page.locator('.part.sidebar .monaco-list-row', { hasText: 'to update' }).first();
+    // (The phase row's own summary says "to update" too: an API's row is wanted.)
+    const services = page
+      .locator('.part.sidebar .monaco-list-row', { hasText: /googleapis\.com API\s*to update/ })
+      .first();
     assert.match(await services.innerText(), /to update/);
     assert.match(await core.innerText(), /\d+ to create, \d+ to update/);
     await services.hover();
