@@ -182,8 +182,10 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
       await new Promise((r) => setTimeout(r, 50)); // a poll interval, not a wait for time to pass
     }
     assert.match(await doc.locator('#copy .copy-text').innerText(), /[\d,]+ \/ 3,000 records · [\d,]+ records\/s/);
+    await doc.locator('#run-heading').scrollIntoViewIfNeeded();
     await snap(page, run, 'plan-07-mid-run');
     await doc.locator('#run-heading', { hasText: /— (completed|failed)/ }).waitFor({ timeout: 300_000 });
+    await doc.locator('#run-heading').scrollIntoViewIfNeeded();
     await snap(page, run, 'plan-08-run-finished');
   });
 
