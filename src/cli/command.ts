@@ -27,6 +27,11 @@ export interface CliContext {
 export interface CliCommand {
   /** Usage lines shown by `orchestra-migrate help <name>`. */
   usage: string;
+  /**
+   * The command serves until it is stopped (the sandbox): SIGINT/SIGTERM is its normal end,
+   * so it exits with its own code rather than the 130/143 of an interrupted command.
+   */
+  runsUntilStopped?: boolean;
   run(ctx: CliContext): Promise<number>;
 }
 

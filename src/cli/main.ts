@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { errorMessage, InputError, isInputError } from '../core/errors';
 import type { Logger, LogLevel } from '../core/logger';
 import { createRedactor, LOG_LEVELS, MEMORY_API_KEY_VARIABLE, streamLogger } from '../core/workspace';
-import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliContext } from './command';
+import { EXIT_BAD_INPUT, EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from './command';
 import { COMMANDS } from './commands';
 
 declare const ORCHESTRA_VERSION: string | undefined;
@@ -75,9 +75,10 @@ export async function main(argv: string[], partial: Partial<CliContext> = {}): P
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const exitCode = (code: number) => (interrupted ? signalExitCode(interrupted) : code);
+  let command: CliCommand | undefined;
+  const exitCode = (code: number) => (interrupted && !command?.runsUntilStopped ? signalExitCode(interrupted) : code);
   try {
-    const command = await entry.load();
+    command = await entry.load();
     const { argv: commandArgv, hosts } = allowEndpointOption(rest);
     const code = await command.run({
       argv: commandArgv,

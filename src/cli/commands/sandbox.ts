@@ -201,6 +201,7 @@ export function gcloudInstructions(gcpUrl: string, access: { projects: string[];
 }
 
 export const sandboxCommand: CliCommand = {
+  runsUntilStopped: true,
   usage:
     'orchestra-migrate sandbox [--port P] [--memory-port Q] [--memory-target-port R] [--data DIR] [--json]\n' +
     '                          [--lro-delay-ms N] [--latency-ms N] [--run-latency-ms N] [--seed N] [--project ID] [--embeddings D]\n' +
