@@ -32,7 +32,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return work;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal.aborted) {
+    // Nobody waits for `work` any more: its own failure (often the same abort, seen by its
+    // fetch) must not become an unhandled rejection that ends the process.
+    work.catch(() => undefined);
+    return Promise.reject(abortReason(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortReason(signal));
     signal.addEventListener('abort', onAbort, { once: true });

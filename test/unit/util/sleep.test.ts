@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { abortReason, sleep } from '../../../src/core/util/sleep';
+import { abortReason, sleep, untilAborted } from '../../../src/core/util/sleep';
 
 describe('util/sleep', () => {
   it('resolves, and leaves no listener on the signal', async () => {
@@ -27,5 +27,41 @@ describe('util/sleep', () => {
     assert.ok(error instanceof Error);
     assert.equal(error.message, 'cancelled');
     assert.equal(error.cause, 'closed');
+  });
+});
+
+describe('untilAborted', () => {
+  it('an already aborted wait leaves no unhandled rejection when the abandoned work fails later', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    const mochaListeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let fail!: (error: Error) => void;
+      const work = new Promise<string>((_, reject) => (fail = reject));
+      const controller = new AbortController();
+      controller.abort(new Error('stopped by the user'));
+      await assert.rejects(untilAborted(work, controller.signal), /stopped by the user/);
+      // The shared fetch sees the same abort a moment later and fails.
+      fail(new Error('The user aborted a request.'));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      for (const listener of mochaListeners) process.on('unhandledRejection', listener);
+    }
+  });
+
+  it('a wait aborted while the work runs rejects with the reason; the work goes on for others', async () => {
+    let finish!: (value: string) => void;
+    const work = new Promise<string>((resolve) => (finish = resolve));
+    const controller = new AbortController();
+    const waiting = untilAborted(work, controller.signal);
+    controller.abort(new Error('cancelled'));
+    await assert.rejects(waiting, /cancelled/);
+    finish('token');
+    assert.equal(await work, 'token');
   });
 });
