@@ -3,7 +3,8 @@
  * emulator, a source and a target memory server, a workspace folder, and a config
  * pointing at them, as a user's sandbox would.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../../src/core/util/atomic-write';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../../src/core/config/defaults';
@@ -175,7 +176,11 @@ export async function openEngine(
 /** The config as the folder's only config file (the loader validates it as it would a user's). */
 export async function writeWorldConfig(folder: string, config: OrchestraConfig): Promise<void> {
   await mkdir(path.join(folder, 'config'), { recursive: true });
-  await writeFile(path.join(folder, 'config', 'common.json'), JSON.stringify(config, null, 2) + '\n');
+  // Atomic: two test processes opening one workspace at once (the lock tests) each write it,
+  // and a plain write let one read the other's half-written file (a config error, once in a run).
+  await writeFileAtomic(path.join(folder, 'config', 'common.json'), JSON.stringify(config, null, 2) + '\n', {
+    durable: false,
+  });
 }
 
 export const MUTATING = (r: { method: string; kind?: string }) => r.method !== 'GET' && r.kind !== 'service-url';
