@@ -49,14 +49,6 @@ function activationStats(): ActivationStats | undefined {
   };
 }
 
-/** Closes every editor showing the Startup Performance document (a fresh one is asked for next). */
-async function closePerfEditors(): Promise<void> {
-  const tabs = vscode.window.tabGroups.all
-    .flatMap((group) => group.tabs)
-    .filter((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'perf');
-  if (tabs.length) await vscode.window.tabGroups.close(tabs);
-}
-
 interface Mark {
   name: string;
   startTime: number;
@@ -75,16 +67,13 @@ describe('activation as VS Code reports it', () => {
     this.timeout(330_000);
     const api = await activated();
     // The editor can open before its text arrives in the extension host, or (busy machine) not at all
-    // on the first request: ask again while waiting, closing a copy that stayed without our row.
+    // on the first request: ask again while waiting.
     let asked = 0;
     const stats = await waitFor(
       'VS Code lists the activation in Startup Performance',
       async () => {
         const found = activationStats();
-        if (!found && asked++ % 100 === 0) {
-          if (asked > 1) await closePerfEditors();
-          await vscode.commands.executeCommand('perfview.show');
-        }
+        if (!found && asked++ % 50 === 0) await vscode.commands.executeCommand('perfview.show');
         return found;
       },
       300_000,
