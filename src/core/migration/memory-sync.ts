@@ -130,7 +130,11 @@ async function syncFromFeed(
     await applyChanges(ctx, target, page.changes, at.epoch);
     at = page.next;
     await saveMark(at);
-    ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
+    // Nothing changed: no progress of its own. After a full copy this sync runs at once, and a
+    // "0 of 0" would replace the copy's "3,000 of 3,000" in the views.
+    if (deltaSize(delta) > 0 || page.more) {
+      ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
+    }
     if (!page.more) return { delta, mark: at };
   }
 }
