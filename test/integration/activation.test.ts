@@ -1,12 +1,13 @@
 /**
  * Activation as VS Code itself reports it, and the time until the tree shows the phases.
- * VS Code's numbers: the "Extension Activation Stats" of Developer: Startup Performance
- * (the `perf:` document the workbench serves; "Load Code", "Call Activate", "Finish
- * Activate" per extension, the same data Show Running Extensions shows) and the
- * extension host's own marks (code/extHost/willActivateExtension/<id>, after the code
- * loaded). The tree's moment: the extension's `orchestra/phases-shown` mark, set when the
- * first load has rendered the seven phases. bench/activation.bench.ts runs this test with
- * OM_BENCH_OUT set and records what it writes there.
+ * The test reads the extension host's own marks (code/extHost/{will,did}LoadExtensionCode and
+ * {will,did}ActivateExtension/<id>), which VS Code sets on every machine as soon as activation
+ * is over. bench/activation.bench.ts runs it with OM_BENCH_OUT set: then it also reads the
+ * "Extension Activation Stats" of Developer: Startup Performance (the `perf:` document the
+ * workbench serves; "Load Code", "Call Activate", "Finish Activate" per extension), which the
+ * workbench fills in only once start-up is over (minutes on a loaded machine, so not in the
+ * suite). The tree's moment: the extension's `orchestra/phases-shown` mark, set when the first
+ * load has rendered the seven phases.
  */
 import * as assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -60,19 +61,64 @@ function hostMarks(): Mark[] {
   return marks?.getMarks() ?? [];
 }
 
+/** VS Code's own mark `code/extHost/<name>/<our id>` in this extension host, if it set it. */
+function hostMark(name: string): Mark | undefined {
+  return hostMarks().find((m) => m.name === `code/extHost/${name}/${EXTENSION_ID}`);
+}
+
+/**
+ * The activation as the extension host itself timed it: it marks the load of our code and the
+ * activate call (the same spans Startup Performance tabulates as "Load Code" and "Finish
+ * Activate"). Present as soon as activation is over, on any machine.
+ */
+function markedActivation(): { loadCodeMs: number; activateMs: number; willActivate: Mark } {
+  const [willLoad, didLoad, willActivate, didActivate] = [
+    'willLoadExtensionCode',
+    'didLoadExtensionCode',
+    'willActivateExtension',
+    'didActivateExtension',
+  ].map(hostMark);
+  assert.ok(
+    willLoad && didLoad && willActivate && didActivate,
+    'the extension host marked the load and the activation',
+  );
+  return {
+    loadCodeMs: didLoad.startTime - willLoad.startTime,
+    activateMs: didActivate.startTime - willActivate.startTime,
+    willActivate,
+  };
+}
+
 describe('activation as VS Code reports it', () => {
   it('VS Code reports the activation, and the tree shows the seven phases after it', async function () {
-    // Opening the Startup Performance editor takes seconds on a quiet machine and minutes on a
-    // loaded one (the workbench fills it in once start-up is over): the wait is for the row.
+    // The benchmark also reads Startup Performance, which the workbench fills in once start-up is
+    // over: seconds on a quiet machine, minutes on a loaded one.
     this.timeout(330_000);
     const api = await activated();
-    // The editor can open before its text arrives in the extension host, or (busy machine) not at all
-    // on the first request: ask again while waiting.
+    const marked = markedActivation();
+    assert.ok(marked.loadCodeMs >= 0 && marked.activateMs >= 0, JSON.stringify(marked));
+    const shown = await waitFor('the tree shows the phases', () =>
+      performance.getEntriesByName(PHASES_SHOWN_MARK, 'mark').at(0),
+    );
+    const nodes = await api.phaseTree.getChildren();
+    assert.deepEqual(
+      nodes.map((n) => (n.kind === 'phase' ? n.phase.id : n.kind)),
+      PHASES.map((p) => p.id),
+    );
+    // The activation started when VS Code began loading the code: its mark comes before the tree's.
+    const activationStart = marked.willActivate.startTime - marked.loadCodeMs;
+    const shownAt = performance.timeOrigin + shown.startTime;
+    const treeReadyMs = Math.round((shownAt - activationStart) * 10) / 10;
+    assert.ok(treeReadyMs >= marked.loadCodeMs, `tree ready ${treeReadyMs} ms, code loaded in ${marked.loadCodeMs} ms`);
+    if (!process.env.OM_BENCH_OUT) return;
+    // The benchmark's figures are the ones a user reads in Developer: Startup Performance.
     let asked = 0;
     const stats = await waitFor(
       'VS Code lists the activation in Startup Performance',
       async () => {
         const found = activationStats();
+        // The editor can open before its text reaches the extension host, or (busy machine) not at
+        // all on the first request: ask again while waiting.
         if (!found && asked++ % 50 === 0) await vscode.commands.executeCommand('perfview.show');
         return found;
       },
@@ -82,29 +128,17 @@ describe('activation as VS Code reports it', () => {
     for (const [what, ms] of Object.entries(stats)) {
       if (what !== 'event') assert.ok(Number.isFinite(ms) && (ms as number) >= 0, `${what}: ${String(ms)}`);
     }
-    const willActivate = hostMarks().find((m) => m.name === `code/extHost/willActivateExtension/${EXTENSION_ID}`);
-    assert.ok(willActivate, 'the extension host marked the activation');
-    const shown = await waitFor('the tree shows the phases', () =>
-      performance.getEntriesByName(PHASES_SHOWN_MARK, 'mark').at(0),
-    );
-    const nodes = await api.phaseTree.getChildren();
-    assert.deepEqual(
-      nodes.map((n) => (n.kind === 'phase' ? n.phase.id : n.kind)),
-      PHASES.map((p) => p.id),
-    );
-    // The activation started when VS Code began loading the code: its mark comes after the load.
-    const activationStart = willActivate.startTime - stats.loadCodeMs;
-    const shownAt = performance.timeOrigin + shown.startTime;
     const result = {
       host_activate_ms: stats.loadCodeMs + stats.callActivateMs,
       host_load_code_ms: stats.loadCodeMs,
       host_call_activate_ms: stats.callActivateMs,
       host_finish_activate_ms: stats.finishActivateMs,
       host_activation_event: stats.event,
-      host_tree_ready_ms: Math.round((shownAt - activationStart) * 10) / 10,
+      host_tree_ready_ms: Math.round((shownAt - (marked.willActivate.startTime - stats.loadCodeMs)) * 10) / 10,
+      host_marks: { load_code_ms: marked.loadCodeMs, activate_ms: marked.activateMs },
     };
     assert.ok(result.host_tree_ready_ms >= result.host_activate_ms - 1, JSON.stringify(result));
     console.log(`activation: ${JSON.stringify(result)}`);
-    if (process.env.OM_BENCH_OUT) writeFileSync(process.env.OM_BENCH_OUT, JSON.stringify(result) + '\n');
+    writeFileSync(process.env.OM_BENCH_OUT, JSON.stringify(result) + '\n');
   });
 });
