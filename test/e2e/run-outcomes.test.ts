@@ -9,7 +9,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { contextMenu, launch, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 const STUCK_MS = 120_000;
 const PROJECT = 'ui-outcomes-project';
@@ -47,6 +47,7 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
     await runCommand(page, 'Orchestra: Execute Migration');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.getByRole('button', { name: 'Execute' }).click();
+    await dialog.waitFor({ state: 'hidden' });
   }
 
   before(async () => {
@@ -139,9 +140,10 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
       ROWS,
       { timeout: STUCK_MS * 2 },
     );
-    await row('Core Infrastructure').click({ button: 'right' });
-    await page.locator('.context-view .monaco-menu').getByRole('menuitem', { name: 'Reset Phase' }).first().click();
-    await page.locator('.monaco-dialog-box').getByRole('button', { name: 'Reset' }).click();
+    await contextMenu(page, row('Core Infrastructure'), 'Reset Phase');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.getByRole('button', { name: 'Reset' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     const validation = row('Validation');
     await page.locator(ROWS, { hasText: 'stale' }).first().waitFor();
     assert.match(await validation.innerText(), /completed · \d+\/\d+ · stale/);

@@ -48,14 +48,77 @@ export async function snap(page: Page, run: UiRun, name: string): Promise<string
   return file;
 }
 
-/** Runs a command from the command palette by its title. */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
+/** What covers the workbench just now (a modal dialog, a context menu), for an error message. */
+async function blocking(page: Page): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box');
+  if (await dialog.isVisible()) return `a dialog is open: ${(await dialog.innerText()).replace(/\s+/g, ' ')}`;
+  if (await page.locator('.context-view .monaco-menu').isVisible()) return 'a context menu is open';
+  return 'nothing covers the workbench';
+}
+
+/**
+ * Runs a command from the command palette by its title. Keys pressed while a webview's frame
+ * has the focus reach the workbench only through the webview's message channel, and a quick
+ * input closes when something takes the focus: so the focus goes back to the workbench first,
+ * and a palette that did not open, or closed before Enter, is opened again until `timeoutMs`.
+ */
+export async function runCommand(page: Page, title: string, timeoutMs = 120_000): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(() => {
+      const active = document.activeElement;
+      if (active instanceof HTMLIFrameElement) active.blur();
+    });
+    await page.keyboard.press('F1');
+    try {
+      const step = Math.max(1_000, Math.min(15_000, deadline - Date.now()));
+      await input.waitFor({ state: 'visible', timeout: step });
+      await input.fill(`>${title}`, { timeout: step });
+      await row.waitFor({ timeout: Math.max(1_000, deadline - Date.now()) });
+      if (!(await input.isVisible())) throw new Error('the palette closed before Enter');
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `the command palette did not run "${title}" in ${attempt} attempt(s) (${await blocking(page)}): ${(error as Error).message}`,
+        );
+      }
+      if (await input.isVisible()) await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/**
+ * Picks `item` from the context menu of `target` (a tree row). A row redrawn under the pointer
+ * (the tree refreshes while a run ends) can drop the menu before the click: it is opened again
+ * until `timeoutMs`.
+ */
+export async function contextMenu(
+  page: Page,
+  target: ReturnType<Page['locator']>,
+  item: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const entry = page.locator('.context-view .monaco-menu').getByRole('menuitem', { name: item }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.click({ button: 'right', timeout: Math.max(1_000, deadline - Date.now()) });
+      await entry.waitFor({ timeout: Math.max(1_000, Math.min(15_000, deadline - Date.now())) });
+      await entry.click({ timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `the context menu did not offer "${item}" in ${attempt} attempt(s) (${await blocking(page)}): ${(error as Error).message}`,
+        );
+      }
+      if (await page.locator('.context-view .monaco-menu').isVisible()) await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /** A code-server of a test's own (its own settings, e.g. workspace trust on), in its own process group. */
