@@ -7,8 +7,8 @@
  * token endpoint, the only ID tokens it accepts.
  */
 import { OrchestraError } from '../errors';
+import type * as AuthModule from './auth';
 import type { GcpConfig } from '../config/types';
-import { CLOUD_PLATFORM_SCOPE, loadGoogleAuthLibrary } from './auth';
 import { EmulatorTokens } from './emulator-token';
 import { isLoopbackHost } from './token-guard';
 
@@ -34,6 +34,10 @@ export async function idTokenAuthorization(
       },
     );
   }
+  // Imported here, not at the top: every command that lists the phases loads this module (the
+  // Validation phase uses it), and only a call on Google needs the auth library's bundle.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require() keeps the chunk unloaded until here
+  const { CLOUD_PLATFORM_SCOPE, loadGoogleAuthLibrary } = require('./auth') as typeof AuthModule;
   const { GoogleAuth } = loadGoogleAuthLibrary();
   try {
     const client = await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getIdTokenClient(url.origin);

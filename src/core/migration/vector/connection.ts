@@ -7,7 +7,8 @@
  */
 import type { VectorStoreConfig } from '../../config/types';
 import { OrchestraError } from '../../errors';
-import { openVectorStore, type VectorStore } from '../../vector/store';
+import type * as VectorStoreModule from '../../vector/store';
+import type { VectorStore } from '../../vector/store';
 import { getResource } from '../ops';
 import type { StepContext } from '../types';
 
@@ -79,6 +80,9 @@ export async function connectVectorStore(ctx: StepContext): Promise<VectorStore 
   if (password === undefined) return undefined;
   const { host, port } = await endpointOf(ctx, instance);
   const config = vectorConfig(ctx);
+  // Imported on first connection: listing the phases (status, the tree) must not load the pg bundle.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require() keeps the chunk unloaded until here
+  const { openVectorStore } = require('../../vector/store') as typeof VectorStoreModule;
   return openVectorStore({ host, port, database: config.database, user: config.user, password });
 }
 
