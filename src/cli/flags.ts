@@ -52,11 +52,20 @@ export function cliWorkspace(ctx: CliContext): Workspace {
   });
 }
 
-/** Runs `use` on the current folder's workspace and closes it after (its health checker, clients). */
-export async function withWorkspace<T>(ctx: CliContext, use: (workspace: Workspace) => Promise<T>): Promise<T> {
+/**
+ * Runs `use` on the current folder's workspace and closes it after (its health checker, clients).
+ * Each run writes its own log file, except a query that changes nothing (`runLog: false`):
+ * `status` is polled by scripts, and the log folder keeps only the newest files, so each poll
+ * would push a real run's log out.
+ */
+export async function withWorkspace<T>(
+  ctx: CliContext,
+  use: (workspace: Workspace) => Promise<T>,
+  options: { runLog?: boolean } = {},
+): Promise<T> {
   const workspace = cliWorkspace(ctx);
   try {
-    await workspace.startRunLog(ctx.command ?? 'cli');
+    if (options.runLog !== false) await workspace.startRunLog(ctx.command ?? 'cli');
     return await use(workspace);
   } finally {
     await workspace.close();

@@ -51,7 +51,7 @@ export const statusCommand: CliCommand = {
   usage: `${USAGE}\n\nReads .orchestra/state-<project>.json (never calls Google). --json prints the stable document\ndescribed in docs/cli.md.`,
   async run(ctx) {
     const flags = parseFlags(ctx.argv, { booleans: ['--json'], values: [], usage: USAGE });
-    const doc = await withWorkspace(ctx, (workspace) => workspace.status());
+    const doc = await withWorkspace(ctx, (workspace) => workspace.status(), { runLog: false });
     ctx.stdout.write((flags.booleans.has('--json') ? JSON.stringify(doc, null, 2) : formatStatus(doc)) + '\n');
     return EXIT_OK;
   },

@@ -158,5 +158,9 @@ describe("the seed's command lines, as child processes", function () {
       assert.ok(!(await readFile(path.join(logs, name), 'utf8')).includes(PLANTED), `${name} holds no key`);
     }
     assert.equal((await readdir(logs)).filter((f) => f.startsWith('run-')).length, 4, 'three executes and the report');
+    // status is a query scripts poll: it leaves the run logs as they are (the folder keeps the newest 20).
+    const before = await readdir(logs);
+    for (let i = 0; i < 21; i++) assert.equal((await run(['status', '--json'], dir)).code, 0);
+    assert.deepEqual(await readdir(logs), before, 'status wrote no log and pushed none out');
   });
 });
