@@ -13,7 +13,7 @@ const PHASE_IDS = PHASES.map((p) => p.id);
 import { pushHistory } from '../../src/core/migration/state';
 import { StateStore } from '../../src/core/migration/store';
 import { startMemoryServer } from '../../src/sandbox/memory';
-import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { launch, runCommand, snap, uiRun, type UiRun, recordFailure } from './workbench';
 
 /** How long a condition may take before the run counts as stuck. */
 const STUCK_MS = 60_000;
@@ -38,8 +38,8 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await snap(page, run, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed') {
+      await recordFailure(page, run, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
     }
   });
 

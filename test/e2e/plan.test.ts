@@ -10,7 +10,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { launch, runCommand, snap, uiRun, type UiRun, recordFailure } from './workbench';
 
 const STUCK_MS = 90_000;
 const PROJECT = 'ui-plan-project';
@@ -62,8 +62,8 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await snap(page, run, `plan-failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed') {
+      await recordFailure(page, run, `plan-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
     }
   });
 

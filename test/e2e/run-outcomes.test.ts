@@ -9,7 +9,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { contextMenu, launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { contextMenu, launch, runCommand, snap, uiRun, type UiRun, recordFailure } from './workbench';
 
 const STUCK_MS = 120_000;
 const PROJECT = 'ui-outcomes-project';
@@ -81,8 +81,8 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await snap(page, run, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed') {
+      await recordFailure(page, run, `failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
     }
   });
 

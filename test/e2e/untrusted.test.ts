@@ -15,7 +15,16 @@ import type { Browser, Page } from 'playwright-core';
 import { emulatorOverrides } from '../../src/core/gcp/endpoints';
 import { builtInPhases } from '../../src/core/migration/phases';
 import { StateStore } from '../../src/core/migration/store';
-import { launch, runCommand, snap, startOwnCodeServer, uiRun, type OwnCodeServer, type UiRun } from './workbench';
+import {
+  launch,
+  runCommand,
+  snap,
+  startOwnCodeServer,
+  uiRun,
+  type OwnCodeServer,
+  type UiRun,
+  recordFailure,
+} from './workbench';
 
 const STUCK_MS = 60_000;
 const PROJECT = 'ui-untrusted';
@@ -120,8 +129,8 @@ describe('an untrusted workspace in the VS Code UI (code-server, workspace trust
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) {
-      await snap(page, run, `untrusted-failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    if (this.currentTest?.state === 'failed') {
+      await recordFailure(page, run, `untrusted-failed-${this.currentTest.title.replace(/\W+/g, '-')}`);
     }
   });
 

@@ -121,6 +121,35 @@ export async function contextMenu(
   }
 }
 
+/**
+ * After a failed test: a screenshot, and what covered the workbench printed to the test output
+ * (the dialogs, notifications and quick input open, where the focus was), so a failure in a CI
+ * log whose screenshots are gone still says what the user would have seen.
+ */
+export async function recordFailure(page: Page | undefined, run: UiRun, name: string): Promise<void> {
+  if (!page) return;
+  await snap(page, run, name).catch(() => undefined);
+  const seen = await page
+    .evaluate(() => {
+      const text = (sel: string) =>
+        Array.from(document.querySelectorAll<HTMLElement>(sel))
+          .filter((e) => e.offsetParent !== null)
+          .map((e) => e.innerText.replace(/\s+/g, ' ').slice(0, 300));
+      const active = document.activeElement;
+      return {
+        focus: active
+          ? `${active.tagName.toLowerCase()}${active.className ? `.${String(active.className).split(' ').join('.')}` : ''}`
+          : 'none',
+        dialogs: text('.monaco-dialog-box'),
+        notifications: text('.notifications-toasts .notification-toast'),
+        quickInput: text('.quick-input-widget'),
+        contextMenu: text('.context-view .monaco-menu'),
+      };
+    })
+    .catch((error: unknown) => ({ unreadable: (error as Error).message }));
+  console.log(`[ui] ${name}: the workbench at the failure: ${JSON.stringify(seen)}`);
+}
+
 /** A code-server of a test's own (its own settings, e.g. workspace trust on), in its own process group. */
 export interface OwnCodeServer {
   url: string;
