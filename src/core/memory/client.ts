@@ -451,6 +451,7 @@ class Client implements ResilientMemoryClient {
         breaker: this.state(),
         latencyMs,
         ...(status.records !== undefined ? { records: status.records } : {}),
+        ...(status.stats ? { stats: status.stats } : {}),
         message: `reachable${pending}${status.limitations ? `; ${status.limitations}` : ''}`,
       };
     } catch (error) {

@@ -250,6 +250,7 @@ export class HttpMemoryTransport implements MemoryTransport {
       changes?: unknown;
       readOnly?: unknown;
       records?: unknown;
+      stats?: unknown;
     };
     const status: TransportStatus = {
       features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [],
@@ -260,6 +261,8 @@ export class HttpMemoryTransport implements MemoryTransport {
     if (typeof body.readOnly === 'boolean') status.readOnly = body.readOnly;
     if (typeof body.records === 'number' && Number.isSafeInteger(body.records) && body.records >= 0)
       status.records = body.records;
+    const stats = serverStats(body.stats);
+    if (stats) status.stats = stats;
     return status;
   }
 
@@ -480,4 +483,21 @@ function fixFor(status: number): string | undefined {
   if (status === 429 || status >= 500)
     return 'the server is overloaded or down; the client retries and queues writes meanwhile';
   return undefined;
+}
+
+/** Stats kept from a status answer: finite numbers only, a bounded number of bounded names. */
+const MAX_STATS = 50;
+const MAX_STAT_NAME = 200;
+
+/**
+ * The `stats` of a status answer, as the server names them: names are the server's text
+ * (shown as text wherever they appear), so only their count and length are bounded here.
+ */
+function serverStats(input: unknown): Record<string, number> | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const kept = Object.entries(input as Record<string, unknown>)
+    .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
+    .filter(([name]) => name.length > 0 && name.length <= MAX_STAT_NAME)
+    .slice(0, MAX_STATS);
+  return kept.length ? Object.fromEntries(kept) : undefined;
 }

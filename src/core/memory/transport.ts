@@ -41,6 +41,8 @@ export interface TransportStatus {
   readOnly?: boolean;
   /** Records the server holds, where it says (the Orchestra Memory API's status does). */
   records?: number;
+  /** The server's own figures by the names it gives them (extension `stats`). */
+  stats?: Record<string, number>;
 }
 
 /** Per call: the signal that cancels it, and (delegated timeout) how long it may take. */

@@ -135,6 +135,8 @@ export interface MemoryHealth {
   latencyMs?: number;
   /** Records the server holds, when it says. */
   records?: number;
+  /** The server's own figures by its names for them, when it reports any (extension `stats`). */
+  stats?: Record<string, number>;
   message?: string;
 }
 

@@ -218,7 +218,7 @@ function metricsSection(state: MigrationState, phases: readonly PhaseInfo[]): st
   for (const info of phases) {
     const custom = phaseRecord(state, info.id).metrics.custom;
     for (const name of Object.keys(custom).sort()) {
-      rows.push(`| ${text(info.title)} | \`${code(name)}\` | ${number(custom[name])} |`);
+      rows.push(`| ${text(info.title)} | \`${cellCode(name)}\` | ${number(custom[name])} |`);
     }
   }
   if (!rows.length) return [];
@@ -287,6 +287,11 @@ export function text(value: string): string {
 /** Text inside an inline code span (outside tables): backticks cannot be escaped there, so they are replaced. */
 function code(value: string): string {
   return value.replace(/\r?\n/g, ' ').replace(/`/g, "'");
+}
+
+/** A code span inside a table cell: a | would end the cell, so it is escaped (GFM reads \| in a code span as |). */
+function cellCode(value: string): string {
+  return code(value).replace(/\|/g, '\\|');
 }
 
 /**

@@ -55,6 +55,7 @@ export const FEATURES = [
   'digest',
   'read-only',
   'search',
+  'stats',
 ] as const;
 const NDJSON = 'application/x-ndjson';
 /** Where an NDJSON list page puts the cursor of the next page (absent on the last page). */
@@ -78,6 +79,8 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
   let faults: MemoryFaults = parseFaults(options.faults ?? {}, NO_FAULTS);
   const held: (() => void)[] = [];
   const startedAt = Date.now();
+  /** API requests answered since start: the status's `stats.requests`. */
+  let served = 0;
 
   const release = () => {
     for (const resume of held.splice(0)) resume();
@@ -105,6 +108,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
     if (!url.pathname.startsWith('/api/'))
       throw new HttpError(404, 'not_found', `no route ${req.method} ${url.pathname}`);
     if (!(await applyFaults(req, res))) return;
+    served++;
     authorize(req);
     await route(req, res, url);
   }
@@ -146,6 +150,7 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
           features: FEATURES,
           readOnly: store.readOnly,
           changes: { epoch: store.feed.epoch, seq: store.feed.seq },
+          stats: { requests: served, ...faults.extraStats },
         });
       case 'GET /api/memory/digest':
         return sendJson(res, 200, await store.digest());

@@ -51,7 +51,9 @@ describe('local Orchestra Memory API server', function () {
       'digest',
       'read-only',
       'search',
+      'stats',
     ]);
+    assert.deepEqual(status.body.stats, { requests: 1 }, 'its own figures: the API requests it answered');
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 1 }, scope: 's' })).status, 201);
     assert.equal((await call(`${url}/api/memory`, 'POST', { key: 'k/1', content: { a: 2 } })).status, 200);
     const got = await call(`${url}/api/memory?key=k%2F1`);
@@ -269,6 +271,7 @@ describe('local Orchestra Memory API server', function () {
       errorRate: 0,
       dropRate: 0,
       paused: false,
+      extraStats: {},
     });
     let started = Date.now();
     await call(`${url}/api/status`);

@@ -8,6 +8,7 @@ import { describeSide, memorySide } from '../../config/memory-sides';
 import { OrchestraError } from '../../errors';
 import { idTokenAuthorization } from '../../gcp/id-token';
 import { measure, VERDICT_MARKS, verdictFor, WARMUP_CALLS, type LatencyResult } from '../latency';
+import type { MemoryClient } from '../../memory/types';
 import { mapBounded } from '../planner';
 import type { Action, PhaseDefinition, Step, StepContext } from '../types';
 import { API, type RunService, serviceName } from './api-deployment';
@@ -145,9 +146,24 @@ const memoryLatency = (dependsOn: string[]): Action => ({
     const result = await measure(options, async (signal) => {
       await target.get(keys[i++ % keys.length], { signal });
     });
+    await recordServerStats(ctx, target);
     await record(ctx, 'memory', verdictFor(result, targetMs, host));
   },
 });
+
+/**
+ * The target server's own figures beside the latency measured on it (extension `stats`),
+ * as metrics named `memory_target_<its name>`: names are the server's text, which the
+ * report and the views show as text.
+ */
+async function recordServerStats(ctx: StepContext, target: MemoryClient): Promise<void> {
+  const health = await target.health();
+  if (!health.ok) {
+    ctx.logger.warn(`memory target: no status figures recorded (${health.message ?? 'status unavailable'})`);
+    return;
+  }
+  for (const [name, value] of Object.entries(health.stats ?? {})) ctx.metric(`memory_target_${name}`, value);
+}
 
 /**
  * Validation checks the migration as the other phases left it, so it waits for every
