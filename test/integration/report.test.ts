@@ -125,7 +125,8 @@ describe('Orchestra: Show Migration Report', () => {
     assert.equal(saved?.file, loaded.reportFile);
     const chart = loaded.reportFile.replace(/\.md$/, '.timeline.svg');
     assert.equal(saved?.chart, chart);
-    assert.match(await fs.readFile(chart, 'utf8'), /<svg [\s\S]*memory-system\/copy: done/);
+    // The step by its name for people, coloured by what it came to (no action recorded: unchanged).
+    assert.match(await fs.readFile(chart, 'utf8'), /<svg [\s\S]*<title>Copy memory records: unchanged, /);
     const text = await fs.readFile(loaded.reportFile, 'utf8');
     assert.ok(text.includes(`](${path.basename(chart)})`), 'the Markdown shows the chart beside it');
     assert.match(text, new RegExp(`^# Migration report: ${PROJECT}\\n\\nGenerated `), 'a file says when it was made');

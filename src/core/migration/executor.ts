@@ -284,6 +284,7 @@ class Run {
         if (step.kind === 'resource') {
           record.origin ??= action === 'create' || record.creating ? 'created' : 'adopted';
           delete record.creating;
+          if (action === 'update') record.updatedAt = record.finishedAt;
         }
         this.addMetrics(
           s,

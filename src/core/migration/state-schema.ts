@@ -107,6 +107,7 @@ const stepRecord = record(
     checkpoint: {},
     diff: { type: 'array', items: fieldDiff },
     origin: { enum: ['created', 'adopted'] },
+    updatedAt: time,
     creating: { type: 'boolean' },
   } satisfies Record<keyof StepRecord, Schema>,
   ['id', 'phase', 'status', 'attempts'],

@@ -180,6 +180,11 @@ export interface StepRecord {
    * it existing. Set once, when the step first converges; teardown deletes created ones only.
    */
   origin?: 'created' | 'adopted';
+  /**
+   * When a run last changed the live resource in place (action 'update'). Kept by later
+   * runs that find it as desired, so the report's counts stay true across reruns.
+   */
+  updatedAt?: string;
   /** Set just before a create call: a run killed after it still knows the object is its own. */
   creating?: boolean;
 }

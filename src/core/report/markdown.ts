@@ -1,14 +1,31 @@
 /**
  * The migration report: Markdown from the state file alone, so the command line and
- * the editor give the same document for the same state. Sections: the last run, a
- * summary, one row per phase, the metrics steps recorded, the outputs (URLs, the
- * memory copy's checksum, latency samples) and a timeline of the recorded events.
- * Text that comes from servers or users (errors, output values) is escaped, so it
- * reads as written and never becomes a link, a heading or a table column.
+ * the editor give the same document for the same state (the HTML exports are this
+ * Markdown rendered). Sections: the last run and what it did, a summary, one row per
+ * phase with what the migration did to its steps, the memory copy, validation, the
+ * metrics steps recorded, the outputs as tables, and the events in plain words under
+ * the timeline, both coloured by outcome with one legend. Text that comes from servers
+ * or users (errors, output values, metric names) is escaped, so it reads as written and
+ * never becomes a link, a heading or a table column.
  */
 import { PHASE_STATUS_LABELS, type PhaseInfo } from '../migration/catalog';
 import { VERDICT_MARKS, type LatencyResult, type LatencyVerdict } from '../migration/latency';
 import { phaseRecord, type MigrationState, type PhaseMetrics } from '../migration/state';
+import { namesOf, type Names } from './events';
+import { timelineSection } from './history';
+import { cellCode, code, count, duration, number, text } from './markdown-text';
+import {
+  lastOutcome,
+  migrationOutcome,
+  OUTCOME_MARKS,
+  OUTCOME_WORDS,
+  OUTCOMES,
+  type Outcome,
+  type StepInfo,
+} from './outcomes';
+import { outputsSection } from './outputs';
+
+export { duration, text } from './markdown-text';
 
 export interface ReportOptions {
   /** When the report is made (default now). */
@@ -22,6 +39,8 @@ export interface ReportOptions {
   timelineImage?: string;
   /** Timeline rows kept, newest last (default 100; the state keeps up to 500 events). */
   timelineLimit?: number;
+  /** The registry's steps, for their names and kinds (without them, steps show by id). */
+  steps?: readonly StepInfo[];
 }
 
 const DEFAULT_TIMELINE = 100;
@@ -46,11 +65,11 @@ export function migrationReport(
       : `Generated ${generatedAt.toISOString()} by Orchestra Migrate from the state file.`,
     '',
   );
-  const title = (id: string) => phases.find((p) => p.id === id)?.title ?? id;
-  out.push(...runSection(state, title), ...summarySection(state, phases), ...phaseSection(state, phases));
+  const names = namesOf(phases, options.steps);
+  out.push(...runSection(state, names.phase), ...summarySection(state, phases), ...phaseSection(state, phases, names));
   out.push(...memoryCopySection(state), ...validationSection(state));
-  out.push(...metricsSection(state, phases), ...outputsSection(state));
-  out.push(...timelineSection(state, title, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
+  out.push(...metricsSection(state, phases), ...outputsSection(state.outputs));
+  out.push(...timelineSection(state, names, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (
     out
       .join('\n')
@@ -69,6 +88,7 @@ function runSection(state: MigrationState, title: (id: string) => string): strin
     `- Run \`${code(run.id)}\`: **${text(run.status)}**`,
     `- Started ${text(run.startedAt)}${run.finishedAt ? `, finished ${text(run.finishedAt)}${took}` : ''}`,
     `- Phases: ${run.phases.map((p) => text(title(p))).join(', ')}`,
+    `- What it did: ${lastRunDid(state)}`,
     `- Host ${text(run.host)}, process ${count(run.pid)}`,
     // A path, not a file: link: markdown-it (and so the report tab) refuses file: URLs.
     ...(run.log ? [`- Log: \`${code(run.log)}\``] : []),
@@ -78,6 +98,25 @@ function runSection(state: MigrationState, title: (id: string) => string): strin
   }
   if (run.error) lines.push(`- Error: ${text(run.error)}`);
   return [...lines, ''];
+}
+
+/** The last run's steps by outcome, as the executor's summary counts them: "🟩 3 created · ⬜ 27 unchanged". */
+function lastRunDid(state: MigrationState): string {
+  const run = state.run!;
+  const start = Date.parse(run.startedAt);
+  const counts = new Map<Outcome, number>();
+  for (const step of Object.values(state.steps)) {
+    if (!run.phases.includes(step.phase)) continue;
+    const started = step.startedAt ? Date.parse(step.startedAt) : NaN;
+    // A blocked step keeps the start of the run that last ran it: its status is this run's.
+    if (step.status !== 'blocked' && !(started >= start)) continue;
+    const outcome = lastOutcome(step);
+    if (outcome) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  }
+  const said = OUTCOMES.filter((o) => counts.get(o)).map(
+    (o) => `${OUTCOME_MARKS[o]} ${counts.get(o)} ${OUTCOME_WORDS[o]}`,
+  );
+  return said.length ? said.join(' · ') : 'no step ran';
 }
 
 function summarySection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {
@@ -91,7 +130,7 @@ function summarySection(state: MigrationState, phases: readonly PhaseInfo[]): st
     ['Phases skipped', String(inStatus('skipped'))],
     ['Runs', count(m.runs)],
     [
-      'Steps',
+      'Steps run, over all runs',
       `${count(m.steps)} (${count(m.created)} created, ${count(m.updated)} updated, ${count(m.unchanged)} unchanged, ${count(m.failed)} failed, ${count(m.blocked)} blocked)`,
     ],
     ['Requests to Google Cloud', count(m.requests)],
@@ -101,32 +140,46 @@ function summarySection(state: MigrationState, phases: readonly PhaseInfo[]): st
   return ['## Summary', '', '| Figure | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), ''];
 }
 
-function phaseSection(state: MigrationState, phases: readonly PhaseInfo[]): string[] {
+/** Each step of the phase counted once, by what the migration has done to it over every run. */
+function phaseOutcomes(state: MigrationState, phase: string, names: Names): Record<Outcome, number> {
+  const counts = { created: 0, updated: 0, unchanged: 0, ran: 0, failed: 0, blocked: 0, cancelled: 0, running: 0 };
+  for (const step of Object.values(state.steps)) {
+    if (step.phase !== phase) continue;
+    const outcome = migrationOutcome(step, names.kind(step.id));
+    if (outcome) counts[outcome]++;
+  }
+  return counts;
+}
+
+function phaseSection(state: MigrationState, phases: readonly PhaseInfo[], names: Names): string[] {
   const header = [
-    '| # | Phase | Status | Steps | Created | Updated | Unchanged | Failed | Blocked | Retries | Duration | Note |',
+    '| # | Phase | Status | Steps | Created | Updated | Unchanged | Ran | Failed | Blocked | Retries | Duration | Note |',
     // No column alignment: markdown-it writes it as style attributes, which the webview's
     // policy (no inline styles) would refuse.
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const rows = phases.map((info) => {
     const record = phaseRecord(state, info.id);
     const m: PhaseMetrics = record.metrics;
+    const c = phaseOutcomes(state, info.id, names);
+    const steps = Object.values(c).reduce((a, b) => a + b, 0);
     const note = record.stale
       ? `stale: ${record.stale}`
       : record.blockedBy
-        ? `blocked by ${record.blockedBy}`
+        ? `blocked by ${names.step(record.blockedBy)}`
         : (record.error ?? '');
     const status = PHASE_STATUS_LABELS[record.status] ?? text(record.status);
     const cells = [
       String(info.order),
       text(info.title),
       record.stale ? `${status} (stale)` : status,
-      count(m.steps),
-      count(m.created),
-      count(m.updated),
-      count(m.unchanged),
-      count(m.failed),
-      count(m.blocked),
+      String(steps),
+      String(c.created),
+      String(c.updated),
+      String(c.unchanged),
+      String(c.ran),
+      String(c.failed),
+      String(c.blocked),
       count(m.retries),
       m.durationMs ? duration(m.durationMs) : '',
       text(note),
@@ -136,7 +189,9 @@ function phaseSection(state: MigrationState, phases: readonly PhaseInfo[]): stri
   return [
     '## Phases',
     '',
-    "Counts are from each phase's last run; the summary adds up every run.",
+    'Each step counts once, by what the migration has done to it over all its runs: a resource it created stays',
+    'created, one it changed in place stays updated, and a rerun that finds everything as desired changes no',
+    "count. Retries and duration are the phase's last run.",
     '',
     ...header,
     ...rows,
@@ -223,94 +278,4 @@ function metricsSection(state: MigrationState, phases: readonly PhaseInfo[]): st
   }
   if (!rows.length) return [];
   return ['## Metrics', '', '| Phase | Metric | Value |', '|---|---|---|', ...rows, ''];
-}
-
-function outputsSection(state: MigrationState): string[] {
-  const keys = Object.keys(state.outputs).sort();
-  if (!keys.length) return [];
-  const lines = ['## Outputs', ''];
-  for (const key of keys) {
-    const value = state.outputs[key];
-    // Long values (a whole endpoint map) are cut: the state file has them in full.
-    const cut = (shown: string) => (shown.length > 300 ? `${shown.slice(0, 300)}…` : shown);
-    // A code span keeps markup inert in CommonMark, but not in every viewer the file is
-    // shared to: text with markup in it is escaped text instead, and JSON spells <, > and &
-    // as \u escapes (the same value).
-    const shown =
-      typeof value !== 'string'
-        ? `\`${code(cut(jsonWithoutMarkup(value)))}\``
-        : /[<>&]/.test(value)
-          ? text(cut(value))
-          : `\`${code(cut(value))}\``;
-    lines.push(`- \`${code(key)}\`: ${shown}`);
-  }
-  return [...lines, ''];
-}
-
-function timelineSection(
-  state: MigrationState,
-  title: (id: string) => string,
-  limit: number,
-  image?: string,
-): string[] {
-  const events = state.history;
-  if (!events.length && !image) return [];
-  const shown = events.slice(-limit);
-  const lines = ['## Timeline', ''];
-  if (image) lines.push(`![Gantt chart of the last run: phases and steps on one time axis](${encodeURI(image)})`, '');
-  if (shown.length < events.length) {
-    lines.push(`The last ${shown.length} of ${events.length} recorded events (the log has every one).`, '');
-  }
-  if (!shown.length) return lines;
-  lines.push('| Time (UTC) | Phase | Event |', '|---|---|---|');
-  for (const e of shown) {
-    lines.push(
-      `| ${text(String(e.at).replace('T', ' ').replace('Z', ''))} | ${e.phase ? text(title(e.phase)) : ''} | ${text(e.message)} |`,
-    );
-  }
-  return [...lines, ''];
-}
-
-/** JSON text with <, > and & as \u escapes: the same value, and no markup in any viewer. */
-function jsonWithoutMarkup(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Plain text in Markdown: no markup, no table break, one line. */
-export function text(value: string): string {
-  return String(value)
-    .replace(/\r?\n/g, ' ')
-    .replace(/[\\`*_[\]<|~#]/g, (c) => `\\${c}`)
-    .replace(/^([-+]|\d+\.)\s/, (m) => `\\${m}`);
-}
-
-/** Text inside an inline code span (outside tables): backticks cannot be escaped there, so they are replaced. */
-function code(value: string): string {
-  return value.replace(/\r?\n/g, ' ').replace(/`/g, "'");
-}
-
-/** A code span inside a table cell: a | would end the cell, so it is escaped (GFM reads \| in a code span as |). */
-function cellCode(value: string): string {
-  return code(value).replace(/\|/g, '\\|');
-}
-
-/**
- * Numbers from the state file. The file is checked on load, but the report is also
- * drawn from states held in memory: whatever is not a finite number shows as text.
- */
-function number(value: unknown): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return text(String(value));
-  return Number.isInteger(value) ? value.toLocaleString('en') : value.toFixed(2);
-}
-
-function count(value: unknown): string {
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : text(String(value));
-}
-
-export function duration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
 }

@@ -1,36 +1,27 @@
 /**
  * The last run as a Gantt chart (SVG): one row a phase, its steps under it, each bar
- * from the step's start to its end on a shared time axis. Presentation attributes only
- * (no <style>, no style="..."), so the chart shows under the report's Content Security
- * Policy; text takes the page's colour (currentColor). Every label is escaped.
+ * from the step's start to its end on a shared time axis, coloured by what the step
+ * came to (created, updated, unchanged, ran, failed...), with the legend under the
+ * chart. Presentation attributes only (no <style>, no style="..."), so the chart shows
+ * under the report's Content Security Policy; text takes the page's colour
+ * (currentColor). Every label is escaped.
  */
-import type { PhaseInfo, PhaseStatus } from '../migration/catalog';
+import type { PhaseInfo } from '../migration/catalog';
 import { phaseRecord, type MigrationState } from '../migration/state';
-import type { StepStatus } from '../migration/types';
+import { namesOf } from './events';
+import { duration } from './markdown-text';
+import { lastOutcome, OUTCOME_FILL, OUTCOME_WORDS, OUTCOMES, type Outcome, type StepInfo } from './outcomes';
 
-const LABEL_WIDTH = 280;
+const LABEL_WIDTH = 300;
 const CHART_WIDTH = 600;
 const ROW = 20;
 const AXIS = 28;
 const PAD = 8;
 
-const PHASE_FILL: Readonly<Record<PhaseStatus, string>> = {
-  'not-started': '#8c959f',
-  'in-progress': '#0969da',
-  completed: '#1a7f37',
-  failed: '#cf222e',
-  cancelled: '#bf8700',
-  skipped: '#8c959f',
-};
-
-const STEP_FILL: Readonly<Record<StepStatus, string>> = {
-  pending: '#8c959f',
-  running: '#0969da',
-  done: '#2da44e',
-  failed: '#cf222e',
-  blocked: '#bf8700',
-  cancelled: '#8c959f',
-};
+/** A phase's bar spans its steps; their colours say what happened. */
+const PHASE_FILL = '#6e7781';
+const LEGEND_ROW = 22;
+const LEGEND_ITEM = 110;
 
 interface Bar {
   label: string;
@@ -39,6 +30,7 @@ interface Bar {
   fill: string;
   phase: boolean;
   tip: string;
+  outcome?: Outcome;
 }
 
 function xml(value: string): string {
@@ -66,38 +58,47 @@ function tickLabel(ms: number): string {
 }
 
 /** The bars of the last run: the phases it ran and the steps that started in it, in the registry's order. */
-function bars(state: MigrationState, phases: readonly PhaseInfo[], runStart: number, runEnd: number): Bar[] {
+function bars(
+  state: MigrationState,
+  phases: readonly PhaseInfo[],
+  steps: readonly StepInfo[],
+  runStart: number,
+  runEnd: number,
+): Bar[] {
+  const names = namesOf(phases, steps);
   const out: Bar[] = [];
   for (const info of phases) {
-    const steps = Object.values(state.steps)
+    const ran = Object.values(state.steps)
       .filter((s) => s.phase === info.id)
       .map((s) => ({ s, start: time(s.startedAt) }))
       .filter((x): x is { s: (typeof x)['s']; start: number } => x.start !== undefined && x.start >= runStart);
     const record = phaseRecord(state, info.id);
     const phaseStart = time(record.startedAt);
-    if (!steps.length && (phaseStart === undefined || phaseStart < runStart)) continue;
-    const starts = steps.map((x) => x.start);
-    const ends = steps.map((x) => time(x.s.finishedAt) ?? runEnd);
+    if (!ran.length && (phaseStart === undefined || phaseStart < runStart)) continue;
+    const starts = ran.map((x) => x.start);
+    const ends = ran.map((x) => time(x.s.finishedAt) ?? runEnd);
     const start = Math.min(phaseStart ?? Infinity, ...starts);
     const end = Math.max(time(record.finishedAt) ?? (record.status === 'in-progress' ? runEnd : start), ...ends);
     out.push({
       label: `${info.order}. ${info.title}`,
       start,
       end,
-      fill: PHASE_FILL[record.status],
+      fill: PHASE_FILL,
       phase: true,
-      tip: `${info.title}: ${record.status}`,
+      tip: `${info.title}: ${record.status.replace(/-/g, ' ')}`,
     });
-    steps.sort((a, b) => a.start - b.start || a.s.id.localeCompare(b.s.id));
-    for (const { s, start: stepStart } of steps) {
+    ran.sort((a, b) => a.start - b.start || a.s.id.localeCompare(b.s.id));
+    for (const { s, start: stepStart } of ran) {
       const stepEnd = time(s.finishedAt) ?? runEnd;
+      const outcome = lastOutcome(s) ?? 'running';
       out.push({
-        label: s.id.slice(s.phase.length + 1) || s.id,
+        label: names.step(s.id) === s.id ? s.id.slice(s.phase.length + 1) || s.id : names.step(s.id),
         start: stepStart,
         end: stepEnd,
-        fill: STEP_FILL[s.status],
+        fill: OUTCOME_FILL[outcome],
         phase: false,
-        tip: `${s.id}: ${s.status}${s.action ? ` (${s.action})` : ''}, ${Math.max(0, stepEnd - stepStart)} ms`,
+        outcome,
+        tip: `${names.step(s.id)}: ${OUTCOME_WORDS[outcome]}, ${duration(Math.max(0, stepEnd - stepStart))}`,
       });
     }
   }
@@ -105,7 +106,11 @@ function bars(state: MigrationState, phases: readonly PhaseInfo[], runStart: num
 }
 
 /** The chart of the last run, or undefined when no run has started a step. */
-export function timelineSvg(state: MigrationState, phases: readonly PhaseInfo[]): string | undefined {
+export function timelineSvg(
+  state: MigrationState,
+  phases: readonly PhaseInfo[],
+  steps: readonly StepInfo[] = [],
+): string | undefined {
   const run = state.run;
   const runStart = time(run?.startedAt);
   if (!run || runStart === undefined) return undefined;
@@ -114,12 +119,14 @@ export function timelineSvg(state: MigrationState, phases: readonly PhaseInfo[])
     ...Object.values(state.steps).map((s) => time(s.finishedAt) ?? time(s.startedAt) ?? runStart),
   );
   const runEnd = time(run.finishedAt) ?? lastEnd;
-  const rows = bars(state, phases, runStart, runEnd);
+  const rows = bars(state, phases, steps, runStart, runEnd);
   if (!rows.length) return undefined;
   const span = Math.max(runEnd - runStart, ...rows.map((r) => r.end - runStart), 1);
   const x = (t: number) => LABEL_WIDTH + ((t - runStart) / span) * CHART_WIDTH;
   const width = LABEL_WIDTH + CHART_WIDTH + PAD * 2;
-  const height = AXIS + rows.length * ROW + PAD;
+  const legend = legendItems(rows, width);
+  const chartBottom = AXIS + rows.length * ROW;
+  const height = chartBottom + PAD + legend.rows * LEGEND_ROW;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Timeline of run ${xml(run.id)}" font-family="sans-serif" font-size="12">`,
     `<title>Timeline of run ${xml(run.id)}</title>`,
@@ -128,7 +135,7 @@ export function timelineSvg(state: MigrationState, phases: readonly PhaseInfo[])
   for (let t = 0; t <= span; t += step) {
     const at = x(runStart + t).toFixed(1);
     parts.push(
-      `<line x1="${at}" y1="${AXIS - 6}" x2="${at}" y2="${height - PAD}" stroke="currentColor" stroke-opacity="0.15"/>`,
+      `<line x1="${at}" y1="${AXIS - 6}" x2="${at}" y2="${chartBottom}" stroke="currentColor" stroke-opacity="0.15"/>`,
       `<text x="${at}" y="${AXIS - 10}" fill="currentColor" text-anchor="middle">${xml(tickLabel(t))}</text>`,
     );
   }
@@ -141,6 +148,32 @@ export function timelineSvg(state: MigrationState, phases: readonly PhaseInfo[])
       `<rect x="${left.toFixed(1)}" y="${y + (r.phase ? 3 : 5)}" width="${barWidth.toFixed(1)}" height="${r.phase ? 14 : 10}" rx="2" fill="${r.fill}"${r.phase ? ' fill-opacity="0.55"' : ''}><title>${xml(r.tip)}</title></rect>`,
     );
   });
+  parts.push(...legend.parts);
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/**
+ * The legend under the chart: a swatch and a word for the phase span and for each
+ * outcome the chart shows, wrapped to the chart's width.
+ */
+function legendItems(rows: readonly Bar[], width: number): { rows: number; parts: string[] } {
+  const shown = OUTCOMES.filter((o) => rows.some((r) => r.outcome === o));
+  const items: { fill: string; word: string; opacity?: string }[] = [
+    { fill: PHASE_FILL, word: 'phase', opacity: '0.55' },
+    ...shown.map((o) => ({ fill: OUTCOME_FILL[o], word: OUTCOME_WORDS[o] })),
+  ];
+  const perRow = Math.max(1, Math.floor((width - PAD * 2) / LEGEND_ITEM));
+  const top = AXIS + rows.length * ROW + PAD;
+  const parts = [`<g role="list" aria-label="Legend">`];
+  items.forEach((item, i) => {
+    const x = PAD + (i % perRow) * LEGEND_ITEM;
+    const y = top + Math.floor(i / perRow) * LEGEND_ROW;
+    parts.push(
+      `<g role="listitem"><rect x="${x}" y="${y + 4}" width="14" height="10" rx="2" fill="${item.fill}"${item.opacity ? ` fill-opacity="${item.opacity}"` : ''}/>`,
+      `<text x="${x + 20}" y="${y + 13}" fill="currentColor">${xml(item.word)}</text></g>`,
+    );
+  });
+  parts.push('</g>');
+  return { rows: Math.ceil(items.length / perRow), parts };
 }

@@ -9,6 +9,7 @@ import type { MigrationState } from '../migration/state';
 import { readStateFile } from '../migration/store';
 import { reportPage, standaloneReportPage, type ReportPageOptions } from '../report/html';
 import { migrationReport } from '../report/markdown';
+import type { StepInfo } from '../report/outcomes';
 import { timelineSvg } from '../report/timeline';
 
 export interface ReportRequest {
@@ -34,6 +35,7 @@ export async function readReport(
   projectId: string,
   phases: readonly PhaseInfo[],
   request: ReportRequest = {},
+  steps: readonly StepInfo[] = [],
 ): Promise<WorkspaceReport> {
   const state = await readStateFile(stateFile, projectId);
   if (!state) {
@@ -41,19 +43,21 @@ export async function readReport(
       fix: 'Run orchestra-migrate verify, then execute (in the editor: "Orchestra: Execute Migration"); the report describes what execute did.',
     });
   }
-  return { projectId, stateFile, ...renderReport(state, phases, request) };
+  return { projectId, stateFile, ...renderReport(state, phases, request, steps) };
 }
 
 export function renderReport(
   state: MigrationState,
   phases: readonly PhaseInfo[],
   request: ReportRequest,
+  steps: readonly StepInfo[] = [],
 ): Pick<WorkspaceReport, 'markdown' | 'html' | 'timeline'> {
-  const timeline = timelineSvg(state, phases);
+  const timeline = timelineSvg(state, phases, steps);
   const linked = timeline && request.timelineImage ? request.timelineImage : undefined;
   // A page follows the state file: the same state draws the same page.
   const markdown = migrationReport(state, phases, {
     asOfState: request.page !== undefined,
+    steps,
     ...(linked ? { timelineImage: linked } : {}),
   });
   const html = request.page

@@ -578,7 +578,11 @@ class OrchestraWorkspace implements Workspace {
     const loaded = await this.config();
     const projectId = requireProject(loaded.config, this.env);
     const { readReport } = require('./report') as typeof ReportModule;
-    return readReport(loaded.paths.stateFile!, projectId, this.phases(), request);
+    // Steps by their names for people, as the tree shows them.
+    const steps = this.registry()
+      .steps(loaded.config)
+      .map((s) => ({ id: s.id, title: s.title, kind: s.kind }));
+    return readReport(loaded.paths.stateFile!, projectId, this.phases(), request, steps);
   }
 
   async init(values: InitValues = {}): Promise<InitSummary> {

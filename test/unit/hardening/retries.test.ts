@@ -89,16 +89,16 @@ describe('one retries count (Google and memory retries, per step and overall)', 
     assert.equal(report.code, 0, report.stderr);
     assert.match(report.stdout, /\| Retries \| 4 \|/);
     const row = (title: RegExp) => report.stdout.split('\n').find((l) => title.test(l)) ?? '';
-    // | # | Phase | Status | Steps | Created | Updated | Unchanged | Failed | Blocked | Retries | ...
+    // | # | Phase | Status | Steps | Created | Updated | Unchanged | Ran | Failed | Blocked | Retries | ...
     assert.equal(
       row(/^\| 1 \| Core Infrastructure/)
-        .split('|')[10]
+        .split('|')[11]
         .trim(),
       '2',
     );
     assert.equal(
       row(/^\| \d+ \| Memory System/)
-        .split('|')[10]
+        .split('|')[11]
         .trim(),
       '2',
     );

@@ -196,12 +196,12 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
     const svg = await readFile(chart, 'utf8');
     for (const phase of ['1. Core Infrastructure', '3. Memory System', '7. Validation'])
       assert.ok(svg.includes(phase), phase);
-    assert.match(svg, /<title>memory-system\/copy: done/);
+    assert.match(svg, /<title>Copy memory records: (ran|unchanged), /);
     assert.match(markdown, new RegExp(`^# Migration report: ${PROJECT}\n`));
     assert.match(markdown, /\| Phases completed \| 7 of 7 \|/);
     assert.match(markdown, /\| 3 \| Memory System \| completed \|/);
-    assert.match(markdown, /- `apiUrl`: `http:\/\/127\.0\.0\.1:\d+\//);
-    assert.match(markdown, /- `memoryCopy`: `\{"records":30,/);
+    assert.match(markdown, /\| API URL \| `http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(markdown, /### Memory copy\n\n\| Field \| Value \|\n\|---\|---\|\n\| Records \| 30 \|/);
     assert.match(markdown, /## Timeline\n/);
     const printed = await cli(['report', '--stdout'], world.workspace);
     assert.equal(

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { emptyState, pushHistory, type MigrationState } from '../../../src/core/migration/state';
+import { emptyState, pushHistory, type HistoryEvent, type MigrationState } from '../../../src/core/migration/state';
+import { eventLine, eventWording, namesOf } from '../../../src/core/report/events';
+import { shownEvents } from '../../../src/core/report/history';
 import { renderReportBody, reportPage } from '../../../src/core/report/html';
 import { duration, migrationReport } from '../../../src/core/report/markdown';
 import { timelineSvg } from '../../../src/core/report/timeline';
@@ -24,6 +26,12 @@ function recorded(): MigrationState {
   };
   state.phases['core-infrastructure'].status = 'completed';
   Object.assign(state.phases['core-infrastructure'].metrics, { steps: 5, created: 4, unchanged: 1, durationMs: 4200 });
+  const done = (id: string, origin: 'created' | 'adopted', action: 'create' | 'none') => {
+    state.steps[id] = { id, phase: 'core-infrastructure', status: 'done', action, origin, attempts: 1 };
+  };
+  for (const id of ['service-account', 'repository', 'reports-bucket', 'runtime-roles'])
+    done(`core-infrastructure/${id}`, 'created', 'create');
+  done('core-infrastructure/api-run', 'adopted', 'none');
   state.phases['memory-system'].status = 'failed';
   state.phases['memory-system'].error =
     'PERMISSION_DENIED | see [the docs](javascript:alert(1)) <img src=x onerror=alert(2)> `rm -rf` *now*';
@@ -88,7 +96,7 @@ describe('the migration report', () => {
     const phases = tableRows(html, 'Phases');
     assert.equal(phases.length, 1 + PHASES.length, 'a header and a row per phase');
     assert.deepEqual(phases[1].slice(0, 5), ['1', 'Core Infrastructure', 'completed', '5', '4']);
-    assert.equal(phases[1][10], '4.2 s');
+    assert.equal(phases[1][11], '4.2 s');
     assert.deepEqual(
       phases.slice(1).map((row) => row[2]),
       ['completed', 'not started', 'failed', 'not started', 'not started', 'not started', 'not started'],
@@ -97,9 +105,9 @@ describe('the migration report', () => {
       ['Memory System', '<code>memory_copy_ms</code>', '1234.50'],
       ['Memory System', '<code>memory_records_copied</code>', '100,000'],
     ]);
-    assert.match(html, /<li><code>apiUrl<\/code>: <code>https:\/\/orchestra-api-abc-uc\.a\.run\.app<\/code><\/li>/);
+    assert.deepEqual(tableRows(html, 'Outputs')[1], ['API URL', '<code>https://orchestra-api-abc-uc.a.run.app</code>']);
     const timeline = tableRows(html, 'Timeline').slice(1);
-    assert.deepEqual(timeline[0], ['2026-11-28 11:00:00.000', '', 'run run-7: core, memory']);
+    assert.deepEqual(timeline[0], ['2026-11-28 11:00:00.000', '', 'Run run-7 started: core, memory']);
     assert.deepEqual(timeline[1], [
       '2026-11-28 11:02:05.000',
       'Memory System',
@@ -110,9 +118,9 @@ describe('the migration report', () => {
   it("shows a server's text as text: no link, no markup, no extra table column", () => {
     const html = renderReportBody(migrationReport(recorded(), PHASES, { generatedAt: AT }));
     const failed = tableRows(html, 'Phases')[3];
-    assert.equal(failed.length, 12, 'the | in the error did not split the row');
+    assert.equal(failed.length, 13, 'the | in the error did not split the row');
     assert.equal(
-      failed[11],
+      failed[12],
       'PERMISSION_DENIED | see [the docs](javascript:alert(1)) &lt;img src=x onerror=alert(2)&gt; `rm -rf` *now*',
     );
     assert.doesNotMatch(html, /<a |<img|<script|<em>now/);
@@ -194,6 +202,7 @@ describe('the migration report', () => {
           id,
           phase,
           status: ok ? 'done' : 'failed',
+          ...(ok ? { action: 'create' as const } : {}),
           startedAt: at(from),
           finishedAt: at(to),
           attempts: 1,
@@ -262,5 +271,139 @@ describe('the migration report', () => {
       const body = renderReportBody(migrationReport(state, PHASES, { generatedAt: AT }), timelineSvg(state, PHASES));
       assert.match(body, /<h2>Timeline<\/h2>\n<figure class="timeline">\n<svg [^>]*role="img"/);
     });
+  });
+});
+
+describe('the report in words a reader shares', () => {
+  const names = namesOf(PHASES, [
+    { id: 'core-infrastructure/service-account', title: 'Runtime service account', kind: 'resource' },
+    { id: 'memory-system/copy', title: 'Copy memory records', kind: 'action' },
+  ]);
+  const said = (event: Omit<HistoryEvent, 'at'>) => eventLine(eventWording({ at: AT.toISOString(), ...event }, names));
+
+  it('says each kind of event as a sentence, steps and phases by their titles', () => {
+    const sa = 'core-infrastructure/service-account';
+    assert.deepEqual(
+      [
+        said({ type: 'run-started', message: 'run r1: core-infrastructure, memory-system' }),
+        said({ type: 'phase-status', phase: 'memory-system', message: 'memory-system: not-started -> in-progress' }),
+        said({ type: 'step-finished', phase: 'core-infrastructure', step: sa, message: `${sa}: create` }),
+        said({ type: 'step-finished', phase: 'core-infrastructure', step: sa, message: `${sa}: update` }),
+        said({ type: 'step-finished', phase: 'core-infrastructure', step: sa, message: `${sa}: none` }),
+        said({
+          type: 'step-finished',
+          phase: 'memory-system',
+          step: 'memory-system/copy',
+          message: 'memory-system/copy: none',
+        }),
+        said({
+          type: 'step-finished',
+          phase: 'memory-system',
+          step: 'memory-system/copy',
+          message: 'memory-system/copy: run',
+        }),
+        said({
+          type: 'step-failed',
+          phase: 'memory-system',
+          step: 'memory-system/copy',
+          message: 'memory-system/copy: target down',
+        }),
+        said({
+          type: 'step-blocked',
+          phase: 'memory-system',
+          step: 'x/y',
+          message: `memory-system/copy blocked by ${sa}`,
+        }),
+        said({ type: 'phase-status', phase: 'memory-system', message: 'memory-system: in-progress -> failed' }),
+        said({ type: 'phase-status', phase: 'hybrid-config', message: 'hybrid-config skipped' }),
+        said({ type: 'phase-status', phase: 'core-infrastructure', message: 'core-infrastructure reset' }),
+        said({ type: 'phase-stale', phase: 'validation', message: 'validation stale: core-infrastructure was reset' }),
+        said({ type: 'run-finished', message: 'run r1 completed' }),
+        said({ type: 'cutover', message: `${sa} moved` }),
+      ],
+      [
+        'Run r1 started: Core Infrastructure, Memory System',
+        'Memory System started',
+        '🟩 Created Runtime service account',
+        '🟦 Updated Runtime service account',
+        '⬜ Runtime service account: already as desired',
+        '⬜ Copy memory records: nothing to do',
+        '🟪 Ran Copy memory records',
+        '🟥 Copy memory records failed: target down',
+        '🟨 Copy memory records not run: it needs Runtime service account, which failed',
+        '🟥 Memory System failed',
+        'Hybrid Config skipped',
+        'Core Infrastructure reset: its steps will run again',
+        'Validation may be out of date: Core Infrastructure, which it builds on, was reset',
+        'Run r1 completed',
+        'Runtime service account moved',
+      ],
+    );
+  });
+
+  it("leaves a step's start out of the table once the step has ended; a step still running keeps it", () => {
+    const e = (type: string, step: string) => ({ at: AT.toISOString(), type, step, message: `${step} ${type}` });
+    const kept = shownEvents([e('step-started', 'a/b'), e('step-started', 'a/c'), e('step-finished', 'a/b')]);
+    assert.deepEqual(
+      kept.map((k) => `${k.type} ${k.step}`),
+      ['step-started a/c', 'step-finished a/b'],
+    );
+  });
+
+  it('shows outputs as tables: simple values in one, a structured value field by field, no JSON', () => {
+    const state = recorded();
+    state.outputs = {
+      apiUrl: 'https://orchestra-api-abc-uc.a.run.app',
+      note: 'built <b>today</b> | ok',
+      memoryCopy: { records: 1200, copyMs: 4200, checksumVerdict: 'match', lastSync: { added: 3, at: null } },
+      validationResources: { checked: 26, missing: [], notReady: ['a', 'b'] },
+    };
+    const html = renderReportBody(migrationReport(state, PHASES, { generatedAt: AT }));
+    const outputs = html.split('<h2>Outputs</h2>')[1].split('<h2>')[0];
+    const tables = outputs
+      .split('</table>')
+      .slice(0, -1)
+      .map((t) => tableRows(`<h2>T</h2>${t}`, 'T'));
+    assert.deepEqual(tables[0], [
+      ['Output', 'Value'],
+      ['API URL', '<code>https://orchestra-api-abc-uc.a.run.app</code>'],
+      ['Note', 'built &lt;b&gt;today&lt;/b&gt; | ok'],
+    ]);
+    assert.match(outputs, /<h3>Memory copy<\/h3>/);
+    assert.deepEqual(tables[1].slice(1), [
+      ['Records', '1,200'],
+      ['Copy', '4.2 s'],
+      ['Checksum verdict', '<code>match</code>'],
+      ['Last sync › added', '3'],
+      ['Last sync › at', 'none'],
+    ]);
+    assert.deepEqual(tables[2].slice(1), [
+      ['Checked', '26'],
+      ['Missing', 'none'],
+      ['Not ready', '<code>a</code>, <code>b</code>'],
+    ]);
+    assert.doesNotMatch(outputs, /\{|<b>/);
+  });
+
+  it('the chart has a legend of the outcomes it shows, and its bars take their colours', () => {
+    const state = recorded();
+    state.steps['core-infrastructure/service-account'] = {
+      id: 'core-infrastructure/service-account',
+      phase: 'core-infrastructure',
+      status: 'done',
+      action: 'update',
+      startedAt: '2026-11-28T11:00:01.000Z',
+      finishedAt: '2026-11-28T11:00:02.000Z',
+      attempts: 1,
+    };
+    const svg = timelineSvg(state, PHASES, [
+      { id: 'core-infrastructure/service-account', title: 'Runtime service account', kind: 'resource' },
+    ])!;
+    assert.match(svg, /fill="#0969da"><title>Runtime service account: updated, 1\.0 s<\/title>/);
+    const legend = /<g role="list" aria-label="Legend">([\s\S]*?)<\/g>\n<\/svg>/.exec(svg)?.[1] ?? '';
+    assert.deepEqual(
+      [...legend.matchAll(/fill="(#\w+)"[^>]*\/>\n<text[^>]*>([^<]+)</g)].map((m) => `${m[2]} ${m[1]}`),
+      ['phase #6e7781', 'updated #0969da'],
+    );
   });
 });
