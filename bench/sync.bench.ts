@@ -28,6 +28,9 @@ const SMALL = Math.round(RECORDS / 10);
 const TRIALS = Number(process.env.BENCH_SYNC_TRIALS ?? 3);
 const PHASES = ['--phase', 'core-infrastructure', '--phase', 'memory-system'];
 const COPY_STEP = 'memory-system/copy';
+/** When set, every process of the bench (CLI and servers) writes a CPU profile there: where the time goes. */
+const PROFILE_DIR = process.env.BENCH_SYNC_CPU_PROF;
+const profileArgs = (): string[] => (PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
 
 interface Server {
   url: string;
@@ -36,7 +39,7 @@ interface Server {
 }
 
 async function startServer(script: string, dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [script, '--port', '0', '--data', dataDir], {
+  const child = spawn(process.execPath, [...profileArgs(), script, '--port', '0', '--data', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -111,9 +114,15 @@ async function execute(
   cli: string,
   rssHook: string,
   ws: string,
-): Promise<{ stepMs: number; peakRssMiB: number; timeline: StepTimeline }> {
+): Promise<{
+  stepMs: number;
+  copyMs: number;
+  peakRssMiB: number;
+  heapPeaksMiB: Record<string, number>;
+  timeline: StepTimeline;
+}> {
   const rssFile = path.join(ws, 'rss.json');
-  const child = spawn(process.execPath, ['--require', rssHook, cli, 'execute', '--yes', ...PHASES], {
+  const child = spawn(process.execPath, [...profileArgs(), '--require', rssHook, cli, 'execute', '--yes', ...PHASES], {
     cwd: ws,
     stdio: ['ignore', 'ignore', 'pipe'],
     // At info, the copy step's own lines (sync, checksums) reach stderr: the sync's timeline.
@@ -129,10 +138,18 @@ async function execute(
   if (code !== 0) throw new Error(`execute exited ${code}: ${stderr}`);
   const state = await readStateFile(statePath(path.join(ws, '.orchestra'), PROJECT), PROJECT);
   const step = state!.steps[COPY_STEP];
-  const peakKiB = (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number }).maxRSS;
+  const usage = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRSS: number; peak: Record<string, number> };
+  const peakKiB = usage.maxRSS;
+  const heapPeaksMiB = Object.fromEntries(
+    Object.entries(usage.peak).map(([k, v]) => [k, Math.round((v / 2 ** 20) * 10) / 10]),
+  );
+  const output = state!.outputs.memoryCopy as { copyMs?: number } | undefined;
   return {
     stepMs: step.durationMs ?? NaN,
+    // The pages alone: the rest of the step is its sync and verification.
+    copyMs: output?.copyMs ?? NaN,
     peakRssMiB: Math.round((peakKiB / 1024) * 10) / 10,
+    heapPeaksMiB,
     timeline: timeline(arrivals),
   };
 }
@@ -142,7 +159,10 @@ function timeline(arrivals: { at: number; line: string }[]): StepTimeline {
   if (start === undefined) return {};
   const out: StepTimeline = {};
   for (const { at, line } of arrivals) {
-    const what = /memory (sync|copy|verify): (\d+ new|[a-z]+ [a-z]+)/.exec(line) ?? /(copy): (done)/.exec(line);
+    const what =
+      /memory (sync|copy|verify): (\d+ new|[a-z]+ [a-z]+)/.exec(line) ??
+      /memory (copy): [\d,]+ (records copied) \(/.exec(line) ??
+      /(copy): (done)/.exec(line);
     if (what && at >= start) out[`${what[1]}: ${what[2].trim()}`] ??= Math.round(at - start);
   }
   return out;
@@ -172,7 +192,13 @@ async function main(): Promise<void> {
     const rssHook = path.join(dir, 'rss-hook.cjs');
     writeFileSync(
       rssHook,
-      "process.on('exit', () => require('fs').writeFileSync(process.env.BENCH_RSS_FILE, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS })));\n",
+      [
+        // Peaks of the heap's parts too, sampled: what the RSS is made of.
+        'const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };',
+        'const sample = () => { const m = process.memoryUsage(); for (const k in peak) peak[k] = Math.max(peak[k], m[k]); };',
+        'setInterval(sample, 50).unref();',
+        "process.on('exit', () => { sample(); require('fs').writeFileSync(process.env.BENCH_RSS_FILE, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, peak })); });",
+      ].join('\n') + '\n',
     );
     const start = async (name: string) => {
       const s = await startServer(memory, path.join(dir, name));
@@ -184,10 +210,12 @@ async function main(): Promise<void> {
     const smallSource = await start('small-source');
     await batches(smallSource.url, seedOps('mem', SMALL));
     const smallRss: number[] = [];
+    const smallHeap: Record<string, number>[] = [];
     for (let t = 0; t < TRIALS; t++) {
       const target = await start(`small-target-${t}`);
       const run = await execute(cli, rssHook, await workspace(dir, emulator.url, smallSource.url, target.url));
       smallRss.push(run.peakRssMiB);
+      smallHeap.push(run.heapPeaksMiB);
       await stopServer(target);
     }
     await stopServer(smallSource);
@@ -196,10 +224,13 @@ async function main(): Promise<void> {
     await batches(source.url, seedOps('mem', RECORDS));
     const trials: {
       fullMs: number;
+      fullPagesMs: number;
       syncMs: number;
       delta: number;
       rawMs: number;
       peakRssMiB: number;
+      heapPeaksMiB: Record<string, number>;
+      fullTimeline: StepTimeline;
       syncTimeline: StepTimeline;
     }[] = [];
     for (let t = 0; t < TRIALS; t++) {
@@ -215,14 +246,17 @@ async function main(): Promise<void> {
       await stopServer(raw);
       trials.push({
         fullMs: full.stepMs,
+        fullPagesMs: full.copyMs,
         syncMs: sync.stepMs,
         delta,
         rawMs,
         peakRssMiB: full.peakRssMiB,
+        heapPeaksMiB: full.heapPeaksMiB,
+        fullTimeline: full.timeline,
         syncTimeline: sync.timeline,
       });
       console.log(
-        `trial ${t + 1}: full copy ${full.stepMs} ms (peak ${full.peakRssMiB} MiB), sync of ${delta} ${sync.stepMs} ms, raw ${Math.round(rawMs)} ms`,
+        `trial ${t + 1}: full copy ${full.stepMs} ms (pages ${full.copyMs} ms, peak ${full.peakRssMiB} MiB), sync of ${delta} ${sync.stepMs} ms, raw ${Math.round(rawMs)} ms`,
       );
     }
     const fullMs = median(trials.map((t) => t.fullMs));
@@ -244,6 +278,7 @@ async function main(): Promise<void> {
       copy_with_verify_vs_raw_write: round(rawMs / fullMs),
       runs: trials.map((t) => ({ ...t, rawMs: Math.round(t.rawMs) })),
       small_peak_rss_mib_runs: smallRss,
+      small_heap_peaks_mib_runs: smallHeap,
       bench_ms: Date.now() - started,
       at: new Date().toISOString(),
     };
