@@ -10,6 +10,7 @@
  * it); its timeouts run on coarse shared timers, so a per-call bound costs no timer per call.
  */
 import { Pool } from 'undici';
+import { BatchBodies, type BatchBody } from './batch-body';
 import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './errors';
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
@@ -67,6 +68,7 @@ export class HttpMemoryTransport implements MemoryTransport {
   private readonly basePath: string;
   private readonly keepAlive: boolean;
   private readonly timeoutMs: number | undefined;
+  private readonly bodies = new BatchBodies();
   private mcpProbe: Promise<boolean> | undefined;
 
   constructor(options: HttpTransportOptions) {
@@ -116,19 +118,20 @@ export class HttpMemoryTransport implements MemoryTransport {
     // The body is joined from per-operation texts rather than serialized as one object:
     // content the caller already serialized (contentJson) is spliced in, not stringified
     // a second time, on a path that runs for every record of a bulk copy.
-    const parts = new Array<string>(ops.length);
-    for (let i = 0; i < ops.length; i++) parts[i] = batchOperationJson(ops[i]);
-    await this.sendBatch(parts, ops.length, call);
+    const body = this.bodies.start().text('{"ops":[');
+    for (let i = 0; i < ops.length; i++) body.text(i > 0 ? ',' : '').text(batchOperationJson(ops[i]));
+    await this.sendBatch(body.text(']}'), ops.length, call);
   }
 
   /** POST /api/memory/batch of operations already serialized. */
-  private async sendBatch(parts: string[], count: number, call: CallContext): Promise<void> {
+  private async sendBatch(body: BatchBody, count: number, call: CallContext): Promise<void> {
     // Only a count is needed back (return=minimal, RFC 7240): the full answer, one outcome
     // per operation, is about as large as the request. A server that ignores the
     // preference answers in full, which is checked the same way.
-    const response = await this.send('POST', '/api/memory/batch', call, `{"ops":[${parts.join(',')}]}`, {
+    const response = await this.send('POST', '/api/memory/batch', call, body.bytes(), {
       prefer: 'return=minimal',
     });
+    if (response.status >= 200 && response.status < 300) this.bodies.release(body);
     const result = this.json(response, 'POST /api/memory/batch') as { results?: unknown[]; count?: unknown };
     const answered = Array.isArray(result.results) ? result.results.length : result.count;
     if (answered !== count) {
@@ -220,11 +223,12 @@ export class HttpMemoryTransport implements MemoryTransport {
     // Each record's text from listTexts becomes an operation by appending op and id to
     // it: the record is never parsed or serialized again. Appended, they come last, and
     // a JSON object's last duplicate name wins, so the text cannot override them.
-    const parts = new Array<string>(texts.length);
+    const body = this.bodies.start().text('{"ops":[');
     for (let i = 0; i < texts.length; i++) {
-      parts[i] = `${texts[i].slice(0, -1)},"op":"set","id":${JSON.stringify(ids[i])}}`;
+      // The text without its closing brace (the listing checked it ends with one).
+      body.text(texts[i], 1).text(`,"op":"set","id":${JSON.stringify(ids[i])}}${i + 1 < texts.length ? ',' : ''}`);
     }
-    await this.sendBatch(parts, texts.length, call);
+    await this.sendBatch(body.text(']}'), texts.length, call);
   }
 
   async search(
@@ -341,7 +345,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     call: CallContext,
-    data?: string,
+    data?: string | Buffer,
     extraHeaders?: Record<string, string>,
   ): Promise<Response> {
     // Reads share one headers object; only writes need their own.
