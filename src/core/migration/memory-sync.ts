@@ -123,20 +123,41 @@ async function syncFromFeed(
 ): Promise<SyncResult | undefined> {
   const delta: Delta = { added: 0, updated: 0, deleted: 0, method: 'changes' };
   let at = mark;
+  let next = readChanges(ctx, source, at);
+  // Marks are saved in page order, each once its page is applied; the next page is applied
+  // meanwhile (a crash before a mark is on disk replays its pages, each write once by its id).
+  let saved: Promise<void> = Promise.resolve();
   for (;;) {
-    const page = await readChanges(ctx, source, at);
-    if (!page) return undefined;
+    const page = await next;
+    if (!page) {
+      await saved;
+      return undefined;
+    }
+    // The next page is read while this one is applied. Pages are applied in order: a key
+    // changed again after this page was read is in a later page, whose write must land last.
+    if (page.more) next = readAhead(readChanges(ctx, source, page.next));
     for (const change of page.changes) classify(delta, change, mark);
     await applyChanges(ctx, target, page.changes, at.epoch);
     at = page.next;
-    await saveMark(at);
+    await saved;
+    saved = saveMark(at);
+    saved.catch(() => undefined);
     // Nothing changed: no progress of its own. After a full copy this sync runs at once, and a
     // "0 of 0" would replace the copy's "3,000 of 3,000" in the views.
     if (deltaSize(delta) > 0 || page.more) {
       ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
     }
-    if (!page.more) return { delta, mark: at };
+    if (!page.more) {
+      await saved;
+      return { delta, mark: at };
+    }
   }
+}
+
+/** A read started ahead: its failure is seen when the page is taken, not as an unhandled rejection. */
+function readAhead<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
 }
 
 /** One page of changes: each key appears once in it, so the writes may run side by side. */
@@ -163,9 +184,12 @@ function setRecord(record: MemoryRecord, idempotencyKey: string): SetManyRecord 
 async function writeSets(ctx: StepContext, target: MemoryClient, records: SetManyRecord[]): Promise<void> {
   if (records.length === 0) return;
   if (target.setMany) {
+    // Side by side: a page names each key once, so no two batches write the same key.
+    const batches: Promise<unknown>[] = [];
     for (let i = 0; i < records.length; i += WRITE_BATCH) {
-      await target.setMany(records.slice(i, i + WRITE_BATCH), { signal: ctx.signal, remember: false });
+      batches.push(target.setMany(records.slice(i, i + WRITE_BATCH), { signal: ctx.signal, remember: false }));
     }
+    await Promise.all(batches);
     return;
   }
   await mapBounded(records, DELETES_IN_FLIGHT, (r) =>
@@ -177,8 +201,10 @@ async function deleteKeys(ctx: StepContext, target: MemoryClient, keys: { key: s
   if (keys.length === 0) return;
   if (target.deleteMany) {
     const batch = keys.map(({ key, id }) => ({ key, idempotencyKey: id }));
+    const batches: Promise<unknown>[] = [];
     for (let i = 0; i < batch.length; i += WRITE_BATCH)
-      await target.deleteMany(batch.slice(i, i + WRITE_BATCH), { signal: ctx.signal });
+      batches.push(target.deleteMany(batch.slice(i, i + WRITE_BATCH), { signal: ctx.signal }));
+    await Promise.all(batches);
     return;
   }
   await mapBounded(keys, DELETES_IN_FLIGHT, ({ key, id }) =>
