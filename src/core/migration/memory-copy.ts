@@ -105,6 +105,7 @@ export async function copyMemory(
   if (!checkpoint.complete) {
     // Before the first page: changes made while the copy runs are synced after it.
     if (checkpoint.pages === 0) checkpoint.mark = await source.changeMark?.({ signal: ctx.signal });
+    startDigests(ctx, source, target);
     await copyPages(ctx, source, target, options, checkpoint);
     checkpoint.complete = true;
     await ctx.saveCheckpoint({ ...checkpoint });
@@ -130,6 +131,22 @@ export async function copyMemory(
     copyMs,
     recordsPerSecond,
   };
+}
+
+/**
+ * Asks both servers for their store digests as the copy starts, without waiting: a server
+ * that keeps one (extension `digest`) hashes its store once, then keeps the sum current
+ * write by write. The source hashes its records while the copy reads them, the target
+ * each record as it lands, so the comparison after the copy is two small answers instead
+ * of both stores hashed from scratch once the last page is written. The answers are not
+ * used: verification asks again once the copy is done, and reports any failure then.
+ */
+function startDigests(ctx: StepContext, source: MemoryClient, target: MemoryClient): void {
+  for (const side of [source, target]) {
+    side.digest?.({ signal: ctx.signal }).catch((error: unknown) => {
+      ctx.logger.debug(`memory copy: early digest request failed (verification asks again): ${String(error)}`);
+    });
+  }
 }
 
 /** The source's record count when its server says (for "copied / total"); undefined otherwise. */
