@@ -262,6 +262,38 @@ describe(`memory copy of ${RECORDS.toLocaleString('en')} records`, function () {
     }
   });
 
+  it("a target that loses one record and alters another while the copy runs fails verification, naming both (its digest is kept from the copy's first page)", async () => {
+    const { target, config, close } = await copyPair('lossy', 3000);
+    config.phases.memorySystem.batchSize = 500;
+    // The target acknowledges every write but drops one record and stores another changed:
+    // the fault a checksum must catch, though the copy itself saw no error.
+    const writeMany = target.store.writeMany.bind(target.store);
+    target.store.writeMany = (ops) =>
+      writeMany(
+        ops
+          .filter((op) => op.key !== 'lossy/001234')
+          .map((op) => (op.key === 'lossy/002345' ? { ...op, content: 'altered' } : op)),
+      ).then((outcomes) => ops.map((op, i) => outcomes[i] ?? { key: op.key, op: op.op }));
+    const digests: number[] = [];
+    const countDigests = (client: MemoryClient) =>
+      Object.assign(Object.create(client) as MemoryClient, {
+        digest: (options?: { signal?: AbortSignal }) => (digests.push(target.store.size), client.digest!(options)),
+      });
+    const h = await openEngine(config, path.join(world.dir, 'ws-lossy'), { target: countDigests });
+    try {
+      const result = await h.engine.execute(PHASES);
+      assert.equal(result.status, 'failed');
+      assert.equal(digests[0], 0, "the target's digest was first asked for before any record landed");
+      const message = JSON.stringify(result.failures);
+      assert.match(message, /MEMORY_COPY_MISMATCH|verification failed/);
+      assert.match(message, /1 missing on the target: lossy\/001234/);
+      assert.match(message, /1 with different content: lossy\/002345/);
+    } finally {
+      await h.close();
+      await close();
+    }
+  });
+
   it('cancelled mid-copy (Ctrl-C), stops writing promptly and the next execute finishes the copy', async () => {
     const { source: small, target, config, close } = await copyPair('cancel', 5000, { latencyMs: 10 });
     config.phases.memorySystem.batchSize = 250;
