@@ -90,6 +90,11 @@ export interface SyncResult {
   delta: Delta;
   /** The feed position the target now reflects (absent where the source has no feed). */
   mark?: ChangeMark;
+  /**
+   * The last mark's save, still under way: the caller waits for it alongside its own next
+   * work (verification), not before it. It saves the same position again anyway.
+   */
+  saved?: Promise<void>;
 }
 
 /**
@@ -147,10 +152,7 @@ async function syncFromFeed(
     if (deltaSize(delta) > 0 || page.more) {
       ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
     }
-    if (!page.more) {
-      await saved;
-      return { delta, mark: at };
-    }
+    if (!page.more) return { delta, mark: at, saved };
   }
 }
 
