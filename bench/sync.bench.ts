@@ -193,10 +193,10 @@ async function main(): Promise<void> {
     writeFileSync(
       rssHook,
       [
-        // Peaks of the heap's parts too, sampled: what the RSS is made of.
+        // Peaks of the heap's parts too, sampled (rarely: each sample costs the CLI a little): what the RSS is made of.
         'const peak = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };',
         'const sample = () => { const m = process.memoryUsage(); for (const k in peak) peak[k] = Math.max(peak[k], m[k]); };',
-        'setInterval(sample, 50).unref();',
+        'setInterval(sample, 200).unref();',
         "process.on('exit', () => { sample(); require('fs').writeFileSync(process.env.BENCH_RSS_FILE, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, peak })); });",
       ].join('\n') + '\n',
     );
