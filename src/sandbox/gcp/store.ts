@@ -66,17 +66,36 @@ export interface StateFile {
   idTokenKey?: string;
 }
 
-/** Services a new Google Cloud project has enabled (plus the two that always answer). */
+/**
+ * Services a project created with the console or gcloud has enabled, as Google lists them
+ * ("Services enabled by default", Service Usage docs), so `gcloud services list --enabled`
+ * reads the same on a new emulated project. Cloud Resource Manager is not on Google's list:
+ * it is listed here because the emulator answers its calls without enablement (server.ts).
+ * Of the APIs the migration needs, only Cloud Storage and Service Usage are on the list.
+ */
 export const DEFAULT_ENABLED_SERVICES = [
-  'serviceusage.googleapis.com',
-  'cloudresourcemanager.googleapis.com',
-  'storage.googleapis.com',
-  'storage-api.googleapis.com',
-  'storage-component.googleapis.com',
+  'analyticshub.googleapis.com',
+  'bigquery.googleapis.com',
+  'bigqueryconnection.googleapis.com',
+  'bigquerydatapolicy.googleapis.com',
+  'bigquerydatatransfer.googleapis.com',
+  'bigquerymigration.googleapis.com',
+  'bigqueryreservation.googleapis.com',
+  'bigquerystorage.googleapis.com',
+  'cloudapis.googleapis.com',
+  'cloudtrace.googleapis.com',
+  'dataform.googleapis.com',
+  'dataplex.googleapis.com',
+  'datastore.googleapis.com',
   'logging.googleapis.com',
   'monitoring.googleapis.com',
-  'cloudapis.googleapis.com',
   'servicemanagement.googleapis.com',
+  'serviceusage.googleapis.com',
+  'sql-component.googleapis.com',
+  'storage-api.googleapis.com',
+  'storage-component.googleapis.com',
+  'storage.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
 ];
 
 export const SANDBOX_OWNER = 'user:sandbox-owner@example.com';

@@ -76,7 +76,11 @@ describe('emulator: Service Usage', () => {
     const enabled = await call('GET', '/v1/projects/su-p/services?filter=state:ENABLED');
     const names = (enabled.json.services as Array<{ config: { name: string } }>).map((s) => s.config.name);
     assert.ok(names.includes('run.googleapis.com') && names.includes('storage.googleapis.com'));
-    assert.ok(!names.includes('iam.googleapis.com'));
+    // A new project has Google's documented default set, and none of the others the migration needs.
+    for (const s of ['bigquery.googleapis.com', 'logging.googleapis.com', 'datastore.googleapis.com'])
+      assert.ok(names.includes(s), `${s} enabled by default`);
+    for (const s of ['iam.googleapis.com', 'artifactregistry.googleapis.com', 'cloudbuild.googleapis.com'])
+      assert.ok(!names.includes(s), `${s} not enabled by default`);
     const disabled = await call('GET', '/v1/projects/su-p/services?filter=state:DISABLED');
     assert.ok(
       (disabled.json.services as Array<{ config: { name: string } }>).some(
