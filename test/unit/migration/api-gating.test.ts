@@ -36,6 +36,11 @@ describe('per-API gating', function () {
       waitsOn('api-deployment/image'),
       [apiStepId('artifactregistry.googleapis.com'), apiStepId('cloudbuild.googleapis.com')].sort(),
     );
+    // The source upload needs its bucket only: the repository matters to the build's push.
+    assert.deepEqual([...byId.get('api-deployment/source')!.dependsOn].sort(), [
+      apiStepId('storage.googleapis.com'),
+      'core-infrastructure/reports-bucket',
+    ]);
     // Only the steps that call Gemini's API (and Validation, which checks everything) wait for it.
     const waiting = steps.filter((s) => s.dependsOn.includes(apiStepId(SLOW))).map((s) => s.id);
     assert.deepEqual(waiting, ['ai-coding/gemini-api', 'validation/resources']);

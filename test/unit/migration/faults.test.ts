@@ -82,7 +82,10 @@ describe('execute under injected faults', function () {
       }
       assert.equal(state.steps['api-deployment/service'].status, 'blocked');
       assert.equal(state.steps['api-deployment/service'].blockedBy, 'core-infrastructure/repository');
-      assert.equal(state.phases['api-deployment'].status, 'not-started');
+      // The source upload needs only the bucket, so it ran; the phase then stopped at the build.
+      assert.equal(state.steps['api-deployment/source'].status, 'done');
+      assert.equal(state.steps['api-deployment/image'].blockedBy, 'core-infrastructure/repository');
+      assert.equal(state.phases['api-deployment'].status, 'failed');
       assert.equal(state.phases['api-deployment'].blockedBy, 'core-infrastructure/repository');
       assert.equal(state.steps['validation/resources'].status, 'blocked');
       for (const id of ['workstation-configuration', 'memory-system', 'hybrid-config', 'ai-coding'] as const) {

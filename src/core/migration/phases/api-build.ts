@@ -68,8 +68,9 @@ export const sourceStep: Resource<StorageObject> = {
   id: API_BUILD.source,
   phase,
   title: 'API source upload',
-  // The repository too: the upload is only worth making when the build can push.
-  dependsOn: [CORE.bucket, CORE.repository],
+  // Only the bucket it is written to: the repository matters to the build's push (the
+  // image step waits for it), and waiting for it here put the upload on the critical path.
+  dependsOn: [CORE.bucket],
   apis: [SERVICES.storage],
   permissions: ['storage.objects.get', 'storage.objects.create'],
   gate,
