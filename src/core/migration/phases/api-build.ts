@@ -136,6 +136,29 @@ interface BuildOperationMetadata {
   build?: { id?: string; logUrl?: string; logsBucket?: string };
 }
 
+/** The finished build (the operation's response): `results.images` names each pushed image's digest. */
+interface Build {
+  results?: { images?: { name?: string; digest?: string }[] };
+}
+
+/**
+ * The image the build pushed under `pushedAs` (a tagged path), from the build's own results:
+ * the same image a listing of the repository finds, without another round trip after the build.
+ */
+function pushedImage(ctx: StepContext, build: Build | undefined, pushedAs: string): DockerImage | undefined {
+  const digest = build?.results?.images?.find((i) => i.name === pushedAs)?.digest;
+  if (!digest) return undefined;
+  const tags = [...new Set([pushedAs.slice(pushedAs.lastIndexOf(':') + 1), imageTag(ctx)])];
+  return {
+    name: `${repositoryName(ctx)}/dockerImages/${encodeURIComponent(imageName(ctx))}@${digest}`,
+    uri: `${registry(ctx)}/${imageName(ctx)}@${digest}`,
+    tags,
+  };
+}
+
+/** The output the Cloud Run step deploys in execute: the image step of the same run records it. */
+export const BUILT_IMAGE_OUTPUT = 'apiImage';
+
 export const imageStep: Resource<DockerImage> = {
   kind: 'resource',
   id: API_BUILD.image,
@@ -172,9 +195,12 @@ export const imageStep: Resource<DockerImage> = {
       `api image: Cloud Build ${build?.id ?? op.name} building ${images[0]}; logs: ${build?.logUrl ?? '(no URL)'}` +
         (build?.logsBucket ? ` and ${build.logsBucket}/log-${build.id}.txt` : ''),
     );
-    await ctx.gcp.waitForOperation('cloudbuild', op, { signal: ctx.signal, deadlineMs: 30 * 60_000 });
-    const image = await builtImage(ctx);
-    if (image) await ctx.setOutput('apiImage', image.uri);
-    return image;
+    const finished = await ctx.gcp.waitForOperation<Build>('cloudbuild', op, {
+      signal: ctx.signal,
+      deadlineMs: 30 * 60_000,
+    });
+    return pushedImage(ctx, finished, images[0]) ?? (await builtImage(ctx));
   },
+  // Found or built, the image of this source is what the Cloud Run step deploys next.
+  record: (ctx, image) => ctx.setOutput(BUILT_IMAGE_OUTPUT, image.uri),
 };

@@ -13,7 +13,7 @@ import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
 import { CORE, runtimeServiceAccountEmail } from './core-infrastructure';
 import { HYBRID } from './hybrid-config';
-import { API_BUILD, builtImage, imageStep, sourceStep } from './api-build';
+import { API_BUILD, BUILT_IMAGE_OUTPUT, builtImage, imageStep, sourceStep } from './api-build';
 
 const phase = 'api-deployment' as const;
 
@@ -33,9 +33,15 @@ export function imageUri(ctx: StepContext): string {
   return `${location}-docker.pkg.dev/${projectId}/${ctx.config.phases.coreInfrastructure.repositoryId}/${image}`;
 }
 
-/** The image to deploy: the configured full path, or the build's image by digest ('' while not built). */
+/**
+ * The image to deploy: the configured full path, or the build's image by digest ('' while
+ * not built). In execute the image step, which this step depends on, has just recorded it
+ * (found or built) in this run; verify looks it up in the repository.
+ */
 async function deployImage(ctx: StepContext): Promise<string> {
   if (settings(ctx).image.includes('/')) return settings(ctx).image;
+  const recorded = ctx.outputs()[BUILT_IMAGE_OUTPUT];
+  if (ctx.mode === 'execute' && typeof recorded === 'string' && recorded) return recorded;
   return (await builtImage(ctx))?.uri ?? '';
 }
 
