@@ -24,6 +24,13 @@ export const VALIDATION = {
   memoryLatency: 'validation/memory-latency',
 } as const;
 
+/**
+ * Read-only GETs, as many at once as the REST client's connection pool holds (32 a host):
+ * the demo's 27 resources are re-read in one round trip instead of four at 8, and this
+ * check sits on the run's critical path (after every other step).
+ */
+const READS_IN_FLIGHT = 32;
+
 function resourcesCheck(resourceIds: string[], dependsOn: string[]): Action {
   return {
     kind: 'action',
@@ -34,7 +41,10 @@ function resourcesCheck(resourceIds: string[], dependsOn: string[]): Action {
     permissions: [],
     plan: async () => ({ action: 'run', reason: `re-read ${resourceIds.length} resources` }),
     async run(ctx) {
-      const results = await mapBounded(resourceIds, 8, async (id) => ({ id, read: await ctx.readStep(id) }));
+      const results = await mapBounded(resourceIds, READS_IN_FLIGHT, async (id) => ({
+        id,
+        read: await ctx.readStep(id),
+      }));
       const missing = results.filter((r) => !r.read).map((r) => r.id);
       const notReady = results.filter((r) => r.read && !r.read.ready).map((r) => r.id);
       ctx.metric('validation_resources_checked', results.length);
