@@ -52,16 +52,29 @@ export function servicesResource(options: {
 }): Resource<ServicesLive> {
   const enable = async (ctx: StepContext, services: string[]): Promise<ServicesLive | undefined> => {
     const p = ctx.config.projectId;
+    // One service (a per-API step) goes through services.enable, the method for one; more
+    // through batchEnable, at most 20 a call. Enabling an enabled service is a no-op, so a
+    // retried call is safe.
     await Promise.all(
       chunks(services, BATCH_ENABLE_MAX).map((serviceIds) =>
-        requestAndWait(ctx, {
-          api: 'serviceusage',
-          method: 'POST',
-          path: `/v1/projects/${p}/services:batchEnable`,
-          body: { serviceIds },
-          // Enabling an enabled service is a no-op, so a retried batchEnable is safe.
-          idempotent: true,
-        }),
+        requestAndWait(
+          ctx,
+          serviceIds.length === 1
+            ? {
+                api: 'serviceusage',
+                method: 'POST',
+                path: `/v1/projects/${p}/services/${serviceIds[0]}:enable`,
+                body: {},
+                idempotent: true,
+              }
+            : {
+                api: 'serviceusage',
+                method: 'POST',
+                path: `/v1/projects/${p}/services:batchEnable`,
+                body: { serviceIds },
+                idempotent: true,
+              },
+        ),
       ),
     );
     return undefined;
