@@ -260,13 +260,24 @@ class Client implements ResilientMemoryClient {
     // Ids are fixed here, before any attempt: a retried batch, or its replay from the outbox,
     // carries the same ids, so the server applies each record once even if an answer was lost.
     const ops = records.map(setOperation);
+    return this.writeOperations(ops, options.remember ?? true, options.signal);
+  }
+
+  /**
+   * Writes prepared operations in the order given: behind anything the outbox holds, one
+   * at a time where the server has no batch route, else in batches.
+   */
+  private async writeOperations(
+    ops: WriteOperation[],
+    remember: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<WriteResult[]> {
     if (ops.length === 0) return [];
-    const remember = options.remember ?? true;
     if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops, remember);
     if (!(await this.batchSupported())) {
       // In order, one at a time: two records of one key must land in the order given.
       const results: WriteResult[] = [];
-      for (const op of ops) results.push(await this.write(op, options.signal, remember));
+      for (const op of ops) results.push(await this.write(op, signal, remember));
       return results;
     }
     return this.writeInChunks(
@@ -277,7 +288,7 @@ class Client implements ResilientMemoryClient {
         for (let i = start; i < end; i++) this.keep(ops[i], remember);
       },
       remember,
-      options.signal,
+      signal,
     );
   }
 
@@ -360,23 +371,7 @@ class Client implements ResilientMemoryClient {
   ): Promise<WriteResult[]> {
     if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
     const ops: WriteOperation[] = keys.map((k) => ({ op: 'delete', key: k.key, id: k.idempotencyKey ?? randomUUID() }));
-    if (ops.length === 0) return [];
-    if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueueMany(ops, false);
-    if (!(await this.batchSupported())) {
-      const results: WriteResult[] = [];
-      for (const op of ops) results.push(await this.write(op, options.signal, false));
-      return results;
-    }
-    return this.writeInChunks(
-      ops.length,
-      (start, end, call) => this.transport.writeBatch!(ops.slice(start, end), call),
-      (start) => ops.slice(start),
-      (start, end) => {
-        for (let i = start; i < end; i++) this.keep(ops[i], false);
-      },
-      false,
-      options.signal,
-    );
+    return this.writeOperations(ops, false, options.signal);
   }
 
   delete(key: string, options: DeleteOptions = {}): Promise<WriteResult> {
