@@ -15,17 +15,7 @@ import { MemoryConnectionError, MemoryHttpError, MemoryProtocolError } from './e
 import { NEVER_ABORTED } from '../resilience/policy';
 import { CallTimeoutError } from '../resilience/transient';
 import type { CallContext, MemoryTransport, TransportStatus, WriteOperation } from './transport';
-import type {
-  ChangeMark,
-  ChangePage,
-  JsonValue,
-  ListPage,
-  MemoryRecord,
-  SearchOptions,
-  SearchResult,
-  StoreDigestInfo,
-  TextPage,
-} from './types';
+import type * as Memory from './types';
 
 export interface HttpTransportOptions {
   endpoint: string;
@@ -92,7 +82,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
   }
 
-  async get(key: string, call: CallContext): Promise<MemoryRecord | undefined> {
+  async get(key: string, call: CallContext): Promise<Memory.MemoryRecord | undefined> {
     const response = await this.call('GET', `/api/memory?key=${encodeURIComponent(key)}`, call);
     if (response.status === 404) {
       // The API's 404 says so in its JSON error; another server's page (an MCP server's router) is not "no record".
@@ -147,7 +137,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     cursor: string | undefined,
     options: { limit: number; includeContent: boolean; partial?: boolean },
     call: CallContext,
-  ): Promise<ListPage> {
+  ): Promise<Memory.ListPage> {
     const query = new URLSearchParams({ prefix, limit: String(options.limit) });
     if (cursor) query.set('cursor', cursor);
     if (options.includeContent) query.set('include', 'content');
@@ -190,7 +180,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     cursor: string | undefined,
     options: { limit: number; partial?: boolean },
     call: CallContext,
-  ): Promise<TextPage> {
+  ): Promise<Memory.TextPage> {
     const query = new URLSearchParams({ prefix, limit: String(options.limit), include: 'content' });
     if (cursor) query.set('cursor', cursor);
     if (options.partial) query.set('fields', LIST_FIELDS);
@@ -233,12 +223,12 @@ export class HttpMemoryTransport implements MemoryTransport {
 
   async search(
     query: string | number[],
-    options: Omit<SearchOptions, 'signal'>,
+    options: Omit<Memory.SearchOptions, 'signal'>,
     call: CallContext,
-  ): Promise<SearchResult> {
+  ): Promise<Memory.SearchResult> {
     const response = await this.call('POST', '/api/memory/search', call, { query, ...options });
     const body = this.json(response, 'POST /api/memory/search') as {
-      results?: Array<{ key: string; score?: number; content: JsonValue; scope?: string }>;
+      results?: Array<{ key: string; score?: number; content: Memory.JsonValue; scope?: string }>;
       mode?: string;
     };
     return { hits: body.results ?? [], mode: body.mode === 'text' ? 'text' : 'vector' };
@@ -259,7 +249,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     const status: TransportStatus = {
       features: Array.isArray(body.features) ? body.features.filter((f) => typeof f === 'string') : [],
     };
-    const mark = body.changes as Partial<ChangeMark> | undefined;
+    const mark = body.changes as Partial<Memory.ChangeMark> | undefined;
     if (typeof mark?.epoch === 'string' && typeof mark.seq === 'number')
       status.changes = { epoch: mark.epoch, seq: mark.seq };
     if (typeof body.readOnly === 'boolean') status.readOnly = body.readOnly;
@@ -270,12 +260,12 @@ export class HttpMemoryTransport implements MemoryTransport {
     return status;
   }
 
-  async digest(call: CallContext): Promise<StoreDigestInfo> {
+  async digest(call: CallContext): Promise<Memory.StoreDigestInfo> {
     const what = 'GET /api/memory/digest';
     // The first digest of a large store is computed then (seconds): a bound of its own.
     const timeoutMs = Math.max(call.timeoutMs ?? this.timeoutMs ?? 0, DIGEST_TIMEOUT_MS);
     const response = await this.call('GET', '/api/memory/digest', { ...call, timeoutMs });
-    const body = this.json(response, what) as Partial<StoreDigestInfo>;
+    const body = this.json(response, what) as Partial<Memory.StoreDigestInfo>;
     if (typeof body.records !== 'number' || typeof body.digest !== 'string') {
       throw new MemoryProtocolError(
         'MEMORY_BAD_ANSWER',
@@ -285,7 +275,7 @@ export class HttpMemoryTransport implements MemoryTransport {
     return { records: body.records, digest: body.digest };
   }
 
-  async changes(since: ChangeMark, limit: number, call: CallContext): Promise<ChangePage> {
+  async changes(since: Memory.ChangeMark, limit: number, call: CallContext): Promise<Memory.ChangePage> {
     const what = 'GET /api/memory/changes';
     const query = new URLSearchParams({ since: String(since.seq), epoch: since.epoch, limit: String(limit) });
     const body = this.json(await this.call('GET', `/api/memory/changes?${query.toString()}`, call), what) as {
@@ -307,7 +297,7 @@ export class HttpMemoryTransport implements MemoryTransport {
           );
         }
         const createdSeq = typeof c.createdSeq === 'number' ? c.createdSeq : c.seq;
-        const change = { op: c.op, key: c.key, seq: c.seq, createdSeq } as ChangePage['changes'][number];
+        const change = { op: c.op, key: c.key, seq: c.seq, createdSeq } as Memory.ChangePage['changes'][number];
         if (c.op === 'set') change.record = toRecord(c.record);
         return change;
       }),
@@ -447,7 +437,7 @@ function batchOperationJson(op: WriteOperation): string {
   return `{"op":"set","key":${key},"content":${content}${scope}${ttl},"id":${id}}`;
 }
 
-function setBody(op: WriteOperation): { key: string; content: JsonValue; scope?: string; ttl?: number } {
+function setBody(op: WriteOperation): { key: string; content: Memory.JsonValue; scope?: string; ttl?: number } {
   return {
     key: op.key,
     content: op.content ?? null,
@@ -456,13 +446,13 @@ function setBody(op: WriteOperation): { key: string; content: JsonValue; scope?:
   };
 }
 
-function toRecord(raw: unknown): MemoryRecord {
+function toRecord(raw: unknown): Memory.MemoryRecord {
   const r = raw as Record<string, unknown>;
   if (typeof r !== 'object' || r === null || typeof r.key !== 'string') {
     throw new MemoryProtocolError('MEMORY_BAD_ANSWER', 'the memory server answered a record without a "key"');
   }
   // Assigned, not spread: a list page maps hundreds of these.
-  const record: MemoryRecord = { key: r.key, content: (r.content ?? null) as JsonValue };
+  const record: Memory.MemoryRecord = { key: r.key, content: (r.content ?? null) as Memory.JsonValue };
   if (typeof r.scope === 'string') record.scope = r.scope;
   if (typeof r.ttl === 'number') record.ttl = r.ttl;
   if (typeof r.updatedAt === 'string') record.updatedAt = r.updatedAt;
