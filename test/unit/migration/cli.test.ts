@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { recordCloudRunEndpoint } from '../../../src/core/workspace/wiring';
 import type { StatusDocument } from '../../../src/core/workspace';
 import { StateStore } from '../../../src/core/migration/store';
-import { DEMO_API_SOURCE, PROJECT, startWorld, type World } from './world';
+import { PROJECT, cliWorkspace, startWorld, type World } from './world';
 import { runCli as cli } from '../cli-run';
 import { shippedCli } from '../bundles';
 
@@ -19,26 +19,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
 
   before(async () => {
     world = await startWorld({ records: 30 });
-    await mkdir(path.join(world.workspace, 'config'), { recursive: true });
-    // The demo API source where the default config looks for it: phases.apiDeployment.source 'api'.
-    await cp(DEMO_API_SOURCE, path.join(world.workspace, 'api'), { recursive: true });
-    const c = world.config;
-    await writeFile(
-      path.join(world.workspace, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          aiCoding: { members: c.phases.aiCoding.members },
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: c.phases.memorySystem.targetEndpoint,
-          },
-          validation: { samples: 3 },
-        },
-        validation: { targets: { memoryReadMs: 500, apiMs: 500 } },
-      }),
-    );
+    await cliWorkspace(world);
     cliBundle = await shippedCli();
   });
   after(async () => world?.close());

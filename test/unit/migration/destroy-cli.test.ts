@@ -7,12 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli } from '../hardening/harness';
-import { DEMO_API_SOURCE, startWorld, testGcpClient, type World } from './world';
+import { cliWorkspace, startWorld, testGcpClient, type World } from './world';
 
 describe('orchestra-migrate destroy (child processes, the emulator as judge)', function () {
   // Two full rehearsals and four destroys as child processes: minutes on a busy machine.
@@ -36,24 +36,7 @@ describe('orchestra-migrate destroy (child processes, the emulator as judge)', f
     emulatorDir = await mkdtemp(path.join(os.tmpdir(), 'destroy-emulator-'));
     world = await startWorld({ records: 20, emulator: { dataDir: emulatorDir } });
     const c = world.config;
-    await mkdir(path.join(world.workspace, 'config'), { recursive: true });
-    await cp(DEMO_API_SOURCE, path.join(world.workspace, 'api'), { recursive: true });
-    await writeFile(
-      path.join(world.workspace, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          aiCoding: { members: c.phases.aiCoding.members },
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: c.phases.memorySystem.targetEndpoint,
-          },
-          validation: { samples: 3 },
-        },
-        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-      }),
-    );
+    await cliWorkspace(world, { targetMs: 2000 });
     // Made outside the tool before the migration: execute adopts it, destroy must leave it.
     const gcp = testGcpClient(c);
     const enable = await gcp.request<{ name: string }>({

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import type { SavedPlan } from '../../../src/core/workspace';
 import { shippedCli } from '../bundles';
-import { DEMO_API_SOURCE, MUTATING, PROJECT, READ_ONLY_POST, startWorld, testGcpClient, type World } from './world';
+import { MUTATING, PROJECT, READ_ONLY_POST, cliWorkspace, startWorld, testGcpClient, type World } from './world';
 
 /**
  * verify --out / execute --plan through the built command line, each a child process, as
@@ -25,25 +25,7 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
   before(async () => {
     world = await startWorld({ records: 20 });
     gcp = testGcpClient(world.config);
-    await mkdir(path.join(world.workspace, 'config'), { recursive: true });
-    await cp(DEMO_API_SOURCE, path.join(world.workspace, 'api'), { recursive: true });
-    const c = world.config;
-    await writeFile(
-      commonFile(),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          aiCoding: { members: c.phases.aiCoding.members },
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: c.phases.memorySystem.targetEndpoint,
-          },
-          validation: { samples: 3 },
-        },
-        validation: { targets: { memoryReadMs: 500, apiMs: 500 } },
-      }),
-    );
+    await cliWorkspace(world);
     cliBundle = await shippedCli();
   });
   after(async () => world?.close());

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { shippedCli } from '../bundles';
-import { startWorld, type World } from './world';
+import { cliWorkspace, startWorld, type World } from './world';
 
 const PLANTED = 'planted-memory-key-9c2e71f0ab';
 
@@ -40,29 +40,8 @@ describe("the seed's command lines, as child processes", function () {
     );
   }
 
-  async function emulatorWorkspace(name: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const dir = path.join(world.dir, name);
-    await mkdir(path.join(dir, 'config'), { recursive: true });
-    const c = world.config;
-    await writeFile(
-      path.join(dir, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          aiCoding: { members: c.phases.aiCoding.members },
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: c.phases.memorySystem.targetEndpoint,
-          },
-          validation: { samples: 3 },
-        },
-        validation: { targets: { memoryReadMs: 500, apiMs: 500 } },
-        ...extra,
-      }),
-    );
-    return dir;
-  }
+  const emulatorWorkspace = (name: string, extra: Record<string, unknown> = {}) =>
+    cliWorkspace(world, { dir: path.join(world.dir, name), apiSource: false, extra });
 
   it('init --project=cherry-ai-project --location=europe-west4 writes both into config/common.json', async () => {
     const dir = path.join(world.dir, 'init');

@@ -3,7 +3,7 @@
  * emulator, a source and a target memory server, a workspace folder, and a config
  * pointing at them, as a user's sandbox would.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../../src/core/util/atomic-write';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -181,6 +181,39 @@ export async function writeWorldConfig(folder: string, config: OrchestraConfig):
   await writeFileAtomic(path.join(folder, 'config', 'common.json'), JSON.stringify(config, null, 2) + '\n', {
     durable: false,
   });
+}
+
+/**
+ * A folder as a user's command line finds it after `init`: config/common.json naming the
+ * world's project, emulator and memory servers (3 latency samples, targets of `targetMs`),
+ * and the demo API source where the default config looks for it ('api'). `extra` adds or
+ * replaces top-level config keys. Returns the folder (the world's workspace by default).
+ */
+export async function cliWorkspace(
+  world: World,
+  options: { dir?: string; targetMs?: number; apiSource?: boolean; extra?: Record<string, unknown> } = {},
+): Promise<string> {
+  const dir = options.dir ?? world.workspace;
+  const c = world.config;
+  const targetMs = options.targetMs ?? 500;
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  if (options.apiSource ?? true) await cp(DEMO_API_SOURCE, path.join(dir, 'api'), { recursive: true });
+  const common = {
+    projectId: c.projectId,
+    gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+    phases: {
+      aiCoding: { members: c.phases.aiCoding.members },
+      memorySystem: {
+        sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
+        targetEndpoint: c.phases.memorySystem.targetEndpoint,
+      },
+      validation: { samples: 3 },
+    },
+    validation: { targets: { memoryReadMs: targetMs, apiMs: targetMs } },
+    ...options.extra,
+  };
+  await writeFileAtomic(path.join(dir, 'config', 'common.json'), JSON.stringify(common), { durable: false });
+  return dir;
 }
 
 export const MUTATING = (r: { method: string; kind?: string }) => r.method !== 'GET' && r.kind !== 'service-url';
