@@ -4,20 +4,14 @@ import { after, before, describe, it } from 'mocha';
 import { MigrationEngine } from '../../../src/core/migration/engine';
 import type { MonitorSnapshot } from '../../../src/core/migration/monitor';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { MUTATING, openEngine, READ_ONLY_POST, startWorld, type World } from './world';
+import { MUTATING, migratedWorld, openEngine, READ_ONLY_POST, type World } from './world';
 
 describe('drift, config changes, validation verdicts and the monitor', function () {
   this.timeout(60_000);
   let world: World;
 
   before(async () => {
-    world = await startWorld({ records: 20 });
-    const h = await openEngine(world.config, world.workspace);
-    try {
-      assert.equal((await h.engine.execute()).status, 'completed');
-    } finally {
-      await h.close();
-    }
+    world = await migratedWorld({ records: 20 });
   });
   after(async () => world?.close());
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { savedPlan } from '../../../src/core/migration/saved-plan';
 import { isInputError } from '../../../src/core/errors';
-import { MUTATING, openEngine, PROJECT, READ_ONLY_POST, startWorld, testGcpClient, type World } from './world';
+import { MUTATING, migratedWorld, openEngine, PROJECT, READ_ONLY_POST, testGcpClient, type World } from './world';
 
 /** Execute of a reviewed plan, on the engine: the check before each step, field by field. */
 describe('a saved plan executed as reviewed (engine)', function () {
@@ -10,13 +10,7 @@ describe('a saved plan executed as reviewed (engine)', function () {
   let world: World;
 
   before(async () => {
-    world = await startWorld({ records: 10 });
-    const h = await openEngine(world.config, world.workspace);
-    try {
-      assert.equal((await h.engine.execute()).status, 'completed');
-    } finally {
-      await h.close();
-    }
+    world = await migratedWorld({ records: 10 });
   });
   after(async () => world?.close());
 

@@ -173,6 +173,22 @@ export async function openEngine(
   };
 }
 
+/** A world whose migration has run once to completion, through the engine, in its workspace. */
+export async function migratedWorld(options: { records: number }): Promise<World> {
+  const world = await startWorld(options);
+  try {
+    const h = await openEngine(world.config, world.workspace);
+    const result = await h.engine.execute().finally(() => h.close());
+    if (result.status !== 'completed') {
+      throw new Error(`the world's first execute ended ${result.status}: ${JSON.stringify(result.failures)}`);
+    }
+    return world;
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
+}
+
 /** The config as the folder's only config file (the loader validates it as it would a user's). */
 export async function writeWorldConfig(folder: string, config: OrchestraConfig): Promise<void> {
   await mkdir(path.join(folder, 'config'), { recursive: true });
