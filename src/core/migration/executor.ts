@@ -230,6 +230,12 @@ class Run {
     const started = Date.now();
     const before = store.state.steps[step.id] ? { ...store.state.steps[step.id] } : undefined;
     await this.phaseStarted(step.phase);
+    // A cancel may have come while the phase's record was written: the step has not
+    // started, so it must not be logged (or recorded) as started after the cancel.
+    if (signal.aborted) {
+      this.cancel(step);
+      return;
+    }
     await store.update((s) => {
       const previous = s.steps[step.id];
       s.steps[step.id] = {

@@ -243,6 +243,28 @@ describe('the executor (DAG scheduler) on fake resources', () => {
     assert.equal(new Set(cloud.creates).size, 6);
   });
 
+  it('a cancel that comes while the phase of a step is being marked started logs no start for that step', async () => {
+    const cloud = new FakeCloud();
+    const e = await engine([cloud.resource('core-infrastructure', 'a'), cloud.resource('memory-system', 'm')]);
+    const controller = new AbortController();
+    const started: string[] = [];
+    e.events.on((ev: EngineEvent) => {
+      if (ev.type === 'step-started') started.push(ev.step);
+      // The phase's record is written before its first step starts: cancel right then.
+      if (ev.type === 'phase-status' && ev.phase === 'memory-system' && ev.to === 'in-progress')
+        controller.abort(new Error('user cancelled'));
+    });
+    const result = await e.execute(undefined, { signal: controller.signal });
+    assert.equal(result.status, 'cancelled');
+    assert.ok(!started.includes('memory-system/m'), `no start event for a step after the cancel: ${started}`);
+    const s = e.state();
+    assert.equal(s.steps['memory-system/m'], undefined, 'no step record: it never started');
+    assert.ok(!s.history.some((h) => h.step === 'memory-system/m'), 'no history line for it');
+    assert.equal(s.phases['memory-system'].status, 'cancelled');
+    assert.match(s.phases['memory-system'].error ?? '', /cancelled with 1 of 1 steps left/);
+    assert.ok(!cloud.creates.includes('memory-system/m'));
+  });
+
   it('a cancelled rerun leaves phases whose steps were all done before completed, and fails nothing', async () => {
     const cloud = new FakeCloud();
     const e = await engine(graph(cloud), 1);
