@@ -20,6 +20,7 @@ import type { DeepPartial, EnvironmentKind, OrchestraConfig, ResolvedConfig } fr
 import { ConfigValidationError, formatIssue } from '../config/validate';
 import type { EnvironmentDetection, EnvironmentProbes } from '../environment';
 import { errorMessage } from '../errors';
+import type { StepKind } from '../report/outcomes';
 import type * as HealthModule from '../health';
 import type { HealthChecker, HealthReport } from '../health';
 import { nullLogger, type Logger } from '../logger';
@@ -578,11 +579,22 @@ class OrchestraWorkspace implements Workspace {
     const loaded = await this.config();
     const projectId = requireProject(loaded.config, this.env);
     const { readReport } = require('./report') as typeof ReportModule;
-    // Steps by their names for people, as the tree shows them.
-    const steps = this.registry()
-      .steps(loaded.config)
-      .map((s) => ({ id: s.id, title: s.title, kind: s.kind }));
-    return readReport(loaded.paths.stateFile!, projectId, this.phases(), request, steps);
+    return readReport(loaded.paths.stateFile!, projectId, this.phases(), request, await this.stepNames(loaded));
+  }
+
+  /**
+   * Steps by their names for people, as the tree shows them. The report is a reading of
+   * the state: a step graph this config cannot build costs the names, not the report.
+   */
+  private async stepNames(loaded: LoadedWorkspace): Promise<{ id: string; title: string; kind: StepKind }[]> {
+    try {
+      return this.registry()
+        .steps(loaded.config)
+        .map((s) => ({ id: s.id, title: s.title, kind: s.kind }));
+    } catch (error) {
+      (await this.logger()).warn(`report: steps shown by their ids (${errorMessage(error)})`);
+      return [];
+    }
   }
 
   async init(values: InitValues = {}): Promise<InitSummary> {
