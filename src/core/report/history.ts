@@ -40,6 +40,9 @@ export function timelineSection(state: MigrationState, names: Names, limit: numb
   if (shown.length < events.length) {
     lines.push(`The last ${shown.length} of ${events.length} recorded events (the log has every one).`, '');
   }
+  if (events.length < state.history.length) {
+    lines.push("A step's start is left out once it has ended: the chart shows when each step started.", '');
+  }
   if (!shown.length) return lines;
   lines.push('| Time (UTC) | Phase | Event |', '|---|---|---|');
   for (const e of shown) {

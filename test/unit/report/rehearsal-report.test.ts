@@ -125,6 +125,7 @@ describe('the report of a real rehearsal: tables, plain words, colours with a le
     assert.ok(last.includes('⬜ Copy memory records: nothing to do'));
     assert.ok(last.includes('🟪 Ran Memory read latency'));
     assert.ok(last.some((e) => /^Run \S+ completed$/.test(e)));
+    assert.match(pages[2].markdown, /A step's start is left out once it has ended: the chart shows when/);
     for (const e of [...first, ...last]) {
       assert.doesNotMatch(e, /->|: (none|create|update|run)$|\b[a-z]+(-[a-z]+)+\/[a-z-]+/, `not plain words: ${e}`);
       assert.doesNotMatch(e, /^Started /, "a step's start is in the chart, its end in the table");
