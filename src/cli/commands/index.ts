@@ -21,6 +21,7 @@ import type * as SandboxModule from './sandbox';
 import type * as LoginModule from './login';
 import type * as DestroyModule from './destroy';
 import type * as SyncModule from './sync';
+import type * as CutoverModule from './cutover';
 
 export const COMMANDS: readonly CommandEntry[] = [
   {
@@ -47,6 +48,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'sync',
     summary: 'After the first copy: move only the memory records changed on the source since the last sync',
     load: async () => (require('./sync') as typeof SyncModule).syncCommand,
+  },
+  {
+    name: 'cutover',
+    summary: 'Switch every environment to the cloud: source read-only, final sync, check, endpoints (asks unless --yes)',
+    load: async () => (require('./cutover') as typeof CutoverModule).cutoverCommand,
+  },
+  {
+    name: 'rollback-cutover',
+    summary: 'Undo a cutover: writes copied back, the endpoints before it restored, the source writable',
+    load: async () => (require('./cutover') as typeof CutoverModule).rollbackCutoverCommand,
   },
   {
     name: 'destroy',

@@ -415,6 +415,13 @@ class Client implements ResilientMemoryClient {
     return true;
   }
 
+  async readOnlyMode(options: { signal?: AbortSignal } = {}): Promise<boolean | undefined> {
+    if (!this.transport.setReadOnly) return undefined;
+    // Asked fresh: another process (a cutover, its rollback) may have switched it.
+    const status = await this.read((call) => this.transport.status(call), options.signal);
+    return status.features.includes('read-only') ? (status.readOnly ?? false) : undefined;
+  }
+
   /** A call through the policy whose outage is reported as such (no fallback value to serve). */
   private async read<T>(fn: (call: CallContext) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     try {

@@ -215,6 +215,8 @@ export interface MemoryClient {
   changes?(since: ChangeMark, options: { limit: number; signal?: AbortSignal }): Promise<ChangePage | undefined>;
   /** Optional (extension `read-only`): refuse (or accept again) writes; false where the server cannot. */
   setReadOnly?(readOnly: boolean, options?: { signal?: AbortSignal }): Promise<boolean>;
+  /** Optional (extension `read-only`): whether the server refuses writes now; undefined where it cannot. */
+  readOnlyMode?(options?: { signal?: AbortSignal }): Promise<boolean | undefined>;
   /**
    * Search the memory: a text, or an embedding (number[]) where the server searches
    * vectors. Behind its own circuit breaker and bulkhead: search is the expensive call,

@@ -13,7 +13,11 @@ import type { GcpClient } from '../gcp/types';
 import { nullLogger, type Logger } from '../logger';
 import type { JsonValue } from '../memory/types';
 import type { PhaseId } from './catalog';
-import { NamedMutexes, type EngineDeps } from './context';
+import { makeStepContext, NamedMutexes, type EngineDeps } from './context';
+import { CUTOVER_ACTION, planCutover, type CutoverInput, type CutoverPlan } from './cutover';
+import { runCutover, type CutoverOutcome, type CutoverRunInput } from './cutover-run';
+import { planRollback, runRollback, type RollbackPlan } from './cutover-rollback';
+import type { CutoverRecord } from './state';
 import { EngineEvents } from './events';
 import { executeSteps, type ExecuteResult } from './executor';
 import { MigrationLock, type LockOptions } from './lock';
@@ -59,6 +63,8 @@ export interface EngineOptions {
   /** Reads in flight during verify (default 16). */
   readConcurrency?: number;
   lock?: LockOptions;
+  /** Where config/<env>.json live (cutover switches their endpoints); default <workspaceDir>/config. */
+  configDir?: string;
   /** A phase whose records are dropped on load: `reset` of a phase the state file holds damaged. */
   resetPhase?: string;
 }
@@ -155,54 +161,154 @@ export class MigrationEngine {
   }
 
   async execute(phases?: readonly string[], options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const { plan, planFile } = options;
-    if (plan) phases = plannedPhases(plan);
+    return this.locked('execute', options.signal, (controller, tookOver) =>
+      this.runPhases(phases, options, controller, tookOver),
+    );
+  }
+
+  /**
+   * Holds the run lock (once) around `use`, with the store read fresh; aborts the run's
+   * signal when the caller's is aborted or another run takes the lock over.
+   */
+  private async locked<T>(
+    purpose: string,
+    signal: AbortSignal | undefined,
+    use: (controller: AbortController, tookOver: string | undefined) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     // Every in-flight request listens on the run's signal; dozens at once are expected.
     setMaxListeners(0, controller.signal);
-    const onAbort = () => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const lock = await this.lock('execute', (holder) =>
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const lock = await this.lock(purpose, (holder) =>
       controller.abort(new Error(`another run (pid ${holder?.pid ?? '?'}) took over the lock`)),
     );
-    let stale: string | undefined;
     try {
       this.store = await this.openStore();
-      if (plan) staleBasis(plan, { ...this.planBasis(), projectId: this.options.config.projectId }, planFile);
-      const selection = this.select(phases).filter((p) => !p.excluded);
-      const ids = new Set(selection.map((p) => p.id));
-      const all = this.allSteps();
-      const steps = all.filter((s) => ids.has(s.phase));
-      const needed = new Set(steps.flatMap((s) => s.dependsOn));
-      const external = all.filter((s) => !ids.has(s.phase) && needed.has(s.id));
-      const guard = plan && new PlanGuard(plan, all);
-      const result = await executeSteps({
-        deps: this.deps,
-        store: this.store,
-        events: this.events,
-        steps,
-        external,
-        phases: [...ids],
-        concurrency: this.options.concurrency ?? 8,
-        signal: controller.signal,
-        note: lock.tookOver,
-        logFile: this.options.logFile?.(),
-        guard: guard && {
-          check: (step, ctx) => guard.check(step, ctx),
-          finished: (step, action) => guard.finished(step, action),
-          stale: (_step, reason) => {
-            stale ??= reason;
-            controller.abort(new PlanStaleError(reason, guard.createdAt, planFile, true));
-          },
-        },
-      });
-      if (stale && plan) throw new PlanStaleError(stale, plan.createdAt, planFile, result.counts.steps > 0);
-      return result;
+      return await use(controller, lock.tookOver);
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       await this.store.flush();
       await lock.release();
     }
+  }
+
+  /** The selected phases' steps as one graph; the caller holds the lock. */
+  private async runPhases(
+    phases: readonly string[] | undefined,
+    options: ExecuteOptions,
+    controller: AbortController,
+    tookOver: string | undefined,
+  ): Promise<ExecuteResult> {
+    const { plan, planFile } = options;
+    if (plan) phases = plannedPhases(plan);
+    let stale: string | undefined;
+    if (plan) staleBasis(plan, { ...this.planBasis(), projectId: this.options.config.projectId }, planFile);
+    const selection = this.select(phases).filter((p) => !p.excluded);
+    const ids = new Set(selection.map((p) => p.id));
+    const all = this.allSteps();
+    const steps = all.filter((s) => ids.has(s.phase));
+    const needed = new Set(steps.flatMap((s) => s.dependsOn));
+    const external = all.filter((s) => !ids.has(s.phase) && needed.has(s.id));
+    const guard = plan && new PlanGuard(plan, all);
+    const result = await executeSteps({
+      deps: this.deps,
+      store: this.store,
+      events: this.events,
+      steps,
+      external,
+      phases: [...ids],
+      concurrency: this.options.concurrency ?? 8,
+      signal: controller.signal,
+      note: tookOver,
+      logFile: this.options.logFile?.(),
+      guard: guard && {
+        check: (step, ctx) => guard.check(step, ctx),
+        finished: (step, action) => guard.finished(step, action),
+        stale: (_step, reason) => {
+          stale ??= reason;
+          controller.abort(new PlanStaleError(reason, guard.createdAt, planFile, true));
+        },
+      },
+    });
+    if (stale && plan) throw new PlanStaleError(stale, plan.createdAt, planFile, result.counts.steps > 0);
+    return result;
+  }
+
+  /** Read-only: what cutover would do now; an InputError while there is nothing to cut over to. */
+  async cutoverPlan(options: RunOptions = {}): Promise<CutoverPlan> {
+    await this.reload();
+    return planCutover(this.cutoverInput(options.signal, 'verify'));
+  }
+
+  /**
+   * The cutover (cutover-run.ts) under one hold of the run lock: read-only source, final
+   * delta (the Memory System phase, run inside the same hold), check, switch. A rerun
+   * finishes a stopped one; once done, a rerun changes nothing.
+   */
+  cutover(options: RunOptions = {}): Promise<CutoverOutcome> {
+    return this.locked('cutover', options.signal, async (controller, tookOver) => {
+      try {
+        return await runCutover({
+          ...this.cutoverRun(controller),
+          finalDelta: () => this.runPhases(['memory-system'], {}, controller, tookOver),
+        });
+      } finally {
+        this.monitor.refresh();
+      }
+    });
+  }
+
+  /** Read-only: what rollback-cutover would restore; an InputError when there is no cutover to undo. */
+  async rollbackPlan(options: RunOptions = {}): Promise<RollbackPlan> {
+    await this.reload();
+    return planRollback(this.cutoverInput(options.signal, 'verify'));
+  }
+
+  rollbackCutover(options: RunOptions = {}): Promise<CutoverRecord> {
+    return this.locked('rollback-cutover', options.signal, async (controller) => {
+      try {
+        return await runRollback({
+          ...this.cutoverRun(controller),
+          finalDelta: () => Promise.reject(new Error('a rollback moves no delta forward')),
+        });
+      } finally {
+        this.monitor.refresh();
+      }
+    });
+  }
+
+  private cutoverRun(controller: AbortController): Omit<CutoverRunInput, 'finalDelta'> {
+    return {
+      ...this.cutoverInput(controller.signal, 'execute'),
+      store: this.store,
+      events: this.events,
+      signal: controller.signal,
+      secret: this.active('hybrid-config'),
+    };
+  }
+
+  private cutoverInput(signal: AbortSignal | undefined, mode: 'verify' | 'execute'): CutoverInput {
+    const run = unlimitedListeners(signal ?? new AbortController().signal);
+    const counters = { requests: 0, retries: 0, custom: {} };
+    return {
+      deps: this.deps,
+      state: this.store.state,
+      configDir: this.options.configDir ?? path.join(this.options.workspaceDir, 'config'),
+      workspaceDir: this.options.workspaceDir,
+      active: (phase) => this.active(phase),
+      context: () => makeStepContext(this.deps, CUTOVER_ACTION, counters, { store: this.store, events: this.events, signal: run, mode }),
+    };
+  }
+
+  /** Enabled in the config and not skipped. */
+  private active(phase: PhaseId): boolean {
+    const registry = this.options.registry;
+    return (
+      registry.get(phase) !== undefined &&
+      registry.enabled(this.options.config, phase) &&
+      this.store.state.phases[phase]?.status !== 'skipped'
+    );
   }
 
   /** Read-only: what destroy would delete (only what this migration created), in deletion order. */

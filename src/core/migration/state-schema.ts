@@ -9,6 +9,8 @@
  */
 import { PHASE_STATUS_LABELS } from './catalog';
 import type {
+  CutoverRecord,
+  EndpointSwitch,
   GlobalMetrics,
   HistoryEvent,
   MigrationState,
@@ -138,6 +140,61 @@ const historyEvent = record(
   ['at', 'type', 'message'],
 );
 
+const delta = record(
+  {
+    added: count,
+    updated: count,
+    deleted: count,
+    method: { enum: ['changes', 'scan'] },
+  } satisfies Record<keyof NonNullable<CutoverRecord['delta']>, Schema>,
+  ['added', 'updated', 'deleted', 'method'],
+);
+
+const endpointSwitch = record(
+  { file: name, setting: name, from: text, to: text } satisfies Record<keyof EndpointSwitch, Schema>,
+  ['file', 'setting', 'to'],
+);
+
+const cutoverRecord = record(
+  {
+    status: { enum: ['in-progress', 'failed', 'done', 'rolled-back'] },
+    stage: { enum: ['read-only', 'final-delta', 'verified', 'switching', 'switched'] },
+    startedAt: time,
+    finishedAt: time,
+    error: text,
+    source: record(
+      { endpoint: text, readOnlySupported: { type: 'boolean' }, readOnly: { type: 'boolean' } } satisfies Record<
+        keyof CutoverRecord['source'],
+        Schema
+      >,
+      ['endpoint', 'readOnlySupported', 'readOnly'],
+    ),
+    target: record(
+      {
+        endpoint: text,
+        mark: record({ epoch: name, seq: count }, ['epoch', 'seq']),
+      } satisfies Record<keyof CutoverRecord['target'], Schema>,
+      ['endpoint'],
+    ),
+    delta,
+    records: count,
+    checksum: name,
+    switched: { type: 'array', items: endpointSwitch, maxItems: 1_000 },
+    secretVersion: name,
+    rollback: record(
+      {
+        startedAt: time,
+        finishedAt: time,
+        error: text,
+        copiedBack: delta,
+        secretVersion: name,
+      } satisfies Record<keyof NonNullable<CutoverRecord['rollback']>, Schema>,
+      ['startedAt'],
+    ),
+  } satisfies Record<keyof CutoverRecord, Schema>,
+  ['status', 'stage', 'startedAt', 'source', 'target', 'switched'],
+);
+
 /** Version 2: the current shape (state.ts). Phases missing from the file start as not started. */
 export const STATE_SCHEMA_V2: Schema = record(
   {
@@ -160,6 +217,7 @@ export const STATE_SCHEMA_V2: Schema = record(
     metrics: globalMetrics,
     outputs: { type: 'object' },
     history: { type: 'array', items: historyEvent },
+    cutover: cutoverRecord,
   } satisfies Record<keyof MigrationState, Schema>,
   ['schemaVersion', 'projectId', 'createdAt', 'updatedAt', 'phases'],
 );

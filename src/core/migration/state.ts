@@ -72,6 +72,57 @@ export interface HistoryEvent {
   message: string;
 }
 
+/** A setting a cutover switched in one config file, with its value before (absent: it was unset). */
+export interface EndpointSwitch {
+  /** The config file, relative to the workspace folder, with forward slashes. */
+  file: string;
+  /** Dotted setting path, e.g. `memory.endpoint`. */
+  setting: string;
+  from?: string;
+  to: string;
+}
+
+/**
+ * The cutover (cutover.ts): the source made read-only, the final delta, the check, then
+ * every environment's endpoints switched to the cloud. The switches' `from` values are
+ * written before any file is touched, so a resumed cutover and a rollback restore what
+ * was there, not a half-switched file.
+ */
+export interface CutoverRecord {
+  status: 'in-progress' | 'failed' | 'done' | 'rolled-back';
+  /** The furthest stage reached. */
+  stage: 'read-only' | 'final-delta' | 'verified' | 'switching' | 'switched';
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+  source: {
+    endpoint: string;
+    /** Whether the server offers read-only mode. */
+    readOnlySupported: boolean;
+    /** The cutover set it read-only and nothing has made it writable again since. */
+    readOnly: boolean;
+  };
+  target: {
+    endpoint: string;
+    /** The target's changes-feed head once verified: a rollback copies back what changed after it. */
+    mark?: { epoch: string; seq: number };
+  };
+  delta?: { added: number; updated: number; deleted: number; method: 'changes' | 'scan' };
+  records?: number;
+  checksum?: string;
+  switched: EndpointSwitch[];
+  /** The Secret Manager version the cutover added (absent: the latest already matched, or no secret). */
+  secretVersion?: string;
+  rollback?: {
+    startedAt: string;
+    finishedAt?: string;
+    error?: string;
+    /** Records written on the cloud after the cutover, copied back to the source. */
+    copiedBack?: { added: number; updated: number; deleted: number; method: 'changes' | 'scan' };
+    secretVersion?: string;
+  };
+}
+
 export interface MigrationState {
   schemaVersion: number;
   projectId: string;
@@ -84,6 +135,8 @@ export interface MigrationState {
   /** Values steps record for later steps and for people, e.g. `apiUrl`, `endpoints`. */
   outputs: Record<string, JsonValue>;
   history: HistoryEvent[];
+  /** The last cutover (and its rollback), once one started. */
+  cutover?: CutoverRecord;
 }
 
 function emptyTotals(): StepTotals {

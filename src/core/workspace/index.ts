@@ -18,11 +18,17 @@ export {
   type DestroyRequest,
   type WorkspaceDestroyResult,
   type WorkspaceSyncResult,
+  type CutoverRequest,
+  type WorkspaceCutoverResult,
+  type WorkspaceRollbackResult,
   type HealthRequest,
   type WorkspaceHealth,
 } from './workspace';
 export type { WorkspaceOptions, WorkspaceTuning } from './types';
 export type { DestroyPlan, DestroyStepPlan } from '../migration/destroy';
+export type { CutoverPlan } from '../migration/cutover';
+export type { RollbackPlan } from '../migration/cutover-rollback';
+export type { CutoverRecord, EndpointSwitch } from '../migration/state';
 export type { WorkspaceSecrets } from './secrets';
 export type { WorkspaceSession } from './wiring';
 export type { MemoryRequest, MemoryAnswer, MemoryOperation } from './memory';
@@ -38,6 +44,7 @@ export { settingsLayerFrom, explicitSettingValue, isEnvironmentKind, type Settin
 export { ENVIRONMENT_KINDS, type EnvironmentKind } from '../config/types';
 export { detectEnvironment } from '../environment';
 export { formatPlan, planSummary } from '../migration/plan-text';
+export { formatCutoverPlan, formatRollbackPlan } from '../migration/cutover-text';
 export { readPlanFile, writePlanFile } from './plan-file';
 export { PLAN_FILE_VERSION, savedPlan, type SavedPlan } from '../migration/saved-plan';
 export type { Plan, PhasePlan, StepPlan, PlanAction, PlanBasis } from '../migration/planner';

@@ -12,6 +12,12 @@ const NOTHING: Delta = { added: 0, updated: 0, deleted: 0, method: 'changes' };
 
 /** The phase a sync runs; refuses (bad input: nothing changed) before the first full copy. */
 export function syncPhase(state: MigrationState): string {
+  if (state.cutover?.status === 'done') {
+    throw new InputError(
+      `The memory was cut over at ${state.cutover.finishedAt}: the cloud is the truth now and the source is not synced from.`,
+      { where: 'state (cutover)', fix: 'Nothing to sync. rollback-cutover goes back to the source; sync works again after it.' },
+    );
+  }
   const checkpoint = state.steps[MEMORY.copy]?.checkpoint as { complete?: boolean } | undefined;
   if (!checkpoint?.complete) {
     throw new InputError('sync moves only what changed since the first full copy, and no full copy has finished yet.', {

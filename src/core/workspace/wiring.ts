@@ -88,6 +88,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     configHash: configFingerprint(resolved.config),
     gcp,
     workspaceDir: resolved.root,
+    configDir: resolved.configDir,
     registry: input.registry,
     logger,
     memory: openMemory,

@@ -35,6 +35,10 @@ import { builtInPhases } from '../migration/phases';
 import type { Plan } from '../migration/planner';
 import type { DestroyPlan, DestroyResult } from '../migration/destroy';
 import type { Delta } from '../migration/memory-sync';
+import type { CutoverPlan } from '../migration/cutover';
+import type { CutoverOutcome } from '../migration/cutover-run';
+import type { RollbackPlan } from '../migration/cutover-rollback';
+import type { CutoverRecord } from '../migration/state';
 import type { PhaseRegistry } from '../migration/registry';
 import { configFingerprint, type SavedPlan } from '../migration/saved-plan';
 import type * as StoreModule from '../migration/store';
@@ -152,6 +156,19 @@ export type WorkspaceDestroyResult = DestroyResult & {
   readonly stateFile: string;
 };
 
+export interface CutoverRequest {
+  readonly signal?: AbortSignal;
+}
+
+/** A cutover's end: the record the state now holds, and whether it had been done before this call. */
+export type WorkspaceCutoverResult = CutoverOutcome & { readonly projectId: string; readonly stateFile: string };
+
+export type WorkspaceRollbackResult = {
+  readonly record: CutoverRecord;
+  readonly projectId: string;
+  readonly stateFile: string;
+};
+
 /** A sync: the Memory System phase's run, and what its copy step moved (zero when nothing changed). */
 export type WorkspaceSyncResult = WorkspaceExecuteResult & { readonly synced: Delta };
 
@@ -187,6 +204,26 @@ export interface Workspace {
    * first full copy finished: execute makes that.
    */
   sync(request?: Omit<RunRequest, 'phases'>): Promise<WorkspaceSyncResult>;
+  /**
+   * Read-only: what cutover would do now (source read-only or not, the final delta, the
+   * settings switched file by file, the secret). Throws an InputError while there is
+   * nothing to cut over to (no execute, no finished copy, no deployed API).
+   */
+  cutoverPlan(request?: CutoverRequest): Promise<CutoverPlan>;
+  /**
+   * Cuts over under the run lock: source read-only, final delta, counts and checksums
+   * compared, then every environment's memory and API endpoints switched to the cloud in
+   * config/<env>.json and a new version of Hybrid Config's secret. Resumable; once done, a
+   * rerun changes nothing (`alreadyDone`).
+   */
+  cutover(request?: CutoverRequest): Promise<WorkspaceCutoverResult>;
+  /** Read-only: what rollback-cutover would restore; an InputError when there is no cutover to undo. */
+  rollbackCutoverPlan(request?: CutoverRequest): Promise<RollbackPlan>;
+  /**
+   * Back to the source: writes made on the cloud since are copied back, the endpoints
+   * before the cutover restored (files and a new secret version), the source writable.
+   */
+  rollbackCutover(request?: CutoverRequest): Promise<WorkspaceRollbackResult>;
   skip(phase: string): Promise<void>;
   reset(phase: string): Promise<void>;
   /** One check of the services the migration depends on (`orchestra-migrate health`). */
@@ -477,6 +514,28 @@ class OrchestraWorkspace implements Workspace {
         stateFile: s.engine.stateFile,
         synced: syncedBy(result, s.engine.state()),
       };
+    });
+  }
+
+  cutoverPlan(request: CutoverRequest = {}): Promise<CutoverPlan> {
+    return this.withSession((s) => s.engine.cutoverPlan({ signal: request.signal }));
+  }
+
+  cutover(request: CutoverRequest = {}): Promise<WorkspaceCutoverResult> {
+    return this.withSession(async (s) => {
+      const outcome = await s.engine.cutover({ signal: request.signal });
+      return { ...outcome, projectId: s.config.projectId, stateFile: s.engine.stateFile };
+    });
+  }
+
+  rollbackCutoverPlan(request: CutoverRequest = {}): Promise<RollbackPlan> {
+    return this.withSession((s) => s.engine.rollbackPlan({ signal: request.signal }));
+  }
+
+  rollbackCutover(request: CutoverRequest = {}): Promise<WorkspaceRollbackResult> {
+    return this.withSession(async (s) => {
+      const record = await s.engine.rollbackCutover({ signal: request.signal });
+      return { record, projectId: s.config.projectId, stateFile: s.engine.stateFile };
     });
   }
 

@@ -110,3 +110,14 @@ export const hybridConfigPhase: PhaseDefinition = {
   },
   steps: () => [secret, version],
 };
+
+/**
+ * A new version when the latest differs from the cloud_run configuration as the files
+ * say now (the cutover and its rollback change them): its name, or undefined when the
+ * latest already matches (a resumed cutover adds no second version).
+ */
+export async function refreshSecretVersion(ctx: StepContext): Promise<string | undefined> {
+  const live = await version.read(ctx);
+  if (live && (await version.diff!(ctx, live)).length === 0) return undefined;
+  return (await addVersion(ctx)).name;
+}
