@@ -43,7 +43,10 @@ export const cutoverCommand: CliCommand = {
         return EXIT_OK;
       }
       ctx.stderr.write(formatCutoverPlan(plan) + '\n');
-      if (!confirmed(flags) && !(await confirm(ctx, 'cutover', `Cut project ${plan.projectId} over to the cloud? [y/N] `))) {
+      if (
+        !confirmed(flags) &&
+        !(await confirm(ctx, 'cutover', `Cut project ${plan.projectId} over to the cloud? [y/N] `))
+      ) {
         ctx.stderr.write('Nothing done.\n');
         return EXIT_OK;
       }

@@ -51,7 +51,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'cutover',
-    summary: 'Switch every environment to the cloud: source read-only, final sync, check, endpoints (asks unless --yes)',
+    summary:
+      'Switch every environment to the cloud: source read-only, final sync, check, endpoints (asks unless --yes)',
     load: async () => (require('./cutover') as typeof CutoverModule).cutoverCommand,
   },
   {

@@ -47,7 +47,10 @@ export function rollbackTarget(input: Pick<CutoverInput, 'state' | 'deps'>): Cut
   if (!switchedAnything(record) && !record.source.readOnly) {
     throw new InputError(
       `The cutover of ${record.startedAt} stopped before switching anything (${record.error ?? record.stage}) and the source is writable: there is nothing to roll back.`,
-      { where: 'state (cutover)', fix: 'Run orchestra-migrate cutover again to finish it, or leave things as they are.' },
+      {
+        where: 'state (cutover)',
+        fix: 'Run orchestra-migrate cutover again to finish it, or leave things as they are.',
+      },
     );
   }
   return record;
@@ -62,7 +65,9 @@ export function planRollback(input: CutoverInput): RollbackPlan {
   const notes: string[] = [];
   const copyBack = switchedAnything(record);
   if (copyBack)
-    notes.push('Records written on the cloud since the cutover are copied back to the source before it takes writes again.');
+    notes.push(
+      'Records written on the cloud since the cutover are copied back to the source before it takes writes again.',
+    );
   return {
     projectId: input.deps.config.projectId,
     cutover: record,

@@ -12,13 +12,7 @@
 import { writeSettings } from '../config/setting-files';
 import { errorMessage, OrchestraError } from '../errors';
 import type { MemoryClient } from '../memory/types';
-import {
-  absoluteFile,
-  checkCutoverReady,
-  plannedSwitches,
-  unfinished,
-  type CutoverInput,
-} from './cutover';
+import { absoluteFile, checkCutoverReady, plannedSwitches, unfinished, type CutoverInput } from './cutover';
 import type { EngineEvents } from './events';
 import type { ExecuteResult } from './executor';
 import { verifyCopy } from './memory-verify';
@@ -61,7 +55,8 @@ function progress(input: CutoverRunInput, done: number, message: string): void {
 async function save(input: CutoverRunInput, record: CutoverRecord, history?: string): Promise<void> {
   await input.store.update((s) => {
     s.cutover = structuredClone(record);
-    if (history) pushHistory(s, { at: new Date().toISOString(), type: 'cutover', phase: 'memory-system', message: history });
+    if (history)
+      pushHistory(s, { at: new Date().toISOString(), type: 'cutover', phase: 'memory-system', message: history });
   });
 }
 
@@ -118,12 +113,20 @@ async function freezeAndCheck(
   const result = await input.finalDelta();
   if (result.status !== 'completed') {
     const failure = result.failures[0];
-    throw new OrchestraError('CUTOVER_DELTA_FAILED', `the final delta ${result.status}${failure ? `: ${failure.step}: ${failure.error}` : ''}`, {
-      where: MEMORY.copy,
-    });
+    throw new OrchestraError(
+      'CUTOVER_DELTA_FAILED',
+      `the final delta ${result.status}${failure ? `: ${failure.step}: ${failure.error}` : ''}`,
+      {
+        where: MEMORY.copy,
+      },
+    );
   }
   record.delta = lastSync(input, result);
-  progress(input, 2, `final delta moved: ${record.delta.added} new, ${record.delta.updated} updated, ${record.delta.deleted} deleted`);
+  progress(
+    input,
+    2,
+    `final delta moved: ${record.delta.added} new, ${record.delta.updated} updated, ${record.delta.deleted} deleted`,
+  );
   const verified = await verifyCopy(input.context(), pair.source, pair.target);
   record.records = verified.sourceRecords;
   record.checksum = verified.checksum;
@@ -179,7 +182,9 @@ async function switchEndpoints(
   if (record.switched.length === 0) record.switched = await plannedSwitches(input, sides);
   record.stage = 'switching';
   await save(input, record);
-  await writeSettings(record.switched.map((s) => ({ file: absoluteFile(input, s.file), setting: s.setting, value: s.to })));
+  await writeSettings(
+    record.switched.map((s) => ({ file: absoluteFile(input, s.file), setting: s.setting, value: s.to })),
+  );
   if (input.secret) {
     const version = await refreshSecretVersion(input.context());
     if (version) record.secretVersion = version;

@@ -107,17 +107,23 @@ export function checkCutoverReady(input: CutoverInput): { source: MemorySide; ta
     });
   }
   if (sides.source.transport === 'mcp-stdio' || !sides.source.endpoint) {
-    throw new InputError('The memory source is not reached at a URL: cutover cannot make it read-only or name it again.', {
-      where: sides.source.setting,
-      fix: 'Cut over by hand: stop writers, run sync, then set memory.endpoint in each config/<env>.json.',
-    });
+    throw new InputError(
+      'The memory source is not reached at a URL: cutover cannot make it read-only or name it again.',
+      {
+        where: sides.source.setting,
+        fix: 'Cut over by hand: stop writers, run sync, then set memory.endpoint in each config/<env>.json.',
+      },
+    );
   }
   const apiUrl = typeof state.outputs.apiUrl === 'string' ? state.outputs.apiUrl : undefined;
   if (!apiUrl && input.active(API_PHASE)) {
-    throw new InputError('API Deployment has not recorded the deployed API URL: cutover switches the API endpoint to it.', {
-      where: API_PHASE,
-      fix: 'Run orchestra-migrate execute until API Deployment completes (or skip that phase to cut over the memory only).',
-    });
+    throw new InputError(
+      'API Deployment has not recorded the deployed API URL: cutover switches the API endpoint to it.',
+      {
+        where: API_PHASE,
+        fix: 'Run orchestra-migrate execute until API Deployment completes (or skip that phase to cut over the memory only).',
+      },
+    );
   }
   if (input.active(HYBRID_PHASE) && state.steps[HYBRID.secret]?.status !== 'done') {
     throw new InputError('Hybrid Config has not created its secret: cutover writes the switched endpoints there too.', {
@@ -149,7 +155,11 @@ export async function plannedSwitches(
 ): Promise<EndpointSwitch[]> {
   const wanted: { file: string; setting: string; to: string }[] = [];
   if (sides.source.setting === 'memory.endpoint') {
-    wanted.push({ file: path.join(input.configDir, 'common.json'), setting: 'memory.source.endpoint', to: sides.source.endpoint! });
+    wanted.push({
+      file: path.join(input.configDir, 'common.json'),
+      setting: 'memory.source.endpoint',
+      to: sides.source.endpoint!,
+    });
   }
   for (const kind of ENVIRONMENT_KINDS) {
     const file = path.join(input.configDir, `${kind}.json`);
@@ -219,7 +229,10 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
   const secret = input.active(HYBRID_PHASE) ? secretName(input.context()) : undefined;
   if (!secret) notes.push('Hybrid Config is skipped or disabled: no Secret Manager version is written.');
   if (!sides.apiUrl) notes.push('No deployed API URL is recorded: endpoints.api stays as it is.');
-  if (resume) notes.push(`A cutover started ${resume.startedAt} stopped (${resume.error ?? resume.stage}): this run finishes it.`);
+  if (resume)
+    notes.push(
+      `A cutover started ${resume.startedAt} stopped (${resume.error ?? resume.stage}): this run finishes it.`,
+    );
   return {
     projectId,
     state: resume ? 'resume' : 'ready',

@@ -297,7 +297,13 @@ export class MigrationEngine {
       configDir: this.options.configDir ?? path.join(this.options.workspaceDir, 'config'),
       workspaceDir: this.options.workspaceDir,
       active: (phase) => this.active(phase),
-      context: () => makeStepContext(this.deps, CUTOVER_ACTION, counters, { store: this.store, events: this.events, signal: run, mode }),
+      context: () =>
+        makeStepContext(this.deps, CUTOVER_ACTION, counters, {
+          store: this.store,
+          events: this.events,
+          signal: run,
+          mode,
+        }),
     };
   }
 

@@ -24,6 +24,7 @@ import {
   type StepInfo,
 } from './outcomes';
 import { outputsSection } from './outputs';
+import { cutoverSection } from './cutover';
 
 export { duration, text } from './markdown-text';
 
@@ -67,7 +68,7 @@ export function migrationReport(
   );
   const names = namesOf(phases, options.steps);
   out.push(...runSection(state, names.phase), ...summarySection(state, phases), ...phaseSection(state, phases, names));
-  out.push(...memoryCopySection(state), ...validationSection(state));
+  out.push(...memoryCopySection(state), ...cutoverSection(state), ...validationSection(state));
   out.push(...metricsSection(state, phases), ...outputsSection(state.outputs));
   out.push(...timelineSection(state, names, options.timelineLimit ?? DEFAULT_TIMELINE, options.timelineImage));
   return (

@@ -15,7 +15,10 @@ export function syncPhase(state: MigrationState): string {
   if (state.cutover?.status === 'done') {
     throw new InputError(
       `The memory was cut over at ${state.cutover.finishedAt}: the cloud is the truth now and the source is not synced from.`,
-      { where: 'state (cutover)', fix: 'Nothing to sync. rollback-cutover goes back to the source; sync works again after it.' },
+      {
+        where: 'state (cutover)',
+        fix: 'Nothing to sync. rollback-cutover goes back to the source; sync works again after it.',
+      },
     );
   }
   const checkpoint = state.steps[MEMORY.copy]?.checkpoint as { complete?: boolean } | undefined;

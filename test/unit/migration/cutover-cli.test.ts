@@ -1,0 +1,210 @@
+/**
+ * Cutover and rollback-cutover as a user runs them: every `orchestra-migrate` run a child
+ * process of the built command line, against the emulator and two memory servers. What
+ * the servers hold, the config files on disk and the secret's versions in the emulator are
+ * the judges, not our state file.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import { runCli, startCli, treeHash } from '../hardening/harness';
+import { memorySnapshot } from './snapshot';
+import { startWorld, testGcpClient, type World } from './world';
+
+const ENVIRONMENTS = ['local', 'codespaces', 'workstation', 'cloud_run'];
+
+describe('orchestra-migrate cutover and rollback-cutover (child processes, sandbox)', function () {
+  // A full rehearsal, then several cutover runs as child processes: minutes on a busy machine.
+  this.timeout(600_000);
+  let world: World;
+  const cli = (args: string[]) => runCli(args, world.workspace, {}, 300_000);
+  const file = (name: string) => path.join(world.workspace, 'config', name);
+  const settings = async (env: string) =>
+    JSON.parse(await readFile(file(`${env}.json`), 'utf8')) as {
+      memory?: { endpoint?: string };
+      endpoints?: { api?: string };
+    };
+  /** The config files, every byte. */
+  const workspaceTree = () => treeHash(path.join(world.workspace, 'config')).digest;
+  const stateFile = () => path.join(world.workspace, '.orchestra', `state-${world.config.projectId}.json`);
+
+  async function secretVersions(): Promise<{ count: number; latest: Record<string, unknown> }> {
+    const gcp = testGcpClient(world.config);
+    const secret = `projects/${world.config.projectId}/secrets/${world.config.phases.hybridConfig.secretId}`;
+    const list = await gcp.request<{ versions?: unknown[] }>({
+      api: 'secretmanager',
+      method: 'GET',
+      path: `/v1/${secret}/versions`,
+    });
+    const latest = await gcp.request<{ payload: { data: string } }>({
+      api: 'secretmanager',
+      method: 'GET',
+      path: `/v1/${secret}/versions/latest:access`,
+    });
+    return {
+      count: list.versions?.length ?? 0,
+      latest: JSON.parse(Buffer.from(latest.payload.data, 'base64').toString('utf8')) as Record<string, unknown>,
+    };
+  }
+
+  async function write(url: string, key: string): Promise<Response> {
+    return fetch(`${url}/api/memory`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, content: { written: key } }),
+    });
+  }
+
+  before(async () => {
+    world = await startWorld({ records: 300 });
+    const c = world.config;
+    await mkdir(world.workspace, { recursive: true });
+    const init = await cli(['init']);
+    assert.equal(init.code, 0, init.stderr);
+    await writeFile(
+      file('common.json'),
+      JSON.stringify({
+        projectId: c.projectId,
+        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+        phases: {
+          aiCoding: { members: c.phases.aiCoding.members },
+          apiDeployment: { source: c.phases.apiDeployment.source },
+          memorySystem: {
+            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
+            targetEndpoint: c.phases.memorySystem.targetEndpoint,
+          },
+          validation: { samples: 3 },
+        },
+        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
+      }),
+    );
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  it('refuses before any execute and before the memory copy, and rollback without a cutover: exit 2, nothing changed', async () => {
+    const before = workspaceTree();
+    const early = await cli(['cutover', '--yes']);
+    assert.equal(early.code, 2, early.stderr);
+    assert.match(early.stderr, /No migration has run for project orchestra-test[\s\S]*Run orchestra-migrate execute/);
+    const rollback = await cli(['rollback-cutover', '--yes']);
+    assert.equal(rollback.code, 2, rollback.stderr);
+    assert.match(rollback.stderr, /No cutover has run for project orchestra-test: there is nothing to roll back/);
+    const unknown = await cli(['cutover', '--yes', '--bogus']);
+    assert.equal(unknown.code, 2, unknown.stderr);
+    assert.match(unknown.stderr, /Unknown option --bogus/);
+    assert.equal(workspaceTree(), before, 'no config file changed');
+
+    const infra = await cli(['execute', '--yes', '--phase', 'core-infrastructure']);
+    assert.equal(infra.code, 0, infra.stderr);
+    const state = await readFile(stateFile(), 'utf8');
+    const uncopied = await cli(['cutover', '--yes']);
+    assert.equal(uncopied.code, 2, uncopied.stderr);
+    assert.match(uncopied.stderr, /The memory copy has not finished[\s\S]*where: memory-system\/copy/);
+    assert.equal(await readFile(stateFile(), 'utf8'), state, 'the state is unchanged');
+    assert.equal(workspaceTree(), before, 'no config file changed');
+    assert.equal((await write(world.source.url, 'still/writable')).status, 201, 'the source still takes writes');
+  });
+
+  it('cuts over: source read-only during it, final delta moved, files and secret name the cloud, report shows it; rollback restores both', async () => {
+    const run = await cli(['execute', '--yes']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as { outputs: { apiUrl: string } };
+    const apiUrl = status.outputs.apiUrl;
+    assert.match(apiUrl, /^https?:\/\//, 'API Deployment recorded the URL');
+    const cloudMemory = world.target.url;
+    const filesBefore = await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8')));
+    const secretBefore = await secretVersions();
+
+    // The team keeps working: the final delta.
+    for (const key of ['late/1', 'late/2', 'late/3']) assert.equal((await write(world.source.url, key)).status, 201);
+
+    // No terminal, no --yes: refused, nothing changed.
+    const unconfirmed = await cli(['cutover']);
+    assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+    assert.match(unconfirmed.stderr, /no terminal to confirm[\s\S]*--yes/);
+    assert.match(unconfirmed.stderr, /Final delta to .*: 3 new, 0 updated, 0 deleted/);
+    assert.match(unconfirmed.stderr, /config\/local\.json {2}memory\.endpoint: \(unset\) -> http/);
+    assert.equal((await write(world.source.url, 'late/4')).status, 201, 'the source was not made read-only');
+
+    // The target fails during the final delta: the source is writable again, nothing switched.
+    world.target.setFaults({ errorRate: 1 });
+    const failed = await cli(['cutover', '--yes']);
+    world.target.setFaults({ errorRate: 0 });
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(
+      failed.stderr,
+      /Cutover stopped at the final-delta stage[\s\S]*source is writable again and no endpoint was switched/,
+    );
+    assert.equal((await write(world.source.url, 'late/5')).status, 201, 'the source takes writes again');
+    assert.deepEqual(
+      await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8'))),
+      filesBefore,
+      'no config file switched',
+    );
+
+    // The final delta held up by a slow target: a write to the source meanwhile is refused.
+    world.target.setFaults({ paused: true });
+    const cutover = await startCli(['cutover', '--yes'], world.workspace, {}, 300_000);
+    await cutover.waitFor(/source read-only: writes are refused/);
+    const refused = await write(world.source.url, 'during/cutover');
+    world.target.setFaults({ paused: false });
+    assert.equal(refused.status, 409);
+    assert.match(await refused.text(), /read-only/);
+    const done = await cutover.result;
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /Cut over at .*checksums equal/);
+
+    const [source, target] = await Promise.all([memorySnapshot(world.source.url), memorySnapshot(cloudMemory)]);
+    assert.deepEqual(target, source, 'counts and checksums equal after the final delta');
+    for (const key of ['late/1', 'late/4', 'late/5']) {
+      assert.equal((await fetch(`${cloudMemory}/api/memory?key=${key}`)).status, 200, `${key} reached the cloud`);
+    }
+    assert.equal((await fetch(`${world.source.url}/api/memory?key=during/cutover`)).status, 404);
+    assert.equal((await write(world.source.url, 'after/cutover')).status, 409, 'the source stays read-only');
+    for (const env of ENVIRONMENTS) {
+      const s = await settings(env);
+      assert.equal(s.memory?.endpoint, cloudMemory, `config/${env}.json names the cloud memory`);
+      assert.equal(s.endpoints?.api, apiUrl, `config/${env}.json names the cloud API`);
+    }
+    const secretAfter = await secretVersions();
+    assert.equal(secretAfter.count, secretBefore.count + 1, 'one new secret version');
+    assert.equal((secretAfter.latest.memory as { endpoint?: string }).endpoint, cloudMemory);
+    assert.equal((secretAfter.latest.endpoints as { api?: string }).api, apiUrl);
+    const report = await cli(['report', '--stdout']);
+    assert.match(report.stdout, /## Cutover[\s\S]*Cut over[\s\S]*3\d\d records[\s\S]*config\/local\.json/);
+
+    // Once done, a rerun changes nothing; sync has nothing to sync from.
+    const again = await cli(['cutover', '--yes']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Already cut over/);
+    assert.equal((await secretVersions()).count, secretAfter.count);
+    const sync = await cli(['sync']);
+    assert.equal(sync.code, 2, sync.stderr);
+    assert.match(sync.stderr, /cut over at/);
+
+    // The team writes on the cloud; rollback takes it back to the source.
+    assert.equal((await write(cloudMemory, 'cloud/write')).status, 201);
+    const rollback = await cli(['rollback-cutover', '--yes']);
+    assert.equal(rollback.code, 0, rollback.stderr);
+    assert.match(rollback.stdout, /Rolled back[\s\S]*1 record\(s\) copied back/);
+    assert.equal((await write(world.source.url, 'after/rollback')).status, 201, 'the source takes writes again');
+    assert.equal((await fetch(`${world.source.url}/api/memory?key=cloud/write`)).status, 200, 'no cloud write lost');
+    for (const env of ENVIRONMENTS) {
+      const s = await settings(env);
+      assert.equal(s.memory?.endpoint, undefined, `config/${env}.json: memory.endpoint as before`);
+      assert.equal(s.endpoints?.api, undefined, `config/${env}.json: endpoints.api as before`);
+    }
+    const secretRestored = await secretVersions();
+    assert.equal(secretRestored.count, secretAfter.count + 1, 'a new version, not a deleted one');
+    assert.deepEqual(secretRestored.latest, secretBefore.latest, 'the configuration before the cutover');
+    const reportAfter = await cli(['report', '--stdout']);
+    assert.match(reportAfter.stdout, /## Cutover[\s\S]*Rolled back/);
+
+    const twice = await cli(['rollback-cutover', '--yes']);
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(twice.stderr, /already rolled back/);
+  });
+});
