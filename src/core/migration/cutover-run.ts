@@ -113,12 +113,9 @@ async function freezeAndCheck(
   const result = await input.finalDelta();
   if (result.status !== 'completed') {
     const failure = result.failures[0];
-    throw new OrchestraError(
-      'CUTOVER_DELTA_FAILED',
-      `the final delta ${result.status}${failure ? `: ${failure.step}: ${failure.error}` : ''}`,
-      {
-        where: MEMORY.copy,
-      },
+    // Plain: the cutover's own error (stoppedBeforeSwitch) says where and what to do.
+    throw new Error(
+      `the final delta ${result.status}${failure ? `: ${failure.step}: ${firstLine(failure.error)}` : ''}`,
     );
   }
   record.delta = lastSync(input, result);
@@ -135,6 +132,10 @@ async function freezeAndCheck(
   record.stage = 'verified';
   await save(input, record, `cutover checked: ${verified.sourceRecords} records on both sides, checksums equal`);
   progress(input, 3, `checked: ${verified.sourceRecords} records, checksums equal`);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0];
 }
 
 /** What the copy step moved in this run (nothing when it had nothing to do). */

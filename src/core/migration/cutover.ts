@@ -231,7 +231,7 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
   if (!sides.apiUrl) notes.push('No deployed API URL is recorded: endpoints.api stays as it is.');
   if (resume)
     notes.push(
-      `A cutover started ${resume.startedAt} stopped (${resume.error ?? resume.stage}): this run finishes it.`,
+      `A cutover started ${resume.startedAt} stopped (${resume.error?.split('\n')[0] ?? resume.stage}): this run finishes it.`,
     );
   return {
     projectId,

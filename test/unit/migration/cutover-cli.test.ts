@@ -129,10 +129,10 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     assert.match(unconfirmed.stderr, /config\/local\.json {2}memory\.endpoint: \(unset\) -> http/);
     assert.equal((await write(world.source.url, 'late/4')).status, 201, 'the source was not made read-only');
 
-    // The target fails during the final delta: the source is writable again, nothing switched.
-    world.target.setFaults({ errorRate: 1 });
+    // The target refuses the final delta's writes: the source is writable again, nothing switched.
+    await world.target.store.setReadOnly(true);
     const failed = await cli(['cutover', '--yes']);
-    world.target.setFaults({ errorRate: 0 });
+    await world.target.store.setReadOnly(false);
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(
       failed.stderr,
