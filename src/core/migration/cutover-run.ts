@@ -12,7 +12,14 @@
 import { writeSettings } from '../config/setting-files';
 import { errorMessage, OrchestraError } from '../errors';
 import type { MemoryClient } from '../memory/types';
-import { absoluteFile, checkCutoverReady, plannedSwitches, unfinished, type CutoverInput } from './cutover';
+import {
+  absoluteFile,
+  checkCutoverReady,
+  CUTOVER_STEP,
+  plannedSwitches,
+  unfinished,
+  type CutoverInput,
+} from './cutover';
 import type { EngineEvents } from './events';
 import type { ExecuteResult } from './executor';
 import { verifyCopy } from './memory-verify';
@@ -43,7 +50,7 @@ const STAGES = 4;
 function progress(input: CutoverRunInput, done: number, message: string): void {
   input.events.emit({
     type: 'step-progress',
-    step: 'cutover',
+    step: CUTOVER_STEP,
     phase: 'memory-system',
     done,
     total: STAGES,
@@ -103,6 +110,9 @@ async function freezeAndCheck(
   pair: { source: MemoryClient; target: MemoryClient },
   record: CutoverRecord,
 ): Promise<void> {
+  // Recorded before it is asked: a cutover killed right after still knows the source may be read-only.
+  record.source.readOnly = true;
+  await save(input, record);
   const supported = (await pair.source.setReadOnly?.(true, { signal: input.signal })) ?? false;
   record.source.readOnlySupported = supported;
   record.source.readOnly = supported;
@@ -159,7 +169,7 @@ async function stoppedBeforeSwitch(
       await source.setReadOnly!(false);
       record.source.readOnly = false;
     } catch (again) {
-      restored = `The source ${record.source.endpoint} is STILL READ-ONLY (making it writable failed: ${errorMessage(again)}); run orchestra-migrate rollback-cutover to make it writable`;
+      restored = `The source ${record.source.endpoint} may STILL BE READ-ONLY (making it writable failed: ${errorMessage(again)}); run orchestra-migrate rollback-cutover to make it writable`;
     }
   } else if (!record.source.readOnlySupported) {
     restored = 'The source was never made read-only';
