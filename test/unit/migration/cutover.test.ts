@@ -1,0 +1,105 @@
+/**
+ * Cutover faults through the application layer (the object the CLI and the editor open):
+ * a failure while the endpoints are being switched, and the rerun that finishes it, must
+ * keep the values from before the first attempt (not the half-switched files'), so the
+ * rollback restores what the user had. The source here is named only by memory.endpoint:
+ * the cutover pins it, so the rollback still reaches it.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import type { OrchestraError } from '../../../src/core/errors';
+import type { GcpClient } from '../../../src/core/gcp/types';
+import { openEngine, startWorld, testGcpClient, type EngineHandle, type World } from './world';
+
+/** A client whose next secret-version write fails, as a Secret Manager outage would. */
+function failingAddVersion(inner: GcpClient): GcpClient & { failNext: boolean } {
+  const client = {
+    failNext: false,
+    request<T>(req: Parameters<GcpClient['request']>[0]): Promise<T> {
+      if (client.failNext && req.method === 'POST' && req.path.endsWith(':addVersion')) {
+        client.failNext = false;
+        return Promise.reject(
+          Object.assign(new Error('Secret Manager is unavailable (injected)'), { status: 'PERMISSION_DENIED' }),
+        );
+      }
+      return inner.request<T>(req);
+    },
+    getOrUndefined: inner.getOrUndefined.bind(inner),
+    waitForOperation: inner.waitForOperation.bind(inner),
+    get stats() {
+      return inner.stats;
+    },
+  };
+  return client;
+}
+
+describe('cutover: a fault while switching endpoints, then resume and rollback (application layer)', function () {
+  this.timeout(120_000);
+  let world: World;
+  let handle: EngineHandle;
+  let gcp: ReturnType<typeof failingAddVersion>;
+  const folder = () => path.join(world.dir, 'workspace');
+  const json = async (name: string) =>
+    JSON.parse(await readFile(path.join(folder(), 'config', name), 'utf8')) as {
+      memory?: { endpoint?: string; source?: { endpoint?: string } };
+      endpoints?: { api?: string };
+    };
+  const write = (url: string, key: string) =>
+    fetch(`${url}/api/memory`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, content: { key } }),
+    });
+
+  before(async () => {
+    world = await startWorld({ records: 40 });
+    const config = structuredClone(world.config);
+    // The source as most teams name it: the memory server of this environment.
+    config.memory.endpoint = world.source.url;
+    delete config.phases.memorySystem.sourceEndpoint;
+    for (const phase of ['workstationConfiguration', 'aiCoding', 'apiDeployment', 'validation'] as const)
+      config.phases[phase].enabled = false;
+    await mkdir(folder(), { recursive: true });
+    gcp = failingAddVersion(testGcpClient(config));
+    handle = await openEngine(config, folder(), { gcp });
+    const run = await handle.engine.execute();
+    assert.equal(run.status, 'completed', JSON.stringify(run.failures));
+  });
+  after(async () => {
+    await handle?.close();
+    await world?.close();
+  });
+
+  it('a failed switch leaves the source read-only and says how to go on; the rerun keeps the values from before', async () => {
+    const { workspace } = handle;
+    gcp.failNext = true;
+    const error = (await workspace.cutover().then(
+      () => assert.fail('the cutover should have stopped'),
+      (e: unknown) => e,
+    )) as OrchestraError;
+    assert.equal(error.code, 'CUTOVER_SWITCH_FAILED');
+    assert.match(error.message, /Secret Manager is unavailable/);
+    assert.match(error.fix ?? '', /stays read-only, so no write is lost[\s\S]*cutover again[\s\S]*rollback-cutover/);
+    assert.equal((await write(world.source.url, 'during/stop')).status, 409, 'refused, not accepted and lost');
+    assert.equal((await json('local.json')).memory?.endpoint, world.target.url, 'the files were switched already');
+
+    const plan = await workspace.cutoverPlan();
+    assert.equal(plan.state, 'resume');
+    const done = await workspace.cutover();
+    assert.equal(done.record.status, 'done');
+    const local = done.record.switched.find((s) => s.file === 'config/local.json' && s.setting === 'memory.endpoint');
+    assert.ok(local, 'local.json memory.endpoint was switched');
+    assert.equal(local.from, undefined, 'its value from before the first attempt (unset), not the cloud URL');
+    assert.equal((await json('common.json')).memory?.source?.endpoint, world.source.url, 'the source pinned');
+
+    const rolledBack = await workspace.rollbackCutover();
+    assert.equal(rolledBack.record.status, 'rolled-back');
+    assert.equal((await json('local.json')).memory?.endpoint, undefined);
+    const common = await json('common.json');
+    assert.equal(common.memory?.source?.endpoint, undefined, 'the pin removed');
+    assert.equal(common.memory?.endpoint, world.source.url, 'common.json as before');
+    assert.equal((await write(world.source.url, 'after/rollback')).status, 201);
+  });
+});
