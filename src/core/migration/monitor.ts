@@ -38,6 +38,8 @@ export interface MonitorSnapshot {
   phases: PhaseSnapshot[];
   metrics: GlobalMetrics;
   outputs: MigrationState['outputs'];
+  /** The last cutover (and its rollback), once one started. */
+  cutover?: MigrationState['cutover'];
   lastEvent?: EngineEvent;
   /** The state file is there but cannot be read: the statuses shown are defaults, not the real ones. */
   problem?: string;
@@ -79,6 +81,7 @@ export function snapshotOf(
     phases,
     metrics: state.metrics,
     outputs: state.outputs,
+    ...(state.cutover ? { cutover: state.cutover } : {}),
     lastEvent: live?.lastEvent,
   };
 }

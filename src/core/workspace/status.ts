@@ -46,6 +46,8 @@ export interface StatusDocument {
   }[];
   metrics: MonitorSnapshot['metrics'];
   outputs: MonitorSnapshot['outputs'];
+  /** The last cutover (status, stage, every setting switched with its value before), or null before one. */
+  cutover: NonNullable<MonitorSnapshot['cutover']> | null;
 }
 
 /** The lock as on disk; an unreadable one is shown as none. */
@@ -104,5 +106,6 @@ export function statusDocument(
     })),
     metrics: snapshot.metrics,
     outputs: snapshot.outputs,
+    cutover: snapshot.cutover ?? null,
   };
 }

@@ -176,6 +176,12 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const report = await cli(['report', '--stdout']);
     assert.match(report.stdout, /## Cutover[\s\S]*Cut over[\s\S]*3\d\d records[\s\S]*config\/local\.json/);
 
+    const recorded = JSON.parse((await cli(['status', '--json'])).stdout) as {
+      cutover: { status: string; switched: unknown[] } | null;
+    };
+    assert.equal(recorded.cutover?.status, 'done', 'status --json shows the cutover');
+    assert.equal(recorded.cutover?.switched.length, 8, 'two settings in each of the four environments');
+
     // Once done, a rerun changes nothing; sync has nothing to sync from.
     const again = await cli(['cutover', '--yes']);
     assert.equal(again.code, 0, again.stderr);
