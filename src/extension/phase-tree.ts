@@ -8,6 +8,7 @@ import type { StepStatus } from '../core/migration/types';
 import type { PlanAction } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import {
+  deltaDescription,
   isInterrupted,
   isStale,
   md,
@@ -197,7 +198,7 @@ function plannedItem(node: StepNode): vscode.TreeItem {
   item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
   item.contextValue = step ? `step.planned.${step.action}` : 'step.unplanned';
   item.accessibilityInformation = {
-    label: `${title}, ${step ? PLAN_ACTION_LABELS[step.action] : 'not planned yet'}${step?.drift ? `, drift: ${step.drift}` : ''}${planned?.stale ? ', plan stale' : ''}`,
+    label: `${title}, ${!step ? 'not planned yet' : step.delta && step.action === 'run' ? deltaDescription(step.delta) : PLAN_ACTION_LABELS[step.action]}${step?.drift ? `, drift: ${step.drift}` : ''}${planned?.stale ? ', plan stale' : ''}`,
   };
   return item;
 }

@@ -195,10 +195,21 @@ export const PLAN_ACTION_LABELS: Readonly<Record<PlanAction, string>> = {
   blocked: 'blocked',
 };
 
+/**
+ * The memory sync's pending changes as a diff reads them: "+500 ~300 −200 to sync" (new,
+ * updated, deleted records since the last copy or sync).
+ */
+export function deltaDescription(delta: NonNullable<StepPlan['delta']>): string {
+  return `+${delta.added} ~${delta.updated} −${delta.deleted} to sync`;
+}
+
 /** "to update · changed outside the tool", "to create (stale plan)", "not planned yet". */
 export function plannedDescription(node: StepNode): string {
   const planned = node.planned;
   if (!planned) return 'not planned yet';
+  const delta = planned.step.delta;
+  if (delta && planned.step.action === 'run')
+    return `${deltaDescription(delta)}${planned.stale ? ' (stale plan)' : ''}`;
   const drift =
     planned.step.drift === 'deleted'
       ? ' · deleted outside the tool'
@@ -225,7 +236,10 @@ export function phasePlanDescription(detail: PhaseDetail): string | undefined {
   if (plan.phase.excluded) return `${plan.phase.excluded}: not planned`;
   const ranSince = (detail.steps ?? []).some((s) => (s.finishedAt ?? s.startedAt ?? '') > plan.createdAt);
   if (ranSince && plan.stale) return undefined;
-  return `${planCounts(plan.phase.steps)}${plan.stale ? ' (stale plan)' : ''}`;
+  // The pending sync is what a user checks before a cutover: on the phase row, not only its step's.
+  const sync = plan.phase.steps.find((s) => s.delta && s.action === 'run')?.delta;
+  const counts = sync ? `${planCounts(plan.phase.steps)} · ${deltaDescription(sync)}` : planCounts(plan.phase.steps);
+  return `${counts}${plan.stale ? ' (stale plan)' : ''}`;
 }
 
 /** A field's value in a tooltip: JSON, cut short. */

@@ -259,4 +259,65 @@ describe('the plan in the phase tree', () => {
       ],
     );
   });
+
+  it('after a Verify past the first copy: the Memory System row and its copy step show the pending sync as +new ~updated −deleted', () => {
+    const MEMORY = 'memory-system';
+    const copy = `${MEMORY}/copy`;
+    const plans = new PlanTracker();
+    plans.set({
+      ...plan,
+      phases: [
+        {
+          phase: MEMORY,
+          title: 'Memory System',
+          status: 'completed',
+          steps: [
+            { id: `${MEMORY}/firestore-database`, title: 'Firestore database', kind: 'resource', action: 'ok' },
+            {
+              id: copy,
+              title: 'Copy memory records',
+              kind: 'action',
+              action: 'run',
+              reason: "sync 1000 changed records: 500 new, 300 updated, 200 deleted, by the source's changes feed",
+              delta: { added: 500, updated: 300, deleted: 200, method: 'changes' },
+            },
+          ],
+        },
+      ],
+    });
+    const provider = new PhaseTreeProvider();
+    const defined: StepInfo[] = [
+      { id: `${MEMORY}/firestore-database`, phase: MEMORY, title: 'Firestore database', kind: 'resource' },
+      { id: copy, phase: MEMORY, title: 'Copy memory records', kind: 'action' },
+    ];
+    const state = emptyState(
+      'orchestra-test',
+      new Date(),
+      PHASES.map((p) => p.id),
+    );
+    provider.show(phaseNodes(PHASES, snapshotOf(state, PHASES), { steps: defined, plans }), undefined);
+    assert.equal(
+      read(provider, phase(provider, MEMORY)).description,
+      'not started · 1 to run, 1 up to date · +500 ~300 −200 to sync',
+    );
+    const row = steps(provider, MEMORY)[1];
+    assert.equal(row.description, '+500 ~300 −200 to sync');
+    assert.match(row.tooltip, /500 new, 300 updated, 200 deleted, by the source's changes feed/);
+    assert.equal(row.spoken, 'Copy memory records, +500 ~300 −200 to sync');
+    // Nothing changed on the source: no delta, the step reads up to date.
+    plans.set({
+      ...plan,
+      phases: [
+        {
+          phase: MEMORY,
+          title: 'Memory System',
+          status: 'completed',
+          steps: [{ id: copy, title: 'Copy memory records', kind: 'action', action: 'ok', reason: 'in sync' }],
+        },
+      ],
+    });
+    provider.show(phaseNodes(PHASES, snapshotOf(state, PHASES), { steps: defined, plans }), undefined);
+    assert.equal(steps(provider, MEMORY)[1].description, 'up to date');
+    assert.doesNotMatch(String(read(provider, phase(provider, MEMORY)).description), /to sync/);
+  });
 });
