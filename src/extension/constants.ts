@@ -29,6 +29,7 @@ export const COMMAND_IDS = {
   skipPhase: 'orchestra.skipPhase',
   resetPhase: 'orchestra.resetPhase',
   showPlan: 'orchestra.showPlan',
+  destroy: 'orchestra.destroy',
 } as const;
 
 /** Where the memory API key lives in the editor's SecretStorage. */

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
 import { checkHealthCommand } from './check-health';
+import { destroyCommand } from './destroy';
 import { executeCommand } from './execute';
 import { exportReportCommand } from './export-report';
 import { initConfigCommand } from './init-config';
@@ -33,6 +34,7 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   skipPhaseCommand,
   resetPhaseCommand,
   showPlanCommand,
+  destroyCommand,
 ];
 
 /**
