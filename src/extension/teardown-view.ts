@@ -61,10 +61,22 @@ function row(step: DestroyStepPlan): TeardownRow {
   return { label: `${icon} ${step.title}`, description: step.target, detail: step.reason };
 }
 
+/** Kept for a reason the user acts on first: found existing (adopted), then holding data, then the rest. */
+function keptRank(step: DestroyStepPlan): number {
+  if (/adopted/.test(step.reason)) return 0;
+  return step.holdsData ? 1 : 2;
+}
+
+/** Kept because teardown never deletes its kind, or because this migration never created it. */
+const KINDS_LEFT = /leaves this kind alone/;
+const NOT_CREATED = /does not record/;
+
 /**
  * The quick pick's rows: the choices first (delete, the data switch), then the plan by
- * group, deletions in the order they run. Resources the migration never touched (no
- * record) are counted, not listed one by one: they are noise beside what it created.
+ * group, deletions in the order they run, what stays with why (adopted and data first).
+ * Kinds teardown never deletes (APIs, role grants, versions) and resources this
+ * migration never created are summed up in a row each: beside what it created, one by
+ * one they are noise.
  */
 export function teardownRows(plan: DestroyPlan): TeardownRow[] {
   const c = teardownCounts(plan);
@@ -94,25 +106,35 @@ export function teardownRows(plan: DestroyPlan): TeardownRow[] {
     rows.push({ label: title, separator: true });
     rows.push(...steps.map(row));
   };
-  const untouched = (s: DestroyStepPlan) => s.action === 'keep' && /does not record/.test(s.reason);
+  const kept = plan.steps.filter((s) => s.action === 'keep');
+  const listed = kept.filter((s) => !KINDS_LEFT.test(s.reason) && !NOT_CREATED.test(s.reason));
   group(
     'To delete, in this order',
     plan.steps.filter((s) => s.action === 'delete'),
   );
   group(
     'Kept',
-    plan.steps.filter((s) => s.action === 'keep' && !untouched(s)),
+    listed.sort((a, b) => keptRank(a) - keptRank(b)),
   );
   group(
     'Already gone',
     plan.steps.filter((s) => s.action === 'gone'),
   );
-  const others = plan.steps.filter(untouched).length;
-  if (others) {
-    rows.push({ label: 'Not created by this migration', separator: true });
+  const summed = [
+    {
+      steps: kept.filter((s) => KINDS_LEFT.test(s.reason)),
+      why: 'teardown leaves these kinds alone (enabled APIs, role grants, versions)',
+    },
+    {
+      steps: kept.filter((s) => NOT_CREATED.test(s.reason)),
+      why: 'not created by this migration (never run, or found existing)',
+    },
+  ].filter((g) => g.steps.length);
+  if (summed.length) rows.push({ label: 'Also kept', separator: true });
+  for (const { steps, why } of summed) {
     rows.push({
-      label: `$(circle-large-outline) ${plural(others, 'resource')} left alone`,
-      detail: 'The state records no creation of them by this migration (never run, or found existing).',
+      label: `$(circle-large-outline) ${plural(steps.length, 'resource')}: ${why}`,
+      detail: steps.map((s) => s.title).join(', '),
     });
   }
   return rows;

@@ -41,6 +41,13 @@ const PLAN: DestroyPlan = {
       reason: 'already deleted',
     },
     {
+      id: 'core-infrastructure/api-run',
+      title: 'Cloud Run Admin API',
+      target: 'services run.googleapis.com on project orchestra-test',
+      action: 'keep',
+      reason: 'teardown leaves this kind alone (enabled APIs, role grants, versions)',
+    },
+    {
       id: 'workstation-configuration/cluster',
       title: 'Workstation cluster',
       target: 'projects/orchestra-test/locations/us-central1/workstationClusters/orchestra',
@@ -61,18 +68,20 @@ describe("the editor's Destroy: the plan it shows and the confirmation it takes"
         '-- To delete, in this order',
         '$(trash) Cloud Run service',
         '-- Kept',
-        '$(database) Firestore database',
         '$(lock) Artifact Registry repository',
+        '$(database) Firestore database',
         '-- Already gone',
         '$(circle-slash) Environment config secret',
-        '-- Not created by this migration',
-        '$(circle-large-outline) 1 resource left alone',
+        '-- Also kept',
+        '$(circle-large-outline) 1 resource: teardown leaves these kinds alone (enabled APIs, role grants, versions)',
+        '$(circle-large-outline) 1 resource: not created by this migration (never run, or found existing)',
       ],
     );
     const adopted = rows.find((r) => r.label.includes('Artifact Registry'));
     assert.match(adopted?.detail ?? '', /adopted\): never deleted/);
     assert.match(rows[0].detail ?? '', /type the project id \(orchestra-test\)/);
-    assert.equal(teardownSummary(PLAN), '1 resource to delete, 3 kept, 1 already gone');
+    assert.equal(rows.at(-1)?.detail, 'Workstation cluster', 'the summed rows name what they sum');
+    assert.equal(teardownSummary(PLAN), '1 resource to delete, 4 kept, 1 already gone');
   });
 
   it('with data included: the database goes, and the choice turns to keeping data', () => {
@@ -86,7 +95,7 @@ describe("the editor's Destroy: the plan it shows and the confirmation it takes"
     const rows = teardownRows(included);
     assert.equal(rows[0].label, '$(trash) Delete 2 resources…');
     assert.equal(rows[1].choice, 'keep-data');
-    assert.equal(teardownSummary(included), '2 resources to delete, 2 kept, 1 already gone (data included)');
+    assert.equal(teardownSummary(included), '2 resources to delete, 3 kept, 1 already gone (data included)');
   });
 
   it('nothing to delete: no delete choice', () => {
