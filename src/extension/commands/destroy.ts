@@ -183,6 +183,8 @@ async function runTeardown(
             return await workspace.destroy({ phases: request.phases, includeData: request.includeData, signal });
           } finally {
             subscription.dispose();
+            // A plan made before the teardown describes resources that are gone: Verify again.
+            ctx.plans.clear();
             // The tree shows what is gone before the command reports it.
             await ctx.presenter.refreshState();
           }
