@@ -11,7 +11,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { contextMenu, launch, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 const STUCK_MS = 120_000;
 const PROJECT = 'ui-teardown-project';
@@ -219,13 +219,12 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     await page.locator(PICK_ROWS, { hasText: 'Include data-holding resources' }).first().waitFor();
   });
 
-  it('the typed confirmation refuses a wrong project id, takes the right one, and the tree shows what was destroyed', async () => {
-    await runCommand(page, 'Orchestra: Destroy Migration Resources');
-    await page.locator('.quick-input-widget', { hasText: `Orchestra: Destroy in ${PROJECT}` }).waitFor();
+  it("from API Deployment's context menu: the typed confirmation refuses a wrong project id, takes the right one; that phase's resources go, the tree shows it", async () => {
+    await contextMenu(page, row('API Deployment'), 'Destroy Migration Resources…');
     await page
-      .locator(PICK_ROWS, { hasText: /Delete \d+ resources…/ })
-      .first()
-      .click();
+      .locator('.quick-input-widget', { hasText: `Orchestra: Destroy in ${PROJECT} (api-deployment)` })
+      .waitFor();
+    await page.locator(PICK_ROWS, { hasText: 'Delete 1 resource…' }).first().click();
     const box = page.locator('.quick-input-widget', {
       hasText: new RegExp(`Orchestra: Destroy \\d+ resources? in ${PROJECT}`),
     });
@@ -255,6 +254,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
       .waitFor();
     await page.locator(ROWS, { hasText: 'stale' }).first().waitFor();
     assert.match(await row('API Deployment').innerText(), /stale/);
+    assert.doesNotMatch(await row('Hybrid Config').innerText(), /stale/, 'other phases untouched');
     await row('API Deployment').click();
     // The plan made before the teardown no longer describes anything: the rows say so.
     assert.match(await row('Cloud Run service').innerText(), /not planned yet/);
@@ -270,6 +270,11 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
       (await gcp('GET', `/v1/projects/${PROJECT}/databases/(default)`)).status,
       200,
       'the Firestore database (data) is kept',
+    );
+    assert.equal(
+      (await gcp('GET', `/v1/projects/${PROJECT}/secrets/orchestra-config`)).status,
+      200,
+      "another phase's secret is kept",
     );
   });
 });
