@@ -1,9 +1,11 @@
 /**
- * The folders the engine writes (state, reports, logs, outboxes) stay inside the
- * workspace unless the user says otherwise. A cloned repository's config files, or a
- * symbolic link it ships in place of a folder, must not make a command write over files
- * elsewhere on the machine. The user's own ORCHESTRA_* variables may place them anywhere:
- * those are the user's say-so, not the workspace's.
+ * The folders the engine writes (state, reports, logs, outboxes) or uploads (the API's
+ * source, which Cloud Build receives) stay inside the workspace unless the user says
+ * otherwise. A cloned repository's config files, or a symbolic link it ships in place of a
+ * folder, must not make a command write over files elsewhere on the machine, nor send a
+ * folder from elsewhere (a home directory, its keys) to a build in the cloud. The user's own
+ * ORCHESTRA_* variables may place them anywhere: those are the user's say-so, not the
+ * workspace's.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +21,9 @@ export const WRITTEN_FOLDERS: readonly (readonly string[])[] = [
   ['log', 'dir'],
   ['memory', 'outboxDir'],
 ];
+
+/** Settings naming a folder the engine reads and uploads to Google Cloud. */
+export const UPLOADED_FOLDERS: readonly (readonly string[])[] = [['phases', 'apiDeployment', 'source']];
 
 /** `file` is `root` or below it (both absolute, already resolved). */
 export function isInside(root: string, file: string): boolean {
@@ -76,7 +81,8 @@ export async function confinementIssues(
   originFor: (segments: readonly string[]) => LayerOrigin,
 ): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
-  for (const segments of WRITTEN_FOLDERS) {
+  for (const segments of [...WRITTEN_FOLDERS, ...UPLOADED_FOLDERS]) {
+    const uploaded = UPLOADED_FOLDERS.includes(segments);
     const origin = originFor(segments);
     if (origin.layer === 'env') continue; // the user's own variable
     const value = getAt(config, segments);
@@ -96,7 +102,9 @@ export async function confinementIssues(
       fix:
         origin.layer === 'defaults'
           ? `Remove the link (the workspace's files may not send the engine's files elsewhere), or set ${variable} to a folder of your choice.`
-          : `Use a folder inside the workspace, or remove the key for the default. To keep it elsewhere on purpose, set ${variable} yourself: the workspace's files may not place files outside it.`,
+          : uploaded
+            ? `Use a folder inside the workspace, or remove the key for the default. To upload a folder from elsewhere on purpose, set ${variable} yourself: the workspace's files may not send files from outside it to Google Cloud.`
+            : `Use a folder inside the workspace, or remove the key for the default. To keep it elsewhere on purpose, set ${variable} yourself: the workspace's files may not place files outside it.`,
     });
   }
   return issues;

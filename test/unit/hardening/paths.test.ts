@@ -115,6 +115,22 @@ describe('paths confined to the workspace (child processes)', function () {
       assert.match(r.stderr, /memory\.outboxDir: "\.\." resolves to .*outside the workspace/);
     });
 
+    it('phases.apiDeployment.source naming a folder outside (uploaded to Cloud Build): exit 2, nothing sent', async () => {
+      await writeConfig({ phases: { apiDeployment: { source: victim } } });
+      const r = await unchanged(['verify']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `config/common\\.json:\\d+:\\d+ phases\\.apiDeployment\\.source: "${victim}" resolves to ${victim}, outside the workspace`,
+        ),
+      );
+      assert.match(
+        r.stderr,
+        /set ORCHESTRA_PHASES__API_DEPLOYMENT__SOURCE yourself: the workspace's files may not send files from outside it to Google Cloud/,
+      );
+    });
+
     it('a folder inside the workspace through a link the repository ships (store -> ../victim): exit 2 naming the link', async () => {
       await symlink(victim, path.join(ws, 'store'));
       await writeConfig({ state: { dir: 'store/state' } });
@@ -221,12 +237,13 @@ describe('paths confined to the workspace (child processes)', function () {
       await writeConfig({});
       await mkdir(path.join(ws, 'logs', 'migration'), { recursive: true });
       await symlink(path.join(victim, 'precious.txt'), path.join(ws, 'logs', 'migration', 'latest.log'));
-      const r = await runCli(['status'], ws);
+      await writeState();
+      const r = await runCli(['report', '--stdout'], ws);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(readFileSync(path.join(victim, 'precious.txt'), 'utf8'), 'the user data\n');
       const latest = path.join(ws, 'logs', 'migration', 'latest.log');
       assert.equal(lstatSync(latest).isFile(), true, 'latest.log is a file of its own now');
-      assert.match(readFileSync(latest, 'utf8'), /orchestra-migrate status/);
+      assert.match(readFileSync(latest, 'utf8'), /orchestra-migrate report/);
     });
   });
 
