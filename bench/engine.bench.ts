@@ -659,8 +659,6 @@ async function gatingBench(world: World, today: Awaited<ReturnType<typeof execut
 async function main(): Promise<void> {
   const started = Date.now();
   const world = await startWorld({ records: 200 });
-  // Bundled into .bench-build/, the test world's own path to the demo API source misses it.
-  world.config.phases.apiDeployment.source = path.join(ROOT, 'demo', 'api');
   try {
     if (ONLY === 'copy') {
       console.log(JSON.stringify(await copyBench(world), null, 2));

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { startWorld, type World } from '../migration/world';
+import { placeDemoApi, startWorld, type World } from '../migration/world';
 import { leftovers, runCli, seededRandom, treeHash } from './harness';
 
 const PHASES = builtInPhases().infos();
@@ -136,6 +136,7 @@ function assertInertPage(html: string, context: string): void {
 
 async function makeWorkspace(workspace: string, world: World): Promise<string> {
   await mkdir(path.join(workspace, 'config'), { recursive: true });
+  await placeDemoApi(workspace);
   const c = world.config;
   await writeFile(
     path.join(workspace, 'config', 'common.json'),

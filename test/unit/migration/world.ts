@@ -3,7 +3,8 @@
  * emulator, a source and a target memory server, a workspace folder, and a config
  * pointing at them, as a user's sandbox would.
  */
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../../src/core/util/atomic-write';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +21,16 @@ import { startGcpEmulator, type GcpEmulator, type GcpEmulatorOptions } from '../
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 
 export const PROJECT = 'orchestra-test';
-export const DEMO_API_SOURCE = path.resolve(__dirname, '../../../demo/api');
+/** The repository's demo API (found upward from here: the benchmarks run this file bundled elsewhere). */
+export const DEMO_API_SOURCE = demoApiSource();
+
+function demoApiSource(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'demo', 'api');
+    if (existsSync(path.join(candidate, 'Dockerfile'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`no demo/api above ${__dirname}`);
+  }
+}
 
 export interface World {
   dir: string;
@@ -68,8 +78,9 @@ export function worldConfig(emulatorUrl: string, sourceUrl: string, targetUrl: s
   config.phases.memorySystem.sourceEndpoint = sourceUrl;
   config.phases.memorySystem.targetEndpoint = targetUrl;
   config.phases.memorySystem.batchSize = 20;
-  // The demo API source (absolute, so every workspace of a test builds the same one).
-  config.phases.apiDeployment.source = DEMO_API_SOURCE;
+  // The API's source is the default 'api' folder of the workspace: writeWorldConfig puts the
+  // demo's there (the engine uploads no folder from outside the workspace).
+  config.phases.apiDeployment.source = 'api';
   config.phases.validation.samples = 5;
   // Generous targets: these tests check the flow; latency verdicts have their own tests.
   config.validation.targets = { memoryReadMs: 500, apiMs: 500 };
@@ -192,6 +203,7 @@ export async function migratedWorld(options: { records: number }): Promise<World
 /** The config as the folder's only config file (the loader validates it as it would a user's). */
 export async function writeWorldConfig(folder: string, config: OrchestraConfig): Promise<void> {
   await mkdir(path.join(folder, 'config'), { recursive: true });
+  await placeDemoApi(folder, config.phases.apiDeployment.source);
   // Atomic: two test processes opening one workspace at once (the lock tests) each write it,
   // and a plain write let one read the other's half-written file (a config error, once in a run).
   await writeFileAtomic(path.join(folder, 'config', 'common.json'), JSON.stringify(config, null, 2) + '\n', {
@@ -213,7 +225,7 @@ export async function cliWorkspace(
   const c = world.config;
   const targetMs = options.targetMs ?? 500;
   await mkdir(path.join(dir, 'config'), { recursive: true });
-  if (options.apiSource ?? true) await cp(DEMO_API_SOURCE, path.join(dir, 'api'), { recursive: true });
+  if (options.apiSource ?? true) await placeDemoApi(dir);
   const common = {
     projectId: c.projectId,
     gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
@@ -230,6 +242,27 @@ export async function cliWorkspace(
   };
   await writeFileAtomic(path.join(dir, 'config', 'common.json'), JSON.stringify(common), { durable: false });
   return dir;
+}
+
+/**
+ * The demo API's source as the workspace's `source` folder (default 'api'), as a user keeps it:
+ * the engine uploads no folder from outside the workspace. Copied once, atomically (a copy
+ * beside it renamed into place), since two test processes may open one workspace at once.
+ */
+export async function placeDemoApi(folder: string, source = 'api'): Promise<void> {
+  if (path.isAbsolute(source)) return;
+  const target = path.resolve(folder, source);
+  const temp = `${target}.${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await cp(DEMO_API_SOURCE, temp, { recursive: true, errorOnExist: true, force: false });
+    await rename(temp, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Already there (this test's earlier write, or the other process won the race).
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
 }
 
 export const MUTATING = (r: { method: string; kind?: string }) => r.method !== 'GET' && r.kind !== 'service-url';
