@@ -43,6 +43,8 @@ export interface MemoryConfig {
   /** mcp-stdio: extra environment of the server process (e.g. MEMORY_FILE_PATH). */
   env?: Record<string, string>;
   timeoutMs: number;
+  /** MCP: how long the server's start (process, handshake, tool list) may take, apart from timeoutMs. */
+  startTimeoutMs?: number;
   /** Keep-alive sockets per endpoint. */
   poolSize: number;
   /** Durable outbox folder for writes made while the breaker is open (relative to the workspace). */

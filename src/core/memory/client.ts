@@ -13,7 +13,7 @@ import { nullLogger, type Logger } from '../logger';
 import { redactingLogger } from '../logging/loggers';
 import { createRedactor, type Redactor } from '../logging/redact';
 import { BreakerRegistry, type BreakerInfo, type Disposable } from '../resilience/registry';
-import { createPolicy, DEFAULT_BREAKER_CONFIG, type ResiliencePolicy } from '../resilience/policy';
+import { createPolicy, DEFAULT_BREAKER_CONFIG, type AttemptContext, type ResiliencePolicy } from '../resilience/policy';
 import { isTransientError } from '../resilience/transient';
 import { MemoryProtocolError, MemoryUnavailableError } from './errors';
 import { HttpMemoryTransport } from './http-transport';
@@ -126,6 +126,7 @@ function createTransport(options: MemoryClientOptions): MemoryTransport {
     env: options.env ?? config.env,
     cwd: options.cwd,
     apiKey: options.apiKey,
+    startTimeoutMs: config.startTimeoutMs,
   });
 }
 
@@ -178,6 +179,19 @@ class Client implements ResilientMemoryClient {
     this.subscription = this.registry.onDidChange((info) => this.onBreakerChange(info));
   }
 
+  /**
+   * One call through `policy`, after the transport's start: an MCP server's start has a limit
+   * of its own (memory.startTimeoutMs), so a cold start does not use up the call's timeout.
+   */
+  private execute<T>(
+    policy: ResiliencePolicy,
+    fn: (call: AttemptContext) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    if (!this.transport.open) return policy.execute(fn, signal);
+    return this.transport.open(signal).then(() => policy.execute(fn, signal));
+  }
+
   get pendingWrites(): number {
     return this.outbox.size;
   }
@@ -196,7 +210,7 @@ class Client implements ResilientMemoryClient {
     if (queued) return queued.op === 'set' ? entryRecord(queued) : undefined;
     if (this.breakerBlocks()) return this.fallback(key, undefined);
     try {
-      const record = await this.policy.execute((call) => this.transport.get(key, call), options.signal);
+      const record = await this.execute(this.policy, (call) => this.transport.get(key, call), options.signal);
       this.cache.set(key, record ?? null);
       return record;
     } catch (error) {
@@ -214,7 +228,7 @@ class Client implements ResilientMemoryClient {
     }
     const { signal, ...rest } = options;
     try {
-      return await this.searchPolicyOnce().execute((call) => this.transport.search!(query, rest, call), signal);
+      return await this.execute(this.searchPolicyOnce(), (call) => this.transport.search!(query, rest, call), signal);
     } catch (error) {
       if (!isBrokenCircuitError(error)) throw this.clean(error);
       throw new MemoryUnavailableError(`vector search at ${this.endpoint} is unavailable (its circuit is open)`, {
@@ -297,7 +311,8 @@ class Client implements ResilientMemoryClient {
     if (!features.includes('ndjson')) return undefined;
     const partial = features.includes('fields');
     try {
-      return await this.policy.execute(
+      return await this.execute(
+        this.policy,
         (call) => this.transport.listTexts!(prefix, cursor, { limit: options.limit, partial }, call),
         options.signal,
       );
@@ -352,7 +367,7 @@ class Client implements ResilientMemoryClient {
       }
       const end = Math.min(start + size, count);
       try {
-        await this.policy.execute((call) => send(start, end, call), signal);
+        await this.execute(this.policy, (call) => send(start, end, call), signal);
       } catch (error) {
         if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
         this.logger.debug(`memory: batch of ${count - start} writes queued (${errorText(error)})`);
@@ -384,7 +399,8 @@ class Client implements ResilientMemoryClient {
     // Records trimmed to what a MemoryRecord from a list holds, where the server can.
     const partial = includeContent && (await this.knownFeatures()).includes('fields');
     try {
-      return await this.policy.execute(
+      return await this.execute(
+        this.policy,
         (call) => this.transport.list(prefix, cursor, { limit, includeContent, partial }, call),
         options.signal,
       );
@@ -425,7 +441,7 @@ class Client implements ResilientMemoryClient {
   /** A call through the policy whose outage is reported as such (no fallback value to serve). */
   private async read<T>(fn: (call: CallContext) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     try {
-      return await this.policy.execute(fn, signal);
+      return await this.execute(this.policy, fn, signal);
     } catch (error) {
       throw this.isOutage(error) ? this.unavailable(error) : this.clean(error);
     }
@@ -443,7 +459,7 @@ class Client implements ResilientMemoryClient {
     }
     const started = performance.now();
     try {
-      const status = await this.policy.execute((call) => this.transport.status(call));
+      const status = await this.execute(this.policy, (call) => this.transport.status(call));
       this.features = Promise.resolve(status);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       const pending = this.outbox.size > 0 ? `; ${this.outbox.size} writes waiting to be replayed` : '';
@@ -484,7 +500,7 @@ class Client implements ResilientMemoryClient {
     if (this.closed) throw new MemoryProtocolError('MEMORY_CLOSED', `the memory client for ${this.endpoint} is closed`);
     if (this.outbox.size > 0 || this.breakerBlocks()) return this.enqueue(op, remember);
     try {
-      await this.policy.execute((call) => this.transport.write(op, call), signal);
+      await this.execute(this.policy, (call) => this.transport.write(op, call), signal);
     } catch (error) {
       if (!this.isOutage(error) || signal?.aborted) throw this.clean(error);
       this.logger.debug(`memory: ${op.op} '${op.key}' queued (${errorText(error)})`);
@@ -550,7 +566,7 @@ class Client implements ResilientMemoryClient {
       if (this.breakerBlocks()) return delivered; // the probe-due event kicks us again
       const batch = await this.nextBatch();
       try {
-        await this.policy.execute((call) =>
+        await this.execute(this.policy, (call) =>
           batch.length === 1 || !this.transport.writeBatch
             ? this.transport.write(batch[0], call)
             : this.transport.writeBatch(batch, call),
@@ -598,7 +614,7 @@ class Client implements ResilientMemoryClient {
   }
 
   private async knownFeatures(): Promise<string[]> {
-    this.features ??= this.policy.execute((call) => this.transport.status(call));
+    this.features ??= this.execute(this.policy, (call) => this.transport.status(call));
     try {
       return (await this.features).features;
     } catch {

@@ -50,7 +50,12 @@ export interface McpTransportOptions {
   env?: Record<string, string>;
   cwd?: string;
   apiKey?: string;
+  /** How long the start (process, handshake, tool list) may take; DEFAULT_START_TIMEOUT_MS when unset. */
+  startTimeoutMs?: number;
 }
+
+/** A cold `npx -y` start downloads the server's package first: tens of seconds on a slow network. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 interface Entity {
   name: string;
@@ -104,7 +109,9 @@ export class McpMemoryTransport implements MemoryTransport {
   /** The open Streamable HTTP transport: its session is ended (DELETE) on close. */
   private http: { terminateSession(): Promise<void>; sessionId?: string } | undefined;
   private tools = new Set<string>();
-  private readonly connecting = new SingleFlight(() => this.open());
+  private readonly connecting = new SingleFlight(() => this.handshake());
+  /** The session being started, so close() can end it before it is up. */
+  private starting: { client: Client; http?: { terminateSession(): Promise<void>; sessionId?: string } } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: McpTransportOptions) {
@@ -328,10 +335,14 @@ export class McpMemoryTransport implements MemoryTransport {
   async close(): Promise<void> {
     const client = this.client;
     const http = this.http;
+    const starting = this.starting;
     this.client = undefined;
     this.http = undefined;
+    this.starting = undefined;
     this.connecting.forget();
     await endSession(client, http);
+    // A server still starting (a start past its limit goes on in the background) ends too.
+    await endSession(starting?.client, starting?.http);
   }
 
   /** One call at a time, in the order asked. */
@@ -412,6 +423,49 @@ export class McpMemoryTransport implements MemoryTransport {
     }
   }
 
+  /**
+   * Starts the server (or connects to it) once, bounded by startTimeoutMs rather than the
+   * per-call timeout; the client runs it before each call's timeout starts. A start that
+   * takes too long fails naming the command and the limit; it goes on in the background,
+   * and a later call uses it once it is up.
+   */
+  async open(signal?: AbortSignal): Promise<void> {
+    if (this.client) return;
+    const limitMs = this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const started = this.connecting.run();
+    try {
+      await Promise.race([
+        started,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(this.startTimedOut(limitMs)), limitMs);
+          onAbort = () => reject(signal!.reason);
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      // Whoever waits later sees its outcome; nobody may be waiting now.
+      started.catch(() => undefined);
+    }
+  }
+
+  private startTimedOut(limitMs: number): MemoryConnectionError {
+    const what = this.kind === 'mcp-stdio' ? `the command '${this.endpoint.slice('stdio:'.length)}'` : this.endpoint;
+    return new MemoryConnectionError(
+      `MCP memory server ${this.endpoint}: ${what} did not start and answer within ${limitMs / 1000} s (memory.startTimeoutMs)`,
+      {
+        where: 'memory.startTimeoutMs',
+        fix:
+          this.kind === 'mcp-stdio'
+            ? 'run the command once by hand (a first npx start downloads the package), or raise memory.startTimeoutMs'
+            : 'check the server is up at that URL, or raise memory.startTimeoutMs',
+      },
+    );
+  }
+
   private async connect(signal: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
     const client = await this.connecting.run();
@@ -419,16 +473,26 @@ export class McpMemoryTransport implements MemoryTransport {
     return client;
   }
 
-  private async open(): Promise<Client> {
+  private async handshake(): Promise<Client> {
     const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
     const client = new Client({ name: 'orchestra-migrate', version: '0.1.0' }, { capabilities: {} });
     const transport = await this.createTransport();
     const http = 'terminateSession' in transport ? transport : undefined;
+    const starting = { client, http };
+    this.starting = starting;
+    let closedMeanwhile = false;
     try {
       await client.connect(transport);
     } catch (error) {
       await endSession(client, http);
       throw (await this.otherProtocol(error)) ?? this.connectionError('cannot connect', error);
+    } finally {
+      closedMeanwhile = this.starting !== starting;
+      if (!closedMeanwhile) this.starting = undefined;
+    }
+    if (closedMeanwhile) {
+      await endSession(client, http);
+      throw this.connectionError('cannot connect', new Error('the client was closed while the server started'));
     }
     client.onclose = () => {
       // The server process exited or the stream closed: reconnect on the next call.

@@ -56,6 +56,11 @@ export interface MemoryTransport {
   readonly timeout: 'cooperative' | 'delegated';
   readonly kind: 'http' | 'mcp-stdio' | 'mcp-http';
   readonly endpoint: string;
+  /**
+   * Starts what the calls need (an MCP server process, its handshake), under a limit of its
+   * own: run before a call's timeout starts, since a cold start can take longer than a call.
+   */
+  open?(signal?: AbortSignal): Promise<void>;
   get(key: string, call: CallContext): Promise<MemoryRecord | undefined>;
   write(op: WriteOperation, call: CallContext): Promise<void>;
   /** Applies the ops in order; present only where the server supports it. */

@@ -84,6 +84,65 @@ await server.connect(new StdioServerTransport());
   });
 });
 
+describe('MCP stdio server start, apart from the call timeout', function () {
+  this.timeout(60_000);
+
+  /** A server command that takes `delayMs` to come up (as a cold npx start does), then serves. */
+  async function slowServer(dir: string, delayMs: number, serve = true): Promise<string> {
+    const script = path.join(dir, 'slow-server.mjs');
+    const { writeFile } = await import('node:fs/promises');
+    const body = serve ? `import(${JSON.stringify(SERVER)})` : 'setInterval(() => undefined, 60_000)';
+    await writeFile(script, `setTimeout(() => ${body}, ${delayMs});\n`);
+    return script;
+  }
+
+  it('a server slower to start than one call may take still answers the first call', async () => {
+    const temp = await tempDir('mcp-slow-start');
+    const script = await slowServer(temp.dir, 1500);
+    const client = await createMemoryClient({
+      // 300 ms a call, no retry: the start (1.5 s and more) would time the first call out if it counted.
+      config: memoryConfig({ transport: 'mcp-stdio', command: process.execPath, args: [script], timeoutMs: 300 }),
+      env: { MEMORY_FILE_PATH: path.join(temp.dir, 'memory.jsonl') },
+      outboxDir: path.join(temp.dir, 'outbox'),
+      breaker: { timeoutMs: 300, retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
+    });
+    try {
+      await client.set('first', { n: 1 });
+      assert.equal(client.pendingWrites, 0, 'written, not queued');
+      assert.deepEqual((await client.get('first'))?.content, { n: 1 });
+    } finally {
+      await client.close();
+      await temp.cleanup();
+    }
+  });
+
+  it('a start longer than memory.startTimeoutMs fails naming the command, the limit and the setting', async () => {
+    const temp = await tempDir('mcp-no-start');
+    const script = await slowServer(temp.dir, 60_000, false);
+    const client = await createMemoryClient({
+      config: memoryConfig({
+        transport: 'mcp-stdio',
+        command: process.execPath,
+        args: [script],
+        startTimeoutMs: 400,
+      }),
+      outboxDir: path.join(temp.dir, 'outbox'),
+      breaker: { retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
+    });
+    try {
+      const health = await client.health();
+      assert.equal(health.ok, false);
+      assert.match(
+        health.message ?? '',
+        /the command '.*slow-server\.mjs' did not start and answer within 0\.4 s \(memory\.startTimeoutMs\)/,
+      );
+    } finally {
+      await client.close();
+      await temp.cleanup();
+    }
+  });
+});
+
 describeMemoryContract(
   'MCP transport over Streamable HTTP, in front of @modelcontextprotocol/server-memory',
   async () => {
