@@ -30,7 +30,6 @@
  *
  * Run: npm run bench -- engine (BENCH_ONLY=execute: the execute figures alone, merged into the file)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -51,6 +50,7 @@ import { servicesResource } from '../src/core/migration/ops';
 import { PhaseRegistry } from '../src/core/migration/registry';
 import type { Resource } from '../src/core/migration/types';
 import { scriptBundle } from '../test/unit/bundles';
+import { startMemoryServerProcess, stopMemoryServerProcess } from './memory-server';
 import { openEngine, seed, startWorld, testGcpClient, type World } from '../test/unit/migration/world';
 
 const LATENCY_MS = 100;
@@ -217,33 +217,6 @@ async function verifyBench(world: World) {
   }
 }
 
-interface TargetProcess {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startTarget(script: string, dataDir: string): Promise<TargetProcess> {
-  const child = spawn(process.execPath, [script, '--port', '0', '--data', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { memory: string }).memory);
-    });
-    child.on('exit', (code) => reject(new Error(`memory server exited ${code}`)));
-  });
-  return { url, child };
-}
-
-async function stopTarget(t: TargetProcess): Promise<void> {
-  const exited = new Promise((r) => t.child.once('exit', r));
-  t.child.kill('SIGTERM');
-  await exited;
-}
-
 function record(i: number) {
   return {
     key: `mem/${String(i).padStart(6, '0')}`,
@@ -380,7 +353,7 @@ async function copyBench(world: World) {
   const script = await scriptBundle('src/sandbox/memory/main.ts');
   world.emulator.reset();
   // The source server in its own process too, as it is another machine in a real migration.
-  const source = await startTarget(script, path.join(world.dir, 'copy-source'));
+  const source = await startMemoryServerProcess(script, path.join(world.dir, 'copy-source'));
   await seed(source.url, COPY_RECORDS, 'copy');
   const trials: CopyTrial[] = [];
 
@@ -389,12 +362,15 @@ async function copyBench(world: World) {
     const rates: number[] = [];
     const cpu: (number | undefined)[][] = [];
     for (const [size, concurrency] of RAW_BATCH_SHAPES) {
-      const rawTarget = await startTarget(script, path.join(world.dir, `raw-batch-${i}-${size}x${concurrency}`));
+      const rawTarget = await startMemoryServerProcess(
+        script,
+        path.join(world.dir, `raw-batch-${i}-${size}x${concurrency}`),
+      );
       const pids = [process.pid, rawTarget.child.pid!];
       const before = pids.map(cpuMs);
       rates.push(await rawBatchWrites(rawTarget.url, COPY_RECORDS, size, concurrency));
       cpu.push(cpuPerRecord(before, pids.map(cpuMs), COPY_RECORDS));
-      await stopTarget(rawTarget);
+      await stopMemoryServerProcess(rawTarget);
     }
     return { rates, cpu };
   }
@@ -405,7 +381,7 @@ async function copyBench(world: World) {
    * (the path for sources without texts: an MCP server, an older memory server).
    */
   async function copyArm(i: number, as: 'texts' | 'records' = 'texts') {
-    const target = await startTarget(script, path.join(world.dir, `copy-${i}-${as}`));
+    const target = await startMemoryServerProcess(script, path.join(world.dir, `copy-${i}-${as}`));
     const config = structuredClone(world.config);
     config.phases.memorySystem.sourceEndpoint = source.url;
     config.phases.memorySystem.targetEndpoint = target.url;
@@ -438,7 +414,7 @@ async function copyBench(world: World) {
       };
     } finally {
       await h.close();
-      await stopTarget(target);
+      await stopMemoryServerProcess(target);
     }
   }
 
@@ -447,15 +423,15 @@ async function copyBench(world: World) {
     // reference now (the copy writes batches), so on fewer records.
     const rawByConcurrency: number[] = [];
     for (const concurrency of RAW_CONCURRENCY) {
-      const rawTarget = await startTarget(script, path.join(world.dir, `raw-${i}-${concurrency}`));
+      const rawTarget = await startMemoryServerProcess(script, path.join(world.dir, `raw-${i}-${concurrency}`));
       rawByConcurrency.push(await rawWrites(rawTarget.url, SINGLE_RECORDS, concurrency));
-      await stopTarget(rawTarget);
+      await stopMemoryServerProcess(rawTarget);
     }
     // The memory client's own single-write rate, same records and concurrency as the copy:
     // the ceiling of any copy that goes through the client one record at a time.
-    const clientTarget = await startTarget(script, path.join(world.dir, `client-${i}`));
+    const clientTarget = await startMemoryServerProcess(script, path.join(world.dir, `client-${i}`));
     const client = await clientWrites(world, clientTarget.url, SINGLE_RECORDS, path.join(world.dir, `client-ob-${i}`));
-    await stopTarget(clientTarget);
+    await stopMemoryServerProcess(clientTarget);
 
     // The copy and the raw batches it is compared with, back to back, in alternating order:
     // the machine's speed drifts, and neither side should always run first.
@@ -482,7 +458,7 @@ async function copyBench(world: World) {
         ` (copier/source/target CPU ${copied.copyCpu.join(' / ')} us per record)`,
     );
   }
-  await stopTarget(source);
+  await stopMemoryServerProcess(source);
 
   // The server's raw rate: its best batch shape, chosen on the shapes' medians over the
   // trials. Taking the best shape within each trial instead would pick the luckiest of

@@ -11,7 +11,7 @@
  *    included, over bare batch writes (500 x 4) of as many records to a fresh server
  *    (the engine benchmark's copy_vs_raw_write is the same ratio on 50k records).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readStateFile, statePath } from '../src/core/migration/store';
 import { startGcpEmulator } from '../src/sandbox/gcp';
+import { startMemoryServerProcess, stopMemoryServerProcess, type MemoryServerProcess } from './memory-server';
 import { scriptBundle, shippedCli } from '../test/unit/bundles';
 import { PROJECT, worldConfig } from '../test/unit/migration/world';
 
@@ -31,34 +32,6 @@ const COPY_STEP = 'memory-system/copy';
 /** When set, every process of the bench (CLI and servers) writes a CPU profile there: where the time goes. */
 const PROFILE_DIR = process.env.BENCH_SYNC_CPU_PROF;
 const profileArgs = (): string[] => (PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []);
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-}
-
-async function startServer(script: string, dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [...profileArgs(), script, '--port', '0', '--data', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { memory: string }).memory);
-    });
-    child.on('exit', (code) => reject(new Error(`memory server exited ${code}`)));
-  });
-  return { url, child, dataDir };
-}
-
-async function stopServer(s: Server): Promise<void> {
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
 
 function record(prefix: string, i: number, version = 0) {
   return {
@@ -186,7 +159,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestra-sync-bench-'));
   const emulator = await startGcpEmulator({ lroDelayMs: 20, projects: [PROJECT] });
-  const servers: Server[] = [];
+  const servers: MemoryServerProcess[] = [];
   try {
     const [cli, memory] = await Promise.all([shippedCli(), scriptBundle('src/sandbox/memory/main.ts')]);
     const rssHook = path.join(dir, 'rss-hook.cjs');
@@ -201,7 +174,7 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
     const start = async (name: string) => {
-      const s = await startServer(memory, path.join(dir, name));
+      const s = await startMemoryServerProcess(memory, path.join(dir, name), profileArgs());
       servers.push(s);
       return s;
     };
@@ -216,9 +189,9 @@ async function main(): Promise<void> {
       const run = await execute(cli, rssHook, await workspace(dir, emulator.url, smallSource.url, target.url));
       smallRss.push(run.peakRssMiB);
       smallHeap.push(run.heapPeaksMiB);
-      await stopServer(target);
+      await stopMemoryServerProcess(target);
     }
-    await stopServer(smallSource);
+    await stopMemoryServerProcess(smallSource);
 
     const source = await start('source');
     await batches(source.url, seedOps('mem', RECORDS));
@@ -239,11 +212,11 @@ async function main(): Promise<void> {
       const full = await execute(cli, rssHook, ws);
       const delta = await mutate(source.url, RECORDS, t + 1);
       const sync = await execute(cli, rssHook, ws);
-      await stopServer(target);
+      await stopMemoryServerProcess(target);
       // Bare writes of as many records, the copy's batch shape, to a fresh server.
       const raw = await start(`raw-${t}`);
       const rawMs = await batches(raw.url, seedOps('raw', RECORDS));
-      await stopServer(raw);
+      await stopMemoryServerProcess(raw);
       trials.push({
         fullMs: full.stepMs,
         fullPagesMs: full.copyMs,
@@ -302,7 +275,7 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(merged, null, 2) + '\n');
     console.log('merged the sync section into bench/results/engine.json');
   } finally {
-    await Promise.allSettled(servers.filter((s) => s.child.exitCode === null).map(stopServer));
+    await Promise.allSettled(servers.filter((s) => s.child.exitCode === null).map(stopMemoryServerProcess));
     await emulator.close();
     await rm(dir, { recursive: true, force: true });
   }
