@@ -98,6 +98,9 @@ BUCKET="$P-orchestra-reports"
 REPO="$L-docker.pkg.dev/$P/orchestra"
 check 'run\.googleapis\.com' services list --enabled --format='value(config.name)'
 check 'cloudbuild\.googleapis\.com' services list --enabled --format='value(config.name)'
+# Enabled on a new project as Google documents it, without the migration asking.
+check '^bigquery\.googleapis\.com$' services list --enabled --format='value(config.name)'
+check '^logging\.googleapis\.com$' services list --enabled --format='value(config.name)'
 check "^$SA\$" iam service-accounts describe "$SA" --format='value(email)'
 check "serviceAccount:$SA" projects get-iam-policy $P --format=json
 check '^DOCKER$' artifacts repositories describe orchestra --location=$L --format='value(format)'
