@@ -32,10 +32,24 @@ export function vectorLiteral(values: readonly number[]): string {
  */
 export function vectorBinary(values: readonly number[]): Buffer {
   const out = Buffer.allocUnsafe(4 + 4 * values.length);
-  out.writeInt16BE(values.length, 0);
-  out.writeInt16BE(0, 2);
-  for (let i = 0; i < values.length; i++) out.writeFloatBE(values[i], 4 + 4 * i);
+  writeVector(values, out, 0, new Float32Array(values.length));
   return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Writes one vector in vector_recv's form at `offset`. The floats go through a
+ * Float32Array and one byte swap (the platform is little-endian, the wire is not):
+ * a writeFloatBE per value was a tenth of the copy's time at 768 dimensions.
+ */
+function writeVector(values: readonly number[], out: Buffer, offset: number, scratch: Float32Array): void {
+  out.writeInt16BE(values.length, offset);
+  out.writeInt16BE(0, offset + 2);
+  scratch.set(values);
+  const bytes = Buffer.from(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+  if (LITTLE_ENDIAN) bytes.swap32();
+  bytes.copy(out, offset + 4);
 }
 
 export function parseVector(text: string): Float32Array {
@@ -55,21 +69,27 @@ function vectorOid(db: Queryable): Promise<number> {
   return oid;
 }
 
-/** A one-dimensional array of vectors in PostgreSQL's binary array form (array_recv). */
-function vectorArray(oid: number, vectors: Buffer[]): Buffer {
-  const head = Buffer.alloc(20);
-  head.writeInt32BE(1, 0); // dimensions
-  head.writeInt32BE(0, 4); // no nulls
-  head.writeUInt32BE(oid, 8);
-  head.writeInt32BE(vectors.length, 12);
-  head.writeInt32BE(1, 16); // lower bound
-  const parts: Buffer[] = [head];
-  for (const v of vectors) {
-    const len = Buffer.alloc(4);
-    len.writeInt32BE(v.length);
-    parts.push(len, v);
-  }
-  return Buffer.concat(parts);
+/**
+ * A one-dimensional array of the rows' vectors in PostgreSQL's binary array form
+ * (array_recv), written straight into one buffer: no Buffer a row to concatenate.
+ */
+function vectorArray(oid: number, rows: readonly VectorRow[]): Buffer {
+  const sizes = rows.map((r) => 4 + 4 * r.embedding.length);
+  const out = Buffer.allocUnsafe(20 + sizes.reduce((sum, n) => sum + 4 + n, 0));
+  out.writeInt32BE(1, 0); // dimensions
+  out.writeInt32BE(0, 4); // no nulls
+  out.writeUInt32BE(oid, 8);
+  out.writeInt32BE(rows.length, 12);
+  out.writeInt32BE(1, 16); // lower bound
+  let scratch = new Float32Array(0);
+  let offset = 20;
+  rows.forEach((r, i) => {
+    if (scratch.length !== r.embedding.length) scratch = new Float32Array(r.embedding.length);
+    out.writeInt32BE(sizes[i], offset);
+    writeVector(r.embedding, out, offset + 4, scratch);
+    offset += 4 + sizes[i];
+  });
+  return out;
 }
 
 /**
@@ -89,14 +109,7 @@ export async function upsertRows(db: Queryable, rows: readonly VectorRow[]): Pro
        ON CONFLICT (content_id) DO UPDATE SET embedding = EXCLUDED.embedding, metadata = EXCLUDED.metadata,
          updated_at = now()
        WHERE ${TABLE}.embedding IS DISTINCT FROM EXCLUDED.embedding OR ${TABLE}.metadata IS DISTINCT FROM EXCLUDED.metadata`,
-      [
-        slice.map((r) => r.contentId),
-        vectorArray(
-          oid,
-          slice.map((r) => vectorBinary(r.embedding)),
-        ),
-        slice.map((r) => JSON.stringify(r.metadata)),
-      ],
+      [slice.map((r) => r.contentId), vectorArray(oid, slice), slice.map((r) => JSON.stringify(r.metadata))],
     );
   }
 }
