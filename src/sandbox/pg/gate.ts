@@ -1,8 +1,8 @@
 /**
  * The password check PGlite lacks, in front of its socket server. It speaks just
  * the start of the PostgreSQL protocol (v3): declines TLS, takes the startup
- * message, asks for a cleartext password, checks it, then replays the startup
- * message to PGlite and pipes the two sockets together. Wrong credentials get
+ * message, asks for a cleartext password, checks it, then hands the connection,
+ * startup message first, to whatever serves the session. Wrong credentials get
  * PostgreSQL's own error (SQLSTATE 28P01), as a real server answers.
  */
 import * as net from 'node:net';
@@ -15,9 +15,12 @@ const CANCEL_REQUEST = 80877102;
 /** A startup packet bigger than this is not PostgreSQL (the server's own limit is 10 000). */
 const MAX_STARTUP = 10_000;
 
+/** Takes an admitted connection: `first` holds the startup packet (its first `startupLength` bytes) and what followed. */
+export type Serve = (client: net.Socket, first: Buffer, startupLength: number) => void;
+
 export interface GateOptions {
   host: string;
-  backendPort: number;
+  serve: Serve;
   check?: PasswordCheck;
 }
 
@@ -55,7 +58,8 @@ async function greet(client: net.Socket, options: GateOptions): Promise<void> {
       continue;
     }
     startup = Buffer.concat([int32(length), body]);
-    if (code === CANCEL_REQUEST) return pipe(client, startup, options, reader);
+    // PGlite runs one statement at a time and cannot cancel it; PostgreSQL closes a cancel connection unanswered.
+    if (code === CANCEL_REQUEST) return void client.end();
     break;
   }
   if (options.check) {
@@ -70,18 +74,9 @@ async function greet(client: net.Socket, options: GateOptions): Promise<void> {
       return;
     }
   }
-  pipe(client, startup, options, reader);
-}
-
-function pipe(client: net.Socket, first: Buffer, options: GateOptions, reader: Reader): void {
-  const backend = net.connect(options.backendPort, '127.0.0.1');
-  backend.on('error', () => client.destroy());
-  client.on('close', () => backend.destroy());
-  backend.on('close', () => client.destroy());
-  backend.write(Buffer.concat([first, reader.rest()]));
+  const first = Buffer.concat([startup, reader.rest()]);
   reader.detach();
-  client.pipe(backend);
-  backend.pipe(client);
+  options.serve(client, first, startup.length);
 }
 
 function startupParams(packet: Buffer): Record<string, string> {
