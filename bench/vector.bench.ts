@@ -4,11 +4,14 @@
  *
  * - copy: 768-dimension rows written as the Memory System's copy writes them
  *   (upsertRows: 500 rows a statement, INSERT ... SELECT FROM unnest(three arrays)
- *   ON CONFLICT over the wire, the vectors as one binary array), against the same rows loaded by a bare `COPY ... FROM` into a
- *   table of the same shape (LIKE ... INCLUDING ALL: the key, the metadata index,
- *   the inline storage) in the same database: PGlite's own COPY from a blob, no
- *   wire at all, in text and in binary format; the faster of the two is the bar.
- *   Goal: ours >= 0.8 of COPY's rows/s.
+ *   ON CONFLICT over the wire, the vectors as one binary array, encoding inside the
+ *   clock), against the same rows loaded by a bare `COPY ... FROM` into a table of
+ *   the same shape (LIKE ... INCLUDING ALL: the key, the metadata index, the inline
+ *   storage) in the same database: PGlite's own COPY from a blob made outside the
+ *   clock, no wire at all, in binary format (text format once, for the record: it is
+ *   the slow one). Trials alternate (COPY, ours, COPY, ours, ...) into emptied
+ *   tables, and each side's figure is its median trial, so a busy machine slows
+ *   both sides alike. Goal: ours >= 0.8 of COPY's rows/s.
  * - search: vector_search() p95 over 100,000 vectors of 768 dimensions after
  *   warm-up, and recall@10 against exact search on 50 held-out queries. The
  *   100k rows arrive by binary COPY; the index is IVFFlat with lists from the
@@ -31,7 +34,7 @@ import { startPgServer, type PgServer } from '../src/sandbox/pg/server';
 
 const DIM = 768;
 const COPY_ROWS = Number(process.env.VECTOR_BENCH_COPY_ROWS ?? 5000);
-const COPY_TRIALS = 3;
+const COPY_TRIALS = Number(process.env.VECTOR_BENCH_COPY_TRIALS ?? 7);
 const SEARCH_ROWS = Number(process.env.VECTOR_BENCH_SEARCH_ROWS ?? 100_000);
 const LOAD_CHUNK = 5000;
 const SEARCHES = 200;
@@ -94,17 +97,23 @@ async function count(db: Queryable, table: string): Promise<number> {
   return Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0].n);
 }
 
-/** Rows/s of ours and of bare COPY (text, binary), each the best of a few trials into an emptied table. */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Rows/s of every trial of ours and of bare COPY (text once, binary each trial), each into an emptied table. */
 async function copyBench(server: PgServer, db: Queryable) {
   const data = rows(COPY_ROWS);
   const text = copyText(data);
   const binary = copyBinary(data);
-  const best = { ours: 0, text: 0, binary: 0 };
-  const load = async (key: keyof typeof best, table: string, fn: () => Promise<unknown>) => {
+  const trials = { ours: [] as number[], text: [] as number[], binary: [] as number[] };
+  const load = async (key: keyof typeof trials, table: string, fn: () => Promise<unknown>) => {
     await db.query(`TRUNCATE ${table}`);
     const seconds = await timed(fn);
     if ((await count(db, table)) !== COPY_ROWS) throw new Error(`${table}: row count differs after ${key}`);
-    best[key] = Math.max(best[key], COPY_ROWS / seconds);
+    trials[key].push(COPY_ROWS / seconds);
   };
   const copyFrom = (blob: Blob, format: string) =>
     server.db.query(`COPY ${BASELINE} (content_id, embedding, metadata) FROM '/dev/blob' WITH (FORMAT ${format})`, [], {
@@ -112,11 +121,15 @@ async function copyBench(server: PgServer, db: Queryable) {
     });
   // Text COPY once: at WASM's float parsing speed it is the slow one, and not the bar.
   await load('text', BASELINE, () => copyFrom(text, 'text'));
+  // One untimed round of each warms both paths (statement, WASM code, buffers) alike.
+  await load('binary', BASELINE, () => copyFrom(binary, 'binary'));
+  await load('ours', TABLE, () => upsertRows(db, data));
+  trials.binary.length = trials.ours.length = 0;
   for (let trial = 0; trial < COPY_TRIALS; trial++) {
     await load('binary', BASELINE, () => copyFrom(binary, 'binary'));
     await load('ours', TABLE, () => upsertRows(db, data));
   }
-  return best;
+  return trials;
 }
 
 /** 100k rows by binary COPY in chunks (made outside the clock), then the index as the schema step builds it. */
@@ -168,7 +181,8 @@ async function main(): Promise<void> {
     await db.query(`CREATE TABLE ${BASELINE} (LIKE ${TABLE} INCLUDING ALL)`);
     const copy = await copyBench(server, db);
     await db.query(`DROP TABLE ${BASELINE}`);
-    const bar = Math.max(copy.text, copy.binary);
+    const ours = median(copy.ours);
+    const bar = Math.max(median(copy.binary), copy.text[0]);
 
     const { loadSeconds, indexSeconds } = await loadSearchTable(server, db);
     const lists = ivfLists(SEARCH_ROWS);
@@ -177,11 +191,15 @@ async function main(): Promise<void> {
       dimension: DIM,
       copy_rows: COPY_ROWS,
       copy_trials: COPY_TRIALS,
-      copy_ours_rows_per_s: Math.round(copy.ours),
+      copy_method:
+        'ours = upsertRows over pg through the emulator (encoding timed); bar = the faster of PGlite COPY FROM blob in binary (median) and text (once); trials alternate bar/ours into emptied tables, same rows, same database, one run; figures are medians',
+      copy_ours_rows_per_s: Math.round(ours),
       copy_bare_copy_rows_per_s: Math.round(bar),
-      copy_bare_copy_text_rows_per_s: Math.round(copy.text),
-      copy_bare_copy_binary_rows_per_s: Math.round(copy.binary),
-      copy_ratio: round(copy.ours / bar, 3),
+      copy_bare_copy_text_rows_per_s: Math.round(copy.text[0]),
+      copy_bare_copy_binary_rows_per_s: Math.round(median(copy.binary)),
+      copy_ours_trials_rows_per_s: copy.ours.map(Math.round),
+      copy_bare_copy_binary_trials_rows_per_s: copy.binary.map(Math.round),
+      copy_ratio: round(ours / bar, 3),
       copy_ratio_goal: 0.8,
       search_rows: SEARCH_ROWS,
       search_index: `ivfflat lists=${lists} probes=${Math.ceil(Math.sqrt(lists))}`,
