@@ -137,6 +137,8 @@ export class SessionQueue {
  * would; Terminate closes it without troubling the shared session.
  */
 export function serveConnection(client: net.Socket, first: Buffer, startupLength: number, queue: SessionQueue): void {
+  // Replies are small and the client waits on each: Nagle's wait for an ACK would stall every round trip.
+  client.setNoDelay(true);
   const splitter = new MessageSplitter();
   let chain: Promise<void> = Promise.resolve();
   const deliver = (messages: Buffer[]) => {
