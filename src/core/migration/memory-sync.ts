@@ -127,33 +127,63 @@ async function syncFromFeed(
   saveMark: (mark: ChangeMark) => Promise<void>,
 ): Promise<SyncResult | undefined> {
   const delta: Delta = { added: 0, updated: 0, deleted: 0, method: 'changes' };
-  let at = mark;
-  let next = readChanges(ctx, source, at);
-  // Marks are saved in page order, each once its page is applied; the next page is applied
-  // meanwhile (a crash before a mark is on disk replays its pages, each write once by its id).
+  const epoch = mark.epoch;
+  let next = readChanges(ctx, source, mark);
+  // Two pages in flight at most: one applied while the next is read, or applied beside it
+  // (see below). `earlier` settles once every page before the current one is applied.
+  let earlier: InFlight = { keys: new Set(), applied: Promise.resolve() };
+  // Marks are saved in page order, each once its page and every page before it is applied
+  // (a crash before a mark is on disk replays its pages, each write once by its id).
   let saved: Promise<void> = Promise.resolve();
-  for (;;) {
-    const page = await next;
-    if (!page) {
-      await saved;
-      return undefined;
-    }
-    // The next page is read while this one is applied. Pages are applied in order: a key
-    // changed again after this page was read is in a later page, whose write must land last.
-    if (page.more) next = readAhead(readChanges(ctx, source, page.next));
-    for (const change of page.changes) classify(delta, change, mark);
-    await applyChanges(ctx, target, page.changes, at.epoch);
-    at = page.next;
-    await saved;
-    saved = saveMark(at);
-    saved.catch(() => undefined);
-    // Nothing changed: no progress of its own. After a full copy this sync runs at once, and a
-    // "0 of 0" would replace the copy's "3,000 of 3,000" in the views.
-    if (deltaSize(delta) > 0 || page.more) {
-      ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
-    }
-    if (!page.more) return { delta, mark: at, saved };
+  // Every apply started: none may still write once this returns or throws (a sync after
+  // a failure would race it on the same keys).
+  const started: Promise<void>[] = [];
+  try {
+    return await applyPages();
+  } finally {
+    await Promise.allSettled(started);
   }
+
+  async function applyPages(): Promise<SyncResult | undefined> {
+    for (;;) {
+      const page = await next;
+      if (!page) {
+        await Promise.all([earlier.applied, saved]);
+        return undefined;
+      }
+      if (page.more) next = readAhead(readChanges(ctx, source, page.next));
+      for (const change of page.changes) classify(delta, change, mark);
+      // A key changed again after the earlier page was read is in this one, and its write
+      // must land last: a page sharing a key with the one still being applied waits for it.
+      if (page.changes.some((c) => earlier.keys.has(c.key))) await earlier.applied;
+      const pageMark = page.next;
+      const applying = applyChanges(ctx, target, page.changes, epoch);
+      started.push(applying);
+      const applied = Promise.all([earlier.applied, applying]).then(() => {});
+      applied.catch(() => undefined);
+      const previousSave = saved;
+      saved = applied.then(() => previousSave).then(() => saveMark(pageMark));
+      saved.catch(() => undefined);
+      // Before the next page starts: the one before this is done (two in flight at most).
+      await earlier.applied;
+      earlier = { keys: new Set(page.changes.map((c) => c.key)), applied };
+      // Nothing changed: no progress of its own. After a full copy this sync runs at once, and a
+      // "0 of 0" would replace the copy's "3,000 of 3,000" in the views.
+      if (deltaSize(delta) > 0 || page.more) {
+        ctx.progress(deltaSize(delta), deltaSize(delta) + (page.more ? SYNC_PAGE : 0), 'changes synced');
+      }
+      if (!page.more) {
+        await applied;
+        return { delta, mark: pageMark, saved };
+      }
+    }
+  }
+}
+
+/** A page of changes being applied: its keys, and when it and every page before it are applied. */
+interface InFlight {
+  keys: Set<string>;
+  applied: Promise<void>;
 }
 
 /** A read started ahead: its failure is seen when the page is taken, not as an unhandled rejection. */
