@@ -43,7 +43,7 @@ export async function pendingDelta(
   target: MemoryClient,
   mark: ChangeMark | undefined,
 ): Promise<Delta> {
-  if (mark) {
+  if (mark && usable(ctx, mark)) {
     const counted = await countChanges(ctx, source, mark);
     if (counted) return counted;
   }
@@ -69,6 +69,18 @@ function classify(delta: Delta, change: MemoryChange, mark: ChangeMark): void {
     if (!isNew) delta.deleted++;
   } else if (isNew) delta.added++;
   else delta.updated++;
+}
+
+/**
+ * Whether a recorded mark can be a position in a changes feed. A damaged state file can
+ * hold anything there; the feed would refuse it, and the sync compares both stores instead.
+ */
+function usable(ctx: StepContext, mark: ChangeMark): boolean {
+  if (typeof mark.epoch === 'string' && Number.isSafeInteger(mark.seq) && mark.seq >= 0) return true;
+  ctx.logger.warn(
+    `memory sync: the recorded changes mark (${JSON.stringify(mark.seq)}) is not a change number; comparing both stores instead`,
+  );
+  return false;
 }
 
 /** A feed page, or undefined when the feed cannot serve this mark (none, too old, another epoch). */
@@ -108,7 +120,7 @@ export async function syncChanges(
   mark: ChangeMark | undefined,
   saveMark: (mark: ChangeMark) => Promise<void>,
 ): Promise<SyncResult> {
-  if (mark) {
+  if (mark && usable(ctx, mark)) {
     const synced = await syncFromFeed(ctx, source, target, mark, saveMark);
     if (synced) return synced;
   }

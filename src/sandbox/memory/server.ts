@@ -248,6 +248,14 @@ export async function startMemoryServer(options: MemoryServerOptions): Promise<M
         `change numbers of epoch ${epoch} do not apply to this store (epoch ${store.feed.epoch}): read the whole store again`,
       );
     }
+    // A number past the last change is no position in this store's feed: the reader must rescan.
+    if (since > store.feed.seq) {
+      throw new HttpError(
+        410,
+        'changes_expired',
+        `change number ${since} is past this store's last (${store.feed.seq}): read the whole store again`,
+      );
+    }
     const page = store.changes(since, Math.min(limit, MAX_PAGE));
     sendJson(res, 200, {
       epoch: store.feed.epoch,
