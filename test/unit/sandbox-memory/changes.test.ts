@@ -99,13 +99,17 @@ describe('memory server: changes feed, digest, read-only mode', () => {
     assert.equal((await read(server.url, 8)).changes.length, 0);
   });
 
-  it('answers 410 for a mark of another epoch, and 400 for a bad one', async () => {
+  it('answers 410 for a mark of another epoch or past its last change, and 400 for a bad one', async () => {
     const server = await start('epoch');
     await set(server.url, [{ op: 'set', key: 'a', content: 1 }]);
     const gone = await call(`${server.url}/api/memory/changes?since=0&epoch=not-this-store`);
     assert.equal(gone.status, 410);
     assert.match(JSON.stringify(gone.body), /changes_expired.*read the whole store again/);
     assert.equal((await call(`${server.url}/api/memory/changes?since=-1`)).status, 400);
+    // A mark from a damaged state, beyond anything this store numbered: not an empty feed.
+    const future = await call(`${server.url}/api/memory/changes?since=123456789`);
+    assert.equal(future.status, 410);
+    assert.match(JSON.stringify(future.body), /past this store's last/);
   });
 
   it('keeps a digest equal to one computed from the records, up to date after sets and deletes', async () => {
