@@ -145,6 +145,17 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       'no config file switched',
     );
 
+    // Stopped by the user (Ctrl-C) during the final delta: the source takes writes again.
+    world.target.setFaults({ paused: true });
+    const stopped = await startCli(['cutover', '--yes'], world.workspace, {}, 300_000);
+    await stopped.waitFor(/source read-only: writes are refused/);
+    stopped.kill('SIGINT');
+    const interrupted = await stopped.result;
+    world.target.setFaults({ paused: false });
+    assert.equal(interrupted.code, 130, interrupted.stderr);
+    assert.match(interrupted.stderr, /source is writable again and no endpoint was switched/);
+    assert.equal((await write(world.source.url, 'late/6')).status, 201, 'the source takes writes again');
+
     // The final delta held up by a slow target: a write to the source meanwhile is refused.
     world.target.setFaults({ paused: true });
     const cutover = await startCli(['cutover', '--yes'], world.workspace, {}, 300_000);
@@ -159,7 +170,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
 
     const [source, target] = await Promise.all([memorySnapshot(world.source.url), memorySnapshot(cloudMemory)]);
     assert.deepEqual(target, source, 'counts and checksums equal after the final delta');
-    for (const key of ['late/1', 'late/4', 'late/5']) {
+    for (const key of ['late/1', 'late/4', 'late/5', 'late/6']) {
       assert.equal((await fetch(`${cloudMemory}/api/memory?key=${key}`)).status, 200, `${key} reached the cloud`);
     }
     assert.equal((await fetch(`${world.source.url}/api/memory?key=during/cutover`)).status, 404);

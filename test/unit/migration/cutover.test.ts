@@ -10,7 +10,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { OrchestraError } from '../../../src/core/errors';
+import type { OrchestraConfig } from '../../../src/core/config/types';
 import type { GcpClient } from '../../../src/core/gcp/types';
+import type { MemoryClient } from '../../../src/core/memory/types';
+import { formatCutoverPlan } from '../../../src/core/workspace';
 import { openEngine, startWorld, testGcpClient, type EngineHandle, type World } from './world';
 
 /** A client whose next secret-version write fails, as a Secret Manager outage would. */
@@ -40,6 +43,7 @@ describe('cutover: a fault while switching endpoints, then resume and rollback (
   let world: World;
   let handle: EngineHandle;
   let gcp: ReturnType<typeof failingAddVersion>;
+  let config: OrchestraConfig;
   const folder = () => path.join(world.dir, 'workspace');
   const json = async (name: string) =>
     JSON.parse(await readFile(path.join(folder(), 'config', name), 'utf8')) as {
@@ -55,7 +59,7 @@ describe('cutover: a fault while switching endpoints, then resume and rollback (
 
   before(async () => {
     world = await startWorld({ records: 40 });
-    const config = structuredClone(world.config);
+    config = structuredClone(world.config);
     // The source as most teams name it: the memory server of this environment.
     config.memory.endpoint = world.source.url;
     delete config.phases.memorySystem.sourceEndpoint;
@@ -101,5 +105,31 @@ describe('cutover: a fault while switching endpoints, then resume and rollback (
     assert.equal(common.memory?.source?.endpoint, undefined, 'the pin removed');
     assert.equal(common.memory?.endpoint, world.source.url, 'common.json as before');
     assert.equal((await write(world.source.url, 'after/rollback')).status, 201);
+  });
+
+  it('a source without read-only mode: the plan says so, and the cutover still checks and switches', async () => {
+    // The same server, reached through a client that offers no read-only calls (an older server).
+    const plain = (client: MemoryClient): MemoryClient =>
+      new Proxy(client, {
+        get(target, property) {
+          if (property === 'setReadOnly' || property === 'readOnlyMode') return undefined;
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const older = await openEngine(config, folder(), { gcp, source: plain });
+    try {
+      const plan = await older.workspace.cutoverPlan();
+      assert.equal(plan.state, 'ready', 'a rolled-back cutover can be made again');
+      assert.equal(plan.source.readOnly, 'unsupported');
+      assert.match(formatCutoverPlan(plan), /no read-only mode: stop every writer yourself/);
+      const done = await older.workspace.cutover();
+      assert.equal(done.record.status, 'done');
+      assert.deepEqual(done.record.source, { endpoint: world.source.url, readOnlySupported: false, readOnly: false });
+      assert.equal((await write(world.source.url, 'unprotected')).status, 201, 'nothing made it read-only');
+      assert.equal((await older.workspace.rollbackCutover()).record.status, 'rolled-back');
+    } finally {
+      await older.close();
+    }
   });
 });
