@@ -5,6 +5,7 @@
  * the judges, not our state file.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -96,6 +97,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     assert.equal(unknown.code, 2, unknown.stderr);
     assert.match(unknown.stderr, /Unknown option --bogus/);
     assert.equal(workspaceTree(), before, 'no config file changed');
+    assert.equal(existsSync(stateFile()), false, 'no state file made');
 
     const infra = await cli(['execute', '--yes', '--phase', 'core-infrastructure']);
     assert.equal(infra.code, 0, infra.stderr);
