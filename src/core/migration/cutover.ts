@@ -206,7 +206,11 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
     return {
       projectId,
       state: 'done',
-      source: { endpoint: recorded.source.endpoint, readOnly: 'supported', note: `cut over at ${recorded.finishedAt}` },
+      source: {
+        endpoint: recorded.source.endpoint,
+        readOnly: recorded.source.readOnlySupported ? 'supported' : 'unsupported',
+        note: recorded.source.readOnly ? `read-only since the cutover at ${recorded.finishedAt}` : 'writable',
+      },
       target: { endpoint: recorded.target.endpoint },
       switches: recorded.switched,
       notes: [`Already cut over at ${recorded.finishedAt}: nothing to do (rollback-cutover goes back).`],
