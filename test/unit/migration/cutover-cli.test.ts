@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli, treeHash } from '../hardening/harness';
 import { memorySnapshot } from './snapshot';
-import { startWorld, testGcpClient, type World } from './world';
+import { placeDemoApi, startWorld, testGcpClient, type World } from './world';
 
 const ENVIRONMENTS = ['local', 'codespaces', 'workstation', 'cloud_run'];
 
@@ -61,6 +61,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     world = await startWorld({ records: 300 });
     const c = world.config;
     await mkdir(world.workspace, { recursive: true });
+    await placeDemoApi(world.workspace);
     const init = await cli(['init']);
     assert.equal(init.code, 0, init.stderr);
     await writeFile(
