@@ -236,7 +236,7 @@ function validationSection(state: MigrationState): string[] {
     local ||= r.where === 'local';
     const mark = VERDICT_MARKS[r.verdict as LatencyVerdict] ?? '';
     rows.push(
-      `| ${label} | ${mark} ${text(String(r.verdict ?? ''))} | ${r.p50} ms | ${r.p95} ms | ${r.targetMs} ms | ${r.samples} (after ${r.warmup ?? 0} warm-up) |`,
+      `| ${label} | ${mark} ${text(String(r.verdict ?? ''))} | ${number(r.p50)} ms | ${number(r.p95)} ms | ${number(r.targetMs)} ms | ${count(r.samples)} (after ${count(r.warmup ?? 0)} warm-up) |`,
     );
   }
   if (!rows.length) return [];
