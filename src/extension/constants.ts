@@ -30,6 +30,8 @@ export const COMMAND_IDS = {
   resetPhase: 'orchestra.resetPhase',
   showPlan: 'orchestra.showPlan',
   destroy: 'orchestra.destroy',
+  cutover: 'orchestra.cutover',
+  rollbackCutover: 'orchestra.rollbackCutover',
 } as const;
 
 /** Where the memory API key lives in the editor's SecretStorage. */

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
 import { checkHealthCommand } from './check-health';
+import { cutoverCommand, rollbackCutoverCommand } from './cutover';
 import { destroyCommand } from './destroy';
 import { executeCommand } from './execute';
 import { exportReportCommand } from './export-report';
@@ -35,6 +36,8 @@ export const ALL_COMMANDS: readonly OrchestraCommand[] = [
   resetPhaseCommand,
   showPlanCommand,
   destroyCommand,
+  cutoverCommand,
+  rollbackCutoverCommand,
 ];
 
 /**
