@@ -1,13 +1,13 @@
 /**
  * Finishing and undoing a migration in the real VS Code UI (code-server, headless
  * Chromium) against a sandbox of this file's own: the pending sync delta in the tree after
- * Verify; Destroy's plan (adopted and data-holding resources kept, the include-data
+ * Verify; Cutover's confirmation with its plan, and Rollback Cutover refused before one; Destroy's plan (adopted and data-holding resources kept, the include-data
  * choice), its typed project-id confirmation refusing a wrong id, and the tree after it.
  * Every dialog, input box, notification and editor opened here is closed before the next
  * test and the next file.
  */
 import * as assert from 'node:assert/strict';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
@@ -217,6 +217,43 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     await memory.click();
   });
 
+  it('Cutover asks first: the modal shows its plan (source read-only, the final delta, each endpoint switched); Cancel changes nothing', async () => {
+    const common = await readFile(path.join(run.workspace, 'config', 'common.json'), 'utf8');
+    await runCommand(page, 'Orchestra: Cutover to the Cloud');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    const text = await dialog.innerText();
+    assert.match(text, new RegExp(`Cut project "${PROJECT}" over to the cloud\\?`));
+    assert.match(text, /Final delta to .*: 50 new, 30 updated, 20 deleted/);
+    assert.match(text, /memory\.endpoint: .* -> http/);
+    await page.locator('.notification-toast', { hasText: 'planning the cutover' }).waitFor({ state: 'detached' });
+    await snap(page, run, 'teardown-02-cutover-confirm');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await readFile(path.join(run.workspace, 'config', 'common.json'), 'utf8'), common);
+    assert.deepEqual(await readdir(path.join(run.workspace, 'config')), ['common.json'], 'no config file written');
+    const write = await fetch(`${sandbox.urls.memory}/api/memory`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: 'ui/still-writable', content: { ok: true } }),
+    });
+    assert.equal(write.status, 201, 'the source still takes writes');
+  });
+
+  it('Rollback Cutover before any cutover says there is nothing to roll back', async () => {
+    await runCommand(page, 'Orchestra: Rollback Cutover');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'No cutover has run' }).first();
+    await toast.waitFor();
+    assert.match(
+      await toast.innerText(),
+      new RegExp(`No cutover has run for project ${PROJECT}: there is nothing to roll back`),
+    );
+    await page
+      .locator('.notification-toast', { hasText: 'planning the cutover rollback' })
+      .waitFor({ state: 'detached' });
+    await snap(page, run, 'teardown-03-rollback-refused');
+  });
+
   it('Destroy shows its plan: what goes in deletion order, the adopted repository and the data kept, an include-data choice', async () => {
     await runCommand(page, 'Orchestra: Destroy Migration Resources');
     const pick = page.locator('.quick-input-widget', { hasText: `Orchestra: Destroy in ${PROJECT}` });
@@ -225,7 +262,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     assert.match(await first.innerText(), /Delete \d+ resources…/);
     const include = page.locator(PICK_ROWS, { hasText: 'Include data-holding resources' }).first();
     await include.waitFor();
-    await snap(page, run, 'teardown-02-destroy-plan');
+    await snap(page, run, 'teardown-04-destroy-plan');
     // The list draws only the rows in view: the filter finds the adopted repository's.
     const filter = pick.locator('.quick-input-box input');
     await filter.fill('Artifact Registry repository');
@@ -238,7 +275,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     const keep = page.locator(PICK_ROWS, { hasText: 'Keep data-holding resources' }).first();
     await keep.waitFor();
     assert.match((await filter.getAttribute('placeholder')) ?? '', /resources to delete, .*\(data included\)/);
-    await snap(page, run, 'teardown-03-destroy-plan-with-data');
+    await snap(page, run, 'teardown-05-destroy-plan-with-data');
     await keep.click();
     await page.locator(PICK_ROWS, { hasText: 'Include data-holding resources' }).first().waitFor();
   });
@@ -264,10 +301,10 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
       (await gcp('GET', `/v2/projects/${PROJECT}/locations/${LOCATION}/services/orchestra-api`)).status,
       200,
     );
-    await snap(page, run, 'teardown-04-typed-confirm-refused');
+    await snap(page, run, 'teardown-06-typed-confirm-refused');
     await input.fill(PROJECT);
     await message.waitFor({ state: 'detached' });
-    await snap(page, run, 'teardown-05-typed-confirm');
+    await snap(page, run, 'teardown-07-typed-confirm');
     await page.keyboard.press('Enter');
     await page
       .locator('.notifications-toasts', { hasText: `destroy of ${PROJECT} done` })
@@ -279,7 +316,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     await row('API Deployment').click();
     // The plan made before the teardown no longer describes anything: the rows say so.
     assert.match(await row('Cloud Run service').innerText(), /not planned yet/);
-    await snap(page, run, 'teardown-06-tree-after-destroy');
+    await snap(page, run, 'teardown-08-tree-after-destroy');
     await row('API Deployment').click();
     // The emulator is the judge: the service is gone; the adopted repository and the data stay.
     assert.equal(

@@ -1,7 +1,7 @@
 /**
  * The editor's side of finishing and undoing a migration, in the real extension host
- * against the local emulators: the pending sync delta in the tree after Verify, and
- * Destroy (the typed project id refused when wrong, a dismissed plan deleting nothing,
+ * against the local emulators: the pending sync delta in the tree after Verify, Cutover
+ * and its rollback (none before a cutover), and Destroy (the typed project id refused when wrong, a dismissed plan deleting nothing,
  * then a teardown that keeps the data and the tree showing it).
  */
 import * as assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExecuteResult } from '../../src/core/migration/executor';
-import type { WorkspaceDestroyResult } from '../../src/core/workspace';
+import type { WorkspaceCutoverResult, WorkspaceDestroyResult, WorkspaceRollbackResult } from '../../src/core/workspace';
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
@@ -21,12 +21,25 @@ const RECORDS = 60;
 const changes = (r: { method: string; kind?: string; path: string }) =>
   r.method !== 'GET' && r.kind !== 'service-url' && !/:(getIamPolicy|testIamPermissions)$/.test(r.path);
 
+interface Settings {
+  memory?: { endpoint?: string };
+}
+
+/** A write to a memory server's HTTP API, as a member of the team makes one. */
+function write(url: string, key: string): Promise<Response> {
+  return fetch(`${url}/api/memory`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key, content: { written: key } }),
+  });
+}
+
 async function rowsOf(api: OrchestraApi, phase: string): Promise<vscode.TreeItem[]> {
   const node = api.phaseTree.getChildren().find((n) => n.kind === 'phase' && n.phase.id === phase)!;
   return Promise.all([node, ...api.phaseTree.getChildren(node)].map((n) => api.phaseTree.getTreeItem(n)));
 }
 
-describe('Sync delta and Destroy from the editor', function () {
+describe('Sync delta, Cutover and Destroy from the editor', function () {
   this.timeout(180_000);
   let root: string;
   let api: OrchestraApi;
@@ -86,6 +99,31 @@ describe('Sync delta and Destroy from the editor', function () {
     const copy = steps.find((s) => s.label === 'Copy memory records');
     assert.equal(copy?.description, '+5 ~3 −2 to sync');
     assert.match((copy?.tooltip as vscode.MarkdownString).value, /5 new, 3 updated, 2 deleted/);
+  });
+
+  it('Rollback Cutover before any cutover says there is nothing to roll back, and changes nothing', async () => {
+    const before = await fs.readFile(stateFile, 'utf8');
+    const failure = await fails(COMMAND_IDS.rollbackCutover, { yes: true });
+    assert.equal(failure.code, 'BAD_INPUT');
+    assert.match(failure.toast, new RegExp(`No cutover has run for project ${PROJECT}: there is nothing to roll back`));
+    assert.equal(await fs.readFile(stateFile, 'utf8'), before, 'the state file is unchanged');
+  });
+
+  it('Cutover: the final delta moves, the source refuses writes, every environment file names the cloud; Rollback Cutover undoes it', async () => {
+    const result = await succeeds<WorkspaceCutoverResult>(COMMAND_IDS.cutover, { yes: true });
+    assert.equal(result?.record.status, 'done', JSON.stringify(result?.record));
+    const { added, updated, deleted } = result.record.delta ?? {};
+    assert.deepEqual({ added, updated, deleted }, { added: 5, updated: 3, deleted: 2 }, 'the pending delta moved');
+    const local = JSON.parse(await fs.readFile(path.join(root, 'config', 'local.json'), 'utf8')) as Settings;
+    assert.equal(local.memory?.endpoint, sandbox.urls.memoryTarget, 'config/local.json names the cloud memory');
+    assert.equal((await write(sandbox.urls.memory, 'after/cutover')).status, 409, 'the source is read-only');
+    assert.match(api.runs.progress?.join('\n') ?? '', /read-only/, 'the notification followed the stages');
+
+    const back = await succeeds<WorkspaceRollbackResult>(COMMAND_IDS.rollbackCutover, { yes: true });
+    assert.equal(back?.record.status, 'rolled-back');
+    assert.equal((await write(sandbox.urls.memory, 'after/rollback')).status, 201, 'the source takes writes again');
+    const restored = JSON.parse(await fs.readFile(path.join(root, 'config', 'local.json'), 'utf8')) as Settings;
+    assert.equal(restored.memory?.endpoint, undefined, 'config/local.json as before the cutover');
   });
 
   it('a wrong project id typed deletes nothing, and the error says what to type', async () => {
