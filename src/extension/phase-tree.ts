@@ -8,6 +8,7 @@ import type { StepStatus } from '../core/migration/types';
 import type { PlanAction } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import {
+  cutoverTooltip,
   deltaDescription,
   isInterrupted,
   isStale,
@@ -122,6 +123,7 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     if (node.detail.error) lines.push('', `$(error) ${md(node.detail.error)}`);
     if (node.detail.blockedBy) lines.push('', `Blocked by \`${md(node.detail.blockedBy)}\`.`);
     if (node.detail.finishedAt) lines.push('', `Finished ${md(node.detail.finishedAt)}.`);
+    if (node.detail.cutover) lines.push('', md(cutoverTooltip(node.detail.cutover)));
     const plan = node.detail.plan;
     if (plan) {
       const summary = plan.phase.excluded ? `${plan.phase.excluded}, not planned` : planCounts(plan.phase.steps);

@@ -7,7 +7,7 @@ import type { EnvironmentKind } from '../core/environment';
 import type { PhaseInfo, PhaseStatus } from '../core/migration/catalog';
 import type { MonitorSnapshot } from '../core/migration/monitor';
 import type { StepRecord, StepStatus } from '../core/migration/types';
-import type { PlanAction, StepInfo, StepPlan, UsedEndpoint, WorkspaceView } from '../core/workspace';
+import type { CutoverRecord, PlanAction, StepInfo, StepPlan, UsedEndpoint, WorkspaceView } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import type { PlanTracker, TrackedPlan } from './plan-tracker';
 
@@ -26,6 +26,41 @@ export interface PhaseDetail {
   readonly defined?: readonly StepInfo[];
   /** The last Verify's plan of this phase. */
   readonly plan?: TrackedPlan;
+  /** The memory's cutover, on the phase whose copy it finishes (Memory System). */
+  readonly cutover?: CutoverRecord;
+}
+
+/**
+ * The phase the cutover belongs to: its final delta is the Memory System copy's. A literal,
+ * not the engine's constant: the tree must not load the engine's phase modules.
+ */
+export const CUTOVER_PHASE = 'memory-system';
+
+const CUTOVER_LABELS: Readonly<Record<CutoverRecord['status'], string>> = {
+  'in-progress': 'cutover in progress',
+  failed: 'cutover failed',
+  done: 'cut over',
+  'rolled-back': 'cutover rolled back',
+};
+
+/** The phase row's word for the cutover ("cut over"), none before one started. */
+export function cutoverDescription(record: CutoverRecord | undefined): string | undefined {
+  return record ? CUTOVER_LABELS[record.status] : undefined;
+}
+
+/** The cutover in a sentence for the phase's tooltip: when, what it switched, what undoes it. */
+export function cutoverTooltip(record: CutoverRecord): string {
+  const settings = `${record.switched.length} setting${record.switched.length === 1 ? '' : 's'}`;
+  switch (record.status) {
+    case 'done':
+      return `Cut over at ${record.finishedAt ?? record.startedAt}: the memory and API endpoints name the cloud (${settings} switched${record.secretVersion ? ', and the secret' : ''}). Rollback Cutover undoes it.`;
+    case 'in-progress':
+      return `A cutover started at ${record.startedAt} has not finished (stage ${record.stage}): run Cutover again to finish it.`;
+    case 'failed':
+      return `The cutover of ${record.startedAt} failed at stage ${record.stage}: ${record.error ?? 'see the log'}.`;
+    case 'rolled-back':
+      return `The cutover of ${record.startedAt} was rolled back${record.rollback?.finishedAt ? ` at ${record.rollback.finishedAt}` : ''}: the endpoints name the source again.`;
+  }
 }
 
 /** A phase row of the "Migration Phases" tree. */
@@ -88,6 +123,11 @@ export function isStale(detail: PhaseDetail): boolean {
 
 /** "completed · 4/4": the status, then steps done out of steps recorded; "· stale" when a reset upstream outdated it. */
 export function phaseDescription(detail: PhaseDetail): string {
+  const cutover = cutoverDescription(detail.cutover);
+  return cutover ? `${statusDescription(detail)} · ${cutover}` : statusDescription(detail);
+}
+
+function statusDescription(detail: PhaseDetail): string {
   const label = isInterrupted(detail) ? 'interrupted' : PHASE_STATUS_LABELS[detail.status];
   const planned = phasePlanDescription(detail);
   if (planned) return `${label} · ${planned}${isStale(detail) ? ' · stale' : ''}`;
@@ -138,6 +178,7 @@ export function phaseNodes(
             interrupted: snapshot?.interrupted,
             defined: defined(phase.id),
             plan: extra.plans?.get(phase.id),
+            ...(phase.id === CUTOVER_PHASE && snapshot?.cutover ? { cutover: snapshot.cutover } : {}),
           }
         : { status: 'not-started', defined: defined(phase.id), plan: extra.plans?.get(phase.id) };
       return { kind: 'phase', phase, status: detail.status, detail };

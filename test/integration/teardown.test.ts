@@ -117,10 +117,13 @@ describe('Sync delta, Cutover and Destroy from the editor', function () {
     const local = JSON.parse(await fs.readFile(path.join(root, 'config', 'local.json'), 'utf8')) as Settings;
     assert.equal(local.memory?.endpoint, sandbox.urls.memoryTarget, 'config/local.json names the cloud memory');
     assert.equal((await write(sandbox.urls.memory, 'after/cutover')).status, 409, 'the source is read-only');
+    // Not eventually: when the command returns the tree shows it.
+    assert.match(String((await rowsOf(api, 'memory-system'))[0].description), / · cut over$/);
     assert.match(api.runs.progress?.join('\n') ?? '', /read-only/, 'the notification followed the stages');
 
     const back = await succeeds<WorkspaceRollbackResult>(COMMAND_IDS.rollbackCutover, { yes: true });
     assert.equal(back?.record.status, 'rolled-back');
+    assert.match(String((await rowsOf(api, 'memory-system'))[0].description), / · cutover rolled back$/);
     assert.equal((await write(sandbox.urls.memory, 'after/rollback')).status, 201, 'the source takes writes again');
     const restored = JSON.parse(await fs.readFile(path.join(root, 'config', 'local.json'), 'utf8')) as Settings;
     assert.equal(restored.memory?.endpoint, undefined, 'config/local.json as before the cutover');

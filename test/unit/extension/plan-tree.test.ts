@@ -320,4 +320,46 @@ describe('the plan in the phase tree', () => {
     assert.equal(steps(provider, MEMORY)[1].description, 'up to date');
     assert.doesNotMatch(String(read(provider, phase(provider, MEMORY)).description), /to sync/);
   });
+
+  it('after a cutover the Memory System row says "cut over" and its tooltip when and what; a rollback says so', () => {
+    const state = emptyState(
+      'orchestra-test',
+      new Date(),
+      PHASES.map((p) => p.id),
+    );
+    state.phases['memory-system'].status = 'completed';
+    state.cutover = {
+      status: 'done',
+      stage: 'switched',
+      startedAt: '2026-12-07T10:00:00.000Z',
+      finishedAt: '2026-12-07T10:00:05.000Z',
+      source: { endpoint: 'http://127.0.0.1:7000', readOnlySupported: true, readOnly: true },
+      target: { endpoint: 'https://memory.example.run.app' },
+      switched: [
+        { file: 'config/local.json', setting: 'memory.endpoint', to: 'https://memory.example.run.app' },
+        { file: 'config/local.json', setting: 'endpoints.api', to: 'https://api.example.run.app' },
+      ],
+      secretVersion: 'projects/orchestra-test/secrets/orchestra-config/versions/3',
+    };
+    const provider = tree(undefined, state);
+    const memory = read(provider, phase(provider, 'memory-system'));
+    assert.equal(memory.description, 'completed · cut over');
+    assert.match(
+      memory.tooltip,
+      /Cut over at 2026-12-07T10:00:05.000Z: the memory and API endpoints name the cloud \(2 settings switched, and the secret\)\. Rollback Cutover undoes it\./,
+    );
+    assert.doesNotMatch(
+      String(read(provider, phase(provider, CORE)).description),
+      /cut/,
+      'other phases say nothing of it',
+    );
+    state.cutover = {
+      ...state.cutover,
+      status: 'rolled-back',
+      rollback: { startedAt: '2026-12-07T11:00:00.000Z', finishedAt: '2026-12-07T11:00:02.000Z' },
+    };
+    const back = read(tree(undefined, state), phase(tree(undefined, state), 'memory-system'));
+    assert.equal(back.description, 'completed · cutover rolled back');
+    assert.match(back.tooltip, /rolled back at 2026-12-07T11:00:02.000Z: the endpoints name the source again/);
+  });
 });
