@@ -18,8 +18,8 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = 20;
-const HOST_RUNS = 3;
-const CLI_RUNS = 15;
+const HOST_RUNS = 5;
+const CLI_RUNS = 21;
 const RESULT_FILE = path.join(ROOT, 'bench', 'results', 'activation.json');
 const STAND_IN = path.join(ROOT, 'bench', 'vscode-stand-in.cjs');
 
