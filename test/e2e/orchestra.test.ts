@@ -135,7 +135,8 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     await runCommand(page, 'Orchestra: Show Migration Report');
     const report = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
     await report.getByRole('heading', { name: 'Migration report: ui-project' }).waitFor();
-    const failed = report.locator('tr', { hasText: 'Memory System' });
+    // The Phases table's row (the events table names the phase too).
+    const failed = report.locator('h2:text-is("Phases") ~ table').first().locator('tr', { hasText: 'Memory System' });
     assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
     const chart = report.locator('figure.timeline svg');
     await chart.waitFor();

@@ -17,6 +17,7 @@ import { builtInPhases } from '../../src/core/migration/phases';
 import { StateStore } from '../../src/core/migration/store';
 import {
   launch,
+  openPalette,
   runCommand,
   snap,
   startOwnCodeServer,
@@ -242,9 +243,7 @@ async function isDisabled(action: ReturnType<Page['locator']>): Promise<boolean>
 
 /** Whether the command palette lists a command of this exact title. */
 async function paletteOffers(page: Page, title: string): Promise<boolean> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
+  const input = await openPalette(page);
   await input.fill(`>${title}`);
   // The list is filtered once every row shows the query's matches highlighted, or VS Code
   // says nothing matches; then it either has a row of that title or not.
