@@ -22,7 +22,7 @@ const common = {
   mainFields: ['module', 'main'],
   // pg's optional native binding is never used; PGlite (the sandbox's AlloyDB) loads its
   // WASM and extension files next to its own module, so it stays in node_modules.
-  external: ['pg-native', '@electric-sql/pglite', '@electric-sql/pglite/*', '@electric-sql/pglite-socket'],
+  external: ['pg-native', '@electric-sql/pglite', '@electric-sql/pglite/*'],
 };
 
 /** Fails the CLI build if anything pulls in 'vscode': the engine must stay editor-free. */

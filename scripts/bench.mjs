@@ -41,7 +41,6 @@ for (const file of benches) {
       'pg-native',
       '@electric-sql/pglite',
       '@electric-sql/pglite/*',
-      '@electric-sql/pglite-socket',
     ],
     // The same choice as esbuild.js: some packages' CommonJS entries break when bundled.
     mainFields: ['module', 'main'],

@@ -78,7 +78,6 @@ export function scriptBundle(entry: string): Promise<string> {
         'pg-native',
         '@electric-sql/pglite',
         '@electric-sql/pglite/*',
-        '@electric-sql/pglite-socket',
       ],
       // jsonc-parser's UMD build requires its parts at run time; its ESM build bundles.
       mainFields: ['module', 'main'],
