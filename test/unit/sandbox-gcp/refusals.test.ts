@@ -44,6 +44,30 @@ describe('emulator: refuses what Google refuses', () => {
     await call('POST', `/v1/projects/${P}/locations/${LOC}/repositories?repositoryId=orchestra`, { format: 'DOCKER' });
   });
 
+  it('image: a malformed image path or a registry Run cannot pull from is 400 INVALID_ARGUMENT, and no service is made', async () => {
+    for (const image of [
+      '<img src=x onerror=alert(1)>',
+      'javascript:alert(1)',
+      `${LOC}-docker.pkg.dev/${P}/orchestra/API:1`,
+      'ghcr.io/someone/api:1',
+    ]) {
+      const r = await call('POST', `${RUN}?serviceId=api`, { template: { containers: [{ image }] } });
+      assert.equal(r.status, 400, image);
+      assert.equal(errorOf(r.json).status, 'INVALID_ARGUMENT');
+      assert.match(errorOf(r.json).message, /Expected an image path like \[host\/\]repo-path\[:tag and\/or @digest\]/);
+      assert.ok(errorOf(r.json).message.endsWith(`but obtained ${image}`), errorOf(r.json).message);
+      assert.equal((await call('GET', `${RUN}/api`)).status, 404);
+    }
+    for (const image of [
+      'nginx',
+      'docker.io/library/nginx:1.27',
+      `europe-west1-docker.pkg.dev/${P}/r/a@sha256:${'a'.repeat(64)}`,
+    ]) {
+      const r = await call('POST', `${RUN}?serviceId=ok-${image.length}`, { template: { containers: [{ image }] } });
+      assert.equal(r.status, 200, `${image}: ${JSON.stringify(r.json)}`);
+    }
+  });
+
   it('image: a deploy of an image its registry does not hold fails the operation and the service (code 9, CONDITION_FAILED)', async () => {
     const op = await call('POST', `${RUN}?serviceId=api`, { template: { containers: [{ image: IMAGE }] } });
     assert.equal(op.status, 200, 'the create is accepted: Cloud Run imports the image later');

@@ -43,7 +43,40 @@ function validateTemplate(template: unknown): Record<string, unknown> {
       'service.template.containers',
     );
   }
+  t.containers.forEach((c, i) => {
+    if (!isImagePath(c.image!)) {
+      throw invalid(
+        `service.template.containers[${i}].image: Expected an image path like [host/]repo-path[:tag and/or @digest], where host is one of [region.]gcr.io, [region-]docker.pkg.dev or docker.io but obtained ${c.image}`,
+        `service.template.containers[${i}].image`,
+      );
+    }
+  });
   return t as Record<string, unknown>;
+}
+
+/**
+ * Run admits only a well-formed image reference from a registry it can pull from (Google's 400),
+ * so markup or a `javascript:` URL never becomes a service's image: the plan shows what Google keeps.
+ */
+const IMAGE_HOST = /^(?:[a-z]+(?:-[a-z]+)*\.)?gcr\.io$|^(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?docker\.pkg\.dev$|^docker\.io$/;
+const IMAGE_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const IMAGE_TAG = /^[\w][\w.-]{0,127}$/;
+const IMAGE_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+function isImagePath(image: string): boolean {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  if (digest !== undefined && !IMAGE_DIGEST.test(digest)) return false;
+  let rest = at >= 0 ? image.slice(0, at) : image;
+  const parts = rest.split('/');
+  const explicitHost = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]);
+  if (explicitHost && !IMAGE_HOST.test(parts.shift()!)) return false;
+  rest = parts.join('/');
+  const colon = rest.lastIndexOf(':');
+  const tag = colon >= 0 ? rest.slice(colon + 1) : undefined;
+  if (tag !== undefined && !IMAGE_TAG.test(tag)) return false;
+  const path = (colon >= 0 ? rest.slice(0, colon) : rest).split('/');
+  return path.length > 0 && path.every((c) => IMAGE_COMPONENT.test(c));
 }
 
 /** The template as Run returns it: defaults filled in. */
