@@ -192,6 +192,11 @@ export interface Faults {
   serviceEnableMs: Record<string, number>;
   /** Latency of the Cloud Run service URLs, ms. */
   runServiceLatencyMs: number;
+  /**
+   * Answered as every Cloud Run service's `uri` instead of its URL: a broken or hostile API,
+   * for tests that the product checks what it records and calls, and shows it as text.
+   */
+  runServiceUri?: string;
   failures: ScriptedFailure[];
   /** The next `count` operations started by a matching request finish with this error. */
   operationFailures: OperationFailure[];

@@ -8,6 +8,7 @@
  * A config that names a full image path deploys that image and builds nothing.
  */
 import { OrchestraError } from '../../errors';
+import { isLoopbackHost } from '../../gcp/token-guard';
 import type { JsonValue } from '../../memory/types';
 import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
 import type { FieldDiff, PhaseDefinition, Resource, StepContext } from '../types';
@@ -152,12 +153,39 @@ const service: Resource<RunService> = {
   failed: failedReason,
   async record(ctx, live) {
     if (!live.uri) return;
+    serviceUrl(ctx, live.uri);
     const endpoints = (ctx.outputs().endpoints ?? {}) as Record<string, JsonValue>;
     await ctx.setOutput('apiUrl', live.uri);
     await ctx.setOutput('endpoints', { ...endpoints, api: live.uri });
     await ctx.recordEndpoint('api', live.uri);
   },
 };
+
+/**
+ * The service's URL as Cloud Run answered it, checked before it is recorded: it becomes the
+ * API endpoint of every environment at cutover, Validation sends ID tokens to it, and the
+ * report shows it. Cloud Run's URLs are https (run.app); the emulator's are http on loopback.
+ */
+export function serviceUrl(ctx: StepContext, uri: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(uri);
+  } catch {
+    url = undefined;
+  }
+  const emulated = ctx.config.gcp.emulator && url?.protocol === 'http:' && isLoopbackHost(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !emulated)) {
+    throw new OrchestraError(
+      'BAD_SERVICE_URL',
+      `Cloud Run answered ${JSON.stringify(uri)} as the URL of ${serviceName(ctx)}: not an https URL, so it is neither recorded nor called.`,
+      {
+        where: serviceName(ctx),
+        fix: `Read the service with: gcloud run services describe ${ctx.config.phases.apiDeployment.serviceName} --region ${ctx.config.location} --format 'value(status.url)'. A Cloud Run URL is https://...run.app; run execute again once it answers one.`,
+      },
+    );
+  }
+  return uri;
+}
 
 export const apiDeploymentPhase: PhaseDefinition = {
   info: {

@@ -11,7 +11,7 @@ import { measure, VERDICT_MARKS, verdictFor, WARMUP_CALLS, type LatencyResult } 
 import type { MemoryClient } from '../../memory/types';
 import { mapBounded } from '../planner';
 import type { Action, PhaseDefinition, Step, StepContext } from '../types';
-import { API, type RunService, serviceName } from './api-deployment';
+import { API, type RunService, serviceName, serviceUrl } from './api-deployment';
 import { MEMORY } from './memory-system';
 import { VECTOR_COPY_STEP } from '../vector/copy-vectors';
 import { vectorValidation } from './validation-vector';
@@ -122,7 +122,7 @@ async function apiUrl(ctx: StepContext): Promise<string> {
   const live = await ctx.gcp.getOrUndefined<RunService>('run', `/v2/${serviceName(ctx)}`, { signal: ctx.signal });
   if (!live?.uri)
     throw new OrchestraError('NO_API_URL', 'The Cloud Run service has no URL yet.', { where: serviceName(ctx) });
-  return live.uri;
+  return serviceUrl(ctx, live.uri);
 }
 
 const memoryLatency = (dependsOn: string[]): Action => ({

@@ -212,7 +212,7 @@ export function serviceView(name: string, entry: ResourceEntry, ctx: EmuContext)
   const failed = !reconciling && entry.failure;
   const state = reconciling ? 'CONDITION_RECONCILING' : failed ? 'CONDITION_FAILED' : 'CONDITION_SUCCEEDED';
   const latestReady = readyRevision(entry, ctx);
-  const uri = runServiceUrl(ctx, name);
+  const uri = ctx.faults.runServiceUri ?? runServiceUrl(ctx, name);
   // A failed revision: the service's Ready condition carries the reason, as Google's v2 Service does.
   const why = failed ? { message: entry.failure!.message, reason: 'REVISION_FAILED' } : {};
   return {
