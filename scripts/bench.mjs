@@ -35,13 +35,7 @@ for (const file of benches) {
     target: 'node20',
     // PGlite (the vector benchmark's database) loads its WASM beside its own module, as in esbuild.js;
     // playwright-core (the UI benchmark's browser driver) reads its browsers.json beside its own.
-    external: [
-      'esbuild',
-      'playwright-core',
-      'pg-native',
-      '@electric-sql/pglite',
-      '@electric-sql/pglite/*',
-    ],
+    external: ['esbuild', 'playwright-core', 'pg-native', '@electric-sql/pglite', '@electric-sql/pglite/*'],
     // The same choice as esbuild.js: some packages' CommonJS entries break when bundled.
     mainFields: ['module', 'main'],
     outfile,

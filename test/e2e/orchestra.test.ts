@@ -140,7 +140,8 @@ describe('Orchestra in the VS Code UI (code-server)', function () {
     assert.match(await failed.innerText(), /failed[\s\S]*PERMISSION_DENIED/);
     const chart = report.locator('figure.timeline svg');
     await chart.waitFor();
-    assert.match(await chart.innerHTML(), /service-account/);
+    // Steps are named by their titles in the chart.
+    assert.match(await chart.innerHTML(), /Runtime service account/);
     await chart.scrollIntoViewIfNeeded();
     await snap(page, run, '07-report-timeline');
     await report.getByRole('heading', { name: 'Migration report: ui-project' }).scrollIntoViewIfNeeded();

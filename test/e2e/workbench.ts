@@ -161,23 +161,24 @@ export async function contextMenu(
 export async function recordFailure(page: Page | undefined, run: UiRun, name: string): Promise<void> {
   if (!page) return;
   await snap(page, run, name).catch(() => undefined);
+  // A source string, not a function: the test runner's transpiler names inner functions with
+  // a helper the page does not have (ReferenceError: __name is not defined).
   const seen = await page
-    .evaluate(() => {
-      const text = (sel: string) =>
-        Array.from(document.querySelectorAll<HTMLElement>(sel))
+    .evaluate(
+      `(() => {
+        const text = (sel) => Array.from(document.querySelectorAll(sel))
           .filter((e) => e.offsetParent !== null)
-          .map((e) => e.innerText.replace(/\s+/g, ' ').slice(0, 300));
-      const active = document.activeElement;
-      return {
-        focus: active
-          ? `${active.tagName.toLowerCase()}${active.className ? `.${String(active.className).split(' ').join('.')}` : ''}`
-          : 'none',
-        dialogs: text('.monaco-dialog-box'),
-        notifications: text('.notifications-toasts .notification-toast'),
-        quickInput: text('.quick-input-widget'),
-        contextMenu: text('.context-view .monaco-menu'),
-      };
-    })
+          .map((e) => e.innerText.replace(/\\s+/g, ' ').slice(0, 300));
+        const active = document.activeElement;
+        return {
+          focus: active ? active.tagName.toLowerCase() + (active.className ? '.' + String(active.className).split(' ').join('.') : '') : 'none',
+          dialogs: text('.monaco-dialog-box'),
+          notifications: text('.notifications-toasts .notification-toast'),
+          quickInput: text('.quick-input-widget'),
+          contextMenu: text('.context-view .monaco-menu'),
+        };
+      })()`,
+    )
     .catch((error: unknown) => ({ unreadable: (error as Error).message }));
   console.log(`[ui] ${name}: the workbench at the failure: ${JSON.stringify(seen)}`);
 }

@@ -73,12 +73,7 @@ export function scriptBundle(entry: string): Promise<string> {
       target: 'node20',
       outfile,
       logLevel: 'error',
-      external: [
-        'vscode',
-        'pg-native',
-        '@electric-sql/pglite',
-        '@electric-sql/pglite/*',
-      ],
+      external: ['vscode', 'pg-native', '@electric-sql/pglite', '@electric-sql/pglite/*'],
       // jsonc-parser's UMD build requires its parts at run time; its ESM build bundles.
       mainFields: ['module', 'main'],
     });
