@@ -6,11 +6,10 @@
  * them as the characters they are: no element, no handler, no link.
  */
 import * as assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { WorkspaceReport } from '../../../src/core/workspace';
 import { openEngine, startWorld, type World } from '../migration/world';
+import { renderedReports } from './rendered';
 
 const HOSTILE_STATS: Record<string, number> = {
   '<script>alert(1)</script>': 1,
@@ -47,11 +46,7 @@ describe('metric names from a server, with markup in them (emulator fault inject
       const result = await h.engine.execute();
       assert.equal(result.status, 'completed', JSON.stringify(result.failures));
       custom = h.engine.state().phases.validation.metrics.custom;
-      page = await h.workspace.report({
-        page: { cspSource: 'https://webview.test', styleUri: 'https://webview.test/report.css', title: 'Report' },
-      });
-      const stylesheet = await readFile(path.resolve(__dirname, '../../../media/report.css'), 'utf8');
-      standalone = await h.workspace.report({ standalone: { stylesheet, title: 'Report' } });
+      ({ page, standalone } = await renderedReports(h.workspace));
     } finally {
       await h.close();
     }

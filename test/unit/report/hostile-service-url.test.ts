@@ -5,13 +5,12 @@
  * refusal's text as text: no element, no handler, no link.
  */
 import * as assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { WorkspaceReport } from '../../../src/core/workspace';
 import type { ExecuteResult } from '../../../src/core/migration/executor';
 import type { MigrationState } from '../../../src/core/migration/state';
 import { openEngine, startWorld, type World } from '../migration/world';
+import { renderedReports } from './rendered';
 
 const HOSTILE_URI = 'javascript:alert(1)//<img src=x onerror="window.__pwned=5"><script>window.__pwned=6</script>';
 
@@ -30,11 +29,7 @@ describe('a Cloud Run service URL with markup in it (emulator fault injection)',
     try {
       result = await h.engine.execute();
       state = h.engine.state();
-      page = await h.workspace.report({
-        page: { cspSource: 'https://webview.test', styleUri: 'https://webview.test/report.css', title: 'Report' },
-      });
-      const stylesheet = await readFile(path.resolve(__dirname, '../../../media/report.css'), 'utf8');
-      standalone = await h.workspace.report({ standalone: { stylesheet, title: 'Report' } });
+      ({ page, standalone } = await renderedReports(h.workspace));
     } finally {
       await h.close();
     }
