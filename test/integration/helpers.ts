@@ -145,3 +145,31 @@ export async function fails(id: string, ...args: unknown[]): Promise<CommandFail
   expectedFailures().add(failures[0]);
   return failures[0];
 }
+
+/**
+ * The workspace as a user's rehearsal leaves it: the demo API where the default config looks
+ * for it ('api'), and config/common.json naming `project` on the sandbox's emulator and memory
+ * servers (3 latency samples against `targetMs`); `extra` adds top-level keys.
+ */
+export async function writeRehearsalConfig(
+  root: string,
+  sandbox: { urls: { memory: string; gcp: string; memoryTarget: string } },
+  project: string,
+  targetMs: number,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  // The bundle runs from out/test/integration.
+  await fs.cp(path.resolve(__dirname, '../../../demo/api'), path.join(root, 'api'), { recursive: true });
+  await fs.mkdir(path.join(root, 'config'), { recursive: true });
+  await fs.writeFile(
+    path.join(root, 'config', 'common.json'),
+    JSON.stringify({
+      projectId: project,
+      gcp: { emulator: true },
+      endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
+      phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
+      validation: { targets: { memoryReadMs: targetMs, apiMs: targetMs } },
+      ...extra,
+    }),
+  );
+}

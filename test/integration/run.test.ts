@@ -15,7 +15,7 @@ const PHASES = builtInPhases().infos();
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { activated, fails, logged } from './helpers';
+import { activated, fails, logged, writeRehearsalConfig } from './helpers';
 
 const PROJECT = 'editor-run-project';
 const RECORDS = 300;
@@ -47,19 +47,7 @@ describe('Verify and Execute from the editor', function () {
       // The emulator knows the project it was told about, and no other (as Google).
       gcp: { lroDelayMs: 20, projects: [PROJECT] },
     });
-    // The demo API source where the default config looks for it (the bundle runs from out/test/integration).
-    await fs.cp(path.resolve(__dirname, '../../../demo/api'), path.join(root, 'api'), { recursive: true });
-    await fs.mkdir(path.join(root, 'config'), { recursive: true });
-    await fs.writeFile(
-      path.join(root, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: PROJECT,
-        gcp: { emulator: true },
-        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
-        validation: { targets: { memoryReadMs: 1000, apiMs: 1000 } },
-      }),
-    );
+    await writeRehearsalConfig(root, sandbox, PROJECT, 1000);
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
   });
 

@@ -13,7 +13,7 @@ import type { WorkspaceCutoverResult, WorkspaceDestroyResult, WorkspaceRollbackR
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { activated, fails, sleep, succeeds } from './helpers';
+import { activated, fails, sleep, succeeds, writeRehearsalConfig } from './helpers';
 
 const PROJECT = 'editor-teardown-project';
 const RECORDS = 60;
@@ -55,18 +55,7 @@ describe('Sync delta, Cutover and Destroy from the editor', function () {
       seedRecords: RECORDS,
       gcp: { lroDelayMs: 20, projects: [PROJECT] },
     });
-    await fs.cp(path.resolve(__dirname, '../../../demo/api'), path.join(root, 'api'), { recursive: true });
-    await fs.mkdir(path.join(root, 'config'), { recursive: true });
-    await fs.writeFile(
-      path.join(root, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: PROJECT,
-        gcp: { emulator: true },
-        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
-        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-      }),
-    );
+    await writeRehearsalConfig(root, sandbox, PROJECT, 2000);
     await succeeds(COMMAND_IDS.refresh);
     const result = await succeeds<ExecuteResult>(COMMAND_IDS.execute, { yes: true });
     assert.equal(result?.status, 'completed', JSON.stringify(result?.failures));
