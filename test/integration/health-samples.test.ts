@@ -19,6 +19,9 @@ import { activated, waitFor } from './helpers';
 // samples of a 300 ms target slow, and the "one slow check" the second slow one), and the
 // held samples three and two times it.
 const TARGET_MS = 1000;
+// A held sample must come back slow, not time out (a timeout is "down", rightly): the call
+// limit is well above the slowest held sample (the default, 2 s, is below 3 x TARGET_MS).
+const CALL_TIMEOUT_MS = TARGET_MS * 10;
 
 /** A forwarding proxy that holds chosen requests back: `delays` is consumed one request at a time, then `base`. */
 async function delayingProxy(upstream: string) {
@@ -68,6 +71,7 @@ describe('Service health: samples, levels and what the item says', function () {
       JSON.stringify({
         projectId: 'health-samples-project',
         endpoints: { memory: proxy.url },
+        memory: { timeoutMs: CALL_TIMEOUT_MS },
         breaker: { retry: { maxAttempts: 1 } },
         validation: { targets: { memoryReadMs: TARGET_MS } },
       }),
