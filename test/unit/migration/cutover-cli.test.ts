@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli, treeHash } from '../hardening/harness';
 import { memorySnapshot } from './snapshot';
-import { placeDemoApi, startWorld, testGcpClient, type World } from './world';
+import { cliWorkspace, startWorld, testGcpClient, type World } from './world';
 
 const ENVIRONMENTS = ['local', 'codespaces', 'workstation', 'cloud_run'];
 
@@ -59,28 +59,11 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
 
   before(async () => {
     world = await startWorld({ records: 300 });
-    const c = world.config;
-    await mkdir(world.workspace, { recursive: true });
-    await placeDemoApi(world.workspace);
+    // The rehearsal's common.json first: init then writes the environment files beside it and
+    // keeps it as it is (the four environment files are what cutover switches).
+    await cliWorkspace(world, { targetMs: 2000 });
     const init = await cli(['init']);
     assert.equal(init.code, 0, init.stderr);
-    await writeFile(
-      file('common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          aiCoding: { members: c.phases.aiCoding.members },
-          apiDeployment: { source: c.phases.apiDeployment.source },
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: c.phases.memorySystem.targetEndpoint,
-          },
-          validation: { samples: 3 },
-        },
-        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-      }),
-    );
   });
   after(async () => {
     await world?.close();
