@@ -96,8 +96,8 @@ export function storeIdentity(side: MemorySide, cwd: string): string | undefined
     if (!side.command) return undefined;
     const file = side.env[MEMORY_FILE_VARIABLE];
     // The reference server resolves a relative MEMORY_FILE_PATH against its own folder, not the cwd:
-    // the same relative text with the same command is the same file.
-    return `stdio\n${side.command}\n${side.args.map((a) => (looksLikePath(a) ? path.resolve(cwd, a) : a)).join('\n')}\n${file ?? '(server default file)'}`;
+    // the same relative text (up to '.' and '..' segments) with the same command is the same file.
+    return `stdio\n${side.command}\n${side.args.map((a) => (looksLikePath(a) ? path.resolve(cwd, a) : a)).join('\n')}\n${file ? path.normalize(file) : '(server default file)'}`;
   }
   if (!side.endpoint) return undefined;
   try {

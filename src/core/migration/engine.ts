@@ -210,6 +210,10 @@ export class MigrationEngine {
     const steps = all.filter((s) => ids.has(s.phase));
     const needed = new Set(steps.flatMap((s) => s.dependsOn));
     const external = all.filter((s) => !ids.has(s.phase) && needed.has(s.id));
+    const refused = steps
+      .map((s) => (s.kind === 'action' ? s.refusal?.(this.options.config, this.options.workspaceDir) : undefined))
+      .find((e) => e !== undefined);
+    if (refused) throw refused;
     const guard = plan && new PlanGuard(plan, all);
     const result = await executeSteps({
       deps: this.deps,

@@ -5,6 +5,7 @@
  * on, across phases, so the executor can schedule the whole migration as one graph.
  */
 import type { OrchestraConfig } from '../config/types';
+import type { OrchestraError } from '../errors';
 import type { GcpClient } from '../gcp/types';
 import type { Logger } from '../logger';
 import type { JsonValue, MemoryClient } from '../memory/types';
@@ -132,6 +133,12 @@ export interface Action extends StepBase {
   run(ctx: StepContext): Promise<void | 'none'>;
   /** True when a completed run need not be repeated; validation always re-measures. */
   readonly once?: boolean;
+  /**
+   * From the config alone (nothing read, nothing started): why no run of this step could
+   * ever be right. Execute refuses the whole run with it before any step changes anything
+   * (bad input, exit 2), rather than failing this step after the others have run.
+   */
+  refusal?(config: OrchestraConfig, workspaceDir: string): OrchestraError | undefined;
 }
 
 export type Step = Resource | Action;

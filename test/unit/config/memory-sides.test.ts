@@ -158,6 +158,8 @@ describe('memory stores per side (memory.source, memory.target)', () => {
       setting: 'y',
     });
     assert.ok(sameStoreReason(stdio('/a.jsonl'), stdio('/a.jsonl'), '/ws'));
+    assert.ok(sameStoreReason(stdio('/data/a.jsonl'), stdio('/data/x/../a.jsonl'), '/ws'), 'one file, two spellings');
+    assert.ok(sameStoreReason(stdio('graph/a.jsonl'), stdio('./graph//a.jsonl'), '/ws'));
     assert.equal(sameStoreReason(stdio('/a.jsonl'), stdio('/b.jsonl'), '/ws'), undefined);
   });
 });

@@ -18,7 +18,9 @@ import type { JsonValue } from '../../../src/core/memory/types';
 import { startMemoryServer } from '../../../src/sandbox/memory';
 import { startMcpHttpProxy, type McpHttpProxy } from '../memory/fixtures/mcp-http-proxy';
 import { memoryConfig } from '../memory/helpers';
-import { openEngine, startWorld, type World } from './world';
+import { isInputError } from '../../../src/core/errors';
+import { runCli } from '../cli-run';
+import { cliWorkspace, MUTATING, openEngine, startWorld, type World } from './world';
 
 const SERVER_MEMORY = path.resolve(
   __dirname,
@@ -291,16 +293,52 @@ describe('memory copy between any pair of stores, each side configured on its ow
           assert.equal(step?.action, 'blocked');
           assert.match(step?.reason ?? '', /source and target are one store/);
           assert.match(step?.reason ?? '', /memory\.target/, 'the fix names the setting to change');
-          const result = await h.engine.execute(PHASES);
-          assert.equal(result.status, 'failed');
-          const failure = result.failures.find((f) => f.step === 'memory-system/copy');
-          assert.match(failure?.error ?? '', /refused: the source and target are one store/);
-          assert.equal(h.engine.state().outputs.memoryCopy, undefined, 'nothing was copied');
+          world.emulator.clearRequestLog();
+          await assert.rejects(h.engine.execute(PHASES), (error: Error & { code?: string; fix?: string }) => {
+            assert.ok(isInputError(error), 'bad input (exit 2), not a migration failure');
+            assert.equal(error.code, 'MEMORY_SAME_STORE');
+            assert.match(error.message, /refused: the source and target are one store/);
+            assert.match(error.fix ?? '', /memory\.target/);
+            return true;
+          });
+          // Refused before it starts: no step ran, not even the ones before the copy.
+          assert.deepEqual(world.emulator.requestLog().filter(MUTATING), [], 'no Google Cloud call changed anything');
+          const state = h.engine.state();
+          assert.equal(state.outputs.memoryCopy, undefined, 'nothing was copied');
+          for (const phase of PHASES) assert.equal(state.phases[phase].status, 'not-started', phase);
         } finally {
           await h.close();
         }
         if (before !== undefined) assert.equal(await readFile(source.env!.MEMORY_FILE_PATH, 'utf8'), before);
       });
     }
+
+    it('orchestra-migrate execute: exit 2 with the reason and the fix, nothing changed anywhere', async () => {
+      const dir = await cliWorkspace(world, {
+        dir: path.join(world.dir, `cli-same-${++n}`),
+        extra: {
+          memory: {
+            source: http(world.source.url),
+            target: http(world.source.url.replace('127.0.0.1', 'localhost') + '/'),
+          },
+        },
+      });
+      const held = world.source.store.size;
+      world.emulator.clearRequestLog();
+      const run = await runCli(['execute', '--yes'], dir);
+      assert.equal(run.code, 2, run.err);
+      assert.match(
+        run.err,
+        /The memory copy is refused: the source and target are one store \(http:\/\/localhost:\d+\/: the same server \(one URL, spelled two ways\)/,
+      );
+      assert.match(run.err, /where: memory-system\/copy\n {2}fix: Point memory\.target/);
+      assert.deepEqual(world.emulator.requestLog().filter(MUTATING), [], 'no Google Cloud call changed anything');
+      assert.equal(world.source.store.size, held);
+      const status = JSON.parse((await runCli(['status', '--json'], dir)).out) as { phases: { status: string }[] };
+      assert.ok(
+        status.phases.every((p) => p.status === 'not-started'),
+        'no phase ran',
+      );
+    });
   });
 });

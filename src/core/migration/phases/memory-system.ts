@@ -5,7 +5,8 @@
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
 import { memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memory-sides';
-import { errorMessage, OrchestraError } from '../../errors';
+import type { OrchestraConfig } from '../../config/types';
+import { errorMessage, InputError } from '../../errors';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
 import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
@@ -63,6 +64,10 @@ const copy: Action = {
   title: 'Copy memory records',
   dependsOn: [MEMORY.database],
   permissions: [],
+  refusal: (config, workspaceDir) => {
+    const same = sameStoreReason(...sidesOf(config), workspaceDir);
+    return same ? sameStoreError(same) : undefined;
+  },
   async plan(ctx, recorded) {
     const same = sameStore(ctx);
     if (same) return { action: 'blocked', reason: `${same}. ${SAME_STORE_FIX}` };
@@ -76,12 +81,7 @@ const copy: Action = {
   },
   async run(ctx) {
     const same = sameStore(ctx);
-    if (same) {
-      throw new OrchestraError('MEMORY_SAME_STORE', `The memory copy is refused: ${same}.`, {
-        where: MEMORY.copy,
-        fix: SAME_STORE_FIX,
-      });
-    }
+    if (same) throw sameStoreError(same);
     const { source, target } = await ctx.memory();
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
     const synced = deltaSize(report.synced);
@@ -99,10 +99,23 @@ const copy: Action = {
   },
 };
 
+const sidesOf = (config: OrchestraConfig) => {
+  const { source, target } = memorySides(config);
+  return [source, target] as const;
+};
+
 /** Why source and target are one store, from the config alone (no client opened, no child started). */
 function sameStore(ctx: StepContext): string | undefined {
-  const { source, target } = memorySides(ctx.config);
-  return sameStoreReason(source, target, ctx.workspaceDir);
+  return sameStoreReason(...sidesOf(ctx.config), ctx.workspaceDir);
+}
+
+/** Bad input (exit 2): the config names one store twice; the fix is in the config. */
+function sameStoreError(reason: string): InputError {
+  return new SameStoreError(`The memory copy is refused: ${reason}.`, { where: MEMORY.copy, fix: SAME_STORE_FIX });
+}
+
+class SameStoreError extends InputError {
+  override readonly code = 'MEMORY_SAME_STORE';
 }
 
 /** After the first full copy: what has changed on the source since the last sync, in counts. */
