@@ -13,7 +13,7 @@ import type { ExecuteResult } from '../../src/core/migration/executor';
 import type { OrchestraApi } from '../../src/extension/context';
 import { COMMAND_IDS } from '../../src/extension/constants';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { activated, waitFor } from './helpers';
+import { activated, waitFor, writeRehearsalConfig } from './helpers';
 
 const PROJECT = 'editor-outcomes-project';
 const RECORDS = 400;
@@ -49,17 +49,7 @@ describe('Run outcomes in the tree, and the run log', function () {
   let sandbox: Sandbox;
 
   async function writeConfig(level: 'info' | 'debug'): Promise<void> {
-    await fs.writeFile(
-      path.join(root, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: PROJECT,
-        gcp: { emulator: true },
-        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
-        validation: { targets: { memoryReadMs: 1000, apiMs: 1000 } },
-        log: { dir: 'logs/editor-runs', level },
-      }),
-    );
+    await writeRehearsalConfig(root, sandbox, PROJECT, 1000, { log: { dir: 'logs/editor-runs', level } });
     await vscode.commands.executeCommand(COMMAND_IDS.refresh);
     await waitFor('the new configuration', () => api.presenter.lastLoad?.ok === true);
   }
@@ -75,8 +65,6 @@ describe('Run outcomes in the tree, and the run log', function () {
       // Long enough operations that a run is still under way when the test cancels it.
       gcp: { lroDelayMs: 1500, projects: [PROJECT] },
     });
-    await fs.cp(path.resolve(__dirname, '../../../demo/api'), path.join(root, 'api'), { recursive: true });
-    await fs.mkdir(path.join(root, 'config'), { recursive: true });
     await vscode.commands.executeCommand(COMMAND_IDS.setMemoryApiKey, KEY);
     await writeConfig('info');
   });
