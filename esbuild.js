@@ -57,6 +57,28 @@ const CHUNKS = [
   { source: 'src/core/vector/store.ts', file: 'engine-vector.js' },
 ];
 
+/**
+ * The extension's code that runs on first use, not at activation: every command (one file
+ * each under src/extension/commands/, but for the table and the helpers they share) and
+ * the webview panels and the health pick. Activation loads only dist/extension.js: the
+ * tree, the status bar items and one stub per command id (src/extension/commands/index.ts),
+ * each of which requires its command's file when first run.
+ */
+const COMMAND_HELPERS = new Set(['index.ts', 'command.ts', 'failures.ts', 'run-args.ts', 'run-log.ts']);
+const EXTENSION_CHUNKS = [
+  ...fs
+    .readdirSync(path.join(__dirname, 'src', 'extension', 'commands'))
+    .filter((name) => name.endsWith('.ts') && !COMMAND_HELPERS.has(name))
+    .sort()
+    .map((name) => ({
+      source: `src/extension/commands/${name}`,
+      file: `extension-command-${name.replace(/\.ts$/, '.js')}`,
+    })),
+  { source: 'src/extension/plan-panel.ts', file: 'extension-plan-panel.js' },
+  { source: 'src/extension/report-panel.ts', file: 'extension-report-panel.js' },
+  { source: 'src/extension/health-pick.ts', file: 'extension-health-pick.js' },
+];
+
 function resolveSource(resolveDir, specifier) {
   const base = path.resolve(resolveDir, specifier);
   for (const candidate of [base, `${base}.ts`, path.join(base, 'index.ts')]) {
@@ -66,7 +88,7 @@ function resolveSource(resolveDir, specifier) {
 }
 
 /** Leaves imports of a chunk (other than the one being built) to a run-time require() of its file. */
-function chunks(entry) {
+function chunks(entry, list = CHUNKS) {
   return {
     name: 'chunks',
     setup(build) {
@@ -74,7 +96,7 @@ function chunks(entry) {
         const resolved = resolveSource(args.resolveDir, args.path);
         if (!resolved) return undefined;
         const source = path.relative(__dirname, resolved).split(path.sep).join('/');
-        const chunk = CHUNKS.find((c) => c.source === source && c.source !== entry);
+        const chunk = list.find((c) => c.source === source && c.source !== entry);
         return chunk ? { path: `./${chunk.file}`, external: true } : undefined;
       });
     },
@@ -82,16 +104,19 @@ function chunks(entry) {
 }
 
 function builds() {
+  const extension = (source, outfile) => ({
+    ...common,
+    entryPoints: [source],
+    outfile,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [...common.external, 'vscode'],
+    plugins: [chunks(source, EXTENSION_CHUNKS)],
+  });
   const list = [
-    {
-      ...common,
-      entryPoints: ['src/extension/extension.ts'],
-      outfile: 'dist/extension.js',
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      external: [...common.external, 'vscode'],
-    },
+    extension('src/extension/extension.ts', 'dist/extension.js'),
+    ...EXTENSION_CHUNKS.map((chunk) => extension(chunk.source, `dist/${chunk.file}`)),
     {
       // The application layer (src/core/workspace), which the extension requires on first use (src/extension/gateway.ts).
       ...common,
@@ -161,6 +186,12 @@ function cliBuilds(outdir) {
     }));
 }
 
+/** The extension's bundles as the build makes them (tests read what activation loads). */
+function extensionBuilds() {
+  const shipped = new Set(['dist/extension.js', ...EXTENSION_CHUNKS.map((c) => `dist/${c.file}`)]);
+  return builds().filter((config) => shipped.has(config.outfile));
+}
+
 async function main() {
   // The schema's validators as Ajv standalone code: a build never ships them older than the schema.
   if (ensureSchemaValidators()) console.log('[schema] generated the standalone validators');
@@ -177,7 +208,7 @@ async function main() {
   fs.chmodSync(path.join(__dirname, 'dist', 'cli.js'), 0o755);
 }
 
-module.exports = { cliBuilds };
+module.exports = { cliBuilds, extensionBuilds };
 
 if (require.main === module) {
   main().catch((error) => {

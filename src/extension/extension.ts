@@ -1,8 +1,11 @@
 /**
  * Activation: builds the one context every command receives and wires the views to the
  * application layer. Keep it cheap: nothing here loads the engine, a cloud or a network
- * module; the gateway requires the engine bundle on the first configuration load.
+ * module; the gateway requires the engine bundle on the first configuration load. What
+ * activation shows (the tree, the status bar items) is built here; the commands and the
+ * panels load on first use, each from a bundle file of its own (esbuild.js EXTENSION_CHUNKS).
  */
+/* eslint-disable @typescript-eslint/no-require-imports */
 import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
 import { registerCommands } from './commands';
@@ -15,10 +18,12 @@ import { WorkspaceGateway } from './gateway';
 import { HealthItem } from './health-item';
 import { createLogChannel } from './log';
 import { PhaseTreeProvider } from './phase-tree';
-import { PlanPanel } from './plan-panel';
+import type * as PlanPanelModule from './plan-panel';
+import type { PlanPanel } from './plan-panel';
 import { PlanTracker } from './plan-tracker';
 import { MigrationPresenter } from './presenter';
-import { ReportPanel } from './report-panel';
+import type * as ReportPanelModule from './report-panel';
+import type { ReportPanel } from './report-panel';
 import { EnvironmentStatusItem } from './status-bar';
 
 function describe(detection: EnvironmentDetection): string {
@@ -46,21 +51,20 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
     new MigrationPresenter({ gateway, watcher, tree: phaseTree, treeView, statusItem, log, plans }),
   );
   const health = own(new HealthItem({ gateway, presenter, secrets: context.secrets, log }));
-  const report = own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
   const failures = own(new CommandFailures(() => log.show(true)));
   const runs: OrchestraContext['runs'] = { running: false };
-  const planPanel = own(
-    new PlanPanel({
-      extensionUri: context.extensionUri,
-      logUri: context.logUri,
-      log,
-      gateway,
-      presenter,
-      plans,
-      failures,
-      runs,
-    }),
-  );
+  // The panels load with the first command that opens one.
+  let report: ReportPanel | undefined;
+  let planPanel: PlanPanel | undefined;
+  const openReport = () => {
+    const { ReportPanel } = require('./report-panel') as typeof ReportPanelModule;
+    return own(new ReportPanel({ extensionUri: context.extensionUri, gateway, presenter, log }));
+  };
+  const openPlanPanel = () => {
+    const { PlanPanel } = require('./plan-panel') as typeof PlanPanelModule;
+    const deps = { extensionUri: context.extensionUri, logUri: context.logUri, log, gateway, presenter, plans };
+    return own(new PlanPanel({ ...deps, failures, runs }));
+  };
 
   const ctx: OrchestraContext = {
     extension: context,
@@ -72,8 +76,12 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
     phaseTree,
     statusItem,
     health,
-    report,
-    planPanel,
+    get report() {
+      return (report ??= openReport());
+    },
+    get planPanel() {
+      return (planPanel ??= openPlanPanel());
+    },
     runs,
     failures,
     environment: () => detection,
@@ -83,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraContext {
       log.info(`environment: ${describe(detection)}`);
       return detection;
     },
-    reportHtml: () => report.html,
+    reportHtml: () => report?.html,
   };
 
   context.subscriptions.push(

@@ -17,7 +17,8 @@ import {
   settingId,
 } from './constants';
 import type { WorkspaceGateway } from './gateway';
-import { HealthPick } from './health-pick';
+import type * as HealthPickModule from './health-pick';
+import type { HealthPick } from './health-pick';
 import { HEALTH_ICONS, healthAccessibilityLabel, healthStateText, healthText, unCheckedLabel } from './health-text';
 import type { MigrationPresenter } from './presenter';
 import { md } from './presentation';
@@ -71,17 +72,14 @@ export class HealthItem implements vscode.Disposable {
   private readonly checked = new vscode.EventEmitter<HealthReport>();
   /** Fires after every check that produced a report, once the item shows it. */
   readonly onDidCheck = this.checked.event;
-  /** The quick pick the item's click opens; it follows onDidCheck while open. */
-  readonly pick: HealthPick;
+  private shownPick?: HealthPick;
 
   constructor(private readonly deps: HealthItemDeps) {
     this.item = vscode.window.createStatusBarItem(HEALTH_ITEM_ID, vscode.StatusBarAlignment.Left, 49);
     this.item.name = 'Orchestra Service Health';
     this.item.command = COMMAND_IDS.checkHealth;
-    this.pick = new HealthPick({ onDidCheck: this.onDidCheck, log: deps.log });
     this.subscriptions.push(
       this.checked,
-      this.pick,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(settingId(SETTING_KEYS.healthIntervalSeconds))) this.restartInterval();
         if (event.affectsConfiguration(SETTINGS_SECTION)) this.schedule();
@@ -94,6 +92,17 @@ export class HealthItem implements vscode.Disposable {
       // A config file saved, or a run that recorded the API URL: the services to check may differ.
       deps.presenter.onDidRender(() => this.scheduleIfChanged()),
     );
+  }
+
+  /** The quick pick the item's click opens (its code loads then); it follows onDidCheck while open. */
+  get pick(): HealthPick {
+    if (!this.shownPick) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { HealthPick } = require('./health-pick') as typeof HealthPickModule;
+      this.shownPick = new HealthPick({ onDidCheck: this.onDidCheck, log: this.deps.log });
+      this.subscriptions.push(this.shownPick);
+    }
+    return this.shownPick;
   }
 
   /** The first check follows the presenter's first configuration load (see scheduleIfChanged). */
