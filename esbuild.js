@@ -79,6 +79,25 @@ const EXTENSION_CHUNKS = [
   { source: 'src/extension/health-pick.ts', file: 'extension-health-pick.js' },
 ];
 
+/**
+ * `import * as vscode from 'vscode'`, bundled as CommonJS, becomes `__toESM(require('vscode'))`
+ * in each file that has it: a copy of the whole editor API (hundreds of getters defined one by
+ * one) per file, twenty-odd at activation, most of the extension's load time in the host.
+ * TypeScript's `import vscode = require('vscode')` means the same to the code and bundles as
+ * one plain require().
+ */
+const VSCODE_NAMESPACE_IMPORT = /^import \* as vscode from 'vscode';$/m;
+const plainVscodeRequire = {
+  name: 'plain-vscode-require',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      if (!VSCODE_NAMESPACE_IMPORT.test(text)) return undefined;
+      return { contents: text.replace(VSCODE_NAMESPACE_IMPORT, "import vscode = require('vscode');"), loader: 'ts' };
+    });
+  },
+};
+
 function resolveSource(resolveDir, specifier) {
   const base = path.resolve(resolveDir, specifier);
   for (const candidate of [base, `${base}.ts`, path.join(base, 'index.ts')]) {
@@ -112,7 +131,7 @@ function builds() {
     format: 'cjs',
     target: 'node20',
     external: [...common.external, 'vscode'],
-    plugins: [chunks(source, EXTENSION_CHUNKS)],
+    plugins: [plainVscodeRequire, chunks(source, EXTENSION_CHUNKS)],
   });
   const list = [
     extension('src/extension/extension.ts', 'dist/extension.js'),

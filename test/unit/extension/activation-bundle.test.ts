@@ -72,6 +72,11 @@ describe('the activation bundle', function () {
       assert.ok(files.has(`extension-command-${source}.js`), `${entry.id}: no require of its bundle file`);
     }
   });
+
+  it('reads the editor API with one plain require, not a copy of it per file', () => {
+    assert.doesNotMatch(bundle.text, /__toESM\(require\("vscode"\)\)/);
+    assert.match(bundle.text, /= require\("vscode"\)/);
+  });
 });
 
 describe('the command table', () => {
