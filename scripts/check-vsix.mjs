@@ -1,8 +1,10 @@
 // Lists the files inside the VSIX (a zip) and fails on anything outside the allow-list:
 // the bundles (no source maps), media, config defaults and schemas, the manifest,
-// README, CHANGELOG and LICENSE, plus vsce's own two files. Also enforces the size budget.
+// README, CHANGELOG and LICENSE, plus vsce's own two files. Also enforces the size budget, and
+// that every bundle file a bundle requires on first use (a command, a panel, an engine chunk) ships.
 // Usage: node scripts/check-vsix.mjs [path/to.vsix]
 import { readFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,14 +51,40 @@ export function zipEntries(buffer) {
   const entries = [];
   for (let i = 0; i < count; i++) {
     if (buffer.readUInt32LE(offset) !== 0x02014b50) throw new Error(`bad central directory entry at ${offset}`);
+    const method = buffer.readUInt16LE(offset + 10);
+    const compressedSize = buffer.readUInt32LE(offset + 20);
     const size = buffer.readUInt32LE(offset + 24);
     const nameLength = buffer.readUInt16LE(offset + 28);
     const extraLength = buffer.readUInt16LE(offset + 30);
     const commentLength = buffer.readUInt16LE(offset + 32);
-    entries.push({ name: buffer.toString('utf8', offset + 46, offset + 46 + nameLength), size });
+    const local = buffer.readUInt32LE(offset + 42);
+    const name = buffer.toString('utf8', offset + 46, offset + 46 + nameLength);
+    entries.push({ name, size, method, compressedSize, local });
     offset += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
+}
+
+/** An entry's content: stored or deflated, the two methods vsce writes. */
+function entryContent(buffer, entry) {
+  const start = entry.local + 30 + buffer.readUInt16LE(entry.local + 26) + buffer.readUInt16LE(entry.local + 28);
+  const data = buffer.subarray(start, start + entry.compressedSize);
+  if (entry.method === 0) return data;
+  if (entry.method === 8) return inflateRawSync(data);
+  throw new Error(`${entry.name}: compression method ${entry.method} is not stored or deflate`);
+}
+
+/** The bundle files each dist/ bundle requires by a path beside it, missing from the package. */
+function missingChunks(buffer, entries, names) {
+  const problems = [];
+  for (const entry of entries.filter((e) => /^extension\/dist\/[^/]+\.js$/.test(e.name))) {
+    const text = entryContent(buffer, entry).toString('utf8');
+    for (const [, file] of text.matchAll(/require\("\.\/([\w.-]+\.js)"\)/g)) {
+      const needed = `extension/dist/${file}`;
+      if (!names.has(needed)) problems.push(`missing: ${needed} (${entry.name} requires it)`);
+    }
+  }
+  return [...new Set(problems)];
 }
 
 export function checkVsix(file) {
@@ -69,6 +97,7 @@ export function checkVsix(file) {
   }
   const names = new Set(entries.map((e) => e.name));
   for (const name of REQUIRED) if (!names.has(name)) problems.push(`missing: ${name}`);
+  problems.push(...missingChunks(buffer, entries, names));
   if (buffer.length > MAX_BYTES) problems.push(`too big: ${buffer.length} bytes (budget ${MAX_BYTES})`);
   return { entries, bytes: buffer.length, problems };
 }

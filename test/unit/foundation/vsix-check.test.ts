@@ -10,23 +10,28 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** A zip of empty stored entries: enough for a reader of the central directory. */
-function zip(names: string[]): Buffer {
+/** A zip of stored entries (empty unless `contents` has a text for the name). */
+function zip(names: string[], contents: Record<string, string> = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const name of names) {
     const n = Buffer.from(name, 'utf8');
+    const data = Buffer.from(contents[name] ?? '', 'utf8');
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
     local.writeUInt16LE(n.length, 26);
-    locals.push(local, n);
+    locals.push(local, n, data);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
     central.writeUInt16LE(n.length, 28);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, n);
-    offset += 30 + n.length;
+    offset += 30 + n.length + data.length;
   }
   const dir = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
@@ -56,11 +61,11 @@ const GOOD = [
   'extension/config/schema/orchestra.schema.json',
 ];
 
-function check(names: string[]): { status: number | null; output: string } {
+function check(names: string[], contents?: Record<string, string>): { status: number | null; output: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'vsix-check-'));
   try {
     const file = path.join(dir, 'test.vsix');
-    writeFileSync(file, zip(names));
+    writeFileSync(file, zip(names, contents));
     const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'check-vsix.mjs'), file], {
       encoding: 'utf8',
     });
@@ -96,5 +101,18 @@ describe('foundation: the VSIX content check', () => {
     const { status, output } = check(GOOD.filter((n) => n !== 'extension/dist/extension.js'));
     assert.equal(status, 1);
     assert.match(output, /missing: extension\/dist\/extension\.js/);
+  });
+
+  it('fails when a bundle file that a bundle requires on first use is not in the package', () => {
+    const extension = 'var c = () => require("./extension-command-verify.js"), p = require("node:path");';
+    const lazy = { 'extension/dist/extension.js': extension };
+    const { status, output } = check(GOOD, lazy);
+    assert.equal(status, 1);
+    assert.match(
+      output,
+      /missing: extension\/dist\/extension-command-verify\.js \(extension\/dist\/extension\.js requires it\)/,
+    );
+    const shipped = check([...GOOD, 'extension/dist/extension-command-verify.js'], lazy);
+    assert.equal(shipped.status, 0, shipped.output);
   });
 });
