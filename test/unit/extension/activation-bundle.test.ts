@@ -8,8 +8,11 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { COMMANDS, loadCommand } from '../../../src/extension/commands';
-import type { CommandId } from '../../../src/extension/constants';
+import { window } from './vscode-stub';
+import { COMMANDS, loadCommand, runCommand } from '../../../src/extension/commands';
+import { CommandFailures } from '../../../src/extension/commands/failures';
+import { COMMAND_IDS, type CommandId } from '../../../src/extension/constants';
+import type { OrchestraContext } from '../../../src/extension/context';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -98,5 +101,25 @@ describe('the command table', () => {
       () => loadCommand(wrong),
       /command orchestra\.verify: its module gave orchestra\.refresh; fix its line/,
     );
+  });
+
+  it('a command whose module fails to load fails as any command does: recorded, logged and shown', async () => {
+    const failures = new CommandFailures();
+    const logged: string[] = [];
+    const log = { debug: () => undefined, error: (line: string) => logged.push(line) };
+    const ctx = { failures, log } as unknown as OrchestraContext;
+    const missing = "Cannot find module './extension-command-verify.js'";
+    const entry = {
+      id: COMMAND_IDS.verify,
+      load: () => {
+        throw new Error(missing);
+      },
+    };
+    window.errorMessages.length = 0;
+    assert.equal(await runCommand(ctx, entry, []), undefined);
+    assert.equal(failures.last?.command, COMMAND_IDS.verify);
+    assert.deepEqual(window.errorMessages, [{ message: `Orchestra: ${missing}`, items: ['Show Log'] }]);
+    assert.deepEqual(logged, [`command orchestra.verify failed: ${missing}`]);
+    failures.dispose();
   });
 });

@@ -83,6 +83,12 @@ export interface StubStatusBarItem {
 }
 
 export const window = {
+  /** The error notifications shown, oldest first (tests read them). */
+  errorMessages: [] as { message: string; items: string[] }[],
+  showErrorMessage(message: string, ...items: string[]): Promise<string | undefined> {
+    this.errorMessages.push({ message, items });
+    return Promise.resolve(undefined);
+  },
   createStatusBarItem(id: string, alignment: StatusBarAlignment, priority?: number): StubStatusBarItem {
     return {
       id,
