@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../core/errors';
 import { reportFileName } from '../../core/workspace';
-import { assertNoEscapingLink, prepareOutFile } from '../../core/workspace/out-file';
+import { assertNoEscapingLink, notInTheWay, prepareOutFile } from '../../core/workspace/out-file';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags, withWorkspace } from '../flags';
 
@@ -48,9 +48,13 @@ export const reportCommand: CliCommand = {
         if (f) await assertNoEscapingLink(f, paths.root, out ? `--out ${f}` : `report.dir ${f}`);
       }
       if (out) await prepareOutFile(file, paths.root);
-      else await fs.mkdir(path.dirname(file), { recursive: true });
-      if (chartFile && report.timeline) await fs.writeFile(chartFile, report.timeline, 'utf8');
-      await fs.writeFile(file, text, 'utf8');
+      const where = out ? `--out ${file}` : `report.dir ${path.dirname(file)}`;
+      if (!out)
+        await notInTheWay(path.dirname(file), 'folder', where, () => fs.mkdir(path.dirname(file), { recursive: true }));
+      const timeline = report.timeline;
+      if (chartFile && timeline)
+        await notInTheWay(chartFile, 'file', where, () => fs.writeFile(chartFile, timeline, 'utf8'));
+      await notInTheWay(file, 'file', where, () => fs.writeFile(file, text, 'utf8'));
       const shown = (f: string) => path.relative(ctx.cwd, f) || f;
       const chart = chartFile && report.timeline ? ` and its timeline chart ${shown(chartFile)}` : '';
       ctx.stdout.write(`Wrote ${shown(file)}${chart}\n`);

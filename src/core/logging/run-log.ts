@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import type { Logger, LogLevel } from '../logger';
 import { streamLogger } from './loggers';
 import { createRedactor, type Redactor } from './redact';
+import { notInTheWay } from '../util/in-the-way';
 
 export const LATEST_LOG = 'latest.log';
 /** Run files kept in the folder; older ones are deleted when a run starts. */
@@ -42,7 +43,8 @@ export interface RunLog {
 
 export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const dir = path.resolve(options.dir);
-  await mkdir(dir, { recursive: true });
+  const where = `log.dir ${dir}`;
+  await notInTheWay(dir, 'folder', where, () => mkdir(dir, { recursive: true }));
   const stamp = (options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
   const safeName = options.name.replace(/[^A-Za-z0-9_-]+/g, '-');
   const file = path.join(dir, `run-${stamp}-${safeName}-${process.pid}.log`);
@@ -50,7 +52,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const latest = path.join(dir, LATEST_LOG);
   // latest.log is rewritten every run: removed first, and never opened through a link, so
   // a link a repository ships in its place cannot send the log over a file elsewhere.
-  await rm(latest, { force: true });
+  await notInTheWay(latest, 'file', where, () => rm(latest, { force: true }));
   const handles: FileHandle[] = [];
   try {
     for (const f of [file, latest]) handles.push(await open(f, NEW_FILE, 0o600));

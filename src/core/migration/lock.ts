@@ -96,7 +96,16 @@ export async function readLock(file: string): Promise<LockInfo | undefined | 'un
     const info = JSON.parse(await fs.readFile(file, 'utf8')) as LockInfo;
     return typeof info.pid === 'number' && typeof info.owner === 'string' ? info : 'unparsable';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Not a lock a run left: taking it over would move the user's folder.
+    if (code === 'EISDIR') {
+      throw new InputError(`A folder is in the place of the migration lock file ${file}.`, {
+        where: file,
+        cause: error,
+        fix: `Move the folder ${file} aside: the lock is a file that execute creates and removes.`,
+      });
+    }
     return 'unparsable';
   }
 }

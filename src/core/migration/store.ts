@@ -7,7 +7,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { InputError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
+import { fileInTheWay } from '../util/in-the-way';
 import type { PhaseId } from './catalog';
 import { emptyState, ensurePhases, type MigrationState } from './state';
 import { checkState, StateFileError } from './state-check';
@@ -27,13 +29,52 @@ export async function readStateFile(
 ): Promise<MigrationState | undefined> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = await readBounded(file);
   } catch (error) {
+    if (error instanceof StateFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') await refuseFileInTheWay(file, error);
     throw new StateFileError(file, [{ field: '', message: unreadable(code, error) }]);
   }
   return checkState(text, file, projectId, options);
+}
+
+/**
+ * A state holds a bounded history and one record per step: far below this. A file over
+ * it is not one the engine wrote, and reading it whole would take the memory (or, past
+ * V8's string limit, crash) before any check could name it.
+ */
+export const STATE_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+async function readBounded(file: string): Promise<string> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > STATE_FILE_MAX_BYTES) {
+      const n = (v: number) => v.toLocaleString('en');
+      throw new StateFileError(file, [
+        {
+          field: '',
+          message: `the file is too large (${n(size)} bytes; a state is at most ${n(STATE_FILE_MAX_BYTES)})`,
+        },
+      ]);
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `.orchestra` (or a folder above it) is a file: the state file is not what to move aside. */
+async function refuseFileInTheWay(file: string, cause: unknown): Promise<void> {
+  const blocker = await fileInTheWay(path.dirname(file));
+  if (!blocker) return;
+  throw new InputError(`A file is in the way: ${blocker} is not a folder, so the state file ${file} cannot be read.`, {
+    where: `state.dir ${path.dirname(file)}`,
+    cause,
+    fix: `Move ${blocker} aside (the state folder holds the state, the lock and the reports), or set state.dir to another folder.`,
+  });
 }
 
 function unreadable(code: string | undefined, error: unknown): string {

@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import { escapeOf, isInside } from '../config/confine';
 import { InputError } from '../errors';
 
+// The CLI writes the report through the workspace layer, which owns where files go.
+export { notInTheWay } from '../util/in-the-way';
+
 const SPECIAL = ['/proc', '/sys', '/dev'];
 
 function inside(root: string, file: string): boolean {

@@ -74,7 +74,11 @@ export const sourceStep: Resource<StorageObject> = {
   apis: [SERVICES.storage],
   permissions: ['storage.objects.get', 'storage.objects.create'],
   gate,
-  describe: (ctx) => `source archive gs://${bucketName(ctx)}/${objectName(ctx, packSource(sourceDir(ctx)))}`,
+  // destroy describes every step, the gated ones too: no source folder, no archive to name.
+  describe: (ctx) =>
+    gate(ctx)
+      ? `source archive in gs://${bucketName(ctx)}`
+      : `source archive gs://${bucketName(ctx)}/${objectName(ctx, packSource(sourceDir(ctx)))}`,
   read: (ctx) =>
     getResource(
       ctx,
@@ -169,7 +173,9 @@ export const imageStep: Resource<DockerImage> = {
   permissions: ['cloudbuild.builds.create', 'cloudbuild.builds.get', 'artifactregistry.dockerimages.list'],
   gate,
   describe: (ctx) =>
-    `image ${registry(ctx)}/${imageName(ctx)}:${sourceTag(packSource(sourceDir(ctx)))} built by Cloud Build`,
+    gate(ctx)
+      ? `image ${registry(ctx)}/${imageName(ctx)} built by Cloud Build`
+      : `image ${registry(ctx)}/${imageName(ctx)}:${sourceTag(packSource(sourceDir(ctx)))} built by Cloud Build`,
   read: builtImage,
   create: async (ctx) => {
     const archive = packSource(sourceDir(ctx));
