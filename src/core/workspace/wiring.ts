@@ -34,6 +34,8 @@ export interface WorkspaceSession {
   readonly gcp: GcpClient;
   /** The copy's source and target memory clients (opened on first call). */
   memory(): Promise<MemoryPair>;
+  /** The key guard's answer for both stores of the copy (see checkCopyKeys). */
+  checkCopyKeys(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     config,
     gcp,
     memory: openMemory,
+    checkCopyKeys: () => checkCopyKeys(input),
     async close() {
       engine.monitor.dispose();
       await Promise.allSettled(clients.map((c) => c.close()));
@@ -143,6 +146,20 @@ async function memoryPair(input: SessionInput, config: OrchestraConfig, clients:
     source: tuning.memory?.source?.(source) ?? source,
     target: tuning.memory?.target?.(target) ?? target,
   };
+}
+
+/**
+ * The key guard's answer for both stores of the copy, taken before a run that copies: a
+ * refusal is bad input known at the start (exit 2), not a copy step failing after earlier
+ * steps changed the cloud. The editor asks at most once per host: a yes is remembered.
+ */
+async function checkCopyKeys(input: MemorySideInput): Promise<void> {
+  const { source, target } = resolvedSides(input);
+  for (const side of [source, target]) {
+    if (side.transport === 'mcp-stdio' || !side.endpoint) continue;
+    const key = side.keyVariable ? input.env[side.keyVariable] : await input.apiKey();
+    await keyFor(side.endpoint, key, input.keyConsent, input.env, where(input.resolved, side.setting));
+  }
 }
 
 /** What opening one memory store needs (a session, or the `memory` command's one-off use). */

@@ -482,6 +482,7 @@ class OrchestraWorkspace implements Workspace {
   execute(request: ExecuteRequest = {}): Promise<WorkspaceExecuteResult> {
     return this.withSession(async (s) => {
       const { plan, planFile, signal } = request;
+      await checkKeysBeforeCopy(s, request.phases);
       const result = await s.engine.execute(request.phases, { signal, plan, planFile });
       return { ...result, projectId: s.config.projectId, stateFile: s.engine.stateFile };
     });
@@ -507,6 +508,7 @@ class OrchestraWorkspace implements Workspace {
     return this.withSession(async (s) => {
       const { syncPhase, syncedBy } = require('./sync') as typeof SyncModule;
       const phase = syncPhase(s.engine.state());
+      await checkKeysBeforeCopy(s, [phase]);
       const result = await s.engine.execute([phase], { signal: request.signal });
       return {
         ...result,
@@ -601,12 +603,11 @@ class OrchestraWorkspace implements Workspace {
           // A store with a key of its own (memory.<side>.keyVariable) is checked with that key.
           const named = target.side?.keyVariable;
           const given = named ? this.env[named] : apiKey;
-          const key = await keyFor(target.endpoint, given, consent, this.env, `${target.service} endpoint`).catch(
-            (error: unknown) => {
-              logger.warn(errorMessage(error));
-              return undefined;
-            },
-          );
+          const setting = healthSetting(loaded.resolved, target.service);
+          const key = await keyFor(target.endpoint, given, consent, this.env, setting).catch((error: unknown) => {
+            logger.warn(errorMessage(error));
+            return undefined;
+          });
           keys.set(target.endpoint, key);
         }
         return (await open()).check({
@@ -684,4 +685,29 @@ class OrchestraWorkspace implements Workspace {
 
 function relative(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
+}
+
+/** Settings that can name each health target's endpoint, the most specific first. */
+const HEALTH_SETTINGS: Record<string, readonly string[]> = {
+  memory: ['memory.endpoint', 'endpoints.memory'],
+  'memory-source': ['memory.source.endpoint', 'phases.memorySystem.sourceEndpoint'],
+  'memory-target': ['memory.target.endpoint', 'phases.memorySystem.targetEndpoint'],
+};
+
+/** The setting (and its file) that named a health target's endpoint, for the key guard's message. */
+function healthSetting(resolved: LoadedWorkspace['resolved'], service: string): string {
+  for (const setting of HEALTH_SETTINGS[service] ?? []) {
+    const from = resolved.provenance(setting);
+    if (from && from.layer !== 'defaults') return from.source !== setting ? `${setting} in ${from.source}` : setting;
+  }
+  return `${service} endpoint`;
+}
+
+/** The Memory System phase copies between the stores: their key consent is settled before a run that includes it. */
+async function checkKeysBeforeCopy(s: WorkspaceSession, phases: readonly string[] | undefined): Promise<void> {
+  const copying = 'memory-system';
+  if (phases && !phases.includes(copying)) return;
+  const status = s.engine.state().phases[copying]?.status;
+  if (status === undefined || status === 'skipped') return;
+  await s.checkCopyKeys();
 }
