@@ -194,7 +194,7 @@ describe('every long command stops on the first SIGINT or SIGTERM (child process
     }
   });
 
-  it('SIGINT during sync whose source hangs mid-delta: exit 130, cancelled, a rerun syncs', async () => {
+  it('SIGINT during sync whose source hangs mid-delta: exit 130 at once, no lock or temp file', async () => {
     await seed(world.source.url, 30, 'sync-signal');
     const proxy = await holdingProxy(world.source.url);
     try {
