@@ -5,6 +5,7 @@
  * scripted (not random), so the expected figures are exact.
  */
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { createPolicy } from '../../../src/core/resilience/policy';
@@ -15,7 +16,7 @@ import { stepFigures } from '../../../src/extension/presentation';
 import { MEMORY } from '../../../src/core/migration/phases/memory-system';
 import { startProxy, type Proxy } from '../memory/proxy';
 import { openEngine, startWorld, type World } from '../migration/world';
-import { runCli } from './harness';
+import { runCli, treeHash } from './harness';
 
 const REPOSITORY_STEP = 'core-infrastructure/repository';
 
@@ -153,5 +154,56 @@ describe('one retries count (Google and memory retries, per step and overall)', 
     // B is queued behind A (one slot): B starts from A's completion, yet counts for B.
     await Promise.all([countingRetries(() => counts.a++, flaky(3)), countingRetries(() => counts.b++, flaky(1))]);
     assert.deepEqual(counts, { a: 3, b: 1 });
+  });
+});
+
+describe('one retries count, from the command line (child processes)', function () {
+  this.timeout(180_000);
+  let world: World;
+  let proxy: Proxy;
+
+  before(async () => {
+    world = await startWorld({ records: 60 });
+    proxy = await startProxy(world.target.url, { loseBatchAnswers: [1, 2] });
+  });
+  after(async () => {
+    await proxy?.close();
+    await world?.close();
+  });
+
+  it('execute with two Google 503s and two lost memory answers: exit 0, "4 retries" in its summary, status and report agree, nothing changed outside', async () => {
+    world.emulator.setFaults({ failures: [{ status: 503, count: 2, method: 'POST', pathContains: '/repositories' }] });
+    const ws = path.join(world.dir, 'ws-cli');
+    await mkdir(path.join(ws, 'config'), { recursive: true });
+    const c = world.config;
+    await writeFile(
+      path.join(ws, 'config', 'common.json'),
+      JSON.stringify({
+        projectId: c.projectId,
+        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+        phases: { memorySystem: { sourceEndpoint: c.phases.memorySystem.sourceEndpoint, targetEndpoint: proxy.url } },
+      }),
+    );
+    // The memory servers' data is the stores the run copies between, as the cloud is.
+    const outside = () => treeHash(world.dir, ['ws-cli', 'source-data', 'target-data']).entries;
+    const before = outside();
+    const r = await runCli(['execute', '--yes', '--phase', 'core-infrastructure', '--phase', 'memory-system'], ws);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /, 4 retries\./);
+    assert.deepEqual(outside(), before, 'something changed outside the workspace');
+    const doc = JSON.parse((await runCli(['status', '--json'], ws)).stdout) as {
+      metrics: { retries: number };
+      phases: { id: string; metrics: { retries: number } }[];
+    };
+    assert.equal(doc.metrics.retries, 4);
+    assert.deepEqual(
+      doc.phases.filter((p) => p.metrics.retries > 0).map((p) => [p.id, p.metrics.retries]),
+      [
+        ['core-infrastructure', 2],
+        ['memory-system', 2],
+      ],
+    );
+    const report = await runCli(['report', '--stdout'], ws);
+    assert.match(report.stdout, /\| Retries \| 4 \|/);
   });
 });
