@@ -26,15 +26,15 @@ describe('breaker recovery: half-open probes soon, then less often', () => {
   before(() => (Date.now = () => now));
   after(() => (Date.now = realNow));
 
-  it('waits 500 ms before the first probe, doubling after each failed one up to the maximum', () => {
+  it('waits 500 ms before the first probe, half as long again after each failed one, up to the maximum', () => {
     assert.deepEqual(
-      [1, 2, 3, 4, 5, 6, 7, 8].map((n) => probeDelayMs(n, 30_000)),
-      [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((n) => probeDelayMs(n, 30_000)),
+      [500, 750, 1_125, 1_688, 2_531, 3_797, 5_695, 8_543, 12_814, 19_222, 28_833, 30_000],
     );
     assert.equal(probeDelayMs(1, 200), 200, 'a breaker configured to recover sooner keeps its own time');
   });
 
-  it("drives cockatiel's breaker: open, probe at 0.5 s fails, next probe 1 s later succeeds and closes", async () => {
+  it("drives cockatiel's breaker: open, probe at 0.5 s fails, next probe 0.75 s later succeeds and closes", async () => {
     const backoff = new RecoveryBackoff(30_000);
     const breaker = circuitBreaker(handleAll, { breaker: new ConsecutiveBreaker(1), halfOpenAfter: backoff });
     const fail = () => breaker.execute(() => Promise.reject(new Error('down')));
@@ -46,8 +46,10 @@ describe('breaker recovery: half-open probes soon, then less often', () => {
     clock.tick(1);
     await assert.rejects(fail(), /down/, 'the probe went through and failed');
     assert.equal(breaker.state, CircuitState.Open);
-    assert.equal(backoff.last(), 2 * FIRST_PROBE_MS);
-    clock.tick(2 * FIRST_PROBE_MS);
+    assert.equal(backoff.last(), 750);
+    clock.tick(749);
+    await assert.rejects(fail(), /circuit/i, 'still open before the second probe is due');
+    clock.tick(1);
     assert.equal(await breaker.execute(() => Promise.resolve('up')), 'up');
     assert.equal(breaker.state, CircuitState.Closed);
   });
