@@ -18,7 +18,7 @@ L=us-central1
 TMP=$(mktemp -d)
 WS="$TMP/workspace"
 OUT="$TMP/sandbox.json"
-node_modules/.bin/tsx src/cli/main.ts sandbox --port 0 --json --data "$TMP/data" --lro-delay-ms 0 --project $P >"$OUT" 2>"$TMP/sandbox.err" &
+node_modules/.bin/tsx src/cli/main.ts sandbox --port 0 --json --data "$TMP/data" --lro-delay-ms 0 --seed 20 --embeddings 768 --project $P >"$OUT" 2>"$TMP/sandbox.err" &
 PID=$!
 cleanup() {
   kill -TERM "$PID" 2>/dev/null
@@ -42,7 +42,8 @@ json() { node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],
 URL=$(json "$OUT" gcp)
 echo "sandbox at $URL"
 
-# The rehearsal, as a user runs it: config pointing at the sandbox, the demo API source, execute.
+# The rehearsal, as a user runs it: config pointing at the sandbox, the demo API source, execute;
+# every phase's optional parts on (a team member for AI Coding, the AlloyDB vector store).
 mkdir -p "$WS/config"
 cp -r demo/api "$WS/api"
 cat >"$WS/config/common.json" <<EOF
@@ -51,8 +52,16 @@ cat >"$WS/config/common.json" <<EOF
   "location": "$L",
   "gcp": { "emulator": true },
   "endpoints": { "gcpEmulator": "$URL", "memory": "$(json "$OUT" memory)" },
-  "phases": { "memorySystem": { "targetEndpoint": "$(json "$OUT" memoryTarget)" }, "validation": { "samples": 3 } },
-  "validation": { "targets": { "memoryReadMs": 2000, "apiMs": 2000 } }
+  "phases": {
+    "aiCoding": { "members": ["user:ana@example.com"] },
+    "memorySystem": {
+      "targetEndpoint": "$(json "$OUT" memoryTarget)",
+      "vectorStore": { "enabled": true, "embeddingModel": "text-embedding-005", "searchTargetMs": 2000 }
+    },
+    "validation": { "samples": 3 }
+  },
+  "validation": { "targets": { "memoryReadMs": 2000, "apiMs": 2000 } },
+  "memory": { "timeoutMs": 15000 }
 }
 EOF
 echo "--- orchestra-migrate execute --yes (in $WS)"
@@ -101,8 +110,13 @@ check 'cloudbuild\.googleapis\.com' services list --enabled --format='value(conf
 # Enabled on a new project as Google documents it, without the migration asking.
 check '^bigquery\.googleapis\.com$' services list --enabled --format='value(config.name)'
 check '^logging\.googleapis\.com$' services list --enabled --format='value(config.name)'
+check '^cloudaicompanion\.googleapis\.com$' services list --enabled --format='value(config.name)'
+check '^alloydb\.googleapis\.com$' services list --enabled --format='value(config.name)'
+check '^aiplatform\.googleapis\.com$' services list --enabled --format='value(config.name)'
 check "^$SA\$" iam service-accounts describe "$SA" --format='value(email)'
 check "serviceAccount:$SA" projects get-iam-policy $P --format=json
+check '^roles/cloudaicompanion\.user$' projects get-iam-policy $P --flatten='bindings[].members' \
+  --filter='bindings.members:user:ana@example.com' --format='value(bindings.role)'
 check '^DOCKER$' artifacts repositories describe orchestra --location=$L --format='value(format)'
 check "^$REPO/orchestra-api	sha256:[0-9a-f]{64}	.*src-[0-9a-f]{16}" artifacts docker images list "$REPO" --include-tags --format='value(package,version,tags)'
 check "^$BUCKET\$" storage buckets describe "gs://$BUCKET" --format='value(name)'
@@ -113,6 +127,14 @@ check '^SUCCESS' builds list --region=$L --format='value(status,images)'
 BUILD=$(gcloud builds list --region=$L --format='value(id)' 2>/dev/null | head -1)
 check "$REPO/orchestra-api:src-[0-9a-f]{16}" builds describe "$BUILD" --region=$L --format=json
 check "^orchestra-cluster|orchestra" workstations clusters list --region=$L --format='value(name)'
+check '^e2-standard-4	.*code-oss:latest$' workstations configs describe orchestra-config --cluster=orchestra-cluster --region=$L \
+  --format='value(host.gceInstance.machineType,container.image)'
+check "^projects/$P/locations/$L/workstationClusters/orchestra-cluster/workstationConfigs/orchestra-config/workstations/orchestra-dev\$" \
+  workstations describe orchestra-dev --config=orchestra-config --cluster=orchestra-cluster --region=$L --format='value(name)'
+check "^READY	projects/$P/locations/$L/clusters/orchestra-memory\$" alloydb clusters describe orchestra-memory --region=$L --format='value(state,name)'
+check '^READY	PRIMARY	2$' alloydb instances describe orchestra-memory-primary --cluster=orchestra-memory --region=$L \
+  --format='value(state,instanceType,machineConfig.cpuCount)'
+check '^1	(enabled|ENABLED)$' secrets versions list orchestra-alloydb-password --format='value(name.basename(),state)'
 check 'FIRESTORE_NATIVE' firestore databases describe --database='(default)' --format=json
 check 'orchestra-config' secrets describe orchestra-config --format='value(name)'
 check '"projectId":"gcloud-check"' secrets versions access latest --secret=orchestra-config
