@@ -1,7 +1,7 @@
-import * as readline from 'node:readline/promises';
 import { InputError } from '../../core/errors';
 import { formatCutoverPlan, formatRollbackPlan } from '../../core/workspace';
 import { EXIT_OK, type CliCommand, type CliContext } from '../command';
+import { ask } from '../prompt';
 import { parseFlags, withWorkspace, type Flags } from '../flags';
 
 const USAGE = 'orchestra-migrate cutover [--yes] [--json] [--plan-only]';
@@ -14,12 +14,7 @@ async function confirm(ctx: CliContext, command: string, question: string): Prom
       fix: `Pass --yes to confirm (as CI does), after checking the plan with orchestra-migrate ${command} --plan-only.`,
     });
   }
-  const rl = readline.createInterface({ input: process.stdin, output: ctx.stderr as NodeJS.WritableStream });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
+  return /^y(es)?$/i.test((await ask(ctx, question)).trim());
 }
 
 function parse(ctx: CliContext, usage: string): Flags {

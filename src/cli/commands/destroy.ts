@@ -1,7 +1,7 @@
-import * as readline from 'node:readline/promises';
 import { InputError } from '../../core/errors';
 import { noProjectError, type DestroyPlan } from '../../core/workspace';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
+import { ask } from '../prompt';
 import { parseFlags, phasesFlag, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate destroy [--phase P]... [--include-data] [--yes] [--json] [--plan-only]';
@@ -29,13 +29,8 @@ async function confirm(ctx: CliContext, projectId: string, count: number): Promi
       },
     );
   }
-  const rl = readline.createInterface({ input: process.stdin, output: ctx.stderr as NodeJS.WritableStream });
-  try {
-    const answer = await rl.question(`Type the project id (${projectId}) to delete ${count} resource(s): `);
-    return answer.trim() === projectId;
-  } finally {
-    rl.close();
-  }
+  const answer = await ask(ctx, `Type the project id (${projectId}) to delete ${count} resource(s): `);
+  return answer.trim() === projectId;
 }
 
 export const destroyCommand: CliCommand = {

@@ -1,8 +1,8 @@
-import * as readline from 'node:readline/promises';
 import { InputError } from '../../core/errors';
 import * as path from 'node:path';
 import { noProjectError, planSummary, readPlanFile, type SavedPlan } from '../../core/workspace';
 import { EXIT_MIGRATION_FAILED, EXIT_OK, type CliCommand, type CliContext } from '../command';
+import { ask } from '../prompt';
 import { parseFlags, phasesFlag, withWorkspace } from '../flags';
 
 const USAGE = 'orchestra-migrate execute [--phase P]... [--plan PLAN.json] [--yes] [--json] [--verify-only]';
@@ -14,13 +14,7 @@ async function confirm(ctx: CliContext, question: string): Promise<boolean> {
       fix: 'Pass --yes to confirm (as CI does), after checking the plan with orchestra-migrate verify.',
     });
   }
-  const rl = readline.createInterface({ input: stdin, output: ctx.stderr as NodeJS.WritableStream });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+  return /^y(es)?$/i.test((await ask(ctx, question)).trim());
 }
 
 export const executeCommand: CliCommand = {
