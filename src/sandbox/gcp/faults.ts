@@ -197,9 +197,28 @@ export interface Faults {
    * for tests that the product checks what it records and calls, and shows it as text.
    */
   runServiceUri?: string;
+  /**
+   * Names answered in place of the real ones (an operation's, an image digest, a service
+   * account read back...): a broken or hostile API, or something between the product and
+   * Google, for tests that the product shows names as text and refuses to use one that is
+   * not a Google resource name.
+   */
+  answeredNames?: AnsweredName[];
   failures: ScriptedFailure[];
   /** The next `count` operations started by a matching request finish with this error. */
   operationFailures: OperationFailure[];
+}
+
+/** One name the emulator answers wrong: the field of matching answers, where it exists, holds `value`. */
+export interface AnsweredName {
+  /** The field in the JSON answer, dotted, array items by index: 'name', 'response.results.images.0.digest'. */
+  field: string;
+  value: string;
+  method?: string;
+  /** Only answers to requests whose path contains this. */
+  pathContains?: string;
+  /** How many answers get it; absent: every matching answer. */
+  count?: number;
 }
 
 export interface OperationFailure {
@@ -285,4 +304,52 @@ export function invalidCredentials(service: string, reason = 'ACCESS_TOKEN_TYPE_
     [errorInfo(reason, 'googleapis.com', { service })],
     'authError',
   );
+}
+
+/** `answeredNames` as `POST /__admin/faults` sent it, checked: throws naming the entry and field at fault. */
+export function checkAnsweredNames(value: unknown): AnsweredName[] {
+  const fix =
+    'answeredNames must be a list of { field, value, method?, pathContains?, count? } with string field and value';
+  if (!Array.isArray(value)) throw new Error(`${fix}; got ${JSON.stringify(value)}`);
+  return value.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const bad = (key: string) => new Error(`answeredNames[${i}].${key} is ${JSON.stringify(e[key])}: ${fix}`);
+    if (typeof e.field !== 'string' || !e.field) throw bad('field');
+    if (typeof e.value !== 'string') throw bad('value');
+    for (const key of ['method', 'pathContains'])
+      if (e[key] !== undefined && typeof e[key] !== 'string') throw bad(key);
+    if (e.count !== undefined && !(Number.isInteger(e.count) && (e.count as number) >= 0)) throw bad('count');
+    return { ...(e as unknown as AnsweredName) };
+  });
+}
+
+/**
+ * The answer as the faults rewrite it: each matching `answeredNames` entry replaces its field
+ * where the answer has it as a string. The stored resource is untouched (a copy is changed):
+ * the wrong name is in the answer only, as a man in the middle would make it.
+ */
+export function withAnsweredNames(faults: Faults, method: string, path: string, body: unknown): unknown {
+  let answer = body;
+  for (const rule of faults.answeredNames ?? []) {
+    if (rule.count !== undefined && rule.count <= 0) continue;
+    if (rule.method && rule.method.toUpperCase() !== method) continue;
+    if (rule.pathContains && !path.includes(rule.pathContains)) continue;
+    const rewritten = withField(answer, rule.field.split('.'), rule.value);
+    if (rewritten === undefined) continue;
+    answer = rewritten;
+    if (rule.count !== undefined) rule.count--;
+  }
+  return answer;
+}
+
+function withField(value: unknown, keys: readonly string[], to: string): unknown {
+  if (!value || typeof value !== 'object' || Buffer.isBuffer(value)) return undefined;
+  const [key, ...rest] = keys;
+  if (!Object.hasOwn(value, key)) return undefined;
+  const child = (value as Record<string, unknown>)[key];
+  const next = rest.length ? withField(child, rest, to) : typeof child === 'string' ? to : undefined;
+  if (next === undefined) return undefined;
+  const copy = (Array.isArray(value) ? [...(value as unknown[])] : { ...value }) as Record<string, unknown>;
+  copy[key] = next;
+  return copy;
 }

@@ -18,6 +18,8 @@ import {
   storageErrorBody,
   storageUnknownProject,
   takeScriptedFailure,
+  checkAnsweredNames,
+  withAnsweredNames,
   unauthenticated,
   unknownProject,
   unavailable,
@@ -126,7 +128,13 @@ export async function startGcpEmulator(options: GcpEmulatorOptions = {}): Promis
     requestLog: () => log.slice(),
     clearRequestLog: () => void log.splice(0),
     setFaults: (f) =>
-      (ctx.faults = { ...ctx.faults, ...f, failures: (f.failures ?? ctx.faults.failures).map((x) => ({ ...x })) }),
+      (ctx.faults = {
+        ...ctx.faults,
+        ...f,
+        failures: (f.failures ?? ctx.faults.failures).map((x) => ({ ...x })),
+        // Copied: their counts run down as answers are rewritten.
+        answeredNames: (f.answeredNames ?? ctx.faults.answeredNames ?? []).map((x) => ({ ...x })),
+      }),
     faults: () => ctx.faults,
     reset: () => {
       void stopAllDatabases(store);
@@ -310,7 +318,10 @@ async function answer(
   ctx.requestPath = url.pathname;
   settleBuilds(ctx);
   const reply = await route.handle(request, ctx);
-  return scripted?.status === 'lost' ? 'drop' : reply;
+  if (scripted?.status === 'lost') return 'drop';
+  return reply.status < 300
+    ? { ...reply, body: withAnsweredNames(ctx.faults, route.method, url.pathname, reply.body) }
+    : reply;
 }
 
 function isAlwaysOn(api: string): boolean {
@@ -415,8 +426,15 @@ function admin(method: string, path: string, raw: string, res: http.ServerRespon
       return send(res, 200, {});
     case 'GET faults':
       return send(res, 200, env.handle.faults());
-    case 'POST faults':
-      return send(res, 200, env.handle.setFaults(body as Partial<Faults>));
+    case 'POST faults': {
+      const faults = body as Partial<Faults>;
+      try {
+        if (faults.answeredNames !== undefined) faults.answeredNames = checkAnsweredNames(faults.answeredNames);
+      } catch (error) {
+        return send(res, 400, { error: { code: 400, message: (error as Error).message, status: 'INVALID_ARGUMENT' } });
+      }
+      return send(res, 200, env.handle.setFaults(faults));
+    }
     case 'POST reset':
       env.handle.reset();
       return send(res, 200, {});
