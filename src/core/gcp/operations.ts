@@ -6,6 +6,7 @@
 import { OrchestraError } from '../errors';
 import { abortReason, sleep } from '../util/sleep';
 import { errorFromStatus } from './errors';
+import { isOperationName } from './names';
 import type { GcpApi, LongRunningOperation, WaitOptions } from './types';
 
 export interface PollOptions {
@@ -41,6 +42,7 @@ export async function pollOperation<R>(
   let current: LongRunningOperation<R> = operation;
   let delay = poll.initialDelayMs;
   while (!current.done) {
+    checkOperationName(api, current.name, options.origin);
     const left = deadlineMs - (Date.now() - started);
     if (left <= 0) throw deadlineError(api, current, deadlineMs);
     if (options.signal?.aborted) throw abortReason(options.signal);
@@ -53,6 +55,23 @@ export async function pollOperation<R>(
     throw errorFromStatus(current.error, { api, method: 'OPERATION', path: current.name });
   }
   return current.response as R;
+}
+
+/**
+ * The name is polled (`GET /<version>/<name>`): a name Google would not give is refused
+ * rather than sent, and named as it came, for the user to see where answers come from.
+ */
+function checkOperationName(api: GcpApi, name: unknown, origin: string | undefined): void {
+  if (isOperationName(name)) return;
+  const source = origin ? `to ${origin}` : 'for a long-running operation';
+  throw new OrchestraError(
+    'GCP_BAD_OPERATION_NAME',
+    `${api}: the answer ${source} named its operation ${JSON.stringify(name)}, which is not a Google operation name (operations/ID or .../operations/ID), so it is not polled.`,
+    {
+      where: origin ?? api,
+      fix: `Answers like this do not come from Google: check the ${api} endpoint override (gcp.endpoints or CLOUDSDK_API_ENDPOINT_OVERRIDES_*) and any proxy on the way, then run verify (the operation may have run on the server) and execute again.`,
+    },
+  );
 }
 
 function deadlineError(api: GcpApi, op: LongRunningOperation, deadlineMs: number): OrchestraError {

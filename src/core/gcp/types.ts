@@ -78,6 +78,8 @@ export interface WaitOptions {
   version?: string;
   /** Give up after this many ms (default 10 minutes). */
   deadlineMs?: number;
+  /** The request that started the operation ('POST /v1/...'), named when its answer is refused. */
+  origin?: string;
 }
 
 export interface GcpClient {

@@ -10,7 +10,10 @@ import type { FieldDiff, Resource, StepContext } from './types';
 /** Sends a create/update that answers with an Operation and waits for its response. */
 export async function requestAndWait<R>(ctx: StepContext, req: Omit<GcpRequest, 'signal'>): Promise<R> {
   const op = await ctx.gcp.request<LongRunningOperation<R>>({ ...req, signal: ctx.signal });
-  return ctx.gcp.waitForOperation<R>(req.api as GcpApi, op, { signal: ctx.signal });
+  return ctx.gcp.waitForOperation<R>(req.api as GcpApi, op, {
+    signal: ctx.signal,
+    origin: `${req.method} ${req.path}`,
+  });
 }
 
 export function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -226,7 +229,7 @@ export async function deleteResource(ctx: StepContext, api: GcpApi, path: string
   }
   // Some deletes answer a long-running operation, others an empty body.
   if (typeof answer?.name === 'string' && answer.name.includes('/operations/'))
-    await ctx.gcp.waitForOperation(api, answer, { signal: ctx.signal });
+    await ctx.gcp.waitForOperation(api, answer, { signal: ctx.signal, origin: `DELETE ${path}` });
 }
 
 export function getResource<T>(ctx: StepContext, api: GcpApi, path: string): Promise<T | undefined> {

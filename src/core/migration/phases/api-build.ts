@@ -8,7 +8,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { OrchestraError } from '../../errors';
 import { isGcpError } from '../../gcp/errors';
+import { isImageDigest } from '../../gcp/names';
 import { getResource, SERVICES } from '../ops';
 import { packSource, type SourceArchive } from '../source-archive';
 import type { Gate, Resource, StepContext } from '../types';
@@ -130,7 +132,16 @@ export async function builtImage(ctx: StepContext): Promise<DockerImage | undefi
       throw error;
     }
     const found = page?.dockerImages?.find((i) => i.uri.startsWith(wanted) && i.tags?.includes(tag));
-    if (found) return found;
+    if (found) {
+      const digest = found.uri.slice(wanted.length);
+      if (!isImageDigest(digest))
+        throw badDigest(
+          ctx,
+          `Artifact Registry listed ${JSON.stringify(found.uri)} as the image tagged ${tag}`,
+          digest,
+        );
+      return found;
+    }
     pageToken = page?.nextPageToken;
   } while (pageToken);
   return undefined;
@@ -152,12 +163,34 @@ interface Build {
 function pushedImage(ctx: StepContext, build: Build | undefined, pushedAs: string): DockerImage | undefined {
   const digest = build?.results?.images?.find((i) => i.name === pushedAs)?.digest;
   if (!digest) return undefined;
+  if (!isImageDigest(digest))
+    throw badDigest(
+      ctx,
+      `Cloud Build answered ${JSON.stringify(digest)} as the digest of ${pushedAs} (its results.images)`,
+      digest,
+    );
   const tags = [...new Set([pushedAs.slice(pushedAs.lastIndexOf(':') + 1), imageTag(ctx)])];
   return {
     name: `${repositoryName(ctx)}/dockerImages/${encodeURIComponent(imageName(ctx))}@${digest}`,
     uri: `${registry(ctx)}/${imageName(ctx)}@${digest}`,
     tags,
   };
+}
+
+/**
+ * The image is recorded, shown in the report and deployed by the Cloud Run step: a digest that
+ * is not one (markup, a URL, text) is refused rather than passed on.
+ */
+function badDigest(ctx: StepContext, said: string, digest: string): OrchestraError {
+  const image = `${registry(ctx)}/${imageName(ctx)}`;
+  return new OrchestraError(
+    'BAD_IMAGE_DIGEST',
+    `${said}: ${JSON.stringify(digest)} is not an image digest (sha256: and 64 hex digits), so the image is neither recorded nor deployed.`,
+    {
+      where: image,
+      fix: `List the image's digests with: gcloud artifacts docker images list ${image} --include-tags. Answers like this do not come from Google: check the artifactregistry and cloudbuild endpoint overrides and any proxy on the way, then run execute again.`,
+    },
+  );
 }
 
 /** The output the Cloud Run step deploys in execute: the image step of the same run records it. */

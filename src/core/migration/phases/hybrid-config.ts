@@ -5,6 +5,8 @@
  * compare the payload itself rather than a hash kept in labels: labels can be edited
  * by anyone without adding a version, and the payload is the truth Cloud Run reads.
  */
+import { OrchestraError } from '../../errors';
+import { isResourceName } from '../../gcp/names';
 import { canonicalJson, sha256 } from '../../util/canonical';
 import { isServiceDisabled } from '../gcp-errors';
 import { deleteResource, getResource, SERVICES } from '../ops';
@@ -96,7 +98,26 @@ async function addVersion(ctx: StepContext): Promise<VersionLive> {
     signal: ctx.signal,
   });
   ctx.metric('secret_versions_added', 1);
-  return { name: created.name, hash };
+  return { name: versionName(ctx, created.name), hash };
+}
+
+/**
+ * The new version's name as Secret Manager answered it: the cutover records it in the state
+ * and the report shows it, so an answer that is not a version name of this secret is refused.
+ */
+function versionName(ctx: StepContext, name: unknown): string {
+  const { secretId } = ctx.config.phases.hybridConfig;
+  // Google answers with the project number, so only the secret id and the shape are known here.
+  if (isResourceName(name, `projects/*/secrets/${secretId}/versions/*`) && /\/versions\/[1-9]\d*$/.test(name))
+    return name;
+  throw new OrchestraError(
+    'BAD_SECRET_VERSION_NAME',
+    `Secret Manager answered ${JSON.stringify(name)} as the name of the version just added to ${secretName(ctx)}: not a version name (projects/*/secrets/${secretId}/versions/N), so it is not recorded.`,
+    {
+      where: `${secretName(ctx)}:addVersion`,
+      fix: `See the versions with: gcloud secrets versions list ${secretId} --project ${ctx.config.projectId}. Answers like this do not come from Google: check the secretmanager endpoint override and any proxy on the way, then run execute again (the version may exist: it is found, not added twice).`,
+    },
+  );
 }
 
 export const hybridConfigPhase: PhaseDefinition = {
