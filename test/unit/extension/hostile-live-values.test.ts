@@ -6,8 +6,6 @@
  */
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { build } from 'esbuild';
 import { after, before, describe, it } from 'mocha';
 import { chromium, type Browser } from 'playwright-core';
 import type { Plan } from '../../../src/core/workspace';
@@ -20,13 +18,13 @@ import { PlanTracker } from '../../../src/extension/plan-tracker';
 import { phaseNodes, type PhaseNode, type StepNode } from '../../../src/extension/presentation';
 import { PROTOCOL_VERSION, type HostMessage } from '../../../src/shared/plan-protocol';
 import { migratedWorld, openEngine, PROJECT, type World } from '../migration/world';
+import { panelPage } from './panel-page';
 import type { MarkdownString } from './vscode-stub';
 
 const MARKUP = '<img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>';
 /** A well-formed image reference Google admits, whose name reads as a `javascript:` URL. */
 const JS_IMAGE = 'docker.io/javascript:alert1';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = path.resolve(__dirname, '../../..');
 
 describe('values changed in the Cloud console reach the plan, the panel and the tooltip as text', function () {
   this.timeout(90_000);
@@ -180,22 +178,4 @@ function serviceTooltip(plan: Plan): MarkdownString {
     .getChildren(phase)
     .find((n): n is StepNode => n.kind === 'step' && n.step.id === 'api-deployment/service')!;
   return provider.getTreeItem(node).tooltip as unknown as MarkdownString;
-}
-
-/** The panel as its webview runs it: the bundle built from webviews/plan, a stub of VS Code's API. */
-async function panelPage(): Promise<string> {
-  const out = await build({
-    entryPoints: [path.join(ROOT, 'webviews', 'plan', 'main.ts')],
-    bundle: true,
-    write: false,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    outdir: path.join(ROOT, 'out-test-panel'),
-    logLevel: 'silent',
-  });
-  const js = out.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
-  const stub =
-    'window.__posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m) });';
-  return `<!doctype html><html><body><div id="app"></div><script>${stub}</script><script>${js.replace(/<\/script/gi, '<\\/script')}</script></body></html>`;
 }
