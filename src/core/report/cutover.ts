@@ -16,7 +16,7 @@ export function cutoverSection(state: MigrationState): string[] {
     'rolled-back': `↩️ Rolled back at ${text(c.rollback?.finishedAt ?? '?')} (cut over at ${text(c.finishedAt ?? '?')})`,
   };
   const lines = ['## Cutover', '', `- ${verdicts[c.status]}`];
-  lines.push(`- Memory: \`${code(c.source.endpoint)}\` -> \`${code(c.target.endpoint)}\``);
+  lines.push(`- Memory: ${code(c.source.endpoint)} -> ${code(c.target.endpoint)}`);
   lines.push(
     `- Source write mode: ${c.source.readOnlySupported ? (c.source.readOnly ? 'read-only (writes refused)' : 'writable') : 'no read-only mode on this server'}`,
   );
@@ -25,8 +25,8 @@ export function cutoverSection(state: MigrationState): string[] {
       `- Final delta: ${count(c.delta.added)} new, ${count(c.delta.updated)} updated, ${count(c.delta.deleted)} deleted`,
     );
   if (c.records !== undefined && c.checksum)
-    lines.push(`- Checked: ${number(c.records)} records on both sides, sha256 \`${code(c.checksum)}\``);
-  if (c.secretVersion) lines.push(`- Secret version: \`${code(c.secretVersion)}\``);
+    lines.push(`- Checked: ${number(c.records)} records on both sides, sha256 ${code(c.checksum)}`);
+  if (c.secretVersion) lines.push(`- Secret version: ${code(c.secretVersion)}`);
   const back = c.rollback?.copiedBack;
   if (back)
     lines.push(

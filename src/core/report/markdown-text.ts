@@ -11,9 +11,17 @@ export function text(value: string): string {
     .replace(/^([-+]|\d+\.)\s/, (m) => `\\${m}`);
 }
 
-/** Text inside an inline code span (outside tables): backticks cannot be escaped there, so they are replaced. */
+/**
+ * An inline code span holding the value as spelled (outside tables): its fence is one backtick
+ * longer than the longest run inside (CommonMark 6.1), padded when the value starts or ends
+ * with a backtick or a space, which the renderer strips. A newline becomes a space.
+ */
 export function code(value: string): string {
-  return value.replace(/\r?\n/g, ' ').replace(/`/g, "'");
+  const v = String(value).replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(v) ? ' ' : '';
+  return `${fence}${pad}${v}${pad}${fence}`;
 }
 
 /** A code span inside a table cell: a | would end the cell, so it is escaped (GFM reads \| in a code span as |). */

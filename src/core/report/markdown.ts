@@ -86,13 +86,13 @@ function runSection(state: MigrationState, title: (id: string) => string): strin
   const lines = [
     '## Last run',
     '',
-    `- Run \`${code(run.id)}\`: **${text(run.status)}**`,
+    `- Run ${code(run.id)}: **${text(run.status)}**`,
     `- Started ${text(run.startedAt)}${run.finishedAt ? `, finished ${text(run.finishedAt)}${took}` : ''}`,
     `- Phases: ${run.phases.map((p) => text(title(p))).join(', ')}`,
     `- What it did: ${lastRunDid(state)}`,
     `- Host ${text(run.host)}, process ${count(run.pid)}`,
     // A path, not a file: link: markdown-it (and so the report tab) refuses file: URLs.
-    ...(run.log ? [`- Log: \`${code(run.log)}\``] : []),
+    ...(run.log ? [`- Log: ${code(run.log)}`] : []),
   ];
   if (run.status === 'running') {
     lines.push('- Recorded as running: if no process runs it any more, run `execute` again to resume.');
@@ -214,7 +214,7 @@ function memoryCopySection(state: MigrationState): string[] {
   }
   const verdict = copy.checksumVerdict === 'match' ? '✅ source and target checksums match' : '';
   if (typeof copy.checksum === 'string')
-    lines.push(`- Checksum: ${verdict ? `${verdict}, ` : ''}sha256 \`${code(copy.checksum)}\``);
+    lines.push(`- Checksum: ${verdict ? `${verdict}, ` : ''}sha256 ${code(copy.checksum)}`);
   return [...lines, ''];
 }
 
@@ -274,7 +274,7 @@ function metricsSection(state: MigrationState, phases: readonly PhaseInfo[]): st
   for (const info of phases) {
     const custom = phaseRecord(state, info.id).metrics.custom;
     for (const name of Object.keys(custom).sort()) {
-      rows.push(`| ${text(info.title)} | \`${cellCode(name)}\` | ${number(custom[name])} |`);
+      rows.push(`| ${text(info.title)} | ${cellCode(name)} | ${number(custom[name])} |`);
     }
   }
   if (!rows.length) return [];

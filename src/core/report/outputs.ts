@@ -64,7 +64,7 @@ function cell(value: JsonValue): string {
   if (typeof value === 'string') {
     if (value === '') return '(empty)';
     const shown = cut(value);
-    return /[\s<>&]/.test(shown) ? text(shown) : `\`${cellCode(shown)}\``;
+    return /[\s<>&]/.test(shown) ? text(shown) : cellCode(shown);
   }
   if (Array.isArray(value) && value.every((v) => v === null || typeof v !== 'object')) {
     return value.length ? value.map((v) => cell(v)).join(', ') : 'none';
