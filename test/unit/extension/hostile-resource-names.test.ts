@@ -11,7 +11,7 @@
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { after, before, describe, it } from 'mocha';
@@ -44,11 +44,16 @@ const NAMES = {
 /** Cloud Run answers this as the live service's account: shown in Verify's field diff only. */
 const SERVICE_ACCOUNT = 'javascript:alert(1)//<img src=x onerror=alert(1)><script>alert(1)</script>|a`b\nc';
 const SERVICE_STEP = 'api-deployment/service';
+/** A build id that would end the log line and forge one of its own. */
+const FORGED_LINE = 'b1\n[error] forged <img src=x onerror=alert(1)>';
 
 const REFUSALS: AnsweredName[] = [
   { method: 'POST', pathContains: `/projects/${PROJECT}/databases`, field: 'name', value: NAMES.operation.value },
   { pathContains: '/operations/', field: 'response.results.images.0.digest', value: NAMES.digest.value },
   { method: 'POST', pathContains: ':addVersion', field: 'name', value: NAMES.version.value },
+  // Only logged: the build's id and its log page, which the Output channel would make a link.
+  { method: 'POST', pathContains: '/builds', field: 'metadata.build.id', value: FORGED_LINE },
+  { method: 'POST', pathContains: '/builds', field: 'metadata.build.logUrl', value: 'javascript:alert(1)' },
 ];
 
 /** The text a reader sees in an HTML page: tags dropped, the entities markdown-it writes decoded. */
@@ -160,6 +165,18 @@ describe('resource names an API answers with markup in them (emulator fault inje
     assert.equal(failedState.steps[SERVICE_STEP]?.status, 'blocked', 'nothing deployed the refused image');
     // The terminal shows them too, escaped as JSON: the newline cannot forge a line.
     assert.ok((runs.refused.out + runs.refused.err).includes(JSON.stringify(NAMES.version.value)));
+  });
+
+  it("the log quotes what Cloud Build answered: no forged line, and no link but the console's", async () => {
+    const dir = path.join(world.workspace, 'logs', 'migration');
+    const log = (await Promise.all((await readdir(dir)).map((f) => readFile(path.join(dir, f), 'utf8')))).join('\n');
+    const line = log.split('\n').find((l) => l.includes('api image: Cloud Build'));
+    assert.ok(line?.includes(`Cloud Build ${JSON.stringify(FORGED_LINE)} building`), line);
+    assert.match(
+      line!,
+      /logs: \(not shown: Cloud Build answered "javascript:alert\(1\)", not a console\.cloud\.google\.com URL\)/,
+    );
+    assert.doesNotMatch(log, /^\S*\s*\[error\] forged/m, 'a forged line');
   });
 
   it('nothing polls, records or deploys a refused name', () => {

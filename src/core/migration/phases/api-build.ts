@@ -193,6 +193,22 @@ function badDigest(ctx: StepContext, said: string, digest: string): OrchestraErr
   );
 }
 
+/**
+ * Names from Cloud Build's answer, as the log shows them: quoted when they are not plain
+ * names, so a newline in one cannot forge a log line.
+ */
+function shownName(value: unknown): string {
+  return typeof value === 'string' && /^[\w.:/@()-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+/** The build's log page, which the Output channel makes a link: the console's, or not shown. */
+function consoleLink(url: unknown): string {
+  if (url === undefined) return '(no URL)';
+  return typeof url === 'string' && /^https:\/\/console\.cloud\.google\.com\/\S*$/.test(url)
+    ? url
+    : `(not shown: Cloud Build answered ${JSON.stringify(url)}, not a console.cloud.google.com URL)`;
+}
+
 /** The output the Cloud Run step deploys in execute: the image step of the same run records it. */
 export const BUILT_IMAGE_OUTPUT = 'apiImage';
 
@@ -230,9 +246,10 @@ export const imageStep: Resource<DockerImage> = {
       signal: ctx.signal,
     });
     const build = op.metadata?.build;
+    const id = shownName(build?.id ?? op.name);
     ctx.logger.info(
-      `api image: Cloud Build ${build?.id ?? op.name} building ${images[0]}; logs: ${build?.logUrl ?? '(no URL)'}` +
-        (build?.logsBucket ? ` and ${build.logsBucket}/log-${build.id}.txt` : ''),
+      `api image: Cloud Build ${id} building ${images[0]}; logs: ${consoleLink(build?.logUrl)}` +
+        (build?.logsBucket ? ` and ${shownName(build.logsBucket)}/log-${id}.txt` : ''),
     );
     const finished = await ctx.gcp.waitForOperation<Build>('cloudbuild', op, {
       signal: ctx.signal,
