@@ -20,6 +20,7 @@ import {
   unfinished,
   type CutoverInput,
 } from './cutover';
+import { cutoverOverrides, refuseOverrides } from './cutover-overrides';
 import type { EngineEvents } from './events';
 import type { ExecuteResult } from './executor';
 import { verifyCopy } from './memory-verify';
@@ -71,8 +72,16 @@ export async function runCutover(input: CutoverRunInput): Promise<CutoverOutcome
   const previous = input.state.cutover;
   const sides = checkCutoverReady(input);
   if (previous?.status === 'done') return { record: previous, alreadyDone: true };
-  const pair = await input.deps.memory!();
   const resume = unfinished(previous);
+  // Before anything is touched: a switch the settings or variables above the files undo is no cutover.
+  refuseOverrides(
+    cutoverOverrides(
+      input.deps.config,
+      input.provenance,
+      resume?.switched.length ? resume.switched : await plannedSwitches(input, sides),
+    ),
+  );
+  const pair = await input.deps.memory!();
   const record: CutoverRecord = {
     status: 'in-progress',
     stage: 'read-only',

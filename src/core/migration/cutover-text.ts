@@ -3,6 +3,7 @@
  * and in the editor's confirmation.
  */
 import type { CutoverPlan } from './cutover';
+import { describeOverride } from './cutover-overrides';
 import type { RollbackPlan } from './cutover-rollback';
 import type { Delta } from './memory-sync';
 
@@ -25,6 +26,7 @@ export function formatCutoverPlan(plan: CutoverPlan): string {
     '  4. Switch the memory and API endpoints to the cloud for every environment:',
     ...plan.switches.map((s) => `       ${s.file}  ${s.setting}: ${s.from ?? UNSET} -> ${s.to}`),
     plan.secret ? `     and a new version of secret ${plan.secret} with the switched configuration.` : '',
+    ...plan.overrides.map((o) => `  REFUSED while set: ${describeOverride(o)}`),
     ...plan.notes.map((n) => `  Note: ${n}`),
     'A failure before step 4 makes the source writable again; rollback-cutover undoes a finished cutover.',
   ];

@@ -12,6 +12,7 @@ import { errorMessage, InputError } from '../errors';
 import type { MemoryClient } from '../memory/types';
 import type { PhaseId } from './catalog';
 import type { EngineDeps } from './context';
+import { cutoverOverrides, type CutoverOverride, type ProvenanceLookup } from './cutover-overrides';
 import type { CopyCheckpoint } from './memory-copy';
 import { pendingDelta, type Delta } from './memory-sync';
 import { MEMORY } from './phases/memory-system';
@@ -46,6 +47,8 @@ export interface CutoverInput {
   readonly active: (phase: PhaseId) => boolean;
   /** A step context for the cutover's own calls (the copy's helpers, the secret version). */
   readonly context: () => StepContext;
+  /** Which layer set each config value: settings and variables above the files outlive the switch. */
+  readonly provenance?: ProvenanceLookup;
 }
 
 export interface CutoverPlan {
@@ -65,6 +68,8 @@ export interface CutoverPlan {
   readonly switches: readonly EndpointSwitch[];
   /** The Secret Manager secret that gets a version naming the cloud endpoints. */
   readonly secret?: string;
+  /** Editor settings and ORCHESTRA_* variables that would keep an old endpoint live: cutover refuses while any remains. */
+  readonly overrides: readonly CutoverOverride[];
   readonly notes: readonly string[];
   /** The recorded cutover, once one started. */
   readonly recorded?: CutoverRecord;
@@ -213,6 +218,7 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
       },
       target: { endpoint: recorded.target.endpoint },
       switches: recorded.switched,
+      overrides: [],
       notes: [`Already cut over at ${recorded.finishedAt}: nothing to do (rollback-cutover goes back).`],
       recorded,
     };
@@ -245,6 +251,7 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
     ...(delta ? { delta } : {}),
     switches,
     ...(secret ? { secret } : {}),
+    overrides: cutoverOverrides(input.deps.config, input.provenance, switches),
     notes,
     ...(recorded ? { recorded } : {}),
   };

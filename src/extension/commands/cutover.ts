@@ -96,6 +96,14 @@ export const cutoverCommand: OrchestraCommand = {
       void vscode.window.showInformationMessage(`Orchestra: ${formatCutoverPlan(plan)}`);
       return { plan };
     }
+    if (!yes && plan.overrides.length > 0) {
+      // No button to go on: the engine refuses while an override would keep the old endpoint live.
+      await vscode.window.showWarningMessage(
+        `Cutover of "${plan.projectId}" is blocked: ${plan.overrides.map((o) => o.source).join(', ')} would keep the old endpoint live.`,
+        { modal: true, detail: formatCutoverPlan(plan) },
+      );
+      return { plan };
+    }
     if (!yes) {
       const choice = await vscode.window.showWarningMessage(
         `Cut project "${plan.projectId}" over to the cloud?`,

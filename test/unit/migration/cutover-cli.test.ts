@@ -104,8 +104,47 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const filesBefore = await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8')));
     const secretBefore = await secretVersions();
 
+    // A variable above the config files would keep the old endpoints live after the switch:
+    // the plan names it with its fix, and cutover --yes is refused with nothing changed.
+    const oldApi = 'http://127.0.0.1:9/old-api';
+    const overridden = { ORCHESTRA_MEMORY__ENDPOINT: world.source.url, ORCHESTRA_ENDPOINTS__API: oldApi };
+    const planned = await runCli(['cutover', '--plan-only', '--json'], world.workspace, overridden, 300_000);
+    assert.equal(planned.code, 0, planned.stderr);
+    const overrides = (JSON.parse(planned.stdout) as { overrides: Record<string, string>[] }).overrides;
+    assert.deepEqual(
+      overrides.map((o) => [o.setting, o.layer, o.source, o.value]),
+      [
+        ['memory.endpoint', 'env', 'ORCHESTRA_MEMORY__ENDPOINT', world.source.url],
+        ['endpoints.api', 'env', 'ORCHESTRA_ENDPOINTS__API', oldApi],
+      ],
+    );
+    const stateBefore = await readFile(stateFile(), 'utf8');
+    const treeBefore = workspaceTree();
+    const refusedByEnv = await runCli(['cutover', '--yes'], world.workspace, overridden, 300_000);
+    assert.equal(refusedByEnv.code, 2, refusedByEnv.stdout + refusedByEnv.stderr);
+    assert.match(refusedByEnv.stderr, /REFUSED while set: variable ORCHESTRA_MEMORY__ENDPOINT sets memory\.endpoint/);
+    assert.match(
+      refusedByEnv.stderr,
+      /Cutover refused: variable ORCHESTRA_MEMORY__ENDPOINT[\s\S]*Unset ORCHESTRA_MEMORY__ENDPOINT/,
+    );
+    assert.match(
+      refusedByEnv.stderr,
+      /ORCHESTRA_ENDPOINTS__API sets endpoints\.api to http:\/\/127\.0\.0\.1:9\/old-api/,
+    );
+    assert.equal(workspaceTree(), treeBefore, 'no config file changed');
+    assert.equal(await readFile(stateFile(), 'utf8'), stateBefore, 'the state is unchanged');
+    assert.equal(
+      (await write(world.source.url, 'late/1')).status,
+      201,
+      'the source still takes writes (the first of the final delta)',
+    );
+    assert.equal((await secretVersions()).count, secretBefore.count, 'no secret version added');
+    const planText = await runCli(['cutover', '--plan-only'], world.workspace, overridden, 300_000);
+    assert.match(planText.stdout, /REFUSED while set: variable ORCHESTRA_ENDPOINTS__API/);
+
     // The team keeps working: the final delta.
-    for (const key of ['late/1', 'late/2', 'late/3']) assert.equal((await write(world.source.url, key)).status, 201);
+    // late/1 was written above.
+    for (const key of ['late/2', 'late/3']) assert.equal((await write(world.source.url, key)).status, 201);
 
     // No terminal, no --yes: refused, nothing changed.
     const unconfirmed = await cli(['cutover']);
