@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'mocha';
 import { keyFor, keySafeWithoutConsent } from '../../../src/core/workspace/key-guard';
-import { startWorld, type World } from '../migration/world';
+import { emulatorWorkspace, startWorld, type World } from '../migration/world';
 import { runCli, treeHash } from './harness';
 
 const KEY = 'om-test-key-5f1c2a9e7d3b';
@@ -211,17 +211,11 @@ describe('memory API key guard on the copy (child processes, recording listener)
       ),
     );
     [port, targetPort] = ports;
-    const c = world.config;
-    await writeFile(
-      path.join(ws, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: {
-          memorySystem: { sourceEndpoint: `http://0.0.0.0:${port}`, targetEndpoint: `http://0.0.0.0:${targetPort}` },
-        },
-      }),
-    );
+    await emulatorWorkspace(world, ws, {
+      phases: {
+        memorySystem: { sourceEndpoint: `http://0.0.0.0:${port}`, targetEndpoint: `http://0.0.0.0:${targetPort}` },
+      },
+    });
     // What the copy depends on (the Firestore API enabled), so verify and execute reach the stores.
     const core = await runCli(['execute', '--yes', '--phase', 'core-infrastructure'], ws, env());
     assert.equal(core.code, 0, core.stderr);

@@ -6,14 +6,13 @@
  * The probe schedule itself is checked on cockatiel's breaker under fake timers.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { CircuitState, circuitBreaker, ConsecutiveBreaker, handleAll } from 'cockatiel';
 import { after, before, describe, it } from 'mocha';
 import { FIRST_PROBE_MS, probeDelayMs, RecoveryBackoff } from '../../../src/core/resilience/recovery';
 import { startMemoryServer, type MemoryServerHandle } from '../../../src/sandbox/memory';
 import { memorySnapshot } from '../migration/snapshot';
-import { openEngine, seed, startWorld, type World } from '../migration/world';
+import { emulatorWorkspace, openEngine, seed, startWorld, type World } from '../migration/world';
 import { runCli, startCli, treeHash } from './harness';
 
 const RECORDS = 6_000;
@@ -147,24 +146,18 @@ describe(`the same outage through the command line (child process, ${RECORDS.toL
     let target: MemoryServerHandle = await startMemoryServer({ dataDir, compactIntervalMs: 0 });
     const port = target.port;
     const ws = path.join(world.dir, `cli-ws-${name}`);
-    await mkdir(path.join(ws, 'config'), { recursive: true });
     const c = world.config;
-    await writeFile(
-      path.join(ws, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        // Production recovery maximum: the point is how soon recovery follows the outage.
-        breaker: { recoveryTimeoutMs: 30_000, retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1_000 } },
-        phases: {
-          memorySystem: {
-            sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-            targetEndpoint: target.url,
-            batchSize: 200,
-          },
+    await emulatorWorkspace(world, ws, {
+      // Production recovery maximum: the point is how soon recovery follows the outage.
+      breaker: { recoveryTimeoutMs: 30_000, retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1_000 } },
+      phases: {
+        memorySystem: {
+          sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
+          targetEndpoint: target.url,
+          batchSize: 200,
         },
-      }),
-    );
+      },
+    });
     const outside = treeHash(world.dir, [path.basename(ws), path.basename(dataDir), 'source-data', 'target-data']);
     const child = await startCli(
       ['execute', '--yes', '--phase', 'core-infrastructure', '--phase', 'memory-system'],

@@ -5,7 +5,6 @@
  * scripted (not random), so the expected figures are exact.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { createPolicy } from '../../../src/core/resilience/policy';
@@ -15,7 +14,7 @@ import { CallTimeoutError } from '../../../src/core/resilience/transient';
 import { stepFigures } from '../../../src/extension/presentation';
 import { MEMORY } from '../../../src/core/migration/phases/memory-system';
 import { startProxy, type Proxy } from '../memory/proxy';
-import { openEngine, startWorld, type World } from '../migration/world';
+import { emulatorWorkspace, openEngine, startWorld, type World } from '../migration/world';
 import { runCli, treeHash } from './harness';
 
 const REPOSITORY_STEP = 'core-infrastructure/repository';
@@ -174,16 +173,10 @@ describe('one retries count, from the command line (child processes)', function 
   it('execute with two Google 503s and two lost memory answers: exit 0, "4 retries" in its summary, status and report agree, nothing changed outside', async () => {
     world.emulator.setFaults({ failures: [{ status: 503, count: 2, method: 'POST', pathContains: '/repositories' }] });
     const ws = path.join(world.dir, 'ws-cli');
-    await mkdir(path.join(ws, 'config'), { recursive: true });
     const c = world.config;
-    await writeFile(
-      path.join(ws, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        phases: { memorySystem: { sourceEndpoint: c.phases.memorySystem.sourceEndpoint, targetEndpoint: proxy.url } },
-      }),
-    );
+    await emulatorWorkspace(world, ws, {
+      phases: { memorySystem: { sourceEndpoint: c.phases.memorySystem.sourceEndpoint, targetEndpoint: proxy.url } },
+    });
     // The memory servers' data is the stores the run copies between, as the cloud is.
     const outside = () => treeHash(world.dir, ['ws-cli', 'source-data', 'target-data']).entries;
     const before = outside();

@@ -8,13 +8,13 @@
  * and after).
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { emulatorOverrides } from '../../../src/core/gcp/endpoints';
-import { seed, startWorld, type World } from '../migration/world';
+import { emulatorWorkspace, seed, startWorld, type World } from '../migration/world';
 import { leftovers, runCli, startCli, treeHash, type CliResult, type CliRun } from './harness';
 
 const SIGNALS = [
@@ -72,18 +72,7 @@ describe('every long command stops on the first SIGINT or SIGTERM (child process
   after(async () => world?.close());
 
   async function workspace(config: Record<string, unknown> = {}): Promise<string> {
-    const ws = path.join(world.dir, `ws-${n++}`);
-    await mkdir(path.join(ws, 'config'), { recursive: true });
-    const c = world.config;
-    await writeFile(
-      path.join(ws, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: c.projectId,
-        gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-        ...config,
-      }),
-    );
-    return ws;
+    return emulatorWorkspace(world, path.join(world.dir, `ws-${n++}`), config);
   }
 
   /**

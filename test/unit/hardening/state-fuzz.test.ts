@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { main } from '../../../src/cli/main';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { placeDemoApi, startWorld, type World } from '../migration/world';
+import { emulatorWorkspace, placeDemoApi, startWorld, type World } from '../migration/world';
 import { leftovers, runCli, seededRandom, treeHash, type CliResult } from './harness';
 
 const PHASES = builtInPhases().infos();
@@ -166,25 +166,20 @@ async function makeWorkspace(workspace: string, world: World): Promise<string> {
   await mkdir(path.join(workspace, 'config'), { recursive: true });
   await placeDemoApi(workspace);
   const c = world.config;
-  await writeFile(
-    path.join(workspace, 'config', 'common.json'),
-    JSON.stringify({
-      projectId: c.projectId,
-      gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
-      breaker: { retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 20 }, recoveryTimeoutMs: 200 },
-      phases: {
-        aiCoding: { members: c.phases.aiCoding.members },
-        apiDeployment: { source: c.phases.apiDeployment.source },
-        memorySystem: {
-          sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
-          targetEndpoint: c.phases.memorySystem.targetEndpoint,
-        },
-        validation: { samples: 2 },
+  await emulatorWorkspace(world, workspace, {
+    breaker: { retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 20 }, recoveryTimeoutMs: 200 },
+    phases: {
+      aiCoding: { members: c.phases.aiCoding.members },
+      apiDeployment: { source: c.phases.apiDeployment.source },
+      memorySystem: {
+        sourceEndpoint: c.phases.memorySystem.sourceEndpoint,
+        targetEndpoint: c.phases.memorySystem.targetEndpoint,
       },
-      // Latency verdicts have their own tests; a loaded machine must not fail these runs.
-      validation: { targets: { memoryReadMs: 60_000, apiMs: 60_000 } },
-    }),
-  );
+      validation: { samples: 2 },
+    },
+    // Latency verdicts have their own tests; a loaded machine must not fail these runs.
+    validation: { targets: { memoryReadMs: 60_000, apiMs: 60_000 } },
+  });
   return workspace;
 }
 

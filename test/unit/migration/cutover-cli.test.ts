@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli, treeHash } from '../hardening/harness';
 import { memorySnapshot } from './snapshot';
-import { cliWorkspace, startWorld, testGcpClient, type World } from './world';
+import { cliWorkspace, secretVersions, startWorld, type World } from './world';
 
 const ENVIRONMENTS = ['local', 'codespaces', 'workstation', 'cloud_run'];
 
@@ -29,25 +29,6 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
   /** The config files, every byte. */
   const workspaceTree = () => treeHash(path.join(world.workspace, 'config')).digest;
   const stateFile = () => path.join(world.workspace, '.orchestra', `state-${world.config.projectId}.json`);
-
-  async function secretVersions(): Promise<{ count: number; latest: Record<string, unknown> }> {
-    const gcp = testGcpClient(world.config);
-    const secret = `projects/${world.config.projectId}/secrets/${world.config.phases.hybridConfig.secretId}`;
-    const list = await gcp.request<{ versions?: unknown[] }>({
-      api: 'secretmanager',
-      method: 'GET',
-      path: `/v1/${secret}/versions`,
-    });
-    const latest = await gcp.request<{ payload: { data: string } }>({
-      api: 'secretmanager',
-      method: 'GET',
-      path: `/v1/${secret}/versions/latest:access`,
-    });
-    return {
-      count: list.versions?.length ?? 0,
-      latest: JSON.parse(Buffer.from(latest.payload.data, 'base64').toString('utf8')) as Record<string, unknown>,
-    };
-  }
 
   async function write(url: string, key: string): Promise<Response> {
     return fetch(`${url}/api/memory`, {
@@ -102,7 +83,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     assert.match(apiUrl, /^https?:\/\//, 'API Deployment recorded the URL');
     const cloudMemory = world.target.url;
     const filesBefore = await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8')));
-    const secretBefore = await secretVersions();
+    const secretBefore = await secretVersions(world);
 
     // A variable above the config files would keep the old endpoints live after the switch:
     // the plan names it with its fix, and cutover --yes is refused with nothing changed.
@@ -138,7 +119,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       201,
       'the source still takes writes (the first of the final delta)',
     );
-    assert.equal((await secretVersions()).count, secretBefore.count, 'no secret version added');
+    assert.equal((await secretVersions(world)).count, secretBefore.count, 'no secret version added');
     const planText = await runCli(['cutover', '--plan-only'], world.workspace, overridden, 300_000);
     assert.match(planText.stdout, /REFUSED while set: variable ORCHESTRA_ENDPOINTS__API/);
 
@@ -205,7 +186,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       assert.equal(s.memory?.endpoint, cloudMemory, `config/${env}.json names the cloud memory`);
       assert.equal(s.endpoints?.api, apiUrl, `config/${env}.json names the cloud API`);
     }
-    const secretAfter = await secretVersions();
+    const secretAfter = await secretVersions(world);
     assert.equal(secretAfter.count, secretBefore.count + 1, 'one new secret version');
     assert.equal((secretAfter.latest.memory as { endpoint?: string }).endpoint, cloudMemory);
     assert.equal((secretAfter.latest.endpoints as { api?: string }).api, apiUrl);
@@ -222,7 +203,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const again = await cli(['cutover', '--yes']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /Already cut over/);
-    assert.equal((await secretVersions()).count, secretAfter.count);
+    assert.equal((await secretVersions(world)).count, secretAfter.count);
     const sync = await cli(['sync']);
     assert.equal(sync.code, 2, sync.stderr);
     assert.match(sync.stderr, /cut over at/);
@@ -239,7 +220,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       assert.equal(s.memory?.endpoint, undefined, `config/${env}.json: memory.endpoint as before`);
       assert.equal(s.endpoints?.api, undefined, `config/${env}.json: endpoints.api as before`);
     }
-    const secretRestored = await secretVersions();
+    const secretRestored = await secretVersions(world);
     assert.equal(secretRestored.count, secretAfter.count + 1, 'a new version, not a deleted one');
     assert.deepEqual(secretRestored.latest, secretBefore.latest, 'the configuration before the cutover');
     const reportAfter = await cli(['report', '--stdout']);

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'mocha';
 import { lockPath } from '../../../src/core/migration/lock';
 import { runCli, startCli, type CliRun } from '../hardening/harness';
 import { memorySnapshot } from './snapshot';
-import { cliWorkspace, seed, startWorld, testGcpClient, type World } from './world';
+import { cliWorkspace, secretVersions, seed, startWorld, type World } from './world';
 
 const ENVIRONMENTS = ['local', 'codespaces', 'workstation', 'cloud_run'];
 /** Three pages of the source's changes feed (1000 a page, applied one after another): a kill can land between them. */
@@ -50,25 +50,6 @@ describe('orchestra-migrate cutover killed with SIGKILL, then run again (child p
       body: JSON.stringify({ key, content: { written: key } }),
     });
 
-  async function secretVersions(): Promise<{ count: number; latest: Record<string, unknown> }> {
-    const gcp = testGcpClient(world.config);
-    const secret = `projects/${world.config.projectId}/secrets/${world.config.phases.hybridConfig.secretId}`;
-    const list = await gcp.request<{ versions?: unknown[] }>({
-      api: 'secretmanager',
-      method: 'GET',
-      path: `/v1/${secret}/versions`,
-    });
-    const latest = await gcp.request<{ payload: { data: string } }>({
-      api: 'secretmanager',
-      method: 'GET',
-      path: `/v1/${secret}/versions/latest:access`,
-    });
-    return {
-      count: list.versions?.length ?? 0,
-      latest: JSON.parse(Buffer.from(latest.payload.data, 'base64').toString('utf8')) as Record<string, unknown>,
-    };
-  }
-
   /** SIGKILL, then what a user finds: the dead run's lock left behind. */
   async function kill(run: CliRun): Promise<void> {
     run.kill('SIGKILL');
@@ -95,7 +76,7 @@ describe('orchestra-migrate cutover killed with SIGKILL, then run again (child p
       .apiUrl;
     const cloud = world.target.url;
     const filesBefore = await files();
-    const secretBefore = await secretVersions();
+    const secretBefore = await secretVersions(world);
     await seed(world.source.url, LATE, 'late');
     const targetBefore = world.target.store.size;
 
@@ -144,7 +125,7 @@ describe('orchestra-migrate cutover killed with SIGKILL, then run again (child p
       assert.equal(s.memory?.endpoint, cloud);
       assert.equal(s.endpoints?.api, apiUrl);
     }
-    const secretAfter = await secretVersions();
+    const secretAfter = await secretVersions(world);
     assert.equal(secretAfter.count, secretBefore.count + 1, 'one new secret version, not one per run');
     assert.equal((secretAfter.latest.memory as { endpoint?: string }).endpoint, cloud);
 
@@ -168,7 +149,7 @@ describe('orchestra-migrate cutover killed with SIGKILL, then run again (child p
     // object ("endpoints": {}), which sets nothing.
     const settingsOf = (texts: string[]) => texts.map((t) => JSON.stringify(JSON.parse(t), prune));
     assert.deepEqual(settingsOf(await files()), settingsOf(filesBefore), 'every setting as before the first cutover');
-    const secretRestored = await secretVersions();
+    const secretRestored = await secretVersions(world);
     assert.deepEqual(secretRestored.latest, secretBefore.latest);
     assert.equal((await write(world.source.url, 'after/rollback')).status, 201, 'the source takes writes again');
   });

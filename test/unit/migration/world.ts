@@ -226,9 +226,7 @@ export async function cliWorkspace(
   const targetMs = options.targetMs ?? 500;
   await mkdir(path.join(dir, 'config'), { recursive: true });
   if (options.apiSource ?? true) await placeDemoApi(dir);
-  const common = {
-    projectId: c.projectId,
-    gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+  return emulatorWorkspace(world, dir, {
     phases: {
       aiCoding: { members: c.phases.aiCoding.members },
       memorySystem: {
@@ -239,9 +237,48 @@ export async function cliWorkspace(
     },
     validation: { targets: { memoryReadMs: targetMs, apiMs: targetMs } },
     ...options.extra,
+  });
+}
+
+/**
+ * A workspace whose config/common.json names the world's project on its emulator and nothing
+ * else the defaults do not say; `extra` adds top-level keys (a test's own memory stores, breaker,
+ * phases). Written atomically: a child process may read it at once.
+ */
+export async function emulatorWorkspace(
+  world: World,
+  dir: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const c = world.config;
+  await mkdir(path.join(dir, 'config'), { recursive: true });
+  const common = {
+    projectId: c.projectId,
+    gcp: { endpointOverrides: c.gcp.endpointOverrides, emulator: true },
+    ...extra,
   };
   await writeFileAtomic(path.join(dir, 'config', 'common.json'), JSON.stringify(common), { durable: false });
   return dir;
+}
+
+/** The Hybrid Config secret's versions in the world's emulator: how many, and the latest's JSON. */
+export async function secretVersions(world: World): Promise<{ count: number; latest: Record<string, unknown> }> {
+  const gcp = testGcpClient(world.config);
+  const secret = `projects/${world.config.projectId}/secrets/${world.config.phases.hybridConfig.secretId}`;
+  const list = await gcp.request<{ versions?: unknown[] }>({
+    api: 'secretmanager',
+    method: 'GET',
+    path: `/v1/${secret}/versions`,
+  });
+  const latest = await gcp.request<{ payload: { data: string } }>({
+    api: 'secretmanager',
+    method: 'GET',
+    path: `/v1/${secret}/versions/latest:access`,
+  });
+  return {
+    count: list.versions?.length ?? 0,
+    latest: JSON.parse(Buffer.from(latest.payload.data, 'base64').toString('utf8')) as Record<string, unknown>,
+  };
 }
 
 /**
