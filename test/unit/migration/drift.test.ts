@@ -70,6 +70,36 @@ describe('drift, config changes, validation verdicts and the monitor', function 
     }
   });
 
+  it('an update sends the service name from config, not the name Cloud Run answered', async () => {
+    const config = structuredClone(world.config);
+    const image = `us-central1-docker.pkg.dev/${config.projectId}/orchestra/orchestra-api:v3`;
+    config.phases.apiDeployment.image = image;
+    const pushed = await fetch(`${world.emulator.url}/__admin/images`, {
+      method: 'POST',
+      body: JSON.stringify({ uri: image }),
+    });
+    assert.equal(pushed.status, 200);
+    const ours = `projects/${config.projectId}/locations/${config.location}/services/orchestra-api`;
+    // A well-formed name of another project's service: what a man in the middle would answer.
+    const theirs = 'projects/someone-else/locations/us-central1/services/victim';
+    world.emulator.setFaults({
+      answeredNames: [{ method: 'GET', pathContains: '/services/orchestra-api', field: 'name', value: theirs }],
+    });
+    const h = await openEngine(config, world.workspace);
+    try {
+      world.emulator.clearRequestLog();
+      const run = await h.engine.execute(['api-deployment']);
+      assert.equal(run.status, 'completed', JSON.stringify(run.failures));
+      const patches = world.emulator.requestLog().filter((r) => r.method === 'PATCH');
+      assert.equal(patches.length, 1);
+      assert.equal(patches[0].path, `/v2/${ours}`);
+      assert.equal((patches[0].body as { name?: string }).name, ours);
+    } finally {
+      world.emulator.setFaults({});
+      await h.close();
+    }
+  });
+
   it('a changed cloud_run configuration adds exactly one secret version; unchanged adds none', async () => {
     let content = { api: { port: 8080 }, revision: 2 };
     const h = await openEngine(world.config, world.workspace);

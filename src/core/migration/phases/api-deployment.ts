@@ -147,7 +147,10 @@ const service: Resource<RunService> = {
       api: 'run',
       method: 'PATCH',
       path: `/v2/${serviceName(ctx)}`,
-      body: { ...live, template: { ...live.template, ...(await desiredTemplate(ctx)) } },
+      // The rest of the answer goes back as read (Cloud Run keeps what a PATCH omits), but
+      // the name is ours: an answered name is data from the network, never sent back as
+      // the resource to change.
+      body: { ...live, name: serviceName(ctx), template: { ...live.template, ...(await desiredTemplate(ctx)) } },
     }),
   ready: isReady,
   failed: failedReason,
