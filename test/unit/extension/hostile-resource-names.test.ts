@@ -10,7 +10,6 @@
  */
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import MarkdownIt from 'markdown-it';
@@ -26,7 +25,7 @@ import { PlanTracker } from '../../../src/extension/plan-tracker';
 import { phaseNodes, shortValue, type PhaseNode, type StepNode } from '../../../src/extension/presentation';
 import { PROTOCOL_VERSION, type HostMessage } from '../../../src/shared/plan-protocol';
 import type { AnsweredName } from '../../../src/sandbox/gcp/faults';
-import { shippedCli } from '../bundles';
+import { runCli, type CliResult } from '../hardening/harness';
 import { cliWorkspace, PROJECT, startWorld, type World } from '../migration/world';
 import { renderedReports } from '../report/rendered';
 import { panelPage } from './panel-page';
@@ -83,26 +82,14 @@ function assertInert(page: string, where: string): void {
 describe('resource names an API answers with markup in them (emulator fault injection)', function () {
   this.timeout(240_000);
   let world: World;
-  let cli: string;
-  const runs: Record<string, { code: number | null; out: string; err: string }> = {};
+  const runs: Record<string, CliResult> = {};
   let failedState: MigrationState;
   let markdown: string;
   let html: string;
   let rendered: { page: WorkspaceReport; standalone: WorkspaceReport };
   let plan: Plan;
 
-  function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: world.workspace,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-  }
+  const run = (args: string[]) => runCli(args, world.workspace);
 
   const readState = async () =>
     JSON.parse(
@@ -112,7 +99,6 @@ describe('resource names an API answers with markup in them (emulator fault inje
   before(async () => {
     world = await startWorld({ records: 20 });
     await cliWorkspace(world);
-    cli = await shippedCli();
     world.emulator.setFaults({ answeredNames: REFUSALS });
     runs.refused = await run(['execute', '--yes']);
     failedState = await readState();
@@ -145,7 +131,7 @@ describe('resource names an API answers with markup in them (emulator fault inje
   after(async () => world?.close());
 
   it('execute fails each step whose name it would use, naming the name as answered and where it came from', () => {
-    assert.equal(runs.refused.code, 1, runs.refused.err);
+    assert.equal(runs.refused.code, 1, runs.refused.stderr);
     const error = (step: string) => failedState.steps[step]?.error ?? '';
     assert.equal(failedState.steps[NAMES.operation.step]?.status, 'failed');
     assert.match(
@@ -164,7 +150,7 @@ describe('resource names an API answers with markup in them (emulator fault inje
     assert.match(error(NAMES.version.step), /so it is not recorded/);
     assert.equal(failedState.steps[SERVICE_STEP]?.status, 'blocked', 'nothing deployed the refused image');
     // The terminal shows them too, escaped as JSON: the newline cannot forge a line.
-    assert.ok((runs.refused.out + runs.refused.err).includes(JSON.stringify(NAMES.version.value)));
+    assert.ok((runs.refused.stdout + runs.refused.stderr).includes(JSON.stringify(NAMES.version.value)));
   });
 
   it("the log quotes what Cloud Build answered: no forged line, and no link but the console's", async () => {
@@ -188,8 +174,8 @@ describe('resource names an API answers with markup in them (emulator fault inje
   });
 
   it('the report (Markdown export, report tab, --html) shows each refusal as the characters answered', () => {
-    assert.equal(runs.markdown.code, 0, runs.markdown.err);
-    assert.equal(runs.html.code, 0, runs.html.err);
+    assert.equal(runs.markdown.code, 0, runs.markdown.stderr);
+    assert.equal(runs.html.code, 0, runs.html.stderr);
     const pages: [string, string][] = [
       [html, 'report --html'],
       [rendered.page.html!, 'report tab'],
@@ -213,13 +199,13 @@ describe('resource names an API answers with markup in them (emulator fault inje
   });
 
   it('once the names come back right the migration completes; Verify then shows the hostile account as the live value', () => {
-    assert.equal(runs.completed.code, 0, runs.completed.err);
-    assert.equal(runs.verify.code, 0, runs.verify.err);
+    assert.equal(runs.completed.code, 0, runs.completed.stderr);
+    assert.equal(runs.verify.code, 0, runs.verify.stderr);
     const step = plan.phases.flatMap((p) => p.steps).find((s) => s.id === SERVICE_STEP)!;
     assert.equal(step.action, 'update');
     const diff = step.diff?.find((d) => d.field === 'template.serviceAccount');
     assert.equal(diff?.live, SERVICE_ACCOUNT);
-    assert.ok(runs.verify.out.includes(JSON.stringify(SERVICE_ACCOUNT)), runs.verify.out);
+    assert.ok(runs.verify.stdout.includes(JSON.stringify(SERVICE_ACCOUNT)), runs.verify.stdout);
   });
 
   it('the tree tooltips (the planned diff, each failed step) render as text: no element, no link, not trusted', () => {

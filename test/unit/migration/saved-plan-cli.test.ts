@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import type { SavedPlan } from '../../../src/core/workspace';
-import { shippedCli } from '../bundles';
+import { runCli } from '../hardening/harness';
 import { MUTATING, PROJECT, READ_ONLY_POST, cliWorkspace, startWorld, testGcpClient, type World } from './world';
 
 /**
@@ -16,7 +15,6 @@ import { MUTATING, PROJECT, READ_ONLY_POST, cliWorkspace, startWorld, testGcpCli
 describe('orchestra-migrate verify --out / execute --plan (child processes)', function () {
   this.timeout(120_000);
   let world: World;
-  let cliBundle: string;
   let gcp: GcpClient;
   const commonFile = () => path.join(world.workspace, 'config', 'common.json');
   const service = `/v2/projects/${PROJECT}/locations/us-central1/services/orchestra-api`;
@@ -26,22 +24,10 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     world = await startWorld({ records: 20 });
     gcp = testGcpClient(world.config);
     await cliWorkspace(world);
-    cliBundle = await shippedCli();
   });
   after(async () => world?.close());
 
-  function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, [cliBundle, ...args], {
-      cwd: world.workspace,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
-  }
+  const run = (args: string[]) => runCli(args, world.workspace);
 
   /** Requests that change something (the read-only POSTs Google defines aside). */
   const writes = () =>
@@ -57,8 +43,8 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
   it('verify --out writes the plan with its basis and date; execute --plan applies it and exits 0', async () => {
     world.emulator.clearRequestLog();
     const verify = await run(['verify', '--out', 'plan.json']);
-    assert.equal(verify.code, 0, verify.err);
-    assert.match(verify.out, /Saved the plan to plan\.json: orchestra-migrate execute --plan plan\.json/);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /Saved the plan to plan\.json: orchestra-migrate execute --plan plan\.json/);
     assert.deepEqual(writes(), [], 'verify --out changes nothing in the project');
     const plan = await readPlan('plan.json');
     assert.equal(plan.planFileVersion, 1);
@@ -72,8 +58,8 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     assert.equal(plan.phases.length, 7);
 
     const executed = await run(['execute', '--plan', 'plan.json', '--yes', '--json']);
-    assert.equal(executed.code, 0, executed.err);
-    assert.equal(JSON.parse(executed.out).status, 'completed');
+    assert.equal(executed.code, 0, executed.stderr);
+    assert.equal(JSON.parse(executed.stdout).status, 'completed');
     assert.ok(writes().includes(`POST /v1/projects/${PROJECT}/serviceAccounts`), 'the planned create ran');
   });
 
@@ -81,18 +67,18 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     // plan.json was made on an empty state; the run above recorded every step.
     world.emulator.clearRequestLog();
     const again = await run(['execute', '--plan', 'plan.json', '--yes']);
-    assert.equal(again.code, 2, again.out + again.err);
+    assert.equal(again.code, 2, again.stdout + again.stderr);
     assert.match(
-      again.err,
+      again.stderr,
       /The plan is stale: the state file changed \(a run, skip, reset or destroy\) since the plan was made \(\d{4}-\d\d-\d\dT[^)]+\)\. Nothing was changed\./,
     );
-    assert.match(again.err, /fix: Run verify again/);
+    assert.match(again.stderr, /fix: Run verify again/);
     assert.deepEqual(writes(), []);
   });
 
   it('a config change after verify: exit 2 naming the configuration, nothing changed', async () => {
     const verify = await run(['verify', '--out', 'plan-config.json']);
-    assert.equal(verify.code, 0, verify.err);
+    assert.equal(verify.code, 0, verify.stderr);
     const original = await readFile(commonFile(), 'utf8');
     const doc = JSON.parse(original);
     doc.phases.validation.samples = 4;
@@ -100,12 +86,12 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     try {
       world.emulator.clearRequestLog();
       const executed = await run(['execute', '--plan', 'plan-config.json', '--yes']);
-      assert.equal(executed.code, 2, executed.out + executed.err);
+      assert.equal(executed.code, 2, executed.stdout + executed.stderr);
       assert.match(
-        executed.err,
+        executed.stderr,
         /The plan is stale: the configuration \(config files, settings or ORCHESTRA_\* variables\) changed since/,
       );
-      assert.match(executed.err, /where: .*plan-config\.json/);
+      assert.match(executed.stderr, /where: .*plan-config\.json/);
       assert.deepEqual(writes(), []);
     } finally {
       await writeFile(commonFile(), original);
@@ -114,7 +100,7 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
 
   it('a live resource changed behind the tool: execute --plan stops before its step (exit 2, naming it); verify then reports the drift', async () => {
     const verify = await run(['verify', '--out', 'plan-live.json']);
-    assert.equal(verify.code, 0, verify.err);
+    assert.equal(verify.code, 0, verify.stderr);
     const planned = (await readPlan('plan-live.json')).phases.flatMap((p) => p.steps);
     assert.equal(planned.find((s) => s.id === 'api-deployment/service')?.action, 'ok');
 
@@ -152,10 +138,10 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
 
     world.emulator.clearRequestLog();
     const executed = await run(['execute', '--plan', 'plan-live.json', '--yes']);
-    assert.equal(executed.code, 2, executed.out + executed.err);
+    assert.equal(executed.code, 2, executed.stdout + executed.stderr);
     // Hybrid Config comes first in the run: its version was destroyed since the plan.
     assert.match(
-      executed.err,
+      executed.stderr,
       /The plan is stale: (latest version of .*orchestra-config was deleted|service .*orchestra-api changed: template\.containers\[0\]\.image was "[^"]+", is now "[^"]*hotfix")/,
     );
     assert.deepEqual(
@@ -165,7 +151,7 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     );
 
     const drift = await run(['verify', '--json']);
-    const plan = JSON.parse(drift.out) as SavedPlan;
+    const plan = JSON.parse(drift.stdout) as SavedPlan;
     const step = (id: string) => plan.phases.flatMap((p) => p.steps).find((s) => s.id === id)!;
     const version = step('hybrid-config/secret-version');
     assert.deepEqual([version.action, version.drift], ['create', 'deleted']);
@@ -174,24 +160,24 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
     assert.deepEqual([svc.action, svc.drift], ['update', 'changed']);
     assert.deepEqual(svc.diff?.[0], { field: 'template.containers[0].image', live: other, desired: before });
     const text = await run(['verify']);
-    assert.match(text.out, /\+ create +hybrid-config\/secret-version: deleted outside the tool since the last run/);
-    assert.match(text.out, /~ update +api-deployment\/service: changed since the last run/);
+    assert.match(text.stdout, /\+ create +hybrid-config\/secret-version: deleted outside the tool since the last run/);
+    assert.match(text.stdout, /~ update +api-deployment\/service: changed since the last run/);
   });
 
   it('a plan file that is missing or not a plan is bad input naming the file (exit 2)', async () => {
     const missing = await run(['execute', '--plan', 'nope.json', '--yes']);
     assert.equal(missing.code, 2);
     assert.match(
-      missing.err,
+      missing.stderr,
       /The plan file .*nope\.json does not exist\.\n {2}where: --plan\n {2}fix: Write one with orchestra-migrate verify --out plan\.json/,
     );
     await writeFile(path.join(world.workspace, 'junk.json'), '{"planFileVersion":1,"projectId":"x"');
     const junk = await run(['execute', '--plan', 'junk.json', '--yes']);
     assert.equal(junk.code, 2);
-    assert.match(junk.err, /junk\.json is not a plan written by verify --out: it is not JSON/);
+    assert.match(junk.stderr, /junk\.json is not a plan written by verify --out: it is not JSON/);
     const both = await run(['execute', '--plan', 'plan.json', '--phase', 'validation', '--yes']);
     assert.equal(both.code, 2);
-    assert.match(both.err, /--plan and --phase exclude each other/);
+    assert.match(both.stderr, /--plan and --phase exclude each other/);
   });
 });
 
