@@ -132,7 +132,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
     assert.match(unconfirmed.stderr, /no terminal to confirm[\s\S]*--yes/);
     assert.match(unconfirmed.stderr, /Final delta to .*: 3 new, 0 updated, 0 deleted/);
-    assert.match(unconfirmed.stderr, /config\/local\.json {2}memory\.endpoint: \(unset\) -> http/);
+    assert.match(unconfirmed.stderr, /memory\.endpoint -> http\S+ in config\/: local\.json, .* \(was unset\)/);
     assert.equal((await write(world.source.url, 'late/4')).status, 201, 'the source was not made read-only');
 
     // The target refuses the final delta's writes: the source is writable again, nothing switched.
