@@ -225,7 +225,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     const text = await dialog.innerText();
     assert.match(text, new RegExp(`Cut project "${PROJECT}" over to the cloud\\?`));
     assert.match(text, /Final delta to .*: 50 new, 30 updated, 20 deleted/);
-    assert.match(text, /memory\.endpoint: .* -> http/);
+    assert.match(text, /memory\.endpoint -> http\S+ in config\/: local\.json, /);
     await page.locator('.notification-toast', { hasText: 'planning the cutover' }).waitFor({ state: 'detached' });
     await snap(page, run, 'teardown-02-cutover-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();

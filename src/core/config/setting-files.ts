@@ -4,7 +4,7 @@
  * atomically, only when its text changes, so a setting written twice is written once.
  * The cutover switches endpoints with it, and its rollback puts them back.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
@@ -16,6 +16,11 @@ export interface SettingEdit {
   readonly setting: string;
   /** undefined removes the setting. */
   readonly value: string | undefined;
+  /**
+   * With a removal: the object (dotted; `''` the file) that setting the value had created.
+   * It goes too once nothing else is left in it, so a removal undoes the write exactly.
+   */
+  readonly prune?: string;
 }
 
 /** A file's text, or undefined when there is none. */
@@ -43,6 +48,38 @@ export async function readSetting(file: string, setting: string): Promise<string
   return node.value as string;
 }
 
+/**
+ * What writing `setting` into `file` would create besides the setting itself: the outermost
+ * object on its path that is absent (dotted), `''` when the file is absent, undefined when
+ * every object on the path is there already.
+ */
+export async function missingParent(file: string, setting: string): Promise<string | undefined> {
+  const text = await readText(file);
+  if (text === undefined) return '';
+  const root = parseTree(text);
+  const keys = setting.split('.');
+  for (let depth = 1; depth < keys.length; depth++) {
+    if (!root || !findNodeAtLocation(root, keys.slice(0, depth))) return keys.slice(0, depth).join('.');
+  }
+  return undefined;
+}
+
+/** Whether `text` holds an empty object at `at` (dotted; `''` the whole document). */
+function emptyObjectAt(text: string, at: string): boolean {
+  const root = parseTree(text);
+  const node = root && (at === '' ? root : findNodeAtLocation(root, at.split('.')));
+  return node?.type === 'object' && (node.children ?? []).length === 0;
+}
+
+function compactEmpty(text: string, at: string[]): string {
+  const root = parseTree(text);
+  const node = root && findNodeAtLocation(root, at);
+  if (node?.type !== 'object' || (node.children ?? []).length > 0) return text;
+  return `${text.slice(0, node.offset)}{}${text.slice(node.offset + node.length)}`;
+}
+
+const depth = (dotted: string) => (dotted === '' ? 0 : dotted.split('.').length);
+
 /** Applies the edits, file by file; resolves with the files whose text changed. */
 export async function writeSettings(edits: readonly SettingEdit[]): Promise<string[]> {
   const byFile = new Map<string, SettingEdit[]>();
@@ -54,10 +91,33 @@ export async function writeSettings(edits: readonly SettingEdit[]): Promise<stri
     if (before === undefined && fileEdits.every((e) => e.value === undefined)) continue;
     let text = before ?? '{}\n';
     for (const edit of fileEdits) {
-      const changes = modify(text, edit.setting.split('.'), edit.value, {
-        formattingOptions: { insertSpaces: true, tabSize: 2 },
-      });
-      text = applyEdits(text, changes);
+      const keys = edit.setting.split('.');
+      text = applyEdits(
+        text,
+        modify(text, keys, edit.value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }),
+      );
+      // A removal leaves its object as '{\n  }'; written as '{}', it reads as it did before a
+      // setting went in (how JSON.stringify, init and editors write an empty object).
+      if (edit.value === undefined && keys.length > 1) text = compactEmpty(text, keys.slice(0, -1));
+    }
+    // The objects the settings' writes created, deepest first, each removed once empty: an
+    // object two removed settings shared is empty only once both are gone; '' is the file.
+    const created = new Set<string>();
+    for (const edit of fileEdits) {
+      if (edit.value !== undefined || edit.prune === undefined) continue;
+      const keys = edit.setting.split('.');
+      for (let n = keys.length - 1; n >= depth(edit.prune); n--) created.add(keys.slice(0, n).join('.'));
+    }
+    let removeFile = false;
+    for (const at of [...created].sort((a, b) => depth(b) - depth(a))) {
+      if (!emptyObjectAt(text, at)) continue;
+      if (at === '') removeFile = true;
+      else text = applyEdits(text, modify(text, at.split('.'), undefined, {}));
+    }
+    if (removeFile) {
+      await rm(file, { force: true });
+      changed.push(file);
+      continue;
     }
     if (text === before) continue;
     await writeFileAtomic(file, text);

@@ -106,7 +106,12 @@ export async function runRollback(input: CutoverRunInput): Promise<CutoverRecord
       record.rollback.copiedBack = await copyBack(input, target, source, record);
       await save(input, record, `rollback-cutover copied back ${describe(record.rollback.copiedBack)}`);
       await writeSettings(
-        record.switched.map((s) => ({ file: absoluteFile(input, s.file), setting: s.setting, value: s.from })),
+        record.switched.map((s) => ({
+          file: absoluteFile(input, s.file),
+          setting: s.setting,
+          value: s.from,
+          ...(s.from === undefined && s.created !== undefined ? { prune: s.created } : {}),
+        })),
       );
       if (input.secret) {
         const version = await refreshSecretVersion(input.context());

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { memorySides, type MemorySide } from '../config/memory-sides';
-import { readSetting } from '../config/setting-files';
+import { missingParent, readSetting } from '../config/setting-files';
 import { ENVIRONMENT_KINDS } from '../config/types';
 import { errorMessage, InputError } from '../errors';
 import type { MemoryClient } from '../memory/types';
@@ -176,6 +176,10 @@ export async function plannedSwitches(
     const from = await readSetting(w.file, w.setting);
     const entry: EndpointSwitch = { file: displayFile(input, w.file), setting: w.setting, to: w.to };
     if (from !== undefined) entry.from = from;
+    else {
+      const created = await missingParent(w.file, w.setting);
+      if (created !== undefined) entry.created = created;
+    }
     switches.push(entry);
   }
   return switches;

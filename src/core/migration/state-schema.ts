@@ -151,7 +151,10 @@ const delta = record(
 );
 
 const endpointSwitch = record(
-  { file: name, setting: name, from: text, to: text } satisfies Record<keyof EndpointSwitch, Schema>,
+  { file: name, setting: name, from: text, to: text, created: { type: 'string', maxLength: 1_000 } } satisfies Record<
+    keyof EndpointSwitch,
+    Schema
+  >,
   ['file', 'setting', 'to'],
 );
 

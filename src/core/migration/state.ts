@@ -80,6 +80,12 @@ export interface EndpointSwitch {
   setting: string;
   from?: string;
   to: string;
+  /**
+   * The object the cutover added to hold the setting (dotted, e.g. `endpoints`), absent
+   * before it; `''` when it created the file. The rollback removes it again once empty, so
+   * the file reads as it did before the cutover.
+   */
+  created?: string;
 }
 
 /**

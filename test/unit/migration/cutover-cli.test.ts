@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli, treeHash } from '../hardening/harness';
@@ -26,6 +26,8 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       memory?: { endpoint?: string };
       endpoints?: { api?: string };
     };
+  /** Each environment's config file, every byte (null: there is none). */
+  const configFiles = () => Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8').catch(() => null)));
   /** The config files, every byte. */
   const workspaceTree = () => treeHash(path.join(world.workspace, 'config')).digest;
   const stateFile = () => path.join(world.workspace, '.orchestra', `state-${world.config.projectId}.json`);
@@ -82,7 +84,9 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const apiUrl = status.outputs.apiUrl;
     assert.match(apiUrl, /^https?:\/\//, 'API Deployment recorded the URL');
     const cloudMemory = world.target.url;
-    const filesBefore = await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8')));
+    // A team with no file for one environment: the cutover creates it, the rollback removes it.
+    await rm(file('workstation.json'));
+    const filesBefore = await configFiles();
     const secretBefore = await secretVersions(world);
 
     // A variable above the config files would keep the old endpoints live after the switch:
@@ -145,11 +149,7 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       /Cutover stopped at the final-delta stage[\s\S]*source is writable again and no endpoint was switched/,
     );
     assert.equal((await write(world.source.url, 'late/5')).status, 201, 'the source takes writes again');
-    assert.deepEqual(
-      await Promise.all(ENVIRONMENTS.map((e) => readFile(file(`${e}.json`), 'utf8'))),
-      filesBefore,
-      'no config file switched',
-    );
+    assert.deepEqual(await configFiles(), filesBefore, 'no config file switched');
 
     // Stopped by the user (Ctrl-C) during the final delta: the source takes writes again.
     world.target.setFaults({ paused: true });
@@ -215,11 +215,11 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     assert.match(rollback.stdout, /Rolled back[\s\S]*1 record\(s\) copied back/);
     assert.equal((await write(world.source.url, 'after/rollback')).status, 201, 'the source takes writes again');
     assert.equal((await fetch(`${world.source.url}/api/memory?key=cloud/write`)).status, 200, 'no cloud write lost');
-    for (const env of ENVIRONMENTS) {
-      const s = await settings(env);
-      assert.equal(s.memory?.endpoint, undefined, `config/${env}.json: memory.endpoint as before`);
-      assert.equal(s.endpoints?.api, undefined, `config/${env}.json: endpoints.api as before`);
-    }
+    assert.deepEqual(
+      await configFiles(),
+      filesBefore,
+      'every file byte for byte as before the cutover, the one it created gone',
+    );
     const secretRestored = await secretVersions(world);
     assert.equal(secretRestored.count, secretAfter.count + 1, 'a new version, not a deleted one');
     assert.deepEqual(secretRestored.latest, secretBefore.latest, 'the configuration before the cutover');
