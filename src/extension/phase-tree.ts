@@ -133,7 +133,9 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     // The statuses below come from defaults, not from the state: say why where the user looks.
     if (this.problem) lines.push('', '---', '', `$(warning) ${md(this.problem)}`);
     item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
-    item.contextValue = `phase.${node.status}`;
+    // Status then phase id: the menus offer Skip and Reset by status, and the cutover on the
+    // Memory System row (package.json, view/item/context).
+    item.contextValue = `phase.${node.status}.${node.phase.id}`;
     item.accessibilityInformation = {
       label: `Phase ${node.phase.order}, ${node.phase.title}, ${item.description}`,
     };

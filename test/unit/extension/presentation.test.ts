@@ -4,6 +4,8 @@
  */
 import './vscode-stub';
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { EnvironmentDetection } from '../../../src/core/environment';
 import type { HealthCheck, HealthReport } from '../../../src/core/health';
 import type { PhaseInfo } from '../../../src/core/migration/catalog';
@@ -71,6 +73,40 @@ describe('the phase tree, as text', () => {
     assert.equal(phaseDescription({ status: 'completed', steps: steps.slice(0, 2) }), 'completed · 2/2');
   });
 
+  it("a row's context menu, as package.json's when clauses choose it: Skip and Reset by status, the cutover on Memory System", () => {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      contributes: { menus: { 'view/item/context': { command: string; when: string }[] } };
+    };
+    /** The commands whose `viewItem =~ /re/` matches; the rest of each clause holds in the phase view. */
+    const menu = (contextValue: string) =>
+      manifest.contributes.menus['view/item/context']
+        .filter((entry) => {
+          const match = /viewItem =~ \/(.+)\/$/.exec(entry.when);
+          assert.ok(match, `${entry.command}: ${entry.when}`);
+          return new RegExp(match[1]).test(contextValue);
+        })
+        .map((entry) => entry.command.replace('orchestra.', ''));
+    const details: Record<string, PhaseDetail> = {
+      'core-infrastructure': { status: 'completed' },
+      'memory-system': { status: 'completed' },
+      'hybrid-config': { status: 'skipped' },
+    };
+    const contexts = rows(treeWith((phase) => details[phase.id] ?? { status: 'not-started' })).map((r) => r.context!);
+    const [core, workstation, memory, hybrid] = contexts;
+    const common = ['verify', 'execute', 'verify', 'execute'];
+    const more = ['destroy', 'showReport', 'showLog'];
+    assert.deepEqual(menu(core), [...common, 'skipPhase', 'resetPhase', ...more]);
+    assert.deepEqual(menu(workstation), [...common, 'skipPhase', ...more], 'nothing to reset before a run');
+    assert.deepEqual(menu(hybrid), [...common, 'resetPhase', ...more], 'a skipped phase is not skipped again');
+    assert.deepEqual(menu(memory), [...common, 'skipPhase', 'resetPhase', 'cutover', 'rollbackCutover', ...more]);
+    const unfinished = rows(treeWith(() => ({ status: 'failed' }))).map((r) => r.context!)[2];
+    assert.deepEqual(
+      menu(unfinished),
+      [...common, 'skipPhase', 'resetPhase', 'rollbackCutover', ...more],
+      'no cutover before the copy is done',
+    );
+  });
+
   it('a step says what was done: created, updated, unchanged; a running step of a dead run is interrupted', () => {
     assert.equal(stepDescription(step('a', 'done', 'create')), 'done · created');
     assert.equal(stepDescription(step('a', 'done', 'update')), 'done · updated');
@@ -93,10 +129,15 @@ describe('the phase tree, as text', () => {
     assert.deepEqual(
       list.slice(0, 4).map((r) => [r.label, r.description, r.icon, r.context]),
       [
-        ['1. Core Infrastructure', 'completed · 1/1', 'pass-filled', 'phase.completed'],
-        ['2. Workstation Configuration', 'not started', 'circle-large-outline', 'phase.not-started'],
-        ['3. Memory System', 'failed', 'error', 'phase.failed'],
-        ['4. Hybrid Config', 'skipped', 'debug-step-over', 'phase.skipped'],
+        ['1. Core Infrastructure', 'completed · 1/1', 'pass-filled', 'phase.completed.core-infrastructure'],
+        [
+          '2. Workstation Configuration',
+          'not started',
+          'circle-large-outline',
+          'phase.not-started.workstation-configuration',
+        ],
+        ['3. Memory System', 'failed', 'error', 'phase.failed.memory-system'],
+        ['4. Hybrid Config', 'skipped', 'debug-step-over', 'phase.skipped.hybrid-config'],
       ],
     );
     assert.equal(list[0].spoken, 'Phase 1, Core Infrastructure, completed · 1/1');
