@@ -62,12 +62,9 @@ function switchedAnything(record: CutoverRecord): boolean {
 
 export function planRollback(input: CutoverInput): RollbackPlan {
   const record = rollbackTarget(input);
+  // The plan's first line says the copy back; a note saying it again read as a second step.
   const notes: string[] = [];
   const copyBack = switchedAnything(record);
-  if (copyBack)
-    notes.push(
-      'Records written on the cloud since the cutover are copied back to the source before it takes writes again.',
-    );
   return {
     projectId: input.deps.config.projectId,
     cutover: record,
