@@ -8,7 +8,7 @@ import type { PhaseInfo, PhaseStatus } from '../core/migration/catalog';
 import type { MonitorSnapshot } from '../core/migration/monitor';
 import type { StepRecord, StepStatus } from '../core/migration/types';
 import type { CutoverRecord, PlanAction, StepInfo, StepPlan, UsedEndpoint, WorkspaceView } from '../core/workspace';
-import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
+import { CUTOVER_LABELS, describeCutover, PHASE_STATUS_LABELS } from '../core/workspace/catalog';
 import type { PlanTracker, TrackedPlan } from './plan-tracker';
 
 /** What the tree knows of one phase: its status and, once a run recorded them, its steps. */
@@ -36,31 +36,14 @@ export interface PhaseDetail {
  */
 export const CUTOVER_PHASE = 'memory-system';
 
-const CUTOVER_LABELS: Readonly<Record<CutoverRecord['status'], string>> = {
-  'in-progress': 'cutover in progress',
-  failed: 'cutover failed',
-  done: 'cut over',
-  'rolled-back': 'cutover rolled back',
-};
-
 /** The phase row's word for the cutover ("cut over"), none before one started. */
 export function cutoverDescription(record: CutoverRecord | undefined): string | undefined {
   return record ? CUTOVER_LABELS[record.status] : undefined;
 }
 
-/** The cutover in a sentence for the phase's tooltip: when, what it switched, what undoes it. */
+/** The cutover in a sentence for the phase's tooltip, naming the palette's commands. */
 export function cutoverTooltip(record: CutoverRecord): string {
-  const settings = `${record.switched.length} setting${record.switched.length === 1 ? '' : 's'}`;
-  switch (record.status) {
-    case 'done':
-      return `Cut over at ${record.finishedAt ?? record.startedAt}: the memory and API endpoints name the cloud (${settings} switched${record.secretVersion ? ', and the secret' : ''}). Rollback Cutover undoes it.`;
-    case 'in-progress':
-      return `A cutover started at ${record.startedAt} has not finished (stage ${record.stage}): run Cutover again to finish it.`;
-    case 'failed':
-      return `The cutover of ${record.startedAt} failed at stage ${record.stage}: ${record.error ?? 'see the log'}.`;
-    case 'rolled-back':
-      return `The cutover of ${record.startedAt} was rolled back${record.rollback?.finishedAt ? ` at ${record.rollback.finishedAt}` : ''}: the endpoints name the source again.`;
-  }
+  return describeCutover(record, { cutover: 'Cutover', rollback: 'Rollback Cutover' });
 }
 
 /** A phase row of the "Migration Phases" tree. */

@@ -1,4 +1,4 @@
-import { PHASE_STATUS_LABELS, type StatusDocument } from '../../core/workspace';
+import { describeCutover, PHASE_STATUS_LABELS, type StatusDocument } from '../../core/workspace';
 import { EXIT_OK, type CliCommand } from '../command';
 import { parseFlags, withWorkspace } from '../flags';
 
@@ -44,6 +44,10 @@ function formatStatus(doc: StatusDocument): string {
     );
   }
   if (typeof doc.outputs.apiUrl === 'string') lines.push(`API URL: ${doc.outputs.apiUrl}`);
+  if (doc.cutover) {
+    const names = { cutover: 'orchestra-migrate cutover', rollback: 'orchestra-migrate rollback-cutover' };
+    lines.push(`Cutover: ${describeCutover(doc.cutover, names)}`);
+  }
   return lines.join('\n');
 }
 

@@ -50,6 +50,7 @@ export { PLAN_FILE_VERSION, savedPlan, type SavedPlan } from '../migration/saved
 export type { Plan, PhasePlan, StepPlan, PlanAction, PlanBasis } from '../migration/planner';
 export type { FieldDiff } from '../migration/types';
 export { PHASE_STATUS_LABELS } from '../migration/catalog';
+export { describeCutover } from '../migration/cutover-status';
 export { canTransition } from '../migration/status';
 export { reportFileName } from '../report/markdown';
 export { LOG_LEVELS } from '../logger';

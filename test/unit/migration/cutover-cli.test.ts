@@ -197,6 +197,10 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
       cutover: { status: string; switched: unknown[] } | null;
     };
     assert.equal(recorded.cutover?.status, 'done', 'status --json shows the cutover');
+    assert.match(
+      (await cli(['status'])).stdout,
+      /\nCutover: Cut over at \S+: the memory and API endpoints name the cloud \(8 settings switched, and the secret\)\. orchestra-migrate rollback-cutover undoes it\./,
+    );
     assert.equal(recorded.cutover?.switched.length, 8, 'two settings in each of the four environments');
 
     // Once done, a rerun changes nothing; sync has nothing to sync from.
@@ -223,6 +227,10 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const secretRestored = await secretVersions(world);
     assert.equal(secretRestored.count, secretAfter.count + 1, 'a new version, not a deleted one');
     assert.deepEqual(secretRestored.latest, secretBefore.latest, 'the configuration before the cutover');
+    assert.match(
+      (await cli(['status'])).stdout,
+      /\nCutover: The cutover of \S+ was rolled back at \S+: the endpoints name the source again\./,
+    );
     const reportAfter = await cli(['report', '--stdout']);
     assert.match(reportAfter.stdout, /## Cutover[\s\S]*Rolled back/);
 
