@@ -78,6 +78,8 @@ function compactEmpty(text: string, at: string[]): string {
   return `${text.slice(0, node.offset)}{}${text.slice(node.offset + node.length)}`;
 }
 
+const FORMAT = { insertSpaces: true, tabSize: 2 };
+
 const depth = (dotted: string) => (dotted === '' ? 0 : dotted.split('.').length);
 
 /** Applies the edits, file by file; resolves with the files whose text changed. */
@@ -90,12 +92,13 @@ export async function writeSettings(edits: readonly SettingEdit[]): Promise<stri
     // A file that does not exist is only created to set something, never to remove.
     if (before === undefined && fileEdits.every((e) => e.value === undefined)) continue;
     let text = before ?? '{}\n';
+    // jsonc-parser's formatter re-lays every line an edit touches: on a file written on one
+    // line (minified) that is the whole file. Such a file gets its edits unformatted, so it
+    // stays on one line and the removal that undoes them gives back its bytes.
+    const formattingOptions = before === undefined || before.trim().includes('\n') ? FORMAT : undefined;
     for (const edit of fileEdits) {
       const keys = edit.setting.split('.');
-      text = applyEdits(
-        text,
-        modify(text, keys, edit.value, { formattingOptions: { insertSpaces: true, tabSize: 2 } }),
-      );
+      text = applyEdits(text, modify(text, keys, edit.value, formattingOptions ? { formattingOptions } : {}));
       // A removal leaves its object as '{\n  }'; written as '{}', it reads as it did before a
       // setting went in (how JSON.stringify, init and editors write an empty object).
       if (edit.value === undefined && keys.length > 1) text = compactEmpty(text, keys.slice(0, -1));

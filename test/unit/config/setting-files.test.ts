@@ -57,6 +57,14 @@ describe('config setting files: a write and its undo', () => {
     assert.equal(created.after, undefined, 'the file the write created is gone');
   });
 
+  it('a file on one line (minified) stays on one line, and the undo gives back its bytes', async () => {
+    const before = '{"projectId":"p","endpoints":{"memory":"http://127.0.0.1:1"},"gcp":{"emulator":true}}';
+    const r = await roundTrip('g.json', before, ['endpoints.api', 'memory.source.endpoint']);
+    assert.equal(r.written.trim().includes('\n'), false, r.written);
+    assert.deepEqual(JSON.parse(r.written).memory, { source: { endpoint: URL } });
+    assert.equal(r.after, before);
+  });
+
   it('what someone added meanwhile under a created object is kept, and so is the object', async () => {
     const file = path.join(dir, 'e.json');
     await writeFile(file, '{}\n');
