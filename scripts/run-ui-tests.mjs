@@ -1,7 +1,7 @@
 // UI test: code-server with the packaged VSIX installed (--install-extension), served on
 // 127.0.0.1 from fresh folders, driven by test/e2e (mocha + playwright-core + Debian's
 // Chromium). Screenshots of every step land in test-results/screenshots/.
-// Usage: node scripts/run-ui-tests.mjs [--no-package]
+// Usage: node scripts/run-ui-tests.mjs [--no-package] [--grep TEXT]   (--grep: only the tests whose title holds TEXT)
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -27,13 +27,26 @@ import {
 } from './lib/harness.mjs';
 
 const args = process.argv.slice(2);
+const grepIndex = args.indexOf('--grep');
+const grep = grepIndex >= 0 ? args[grepIndex + 1] : undefined;
 const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
 function runMocha(env) {
   const mocha = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
   const child = spawn(
     process.execPath,
-    [mocha, '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '90000', 'test/e2e/**/*.test.ts'],
+    [
+      mocha,
+      '--no-config',
+      '--require',
+      'tsx/cjs',
+      '--extension',
+      'ts',
+      '--timeout',
+      '90000',
+      ...(grep ? ['--grep', grep] : []),
+      'test/e2e/**/*.test.ts',
+    ],
     { cwd: ROOT, env, stdio: 'inherit' },
   );
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
