@@ -33,6 +33,7 @@ import {
   type ConfigIssue,
   type ConfigLayer,
   type EnvironmentKind,
+  type LayerValue,
   type LoadConfigOptions,
   type OrchestraConfig,
   type Provenance,
@@ -430,10 +431,23 @@ export async function loadConfig(options: LoadConfigOptions): Promise<ResolvedCo
   const config = deepFreeze(merged.value as unknown as OrchestraConfig);
   const provenance = (p: string): Provenance | undefined =>
     merged.provenance.get(p) ?? merged.provenance.get(p.replace(/\[\d+\]$/, ''));
+  const aboveFiles = (p: string): LayerValue[] => {
+    const keys = p.split('.');
+    const at = (values: Record<string, unknown>) =>
+      keys.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
+    const found: LayerValue[] = [];
+    const fromSettings = at(settingsValues);
+    if (fromSettings !== undefined)
+      found.push({ layer: 'settings', source: settingFor(p) ?? settingsSource, value: fromSettings });
+    const fromEnv = at(envLayer.values);
+    if (fromEnv !== undefined) found.push({ layer: 'env', source: envSourceOf(envLayer.sources, p), value: fromEnv });
+    return found;
+  };
   return {
     config,
     environment,
     provenance,
+    aboveFiles,
     files,
     root,
     configDir,

@@ -259,6 +259,13 @@ export interface LoadConfigOptions {
   settingsSource?: string;
 }
 
+/** A value one layer above the config files sets, with the setting id or variable name that set it. */
+export interface LayerValue {
+  readonly layer: Extract<ConfigLayer, 'settings' | 'env'>;
+  readonly source: string;
+  readonly value: unknown;
+}
+
 /** The loaded configuration: values, where each came from, and the environment it was resolved for. */
 export interface ResolvedConfig {
   /** Deeply frozen. */
@@ -266,6 +273,12 @@ export interface ResolvedConfig {
   environment: EnvironmentDetection;
   /** Layer and source of a value by dotted path ('memory.endpoint'); undefined for unset optional keys. */
   provenance: (path: string) => Provenance | undefined;
+  /**
+   * Every layer above the config files that sets the dotted path, lowest first (an editor
+   * setting, then an ORCHESTRA_* variable): the winner is last, the others still outlive an
+   * edit of the files once the winner is gone.
+   */
+  aboveFiles: (path: string) => readonly LayerValue[];
   /** Config files read, lowest layer first (absolute paths). */
   files: string[];
   /** The workspace folder and the config folder actually used. */

@@ -4,7 +4,7 @@
  * endpoint would leave that endpoint live for whoever has it set. The plan names each
  * such override with its fix, and the cutover refuses to run while one remains.
  */
-import type { ConfigLayer, Provenance } from '../config/types';
+import type { ConfigLayer, LayerValue } from '../config/types';
 import { InputError } from '../errors';
 import type { EndpointSwitch } from './state';
 
@@ -19,13 +19,8 @@ export interface CutoverOverride {
   readonly fix: string;
 }
 
-export type ProvenanceLookup = (path: string) => Provenance | undefined;
-
-function valueAt(config: unknown, setting: string): unknown {
-  return setting
-    .split('.')
-    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], config);
-}
+/** Each layer above the config files that sets a dotted path (ResolvedConfig.aboveFiles). */
+export type AboveFilesLookup = (path: string) => readonly LayerValue[];
 
 function fixFor(layer: CutoverOverride['layer'], source: string): string {
   return layer === 'env'
@@ -33,30 +28,25 @@ function fixFor(layer: CutoverOverride['layer'], source: string): string {
     : `Remove the editor setting ${source} (user and workspace settings), then run the cutover again.`;
 }
 
-/** The switched settings (each once) that a layer above the files sets to another value. */
+/**
+ * Every editor setting and variable that sets a switched setting to another value, each
+ * setting once: all of them, not only the one that wins now, so one round of unsetting
+ * clears the way.
+ */
 export function cutoverOverrides(
-  config: unknown,
-  provenance: ProvenanceLookup | undefined,
+  aboveFiles: AboveFilesLookup | undefined,
   switches: readonly EndpointSwitch[],
 ): CutoverOverride[] {
-  if (!provenance) return [];
+  if (!aboveFiles) return [];
   const out: CutoverOverride[] = [];
   const seen = new Set<string>();
   for (const s of switches) {
     if (seen.has(s.setting)) continue;
     seen.add(s.setting);
-    const origin = provenance(s.setting);
-    if (origin?.layer !== 'env' && origin?.layer !== 'settings') continue;
-    const value = valueAt(config, s.setting);
-    if (typeof value !== 'string' || value === s.to) continue;
-    out.push({
-      setting: s.setting,
-      layer: origin.layer,
-      source: origin.source,
-      value,
-      to: s.to,
-      fix: fixFor(origin.layer, origin.source),
-    });
+    for (const { layer, source, value } of aboveFiles(s.setting)) {
+      if (typeof value !== 'string' || value === s.to) continue;
+      out.push({ setting: s.setting, layer, source, value, to: s.to, fix: fixFor(layer, source) });
+    }
   }
   return out;
 }

@@ -75,11 +75,7 @@ export async function runCutover(input: CutoverRunInput): Promise<CutoverOutcome
   const resume = unfinished(previous);
   // Before anything is touched: a switch the settings or variables above the files undo is no cutover.
   refuseOverrides(
-    cutoverOverrides(
-      input.deps.config,
-      input.provenance,
-      resume?.switched.length ? resume.switched : await plannedSwitches(input, sides),
-    ),
+    cutoverOverrides(input.aboveFiles, resume?.switched.length ? resume.switched : await plannedSwitches(input, sides)),
   );
   const pair = await input.deps.memory!();
   const record: CutoverRecord = {

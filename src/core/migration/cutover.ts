@@ -12,7 +12,7 @@ import { errorMessage, InputError } from '../errors';
 import type { MemoryClient } from '../memory/types';
 import type { PhaseId } from './catalog';
 import type { EngineDeps } from './context';
-import { cutoverOverrides, type CutoverOverride, type ProvenanceLookup } from './cutover-overrides';
+import { cutoverOverrides, type CutoverOverride, type AboveFilesLookup } from './cutover-overrides';
 import type { CopyCheckpoint } from './memory-copy';
 import { pendingDelta, type Delta } from './memory-sync';
 import { MEMORY } from './phases/memory-system';
@@ -47,8 +47,8 @@ export interface CutoverInput {
   readonly active: (phase: PhaseId) => boolean;
   /** A step context for the cutover's own calls (the copy's helpers, the secret version). */
   readonly context: () => StepContext;
-  /** Which layer set each config value: settings and variables above the files outlive the switch. */
-  readonly provenance?: ProvenanceLookup;
+  /** The settings and variables above the files that set a value: they outlive the switch. */
+  readonly aboveFiles?: AboveFilesLookup;
 }
 
 export interface CutoverPlan {
@@ -255,7 +255,7 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
     ...(delta ? { delta } : {}),
     switches,
     ...(secret ? { secret } : {}),
-    overrides: cutoverOverrides(input.deps.config, input.provenance, switches),
+    overrides: cutoverOverrides(input.aboveFiles, switches),
     notes,
     ...(recorded ? { recorded } : {}),
   };

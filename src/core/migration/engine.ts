@@ -14,7 +14,7 @@ import { nullLogger, type Logger } from '../logger';
 import type { JsonValue } from '../memory/types';
 import type { PhaseId } from './catalog';
 import { makeStepContext, NamedMutexes, type EngineDeps } from './context';
-import type { ProvenanceLookup } from './cutover-overrides';
+import type { AboveFilesLookup } from './cutover-overrides';
 import { CUTOVER_ACTION, planCutover, type CutoverInput, type CutoverPlan } from './cutover';
 import { runCutover, type CutoverOutcome, type CutoverRunInput } from './cutover-run';
 import { planRollback, runRollback, type RollbackPlan } from './cutover-rollback';
@@ -66,8 +66,8 @@ export interface EngineOptions {
   lock?: LockOptions;
   /** Where config/<env>.json live (cutover switches their endpoints); default <workspaceDir>/config. */
   configDir?: string;
-  /** Which layer set each config value (cutover names the settings and variables that win over the files). */
-  provenance?: ProvenanceLookup;
+  /** The settings and variables above the config files (cutover names those that set a switched endpoint). */
+  aboveFiles?: AboveFilesLookup;
   /** A phase whose records are dropped on load: `reset` of a phase the state file holds damaged. */
   resetPhase?: string;
 }
@@ -303,7 +303,7 @@ export class MigrationEngine {
       state: this.store.state,
       configDir: this.options.configDir ?? path.join(this.options.workspaceDir, 'config'),
       workspaceDir: this.options.workspaceDir,
-      provenance: this.options.provenance,
+      aboveFiles: this.options.aboveFiles,
       active: (phase) => this.active(phase),
       context: () =>
         makeStepContext(this.deps, CUTOVER_ACTION, counters, {

@@ -91,7 +91,7 @@ export async function openSession(input: SessionInput): Promise<WorkspaceSession
     gcp,
     workspaceDir: resolved.root,
     configDir: resolved.configDir,
-    provenance: resolved.provenance,
+    aboveFiles: resolved.aboveFiles,
     registry: input.registry,
     logger,
     memory: openMemory,

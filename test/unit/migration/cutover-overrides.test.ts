@@ -5,7 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import type { Provenance } from '../../../src/core/config/types';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../../../src/core/config/load';
+import type { LayerValue } from '../../../src/core/config/types';
 import { isInputError } from '../../../src/core/errors';
 import { cutoverOverrides, refuseOverrides } from '../../../src/core/migration/cutover-overrides';
 import { formatCutoverPlan } from '../../../src/core/migration/cutover-text';
@@ -18,18 +22,16 @@ const SWITCHES = ['local', 'codespaces'].flatMap((env) => [
   { file: `config/${env}.json`, setting: 'endpoints.api', to: API },
 ]);
 
-function lookup(origins: Record<string, Provenance>) {
-  return (path: string) => origins[path];
+function lookup(layers: Record<string, LayerValue[]>) {
+  return (path: string) => layers[path] ?? [];
 }
 
 describe('cutover overrides: layers above the config files', () => {
   it('names an editor setting and a variable that set a switched key to another value, once each', () => {
-    const config = { memory: { endpoint: 'http://127.0.0.1:8765' }, endpoints: { api: 'http://127.0.0.1:8080' } };
     const found = cutoverOverrides(
-      config,
       lookup({
-        'memory.endpoint': { layer: 'settings', source: 'orchestra.memory.endpoint' },
-        'endpoints.api': { layer: 'env', source: 'ORCHESTRA_ENDPOINTS__API' },
+        'memory.endpoint': [{ layer: 'settings', source: 'orchestra.memory.endpoint', value: 'http://127.0.0.1:8765' }],
+        'endpoints.api': [{ layer: 'env', source: 'ORCHESTRA_ENDPOINTS__API', value: 'http://127.0.0.1:8080' }],
       }),
       SWITCHES,
     );
@@ -63,16 +65,37 @@ describe('cutover overrides: layers above the config files', () => {
   });
 
   it('names nothing set by the files or defaults, nor an override that already names the cloud', () => {
-    const config = { memory: { endpoint: CLOUD }, endpoints: { api: 'http://127.0.0.1:8080' } };
     const found = cutoverOverrides(
-      config,
-      lookup({
-        'memory.endpoint': { layer: 'env', source: 'ORCHESTRA_MEMORY__ENDPOINT' },
-        'endpoints.api': { layer: 'environment', source: '/w/config/local.json' },
-      }),
+      lookup({ 'memory.endpoint': [{ layer: 'env', source: 'ORCHESTRA_MEMORY__ENDPOINT', value: CLOUD }] }),
       SWITCHES,
     );
     assert.deepEqual(found, []);
     assert.doesNotThrow(() => refuseOverrides(found));
+  });
+
+  it('a setting and a variable both set memory.endpoint: both are named, not only the one that wins now', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'om-overrides-'));
+    try {
+      await mkdir(path.join(dir, 'config'));
+      await writeFile(path.join(dir, 'config', 'common.json'), '{ "memory": { "endpoint": "http://127.0.0.1:1" } }');
+      const resolved = await loadConfig({
+        dir,
+        kind: 'local',
+        env: { ORCHESTRA_MEMORY__ENDPOINT: 'http://127.0.0.1:3' },
+        settings: { memory: { endpoint: 'http://127.0.0.1:2' } },
+      });
+      assert.equal(resolved.config.memory.endpoint, 'http://127.0.0.1:3', 'the variable wins');
+      const found = cutoverOverrides(resolved.aboveFiles, SWITCHES);
+      assert.deepEqual(
+        found.map((o) => [o.layer, o.source, o.value]),
+        [
+          ['settings', 'orchestra.memory.endpoint', 'http://127.0.0.1:2'],
+          ['env', 'ORCHESTRA_MEMORY__ENDPOINT', 'http://127.0.0.1:3'],
+        ],
+      );
+      assert.deepEqual(resolved.aboveFiles('endpoints.api'), [], 'the files set it, or nothing does');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
