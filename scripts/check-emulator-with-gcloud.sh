@@ -102,6 +102,24 @@ check() {
     FAIL=1
   fi
 }
+# check_none UNWANTED-REGEX gcloud-args...: gcloud must exit 0 and print nothing matching.
+check_none() {
+  local unwanted=$1
+  shift
+  CHECKS=$((CHECKS + 1))
+  printf '\n--- gcloud %s   (expect no /%s/)\n' "$*" "$unwanted"
+  local out
+  out=$(timeout 90 gcloud "$@" 2>&1)
+  local code=$?
+  echo "$out" | head -30 | sed 's/^/    /'
+  if [ $code -ne 0 ]; then
+    echo "    FAILED (exit $code)"
+    FAIL=1
+  elif echo "$out" | grep -Eq -- "$unwanted"; then
+    echo "    FAILED (printed /$unwanted/)"
+    FAIL=1
+  fi
+}
 SA="orchestra-runtime@$P.iam.gserviceaccount.com"
 BUCKET="$P-orchestra-reports"
 REPO="$L-docker.pkg.dev/$P/orchestra"
@@ -148,6 +166,8 @@ check "^$REV\$" run revisions list --region=$L --service=orchestra-api --format=
 check 'ORCHESTRA_CONFIG' run revisions describe "$REV" --region=$L
 check 'orchestra-api' run services list --format='value(metadata.name)'
 check "projects/$P/locations/$L/operations/" alloydb operations list --region=$L --format='value(name)'
+# Each API's host lists its own operations: the Workstations and Cloud Build ones share the path shape.
+check_none 'workstationClusters|workstationConfigs|/workstations/' alloydb operations list --region=$L --format='value(metadata.target)'
 check "projects/$P/databases/\(default\)/operations/" firestore operations list --format='value(name)'
 # Errors as gcloud reads them: Google's error JSON, not a crash.
 expect_error() {

@@ -88,11 +88,15 @@ export function emulatorOverrides(baseUrl: string): Record<GcpApi, string> {
   return Object.fromEntries(GCP_APIS.map((api) => [api, base])) as Record<GcpApi, string>;
 }
 
-/** The same as gcloud environment variables, e.g. for a child `gcloud` process. */
+/**
+ * The same as gcloud environment variables, e.g. for a child `gcloud` process. Each API's
+ * base names the API ('/alloydb/'), as its own host does on Google: operations share one
+ * path shape across APIs, and `gcloud alloydb operations list` must list AlloyDB's only.
+ */
 export function emulatorOverrideEnv(baseUrl: string): Record<string, string> {
   const base = normalizeOverride(baseUrl);
   return Object.fromEntries(
-    GCP_APIS.map((api) => [overrideEnvName(api), api === 'storage' ? `${base}/storage/v1/` : `${base}/`]),
+    GCP_APIS.map((api) => [overrideEnvName(api), api === 'storage' ? `${base}/storage/v1/` : `${base}/${api}/`]),
   );
 }
 

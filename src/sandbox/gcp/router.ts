@@ -19,6 +19,12 @@ export interface EmuRequest {
   contentType: string;
   /** The Host header: gcloud reaches Cloud Run v1 on a regional host ('us-central1-...'). */
   host: string;
+  /**
+   * The API the request was addressed to, when its path named one ('/alloydb/v1/...', as
+   * an override base of http://emulator/alloydb/ makes gcloud send it): the host it would
+   * have reached on Google. Operations are listed and found per API, as on Google's hosts.
+   */
+  api?: GcpApi;
 }
 
 export interface Reply {
@@ -71,12 +77,15 @@ export class Router {
     for (const route of routes) this.compiled.push({ route, ...compile(route.template) });
   }
 
+  /** With `api`, only that API's routes and the operations routes every API serves. */
   match(
     method: string,
     path: string,
+    api?: GcpApi,
   ): { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined {
     const allowed: string[] = [];
     for (const c of this.compiled) {
+      if (api && c.route.api !== api && c.route.kind !== 'operation') continue;
       const m = c.regex.exec(path);
       if (!m) continue;
       if (c.route.method !== method) {

@@ -25,7 +25,8 @@ import {
   unavailable,
   type Faults,
 } from './faults';
-import { GCP_API_SERVICES } from '../../core/gcp/endpoints';
+import { GCP_API_SERVICES, GCP_APIS } from '../../core/gcp/endpoints';
+import type { GcpApi } from '../../core/gcp/types';
 import { Router, type EmuContext, type EmuRequest, type Reply, type Route } from './router';
 import { DEFAULT_ENABLED_SERVICES, Store } from './store';
 import { allRoutes, allViews } from './apis';
@@ -221,7 +222,10 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
     }
     return send(res, reply.status, reply.body);
   }
-  const matched = env.router.match(method, url.pathname);
+  const addressed = addressedApi(url.pathname);
+  // From here on the path is the one Google's host for that API would see.
+  if (addressed) url.pathname = addressed.path;
+  const matched = env.router.match(method, url.pathname, addressed?.api);
   const route = matched && 'route' in matched ? matched.route : undefined;
   const storageDialect = /^\/(upload\/|download\/)?storage\//.test(url.pathname);
   let status = 404;
@@ -235,7 +239,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
     const reply = await answer(
       req,
       route,
-      { params: (matched as { params: Record<string, string> }).params, url, raw, bytes, host },
+      { params: (matched as { params: Record<string, string> }).params, url, raw, bytes, host, api: addressed?.api },
       env,
     );
     if (reply === 'drop') {
@@ -273,17 +277,32 @@ interface Incoming {
   raw: string;
   bytes: Buffer;
   host: string;
+  api: GcpApi | undefined;
+}
+
+/**
+ * Every API shares this port, and most paths say which API they are for. Operations do
+ * not ('/v1/projects/p/locations/l/operations' is AlloyDB's, Workstations' and Artifact
+ * Registry's): gcloud, given an override base of http://emulator/alloydb/, sends
+ * '/alloydb/v1/...', and the emulator answers as alloydb.googleapis.com would. Storage
+ * keeps its own '/storage/v1/' base, as on Google.
+ */
+const ADDRESSABLE = new Set<string>(GCP_APIS.filter((api) => api !== 'storage'));
+
+function addressedApi(pathname: string): { api: GcpApi; path: string } | undefined {
+  const m = /^\/([a-z]+)(\/.*)$/.exec(pathname);
+  return m && ADDRESSABLE.has(m[1]) ? { api: m[1] as GcpApi, path: m[2] } : undefined;
 }
 
 async function answer(
   req: http.IncomingMessage,
   route: Route,
-  { params, url, raw, bytes, host }: Incoming,
+  { params, url, raw, bytes, host, api }: Incoming,
   env: Env,
 ): Promise<Reply | 'drop'> {
   const { ctx } = env;
   if (ctx.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.faults.latencyMs));
-  const service = GCP_API_SERVICES[route.api];
+  const service = GCP_API_SERVICES[api ?? route.api];
   const bearer = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (!bearer) throw unauthenticated();
   const verdict = checkAccessToken(ctx.store, env.accessTokens, bearer, ctx.now());
@@ -303,6 +322,7 @@ async function answer(
     bytes,
     contentType: req.headers['content-type'] ?? '',
     host,
+    ...(api ? { api } : {}),
   };
   const project = route.project ? route.project(request, ctx) : params.project;
   if (project && project !== '-' && !ctx.store.findProject(project)) {

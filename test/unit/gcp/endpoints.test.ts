@@ -53,7 +53,8 @@ describe('gcp endpoints', () => {
     assert.ok(Object.values(o).every((v) => v === 'http://127.0.0.1:8085'));
     const env = emulatorOverrideEnv('http://127.0.0.1:8085');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE, 'http://127.0.0.1:8085/storage/v1/');
-    assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN, 'http://127.0.0.1:8085/');
+    assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN, 'http://127.0.0.1:8085/run/');
+    assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_ALLOYDB, 'http://127.0.0.1:8085/alloydb/');
   });
 
   it('in emulator mode sends every API without its own override to the emulator, never to Google', () => {

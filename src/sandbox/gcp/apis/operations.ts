@@ -2,7 +2,8 @@
  * Operations endpoints of each API (google.longrunning.Operations.GetOperation):
  * Service Usage '/v1/operations/*', Artifact Registry and Workstations
  * '/v1/projects/p/locations/l/operations/*', Cloud Run '/v2/...', Firestore
- * '/v1/projects/p/databases/d/operations/*'. One store serves them all.
+ * '/v1/projects/p/databases/d/operations/*'. One store serves them all; a request addressed
+ * to one API (its path prefixed with the API's name, EmuRequest.api) sees that API's only.
  */
 import type { GcpApi } from '../../../core/gcp/types';
 import { notFound } from '../faults';
@@ -14,7 +15,8 @@ function get(nameOf: (req: EmuRequest) => string) {
   return (req: EmuRequest, ctx: EmuContext) => {
     const name = nameOf(req);
     const op = ctx.store.operation(name);
-    if (!op) throw notFound(name);
+    // On Google each API's host knows its own operations only.
+    if (!op || (req.api && op.api !== req.api)) throw notFound(name);
     return ok(operationView(op, ctx));
   };
 }
@@ -45,6 +47,7 @@ function listOperations(version: string, api: GcpApi, parentOf: (req: EmuRequest
       const prefix = `${parentOf(req)}/operations/`;
       const any = prefix.includes('/locations/-/');
       const all = Object.values(ctx.store.state.operations)
+        .filter((op) => !req.api || op.api === req.api)
         .filter((op) =>
           any
             ? /\/locations\/[^/]+\/operations\//.test(op.name) && op.name.startsWith(prefix.split('/locations/-/')[0])
