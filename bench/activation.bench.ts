@@ -2,8 +2,9 @@
  * Start-up where users wait, written to bench/results/activation.json (`npm run bench -- activation`):
  * - host_activate_ms: the extension's activation in the real extension host as VS Code
  *   reports it (Load Code + Call Activate, as Show Running Extensions shows it), median
- *   of HOST_RUNS fresh VS Code servers (test/integration/activation.test.ts reads it);
- *   goal < 20 ms.
+ *   of HOST_RUNS fresh VS Code servers (test/integration/activation.test.ts reads it; where
+ *   the workbench never fills that document in, from the extension host's marks of the same
+ *   spans, named in host_sources); goal < 20 ms.
  * - host_tree_ready_ms: from the start of that activation to the tree showing the seven
  *   phases after the first load; goal < 150 ms.
  * - cli_status_vs_node: median of `orchestra-migrate status --json` in a rehearsal
@@ -69,7 +70,7 @@ function timeOnce(target: string): number {
 }
 
 /** One fresh VS Code server running the activation test; what the test measured. */
-function hostOnce(scratch: string, index: number): Record<string, number | string> {
+function hostOnce(scratch: string, index: number): Record<string, number | string | null> {
   const out = path.join(scratch, `host-${index}.json`);
   const result = spawnSync(
     process.execPath,
@@ -78,7 +79,7 @@ function hostOnce(scratch: string, index: number): Record<string, number | strin
   );
   if (result.status !== 0)
     throw new Error(`the extension-host activation test failed:\n${result.stdout}\n${result.stderr}`);
-  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | string>;
+  return JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | string | null>;
 }
 
 /** A workspace as a rehearsal has it: the default config files, a project, the emulator on. */
@@ -179,7 +180,9 @@ function main(): void {
         return hostOnce(scratch, i);
       }
     });
-    const hostMedian = (key: string) => round(median(hosts.map((h) => Number(h[key]))));
+    // A run recorded from the extension host's marks has no Finish Activate figure: left out, not 0.
+    const hostMedian = (key: string) =>
+      round(median(hosts.map((h) => h[key]).filter((v): v is number => typeof v === 'number')));
     const cli = cliStatusVsNode(scratch);
     const result = {
       host_activate_ms: hostMedian('host_activate_ms'),
@@ -190,6 +193,9 @@ function main(): void {
       host_call_activate_ms: hostMedian('host_call_activate_ms'),
       host_finish_activate_ms: hostMedian('host_finish_activate_ms'),
       host_runs: hosts,
+      // Where each run's figures come from: Startup Performance, or (when a busy workbench
+      // never filled it in) the extension host's own marks of the same spans.
+      host_sources: hosts.map((h) => h.host_source ?? 'startup-performance'),
       cli_status_vs_node: round(cli.cli_status_vs_node),
       cli_status_loads: cli.cli_status_loads,
       cli_status_vs_node_goal: 2,
