@@ -84,42 +84,34 @@ for (const line of gcloudInstructions(process.argv[1], { projects: [], token: ""
 
 FAIL=0
 CHECKS=0
+# gcloud_matches MODE REGEX gcloud-args...: gcloud must exit 0, and its output must match
+# REGEX (MODE 'some') or must not (MODE 'none').
+gcloud_matches() {
+  local mode=$1 pattern=$2
+  shift 2
+  CHECKS=$((CHECKS + 1))
+  printf '\n--- gcloud %s   (expect %s/%s/)\n' "$*" "$([ "$mode" = none ] && echo 'no ')" "$pattern"
+  local out
+  out=$(timeout 90 gcloud "$@" 2>&1)
+  local code=$?
+  echo "$out" | head -30 | sed 's/^/    /'
+  local matched=no
+  echo "$out" | grep -Eq -- "$pattern" && matched=yes
+  if [ $code -ne 0 ]; then
+    echo "    FAILED (exit $code)"
+    FAIL=1
+  elif [ "$mode" = some ] && [ $matched = no ]; then
+    echo "    FAILED (no match for /$pattern/)"
+    FAIL=1
+  elif [ "$mode" = none ] && [ $matched = yes ]; then
+    echo "    FAILED (printed /$pattern/)"
+    FAIL=1
+  fi
+}
 # check EXPECTED-REGEX gcloud-args...: gcloud must exit 0 and print something matching.
-check() {
-  local want=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  printf '\n--- gcloud %s   (expect /%s/)\n' "$*" "$want"
-  local out
-  out=$(timeout 90 gcloud "$@" 2>&1)
-  local code=$?
-  echo "$out" | head -30 | sed 's/^/    /'
-  if [ $code -ne 0 ]; then
-    echo "    FAILED (exit $code)"
-    FAIL=1
-  elif ! echo "$out" | grep -Eq -- "$want"; then
-    echo "    FAILED (no match for /$want/)"
-    FAIL=1
-  fi
-}
+check() { gcloud_matches some "$@"; }
 # check_none UNWANTED-REGEX gcloud-args...: gcloud must exit 0 and print nothing matching.
-check_none() {
-  local unwanted=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  printf '\n--- gcloud %s   (expect no /%s/)\n' "$*" "$unwanted"
-  local out
-  out=$(timeout 90 gcloud "$@" 2>&1)
-  local code=$?
-  echo "$out" | head -30 | sed 's/^/    /'
-  if [ $code -ne 0 ]; then
-    echo "    FAILED (exit $code)"
-    FAIL=1
-  elif echo "$out" | grep -Eq -- "$unwanted"; then
-    echo "    FAILED (printed /$unwanted/)"
-    FAIL=1
-  fi
-}
+check_none() { gcloud_matches none "$@"; }
 SA="orchestra-runtime@$P.iam.gserviceaccount.com"
 BUCKET="$P-orchestra-reports"
 REPO="$L-docker.pkg.dev/$P/orchestra"
