@@ -6,11 +6,11 @@
  * markup put into an error message through the emulator staying text in panel and report.
  */
 import * as assert from 'node:assert/strict';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { launch, runCommand, snap, uiRun, type UiRun, recordFailure } from './workbench';
+import { openWorkbench, recordFailure, rehearsalWorkspace, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 const STUCK_MS = 90_000;
 const PROJECT = 'ui-plan-project';
@@ -24,15 +24,6 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
   let browser: Browser;
   let page: Page;
   let sandbox: Sandbox;
-  const configFile = () => path.join(run.workspace, 'config', 'common.json');
-  const config = (samples: number) =>
-    JSON.stringify({
-      projectId: PROJECT,
-      gcp: { emulator: true },
-      endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-      phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples } },
-      validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-    });
 
   /** The Plan & Run panel's document (the webview's inner frame). */
   const panel = (): FrameLocator =>
@@ -48,14 +39,8 @@ describe('the plan and the run in the VS Code UI (code-server)', function () {
       gcp: { lroDelayMs: 1500, projects: [PROJECT] },
     });
     await rm(path.join(run.workspace, '.orchestra', `state-${PROJECT}.json`), { force: true });
-    await cp(path.resolve(__dirname, '../../demo/api'), path.join(run.workspace, 'api'), { recursive: true });
-    await mkdir(path.join(run.workspace, 'config'), { recursive: true });
-    await writeFile(configFile(), config(3));
-    browser = await launch(run);
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(STUCK_MS);
-    await page.goto(run.url);
-    await page.locator('.monaco-workbench').waitFor();
+    await rehearsalWorkspace(run, sandbox, PROJECT);
+    ({ browser, page } = await openWorkbench(run, { width: 1400, height: 900 }, STUCK_MS));
     await runCommand(page, 'View: Close All Editors');
     await page.locator('.activitybar [aria-label^="Orchestra"]').first().click();
     await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Core Infrastructure' }).first().waitFor();

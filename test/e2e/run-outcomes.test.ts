@@ -5,11 +5,20 @@
  * offers Open at the line and column.
  */
 import * as assert from 'node:assert/strict';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { contextMenu, launch, runCommand, snap, uiRun, type UiRun, recordFailure } from './workbench';
+import {
+  contextMenu,
+  openWorkbench,
+  recordFailure,
+  rehearsalWorkspace,
+  runCommand,
+  snap,
+  uiRun,
+  type UiRun,
+} from './workbench';
 
 const STUCK_MS = 120_000;
 const PROJECT = 'ui-outcomes-project';
@@ -60,23 +69,8 @@ describe('Run outcomes in the VS Code UI (code-server)', function () {
       // Operations long enough that a person can cancel a run under way.
       gcp: { lroDelayMs: 1500, projects: [PROJECT] },
     });
-    await cp(path.resolve(__dirname, '../../demo/api'), path.join(run.workspace, 'api'), { recursive: true });
-    await mkdir(path.join(run.workspace, 'config'), { recursive: true });
-    await writeFile(
-      path.join(run.workspace, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: PROJECT,
-        gcp: { emulator: true },
-        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
-        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-      }),
-    );
-    browser = await launch(run);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(STUCK_MS);
-    await page.goto(run.url);
-    await page.locator('.monaco-workbench').waitFor();
+    await rehearsalWorkspace(run, sandbox, PROJECT);
+    ({ browser, page } = await openWorkbench(run, { width: 1280, height: 800 }, STUCK_MS));
     await showPhases();
   });
 

@@ -7,11 +7,11 @@
  * test and the next file.
  */
 import * as assert from 'node:assert/strict';
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { contextMenu, launch, runCommand, snap, uiRun, type UiRun } from './workbench';
+import { contextMenu, openWorkbench, rehearsalWorkspace, runCommand, snap, uiRun, type UiRun } from './workbench';
 
 const STUCK_MS = 120_000;
 const PROJECT = 'ui-teardown-project';
@@ -140,23 +140,8 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     await operation('POST', `/v1/projects/${PROJECT}/locations/${LOCATION}/repositories?repositoryId=orchestra`, {
       format: 'DOCKER',
     });
-    await cp(path.resolve(__dirname, '../../demo/api'), path.join(run.workspace, 'api'), { recursive: true });
-    await mkdir(path.join(run.workspace, 'config'), { recursive: true });
-    await writeFile(
-      path.join(run.workspace, 'config', 'common.json'),
-      JSON.stringify({
-        projectId: PROJECT,
-        gcp: { emulator: true },
-        endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
-        phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
-        validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
-      }),
-    );
-    browser = await launch(run);
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(STUCK_MS);
-    await page.goto(run.url);
-    await page.locator('.monaco-workbench').waitFor();
+    await rehearsalWorkspace(run, sandbox, PROJECT);
+    ({ browser, page } = await openWorkbench(run, { width: 1400, height: 900 }, STUCK_MS));
     await runCommand(page, 'View: Close All Editors');
     await showPhases();
     sidebarWidth = await dragSidebarTo(620);

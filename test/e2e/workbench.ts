@@ -5,9 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Sandbox } from '../../src/sandbox';
 
 export interface UiRun {
   url: string;
@@ -39,6 +41,38 @@ export function launch(run: UiRun): Promise<Browser> {
     headless: true,
     env: { ...process.env, ...run.browserEnv } as Record<string, string>,
   });
+}
+
+/** config/common.json of a rehearsal against `sandbox`: the emulator, both memory servers, relaxed latency targets. */
+function rehearsalConfig(sandbox: Sandbox, projectId: string): string {
+  return JSON.stringify({
+    projectId,
+    gcp: { emulator: true },
+    endpoints: { memory: sandbox.urls.memory, gcpEmulator: sandbox.urls.gcp },
+    phases: { memorySystem: { targetEndpoint: sandbox.urls.memoryTarget }, validation: { samples: 3 } },
+    validation: { targets: { memoryReadMs: 2000, apiMs: 2000 } },
+  });
+}
+
+/** The opened folder as a rehearsal needs it: the demo API's source in api/ and the rehearsal's config. */
+export async function rehearsalWorkspace(run: UiRun, sandbox: Sandbox, projectId: string): Promise<void> {
+  await cp(path.resolve(__dirname, '../../demo/api'), path.join(run.workspace, 'api'), { recursive: true });
+  await mkdir(path.join(run.workspace, 'config'), { recursive: true });
+  await writeFile(path.join(run.workspace, 'config', 'common.json'), rehearsalConfig(sandbox, projectId));
+}
+
+/** Chromium on the workbench, loaded: the page waits `stuckMs` at most for anything. */
+export async function openWorkbench(
+  run: UiRun,
+  viewport: { width: number; height: number },
+  stuckMs: number,
+): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launch(run);
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(stuckMs);
+  await page.goto(run.url);
+  await page.locator('.monaco-workbench').waitFor();
+  return { browser, page };
 }
 
 /** Saves a numbered screenshot of the step, for a person to look at afterwards. */
