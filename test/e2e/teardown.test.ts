@@ -202,9 +202,10 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     await memory.click();
   });
 
-  it('Cutover asks first: the modal shows its plan (source read-only, the final delta, each endpoint switched); Cancel changes nothing', async () => {
+  it("Cutover from the Memory System row's menu asks first: the modal shows its plan (source read-only, the final delta, each endpoint switched); Cancel changes nothing", async () => {
     const common = await readFile(path.join(run.workspace, 'config', 'common.json'), 'utf8');
-    await runCommand(page, 'Orchestra: Cutover to the Cloud');
+    // Offered where the copy it finishes is shown, once that copy is complete.
+    await contextMenu(page, row('Memory System'), 'Cutover to the Cloud…');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor();
     const text = await dialog.innerText();
