@@ -74,12 +74,15 @@ async function planOne(
 ): Promise<DestroyStepPlan> {
   const base = { id: step.id, title: step.title, target: step.describe(ctx) };
   const origin = input.state.steps[step.id]?.origin;
+  // First, since it is why these stay whoever made them: a step that found an API already
+  // enabled (by Core Infrastructure, in this same migration) records 'adopted', and "it
+  // existed before the migration" would be untrue.
+  if (!step.destroy)
+    return { ...base, action: 'keep', reason: 'teardown leaves this kind alone (enabled APIs, role grants, versions)' };
   if (origin === 'adopted')
     return { ...base, action: 'keep', reason: 'it existed before the migration (adopted): never deleted' };
   if (origin !== 'created')
     return { ...base, action: 'keep', reason: 'the state does not record that this migration created it' };
-  if (!step.destroy)
-    return { ...base, action: 'keep', reason: 'teardown leaves this kind alone (enabled APIs, role grants, versions)' };
   const live = await step.read(ctx);
   if (live === undefined) return { ...base, action: 'gone', reason: 'already deleted' };
   const holdsData = step.holdsData ? await step.holdsData(ctx, live) : false;

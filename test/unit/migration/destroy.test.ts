@@ -73,6 +73,15 @@ describe('destroy: teardown of what the migration created', function () {
       assert.equal(action('core-infrastructure/repository'), 'keep');
       assert.equal(action('core-infrastructure/reports-bucket'), 'keep', 'data needs includeData');
       assert.equal(action('api-deployment/service'), 'delete');
+      // The Gemini API was enabled by this run (the project had it off), yet the steps that need
+      // it found it enabled (adopted): it stays as an API, and the plan does not say it existed
+      // before the migration.
+      const gemini = ['ai-coding/gemini-api', 'core-infrastructure/api-cloudaicompanion'];
+      assert.ok(gemini.some((id) => state.steps[id].origin === 'adopted'));
+      const reason = (id: string) => plan.steps.find((s) => s.id === id)?.reason;
+      for (const id of gemini)
+        assert.equal(reason(id), 'teardown leaves this kind alone (enabled APIs, role grants, versions)', id);
+      assert.match(reason('core-infrastructure/repository') ?? '', /existed before the migration \(adopted\)/);
       const order = plan.steps.map((s) => s.id);
       assert.ok(order.indexOf('api-deployment/service') < order.indexOf('core-infrastructure/service-account'));
 
