@@ -170,7 +170,8 @@ async function executeBench(
 async function verifyBench(world: World) {
   // A completed project: every read finds its resource.
   slowEmulator(world);
-  const h = await openEngine(world.config, path.join(world.dir, 'verify'), { gcp: benchGcp(world) });
+  const folder = path.join(world.dir, 'verify');
+  const h = await openEngine(world.config, folder, { gcp: benchGcp(world) });
   try {
     const result = await h.engine.execute();
     if (result.status !== 'completed') throw new Error(`execute ${result.status}`);
@@ -182,6 +183,8 @@ async function verifyBench(world: World) {
     }
     const deps = {
       config: world.config,
+      // The folder the engine ran in: the API source step packs its 'api' folder from there.
+      workspaceDir: folder,
       gcp: h.gcp,
       logger: nullLogger,
       mutexes: new NamedMutexes(),
