@@ -72,6 +72,8 @@ export interface ContextHooks {
   events?: EngineEvents;
   signal: AbortSignal;
   mode: 'verify' | 'execute';
+  /** One verify pass's shared reads (StepContext.readOnce): absent, every read is made. */
+  pass?: Map<string, Promise<unknown>>;
 }
 
 export function makeStepContext(
@@ -117,6 +119,16 @@ export function makeStepContext(
     },
     retried() {
       counters.retries++;
+    },
+    readOnce<T>(key: string, read: () => Promise<T>): Promise<T> {
+      const pass = hooks.mode === 'verify' ? hooks.pass : undefined;
+      if (!pass) return read();
+      let shared = pass.get(key) as Promise<T> | undefined;
+      if (!shared) {
+        shared = read();
+        pass.set(key, shared);
+      }
+      return shared;
     },
     checkpoint: () => store?.state.steps[step.id]?.checkpoint,
     async saveCheckpoint(value) {

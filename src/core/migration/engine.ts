@@ -61,7 +61,7 @@ export interface EngineOptions {
   logFile?: () => string | undefined;
   /** Steps running at once (default 8). */
   concurrency?: number;
-  /** Reads in flight during verify (default 16). */
+  /** Reads in flight during verify (default 32). */
   readConcurrency?: number;
   lock?: LockOptions;
   /** Where config/<env>.json live (cutover switches their endpoints); default <workspaceDir>/config. */
@@ -150,7 +150,9 @@ export class MigrationEngine {
       state: this.store.state,
       steps: this.allSteps(),
       phases: selection,
-      concurrency: this.options.readConcurrency ?? 16,
+      // As many reads at once as the REST client keeps sockets to a host (32): with a step per API,
+      // a plan has more reads than the 16 this was, and the rest waited a round trip.
+      concurrency: this.options.readConcurrency ?? 32,
       signal: unlimitedListeners(options.signal ?? new AbortController().signal),
       preflight: options.preflight ?? true,
     });

@@ -96,12 +96,11 @@ export function servicesResource(options: {
       const p = ctx.config.projectId;
       const states = await Promise.all(
         options.services(ctx).map(async (service) => {
-          const view = await ctx.gcp.request<{ state?: string }>({
-            api: 'serviceusage',
-            method: 'GET',
-            path: `/v1/projects/${p}/services/${service}`,
-            signal: ctx.signal,
-          });
+          const path = `/v1/projects/${p}/services/${service}`;
+          // Two steps may read one API (Core Infrastructure's and AI Coding's Gemini): once in a verify.
+          const view = await ctx.readOnce(`GET serviceusage ${path}`, () =>
+            ctx.gcp.request<{ state?: string }>({ api: 'serviceusage', method: 'GET', path, signal: ctx.signal }),
+          );
           return { service, enabled: view.state === 'ENABLED' };
         }),
       );
@@ -202,7 +201,8 @@ export function grantsResource(options: {
     apis: options.apis ?? [SERVICES.resourceManager],
     permissions: ['resourcemanager.projects.getIamPolicy', 'resourcemanager.projects.setIamPolicy'],
     describe: (ctx) => `IAM bindings on project ${ctx.config.projectId}`,
-    read: (ctx) => getPolicy(ctx),
+    // Both grant resources read the project's policy: once in a verify pass.
+    read: (ctx) => ctx.readOnce(`getIamPolicy ${ctx.config.projectId}`, () => getPolicy(ctx)),
     create: (ctx) => addGrants(ctx, options.grants(ctx)),
     diff: (ctx, live): FieldDiff[] =>
       missingGrants(live, options.grants(ctx)).map((g) => ({

@@ -82,8 +82,10 @@ export async function planSteps(input: PlanInput): Promise<Plan> {
   const planned = steps.filter((s) => selected.has(s.phase));
   const needed = new Set(planned.flatMap((s) => s.dependsOn));
   const toRead = steps.filter((s) => selected.has(s.phase) || needed.has(s.id));
+  // Reads two steps make alike (the built image) are made once in this pass.
+  const pass = new Map<string, Promise<unknown>>();
   const [raw, missingPermissions] = await Promise.all([
-    mapBounded(toRead, input.concurrency, (step) => planOne(step, deps, state, counters, signal)),
+    mapBounded(toRead, input.concurrency, (step) => planOne(step, deps, state, counters, signal, pass)),
     input.preflight
       ? preflight(deps, planned, counters, signal).catch((error: unknown) => describeGcpError(error))
       : Promise.resolve([] as string[]),
@@ -117,8 +119,9 @@ async function planOne(
   state: MigrationState,
   counters: StepCounters,
   signal: AbortSignal,
+  pass: Map<string, Promise<unknown>>,
 ): Promise<StepPlan> {
-  const ctx = makeStepContext(deps, step, counters, { signal, mode: 'verify' });
+  const ctx = makeStepContext(deps, step, counters, { signal, mode: 'verify', pass });
   const base = { id: step.id, title: step.title, kind: step.kind };
   if (step.kind === 'action') {
     const plan = await step.plan(ctx, state.steps[step.id]);

@@ -57,6 +57,12 @@ export interface StepContext {
   markCreating?(): Promise<void>;
   /** Reads another step's resource (validation reuses every resource's read()). */
   readStep(id: string): Promise<{ live: unknown; ready: boolean } | undefined>;
+  /**
+   * A read several steps make (the built image: the image step reads it, the service's diff
+   * deploys it): in one verify pass, made once under `key` and shared; in execute, made each
+   * time, as the run changes what it would find.
+   */
+  readOnce<T>(key: string, read: () => Promise<T>): Promise<T>;
 }
 
 interface StepBase {

@@ -30,9 +30,9 @@ describe('migration engine against the local emulators', function () {
       assert.ok(log.length > 10, 'verify read the resources');
       for (const r of nonGet) assert.match(r.path, READ_ONLY_POST, `verify sent ${r.method} ${r.path}`);
       assert.equal(nonGet.filter((r) => r.path.endsWith(':testIamPermissions')).length, 1, 'one permission preflight');
-      // getIamPolicy once per IAM bindings resource (runtime roles, team roles), nothing else.
-      assert.equal(nonGet.filter((r) => r.path.endsWith(':getIamPolicy')).length, 2);
-      assert.equal(nonGet.length, 3);
+      // One project policy read, which both IAM bindings resources (runtime roles, team roles) plan from.
+      assert.equal(nonGet.filter((r) => r.path.endsWith(':getIamPolicy')).length, 1);
+      assert.equal(nonGet.length, 2);
       const core = plan.phases.find((p) => p.phase === 'core-infrastructure')!;
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/service-account')?.action, 'create');
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/api-iam')?.action, 'update');
@@ -82,12 +82,19 @@ describe('migration engine against the local emulators', function () {
         mutating.map((r) => `${r.method} ${r.path}`),
         [],
       );
+      world.emulator.clearRequestLog();
       const plan = await h.engine.verify();
       for (const phase of plan.phases) {
         for (const step of phase.steps) {
           if (step.kind === 'resource') assert.equal(step.action, 'ok', `${step.id}: ${step.reason}`);
         }
       }
+      // Each read once: two steps asking the same (an API's state, the project's policy, the
+      // built image the service deploys) share one request instead of waiting on a second.
+      const reads = world.emulator.requestLog().map((r) => `${r.method} ${r.path}`);
+      const twice = reads.filter((r, i) => reads.indexOf(r) !== i);
+      assert.deepEqual(twice, [], 'verify read these more than once');
+      assert.equal(plan.requests, reads.length, "the plan's request count is the requests made");
     } finally {
       await h.close();
     }

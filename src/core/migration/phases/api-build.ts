@@ -116,6 +116,11 @@ export interface DockerImage {
 /** The image Cloud Build pushed for the current source, found by its source tag. */
 export async function builtImage(ctx: StepContext): Promise<DockerImage | undefined> {
   if (gate(ctx)) return undefined;
+  // Verify's image step and the service's diff both ask: one listing in a pass, not two in a row.
+  return ctx.readOnce(`built-image ${repositoryName(ctx)}`, () => findBuiltImage(ctx));
+}
+
+async function findBuiltImage(ctx: StepContext): Promise<DockerImage | undefined> {
   const tag = sourceTag(packSource(sourceDir(ctx)));
   const wanted = `${registry(ctx)}/${imageName(ctx)}@`;
   let pageToken: string | undefined;
