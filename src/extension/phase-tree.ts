@@ -7,6 +7,7 @@ import type { PhaseStatus } from '../core/migration/catalog';
 import type { StepStatus } from '../core/migration/types';
 import type { PlanAction } from '../core/workspace';
 import { PHASE_STATUS_LABELS } from '../core/workspace/catalog';
+import { forEditor, PALETTE_TITLES } from './wording';
 import {
   cutoverTooltip,
   deltaDescription,
@@ -117,10 +118,10 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
     if (interrupted) {
       lines.push(
         '',
-        `$(debug-pause) The run stopped before finishing this phase: ${md(node.detail.interrupted!)}. Run execute again to resume it.`,
+        `$(debug-pause) The run stopped before finishing this phase: ${md(node.detail.interrupted!)}. Run ${md(`"${PALETTE_TITLES.execute}"`)} again to resume it.`,
       );
     }
-    if (node.detail.error) lines.push('', `$(error) ${md(node.detail.error)}`);
+    if (node.detail.error) lines.push('', `$(error) ${md(forEditor(node.detail.error))}`);
     if (node.detail.blockedBy) lines.push('', `Blocked by \`${md(node.detail.blockedBy)}\`.`);
     if (node.detail.finishedAt) lines.push('', `Finished ${md(node.detail.finishedAt)}.`);
     if (node.detail.cutover) lines.push('', md(cutoverTooltip(node.detail.cutover)));
@@ -131,7 +132,7 @@ export class PhaseTreeProvider implements vscode.TreeDataProvider<PhaseTreeNode>
       if (plan.stale) lines.push('', `$(history) The plan is stale: ${md(plan.stale)}.`);
     }
     // The statuses below come from defaults, not from the state: say why where the user looks.
-    if (this.problem) lines.push('', '---', '', `$(warning) ${md(this.problem)}`);
+    if (this.problem) lines.push('', '---', '', `$(warning) ${md(forEditor(this.problem))}`);
     item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);
     // Status then phase id: the menus offer Skip and Reset by status, and the cutover on the
     // Memory System row (package.json, view/item/context).
@@ -162,7 +163,7 @@ function stepItem(node: StepNode): vscode.TreeItem {
   item.iconPath = interrupted ? INTERRUPTED_ICON : STEP_ICONS[step.status];
   const lines = [`**${md(node.title ?? step.id)}** — ${interrupted ? 'interrupted' : STEP_STATUS_LABELS[step.status]}`];
   if (node.title) lines.push('', `\`${step.id}\``);
-  if (step.error) lines.push('', `$(error) ${md(step.error)}`);
+  if (step.error) lines.push('', `$(error) ${md(forEditor(step.error))}`);
   if (step.blockedBy) lines.push('', `Waits on \`${md(step.blockedBy)}\`.`);
   if (step.durationMs !== undefined) lines.push('', stepFigures(step));
   item.tooltip = new vscode.MarkdownString(lines.join('\n'), true);

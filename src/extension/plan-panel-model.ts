@@ -16,6 +16,7 @@ import {
   type RunStatus,
 } from '../shared/plan-protocol';
 import { shortValue } from './presentation';
+import { forEditor } from './wording';
 
 /** The plan as the panel draws it; `stale` from the plan tracker. */
 export function toPanelPlan(plan: Plan, stale?: string): PanelPlan {
@@ -72,7 +73,9 @@ export function grantCommands(projectId: string, missing: readonly string[]): st
 }
 
 /** "Cause. Fix: what to do" as the executor writes a failure, split for the panel. */
-export function splitFailure(error: string): { cause: string; fix?: string } {
+export function splitFailure(written: string): { cause: string; fix?: string } {
+  // The panel advises the palette's commands where the engine names the CLI's.
+  const error = forEditor(written);
   const at = error.lastIndexOf(' Fix: ');
   if (at >= 0) return { cause: error.slice(0, at), fix: error.slice(at + ' Fix: '.length) };
   const line = error.indexOf('\n  fix: ');

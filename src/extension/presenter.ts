@@ -13,6 +13,7 @@ import type { PhaseTreeProvider } from './phase-tree';
 import type { PlanTracker } from './plan-tracker';
 import { migrationSummary, phaseNodes, treeMessage, treeProblem, type PhaseNode } from './presentation';
 import type { EnvironmentStatusItem } from './status-bar';
+import { forEditor } from './wording';
 
 /** Saving a config file fires several events; one reload is enough. */
 const RELOAD_DELAY_MS = 250;
@@ -200,7 +201,7 @@ export class MigrationPresenter implements vscode.Disposable {
 
   private noProjectText(): string {
     const error = this.deps.gateway.engine.noProjectError();
-    return `${error.message} ${error.fix ?? ''}`.trim();
+    return forEditor(`${error.message} ${error.fix ?? ''}`.trim());
   }
 
   dispose(): void {

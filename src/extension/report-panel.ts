@@ -9,6 +9,7 @@ import type { WorkspaceReport } from '../core/workspace';
 import { REPORT_VIEW_TYPE } from './constants';
 import type { WorkspaceGateway } from './gateway';
 import type { MigrationPresenter } from './presenter';
+import { forEditor } from './wording';
 
 export interface ReportPanelDeps {
   readonly extensionUri: vscode.Uri;
@@ -71,6 +72,7 @@ export class ReportPanel implements vscode.Disposable {
         styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'report.css')).toString(),
         title: 'Migration report',
       },
+      wording: forEditor,
     });
     panel.title = `Migration Report: ${report.projectId}`;
     // Setting html reloads the webview (scroll position lost): only when the page changed.

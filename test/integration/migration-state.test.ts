@@ -220,7 +220,7 @@ describe('The views follow the migration state', () => {
     });
     assert.equal(phases[1].icon, 'debug-pause', 'no spinner for work nobody is doing');
     assert.match(phases[1].tooltip, /no process holds the migration lock/);
-    assert.match(phases[1].tooltip, /Run execute again to resume/);
+    assert.match(phases[1].tooltip, /Run "Orchestra: Execute Migration" again to resume/);
     const workstation = await rows(api, phases[1].node);
     assert.deepEqual(
       workstation.map((r) => [r.label, r.description, r.icon]),

@@ -143,7 +143,7 @@ function checkSameSource(input: CutoverRunInput, record: CutoverRecord): void {
       `The memory source is now ${source.endpoint ?? '(none)'}, but the cutover was from ${record.source.endpoint}.`,
       {
         where: source.setting,
-        fix: `Set memory.source.endpoint to ${record.source.endpoint} (in config/common.json), then run rollback-cutover again.`,
+        fix: `Set memory.source.endpoint to ${record.source.endpoint} (in config/common.json), then run orchestra-migrate rollback-cutover again.`,
       },
     );
   }

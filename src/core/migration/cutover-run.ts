@@ -102,7 +102,7 @@ export async function runCutover(input: CutoverRunInput): Promise<CutoverOutcome
       where: 'cutover (switching endpoints)',
       fix:
         `The target holds every record (checked) and the source ${record.source.endpoint} stays read-only, so no write is lost; ` +
-        'some config files may already name the cloud. Fix the cause, then run orchestra-migrate cutover again to finish, or rollback-cutover to go back to the source.',
+        'some config files may already name the cloud. Fix the cause, then run orchestra-migrate cutover again to finish, or orchestra-migrate rollback-cutover to go back to the source.',
       cause: error,
     });
   }

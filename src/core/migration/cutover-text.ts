@@ -67,7 +67,7 @@ export function formatCutoverPlan(plan: CutoverPlan): string {
     plan.secret ? `     and a new version of secret ${plan.secret} with the switched configuration.` : '',
     ...plan.overrides.map((o) => `  REFUSED while set: ${describeOverride(o)}`),
     ...plan.notes.map((n) => `  Note: ${n}`),
-    'A failure before step 4 makes the source writable again; rollback-cutover undoes a finished cutover.',
+    'A failure before step 4 makes the source writable again; orchestra-migrate rollback-cutover undoes a finished cutover.',
   ];
   return lines.filter(Boolean).join('\n');
 }

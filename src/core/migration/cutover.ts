@@ -223,7 +223,9 @@ export async function planCutover(input: CutoverInput): Promise<CutoverPlan> {
       target: { endpoint: recorded.target.endpoint },
       switches: recorded.switched,
       overrides: [],
-      notes: [`Already cut over at ${recorded.finishedAt}: nothing to do (rollback-cutover goes back).`],
+      notes: [
+        `Already cut over at ${recorded.finishedAt}: nothing to do (orchestra-migrate rollback-cutover goes back).`,
+      ],
       recorded,
     };
   }

@@ -30,7 +30,7 @@ export class PlanStaleError extends InputError {
       : 'Nothing was changed.';
     super(`The plan is stale: ${why} since the plan was made (${createdAt}). ${tail}`, {
       where,
-      fix: 'Run verify again (verify --out plan.json), review the new plan, then execute it.',
+      fix: 'Run orchestra-migrate verify --out plan.json again, review the new plan, then execute it.',
     });
     this.name = 'PlanStaleError';
   }

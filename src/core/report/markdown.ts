@@ -81,7 +81,7 @@ export function migrationReport(
 
 function runSection(state: MigrationState, title: (id: string) => string): string[] {
   const run = state.run;
-  if (!run) return ['No run is recorded yet: run `orchestra-migrate verify`, then `execute`.', ''];
+  if (!run) return ['No run is recorded yet: run `orchestra-migrate verify`, then `orchestra-migrate execute`.', ''];
   const took = run.finishedAt ? ` (${duration(Date.parse(run.finishedAt) - Date.parse(run.startedAt))})` : '';
   const lines = [
     '## Last run',
@@ -95,7 +95,9 @@ function runSection(state: MigrationState, title: (id: string) => string): strin
     ...(run.log ? [`- Log: ${code(run.log)}`] : []),
   ];
   if (run.status === 'running') {
-    lines.push('- Recorded as running: if no process runs it any more, run `execute` again to resume.');
+    lines.push(
+      '- Recorded as running: if no process runs it any more, run `orchestra-migrate execute` again to resume.',
+    );
   }
   if (run.error) lines.push(`- Error: ${text(run.error)}`);
   return [...lines, ''];

@@ -19,6 +19,8 @@ export interface ReportRequest {
   readonly standalone?: { readonly stylesheet: string; readonly title: string };
   /** The Markdown links the chart under this file name, and `timeline` is the SVG to write there. */
   readonly timelineImage?: string;
+  /** Rewrites the Markdown before it is rendered: the editor names its palette commands where the CLI's are. */
+  readonly wording?: (text: string) => string;
 }
 
 export interface WorkspaceReport {
@@ -40,7 +42,7 @@ export async function readReport(
   const state = await readStateFile(stateFile, projectId);
   if (!state) {
     throw new InputError(`No migration has run for ${projectId} yet (no state file ${stateFile}).`, {
-      fix: 'Run orchestra-migrate verify, then execute (in the editor: "Orchestra: Execute Migration"); the report describes what execute did.',
+      fix: 'Run orchestra-migrate verify, then orchestra-migrate execute; the report describes what execute did.',
     });
   }
   return { projectId, stateFile, ...renderReport(state, phases, request, steps) };
@@ -55,11 +57,12 @@ export function renderReport(
   const timeline = timelineSvg(state, phases, steps);
   const linked = timeline && request.timelineImage ? request.timelineImage : undefined;
   // A page follows the state file: the same state draws the same page.
-  const markdown = migrationReport(state, phases, {
+  const written = migrationReport(state, phases, {
     asOfState: request.page !== undefined,
     steps,
     ...(linked ? { timelineImage: linked } : {}),
   });
+  const markdown = request.wording ? request.wording(written) : written;
   const html = request.page
     ? reportPage(markdown, { ...request.page, timeline })
     : request.standalone

@@ -17,7 +17,7 @@ export function syncPhase(state: MigrationState): string {
       `The memory was cut over at ${state.cutover.finishedAt}: the cloud is the truth now and the source is not synced from.`,
       {
         where: 'state (cutover)',
-        fix: 'Nothing to sync. rollback-cutover goes back to the source; sync works again after it.',
+        fix: 'Nothing to sync. orchestra-migrate rollback-cutover goes back to the source; sync works again after it.',
       },
     );
   }

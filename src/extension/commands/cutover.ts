@@ -6,6 +6,7 @@ import type { OrchestraContext } from '../context';
 import type { OrchestraCommand } from './command';
 import { abortOn } from './run-args';
 import { withRunLog } from './run-log';
+import { forEditor } from '../wording';
 
 /** From other code and the tests: `{ yes: true }` skips the modal (the CLI's --yes). */
 interface CutoverArgs {
@@ -91,7 +92,8 @@ export const cutoverCommand: OrchestraCommand = {
     const plan = await planning('Orchestra: planning the cutover (read-only)', (signal) =>
       workspace.cutoverPlan({ signal }),
     );
-    const { formatCutoverPlan } = ctx.gateway.engine;
+    // The plan's last lines advise CLI commands; the editor names its palette commands.
+    const formatCutoverPlan = (p: typeof plan) => forEditor(ctx.gateway.engine.formatCutoverPlan(p));
     if (plan.state === 'done') {
       void vscode.window.showInformationMessage(`Orchestra: ${formatCutoverPlan(plan)}`);
       return { plan };
@@ -140,7 +142,7 @@ export const rollbackCutoverCommand: OrchestraCommand = {
     if (!yes) {
       const choice = await vscode.window.showWarningMessage(
         `Roll the cutover of project "${plan.projectId}" back to the source?`,
-        { modal: true, detail: ctx.gateway.engine.formatRollbackPlan(plan) },
+        { modal: true, detail: forEditor(ctx.gateway.engine.formatRollbackPlan(plan)) },
         'Roll Back',
       );
       if (choice !== 'Roll Back') return undefined;

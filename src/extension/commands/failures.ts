@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, isOrchestraError } from '../../core/errors';
 import type { CommandId } from '../constants';
+import { forEditor } from '../wording';
 
 /** A command that failed, as its user was told: the toast's text, and what the log has. */
 export interface CommandFailure {
@@ -72,7 +73,8 @@ export class CommandFailures implements vscode.Disposable {
   }
 
   record(command: CommandId, error: unknown): CommandFailure {
-    const message = errorMessage(error);
+    // The engine's advice names CLI commands; the toast names the palette's.
+    const message = forEditor(errorMessage(error));
     const open = issuePosition(error);
     const failure: CommandFailure = {
       command,
@@ -80,7 +82,7 @@ export class CommandFailures implements vscode.Disposable {
       message,
       toast: `Orchestra: ${message}`,
       ...(isOrchestraError(error) && error.where ? { where: error.where } : {}),
-      ...(isOrchestraError(error) && error.fix ? { fix: error.fix } : {}),
+      ...(isOrchestraError(error) && error.fix ? { fix: forEditor(error.fix) } : {}),
       ...(open ? { open } : {}),
       actions: open ? ['Open', 'Show Log'] : ['Show Log'],
     };

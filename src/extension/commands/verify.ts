@@ -3,6 +3,7 @@ import { COMMAND_IDS } from '../constants';
 import type { OrchestraCommand } from './command';
 import { abortOn, runArgs } from './run-args';
 import { withRunLog } from './run-log';
+import { forEditor } from '../wording';
 
 /**
  * `orchestra-migrate verify` from the editor: every resource read (GETs only), the plan
@@ -24,7 +25,7 @@ export const verifyCommand: OrchestraCommand = {
           workspace.verify({ phases, signal: abortOn(token) }),
         );
         const { formatPlan, planSummary } = ctx.gateway.engine;
-        return { plan, text: formatPlan(plan), summary: planSummary(plan) };
+        return { plan, text: forEditor(formatPlan(plan)), summary: planSummary(plan) };
       },
     );
     ctx.log.info(text);

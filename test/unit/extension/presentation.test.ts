@@ -195,7 +195,7 @@ describe('the phase tree, as text', () => {
     const row = rows(tree)[1];
     assert.equal(row.icon, 'debug-pause');
     assert.equal(row.description, 'interrupted · 0/1');
-    assert.match(row.tooltip, /Run execute again to resume it/);
+    assert.match(row.tooltip, /Run "Orchestra: Execute Migration" again to resume it/);
     const [child] = tree.getChildren(row.node).map((n) => tree.getTreeItem(n));
     assert.equal((child.iconPath as unknown as ThemeIcon).id, 'debug-pause');
     assert.equal(child.description, 'interrupted');

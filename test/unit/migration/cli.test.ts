@@ -233,7 +233,7 @@ describe('orchestra-migrate verify / execute / status / monitor / skip / reset',
       const none = await cli(['report'], empty, { ORCHESTRA_PROJECT_ID: 'nothing-yet' });
       assert.equal(none.code, 2);
       assert.match(none.err, /No migration has run for nothing-yet yet/);
-      assert.match(none.err, /Run orchestra-migrate verify, then execute/);
+      assert.match(none.err, /Run orchestra-migrate verify, then orchestra-migrate execute/);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }

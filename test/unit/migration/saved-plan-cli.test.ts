@@ -72,7 +72,7 @@ describe('orchestra-migrate verify --out / execute --plan (child processes)', fu
       again.stderr,
       /The plan is stale: the state file changed \(a run, skip, reset or destroy\) since the plan was made \(\d{4}-\d\d-\d\dT[^)]+\)\. Nothing was changed\./,
     );
-    assert.match(again.stderr, /fix: Run verify again/);
+    assert.match(again.stderr, /fix: Run orchestra-migrate verify --out plan.json again/);
     assert.deepEqual(writes(), []);
   });
 

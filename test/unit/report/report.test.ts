@@ -145,7 +145,10 @@ describe('the migration report', () => {
 
   it('before any run, says what to do', () => {
     const markdown = migrationReport(emptyState('fresh-project', AT, PHASE_IDS), PHASES, { generatedAt: AT });
-    assert.match(markdown, /No run is recorded yet: run `orchestra-migrate verify`, then `execute`\./);
+    assert.match(
+      markdown,
+      /No run is recorded yet: run `orchestra-migrate verify`, then `orchestra-migrate execute`\./,
+    );
     assert.doesNotMatch(markdown, /## Timeline|## Metrics|## Outputs/);
   });
 
