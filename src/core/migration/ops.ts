@@ -91,6 +91,8 @@ export function servicesResource(options: {
     ...(options.enables ? { enables: options.enables } : {}),
     ...(options.apis ? { apis: options.apis } : {}),
     permissions: ['serviceusage.services.get', 'serviceusage.services.enable'],
+    // A disabled API reads back (state DISABLED) and is enabled by update: that enabling is its making.
+    updateCreates: true,
     describe: (ctx) => `services ${options.services(ctx).join(', ')} on project ${ctx.config.projectId}`,
     async read(ctx) {
       const p = ctx.config.projectId;

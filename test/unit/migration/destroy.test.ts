@@ -73,11 +73,13 @@ describe('destroy: teardown of what the migration created', function () {
       assert.equal(action('core-infrastructure/repository'), 'keep');
       assert.equal(action('core-infrastructure/reports-bucket'), 'keep', 'data needs includeData');
       assert.equal(action('api-deployment/service'), 'delete');
-      // The Gemini API was enabled by this run (the project had it off), yet the steps that need
-      // it found it enabled (adopted): it stays as an API, and the plan does not say it existed
-      // before the migration.
+      // The Gemini API was enabled by this run (the project had it off): both steps that enable it
+      // say so, AI Coding's too, although it found the API enabled by Core Infrastructure's step.
+      // Artifact Registry's API was on before the migration: adopted.
       const gemini = ['ai-coding/gemini-api', 'core-infrastructure/api-cloudaicompanion'];
-      assert.ok(gemini.some((id) => state.steps[id].origin === 'adopted'));
+      for (const id of gemini) assert.equal(state.steps[id].origin, 'created', id);
+      assert.equal(state.steps['core-infrastructure/api-artifactregistry'].origin, 'adopted');
+      // It stays as an API all the same, and the plan does not say it existed before the migration.
       const reason = (id: string) => plan.steps.find((s) => s.id === id)?.reason;
       for (const id of gemini)
         assert.equal(reason(id), 'teardown leaves this kind alone (enabled APIs, role grants, versions)', id);
