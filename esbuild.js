@@ -64,7 +64,7 @@ const CHUNKS = [
  * tree, the status bar items and one stub per command id (src/extension/commands/index.ts),
  * each of which requires its command's file when first run.
  */
-const COMMAND_HELPERS = new Set(['index.ts', 'command.ts', 'failures.ts', 'run-args.ts', 'run-log.ts']);
+const COMMAND_HELPERS = new Set(['index.ts', 'command.ts', 'run-args.ts', 'run-log.ts']);
 const EXTENSION_CHUNKS = [
   ...fs
     .readdirSync(path.join(__dirname, 'src', 'extension', 'commands'))

@@ -1,6 +1,6 @@
 import type * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
-import type { CommandFailures } from './commands/failures';
+import type { CommandFailures } from './failures';
 import type { WorkspaceGateway } from './gateway';
 import type { HealthItem } from './health-item';
 import type { PhaseTreeProvider } from './phase-tree';

@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import type { EnvironmentDetection } from '../core/environment';
 import { registerCommands } from './commands';
-import { CommandFailures } from './commands/failures';
+import { CommandFailures } from './failures';
 import { ConfigWatcher } from './config-watcher';
 import { PHASES_SHOWN_MARK, SETTING_KEYS, VIEW_IDS, settingId } from './constants';
 import type { OrchestraContext } from './context';

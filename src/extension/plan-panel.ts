@@ -17,7 +17,7 @@ import {
   type WebviewMessage,
 } from '../shared/plan-protocol';
 import { COMMAND_IDS, OUTPUT_CHANNEL_NAME, PLAN_VIEW_TYPE } from './constants';
-import type { CommandFailures } from './commands/failures';
+import type { CommandFailures } from './failures';
 import type { WorkspaceGateway } from './gateway';
 import type { PlanTracker } from './plan-tracker';
 import type { MigrationPresenter } from './presenter';

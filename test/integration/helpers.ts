@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { OrchestraApi } from '../../src/extension/context';
-import type { CommandFailure } from '../../src/extension/commands/failures';
+import type { CommandFailure } from '../../src/extension/failures';
 import { EXTENSION_ID, OUTPUT_CHANNEL_NAME } from '../../src/extension/constants';
 
 export interface ManifestCommand {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { window } from './vscode-stub';
 import { COMMANDS, loadCommand, runCommand } from '../../../src/extension/commands';
-import { CommandFailures } from '../../../src/extension/commands/failures';
+import { CommandFailures } from '../../../src/extension/failures';
 import { COMMAND_IDS, type CommandId } from '../../../src/extension/constants';
 import type { OrchestraContext } from '../../../src/extension/context';
 

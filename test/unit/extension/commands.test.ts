@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { ConfigValidationError } from '../../../src/core/config/validate';
 import { InputError, OrchestraError } from '../../../src/core/errors';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { CommandFailures, type CommandFailure } from '../../../src/extension/commands/failures';
+import { CommandFailures, type CommandFailure } from '../../../src/extension/failures';
 import { runArgs } from '../../../src/extension/commands/run-args';
 import { COMMAND_IDS } from '../../../src/extension/constants';
 

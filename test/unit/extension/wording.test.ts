@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, OrchestraError } from '../../../src/core/errors';
-import { CommandFailures } from '../../../src/extension/commands/failures';
+import { CommandFailures } from '../../../src/extension/failures';
 import { splitFailure } from '../../../src/extension/plan-panel-model';
 import { forEditor, PALETTE_TITLES } from '../../../src/extension/wording';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { errorMessage, isOrchestraError } from '../../core/errors';
-import type { CommandId } from '../constants';
-import { forEditor } from '../wording';
+import { errorMessage, isOrchestraError } from '../core/errors';
+import type { CommandId } from './constants';
+import { forEditor } from './wording';
 
 /** A command that failed, as its user was told: the toast's text, and what the log has. */
 export interface CommandFailure {
