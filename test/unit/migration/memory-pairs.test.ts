@@ -7,6 +7,7 @@
  * copy of a store onto itself is refused, and that no session or server process is left.
  */
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -339,6 +340,44 @@ describe('memory copy between any pair of stores, each side configured on its ow
         status.phases.every((p) => p.status === 'not-started'),
         'no phase ran',
       );
+    });
+
+    it('behind a second address (a proxy to the source): the copy stops naming the one change sequence, and copies nothing', async () => {
+      // Two URLs the config cannot tell apart from two stores: another port, one server behind it.
+      const upstream = new URL(world.source.url);
+      const proxy = net.createServer((client) => {
+        const server = net.connect(Number(upstream.port), upstream.hostname);
+        client.pipe(server).pipe(client);
+        client.on('error', () => server.destroy());
+        server.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const proxied = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const h = await openEngine(
+        configWith(http(world.source.url), http(proxied)),
+        path.join(world.dir, `ws-same-${++n}`),
+      );
+      try {
+        const held = world.source.store.size;
+        const changes = world.source.store.feed.seq;
+        const result = await h.engine.execute(PHASES);
+        assert.equal(result.status, 'failed');
+        const failure = result.failures.find((f) => f.step === 'memory-system/copy');
+        assert.ok(failure, JSON.stringify(result.failures));
+        assert.match(
+          failure.error,
+          new RegExp(
+            `the source and target are one store \\(memory\\.source\\.endpoint and memory\\.target\\.endpoint name two addresses, ${world.source.url}\\S* and ${proxied}\\S*, that report one change sequence, epoch ${world.source.store.feed.epoch}\\)`,
+          ),
+        );
+        assert.match(failure.error, /Point memory\.target/, 'the fix names the setting to change');
+        assert.equal(h.engine.state().outputs.memoryCopy, undefined, 'no copy is recorded');
+        assert.equal(world.source.store.size, held, 'the store holds what it held');
+        assert.equal(world.source.store.feed.seq, changes, 'and nothing was written to it');
+      } finally {
+        await h.close();
+        await new Promise((resolve) => proxy.close(resolve));
+      }
     });
   });
 });

@@ -4,9 +4,10 @@
  * execute after the first syncs what changed on the source since); with
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
-import { memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memory-sides';
+import { describeSide, memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memory-sides';
 import type { OrchestraConfig } from '../../config/types';
 import { errorMessage, InputError } from '../../errors';
+import type { MemoryClient } from '../../memory/types';
 import { copyMemory, type CopyCheckpoint } from '../memory-copy';
 import { deltaSize, describeDelta, pendingDelta, type Delta } from '../memory-sync';
 import { deleteResource, getResource, requestAndWait, SERVICES } from '../ops';
@@ -83,6 +84,8 @@ const copy: Action = {
     const same = sameStore(ctx);
     if (same) throw sameStoreError(same);
     const { source, target } = await ctx.memory();
+    const one = await oneChangeSequence(ctx, source, target);
+    if (one) throw sameStoreError(one);
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
     const synced = deltaSize(report.synced);
     await ctx.setOutput('memoryCopy', {
@@ -109,6 +112,24 @@ function sameStore(ctx: StepContext): string | undefined {
   return sameStoreReason(...sidesOf(ctx.config), ctx.workspaceDir);
 }
 
+/**
+ * Why two differently named stores are one all the same (a host's two names, a proxy in
+ * front of the source): both report the same change sequence, whose epoch names one store's
+ * numbering (docs/memory-api.md). Only stores with the changes feed can say; one that cannot
+ * be asked now is left to the copy, which reports its outage itself.
+ */
+async function oneChangeSequence(
+  ctx: StepContext,
+  source: MemoryClient,
+  target: MemoryClient,
+): Promise<string | undefined> {
+  const mark = async (client: MemoryClient) => client.changeMark?.({ signal: ctx.signal }).catch(() => undefined);
+  const [a, b] = await Promise.all([mark(source), mark(target)]);
+  if (!a || !b || a.epoch !== b.epoch) return undefined;
+  const [from, to] = sidesOf(ctx.config);
+  return `the source and target are one store (${from.setting} and ${to.setting} name two addresses, ${describeSide(from)} and ${describeSide(to)}, that report one change sequence, epoch ${a.epoch}); a copy onto itself would verify while moving nothing`;
+}
+
 /** Bad input (exit 2): the config names one store twice; the fix is in the config. */
 function sameStoreError(reason: string): InputError {
   return new SameStoreError(`The memory copy is refused: ${reason}.`, { where: MEMORY.copy, fix: SAME_STORE_FIX });
@@ -123,6 +144,8 @@ async function planSync(ctx: StepContext, checkpoint: CopyCheckpoint): Promise<A
   let delta: Delta;
   try {
     const { source, target } = await ctx.memory();
+    const one = await oneChangeSequence(ctx, source, target);
+    if (one) return { action: 'blocked', reason: `${one}. ${SAME_STORE_FIX}` };
     delta = await pendingDelta(ctx, source, target, checkpoint.mark);
   } catch (error) {
     return { action: 'run', reason: `cannot tell what changed on the source: ${errorMessage(error)}` };
