@@ -212,6 +212,9 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
     assert.match(text, new RegExp(`Cut project "${PROJECT}" over to the cloud\\?`));
     assert.match(text, /Final delta to .*: 50 new, 30 updated, 20 deleted/);
     assert.match(text, /memory\.endpoint -> http\S+ in config\/: local\.json, /);
+    // The plan's advice names the palette command, not the CLI an editor user may not have.
+    assert.match(text, /"Orchestra: Rollback Cutover…" undoes a finished cutover/);
+    assert.doesNotMatch(text, /orchestra-migrate/);
     await page.locator('.notification-toast', { hasText: 'planning the cutover' }).waitFor({ state: 'detached' });
     await snap(page, run, 'teardown-02-cutover-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
@@ -234,6 +237,7 @@ describe('Finishing and undoing a migration in the VS Code UI (code-server)', fu
       await toast.innerText(),
       new RegExp(`No cutover has run for project ${PROJECT}: there is nothing to roll back`),
     );
+    assert.match(await toast.innerText(), /"Orchestra: Cutover to the Cloud…" switches them to the cloud/);
     await page
       .locator('.notification-toast', { hasText: 'planning the cutover rollback' })
       .waitFor({ state: 'detached' });
