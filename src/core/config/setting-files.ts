@@ -4,6 +4,7 @@
  * atomically, only when its text changes, so a setting written twice is written once.
  * The cutover switches endpoints with it, and its rollback puts them back.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { applyEdits, findNodeAtLocation, modify, parseTree } from 'jsonc-parser';
 import { InputError } from '../errors';
@@ -82,11 +83,81 @@ const FORMAT = { insertSpaces: true, tabSize: 2 };
 
 const depth = (dotted: string) => (dotted === '' ? 0 : dotted.split('.').length);
 
+/** One file's text before and after the edits (undefined: no file). */
+export interface FileChange {
+  readonly file: string;
+  readonly before: string | undefined;
+  readonly after: string | undefined;
+}
+
+/**
+ * How to give a file back exactly as it was: what the edits wrote (its hash, so a file
+ * someone changed since is never overwritten by the restore) and the one span they changed,
+ * with its text before. A created file is deleted. Only the changed span is kept, not the file.
+ */
+export interface FileRestore {
+  /** sha256 (hex) of the text the edits wrote. */
+  readonly after: string;
+  /** The edits created the file: restoring deletes it. */
+  readonly created?: boolean;
+  /** Where the changed span starts in the written text, its length there, and its text before. */
+  readonly offset?: number;
+  readonly length?: number;
+  readonly text?: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The restore record of a change that wrote a file (undefined for a deletion). */
+export function restoreOf(change: FileChange): FileRestore | undefined {
+  if (change.after === undefined) return undefined;
+  const after = sha256(change.after);
+  if (change.before === undefined) return { after, created: true };
+  const a = change.before;
+  const b = change.after;
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  return { after, offset: start, length: b.length - start - end, text: a.slice(start, a.length - end) };
+}
+
+/**
+ * Gives the file back as it was when `restore` was recorded, if it still holds exactly what
+ * was written then: resolves true when restored (or already as it was), false when the file
+ * changed since (the caller then edits its settings one by one instead).
+ */
+export async function restoreFile(file: string, restore: FileRestore): Promise<boolean> {
+  const text = await readText(file);
+  if (text === undefined) return false;
+  if (sha256(text) !== restore.after) return false;
+  if (restore.created) {
+    await rm(file, { force: true });
+    return true;
+  }
+  const offset = restore.offset ?? 0;
+  await writeFileAtomic(
+    file,
+    `${text.slice(0, offset)}${restore.text ?? ''}${text.slice(offset + (restore.length ?? 0))}`,
+  );
+  return true;
+}
+
 /** Applies the edits, file by file; resolves with the files whose text changed. */
 export async function writeSettings(edits: readonly SettingEdit[]): Promise<string[]> {
+  const changes = await plannedSettings(edits);
+  for (const change of changes) {
+    if (change.after === undefined) await rm(change.file, { force: true });
+    else await writeFileAtomic(change.file, change.after);
+  }
+  return changes.map((c) => c.file);
+}
+
+/** What writeSettings would write, file by file, without writing: only the files whose text changes. */
+export async function plannedSettings(edits: readonly SettingEdit[]): Promise<FileChange[]> {
   const byFile = new Map<string, SettingEdit[]>();
   for (const edit of edits) byFile.set(edit.file, [...(byFile.get(edit.file) ?? []), edit]);
-  const changed: string[] = [];
+  const changed: FileChange[] = [];
   for (const [file, fileEdits] of byFile) {
     const before = await readText(file);
     // A file that does not exist is only created to set something, never to remove.
@@ -118,13 +189,11 @@ export async function writeSettings(edits: readonly SettingEdit[]): Promise<stri
       else text = applyEdits(text, modify(text, at.split('.'), undefined, {}));
     }
     if (removeFile) {
-      await rm(file, { force: true });
-      changed.push(file);
+      changed.push({ file, before, after: undefined });
       continue;
     }
     if (text === before) continue;
-    await writeFileAtomic(file, text);
-    changed.push(file);
+    changed.push({ file, before, after: text });
   }
   return changed;
 }

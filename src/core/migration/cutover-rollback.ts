@@ -6,7 +6,7 @@
  * source takes writes again. Refused (bad input, nothing changed) when there is no
  * cutover to undo. Resumable: each stage is recorded, and each is safe to redo.
  */
-import { writeSettings } from '../config/setting-files';
+import { restoreFile, writeSettings } from '../config/setting-files';
 import { errorMessage, InputError, OrchestraError } from '../errors';
 import type { MemoryClient } from '../memory/types';
 import { absoluteFile, cutoverSides, type CutoverInput } from './cutover';
@@ -102,13 +102,21 @@ export async function runRollback(input: CutoverRunInput): Promise<CutoverRecord
       await save(input, record);
       record.rollback.copiedBack = await copyBack(input, target, source, record);
       await save(input, record, `rollback-cutover copied back ${describe(record.rollback.copiedBack)}`);
+      // A file still as the switch wrote it gets its bytes back; one edited since (or a
+      // cutover recorded before restores were) gets each setting put back in place.
+      const exact = new Set<string>();
+      for (const restore of record.restore ?? []) {
+        if (await restoreFile(absoluteFile(input, restore.file), restore)) exact.add(restore.file);
+      }
       await writeSettings(
-        record.switched.map((s) => ({
-          file: absoluteFile(input, s.file),
-          setting: s.setting,
-          value: s.from,
-          ...(s.from === undefined && s.created !== undefined ? { prune: s.created } : {}),
-        })),
+        record.switched
+          .filter((s) => !exact.has(s.file))
+          .map((s) => ({
+            file: absoluteFile(input, s.file),
+            setting: s.setting,
+            value: s.from,
+            ...(s.from === undefined && s.created !== undefined ? { prune: s.created } : {}),
+          })),
       );
       if (input.secret) {
         const version = await refreshSecretVersion(input.context());

@@ -9,11 +9,12 @@
  * a failure during it leaves the source read-only and says how to finish or go back.
  * Writes are never lost: while the source is read-only it refuses them (HTTP 409).
  */
-import { writeSettings } from '../config/setting-files';
+import { plannedSettings, restoreOf, writeSettings } from '../config/setting-files';
 import { errorMessage, OrchestraError } from '../errors';
 import type { MemoryClient } from '../memory/types';
 import {
   absoluteFile,
+  displayFile,
   checkCutoverReady,
   CUTOVER_STEP,
   plannedSwitches,
@@ -197,10 +198,15 @@ async function switchEndpoints(
   // The values before are recorded before any file is touched: a resume keeps them.
   if (record.switched.length === 0) record.switched = await plannedSwitches(input, sides);
   record.stage = 'switching';
+  const edits = record.switched.map((s) => ({ file: absoluteFile(input, s.file), setting: s.setting, value: s.to }));
+  // What each file held is recorded before any is written, and a resume keeps the first
+  // record (by then a file may hold the switch already): the rollback gives back these bytes.
+  record.restore ??= (await plannedSettings(edits)).flatMap((change) => {
+    const restore = restoreOf(change);
+    return restore ? [{ file: displayFile(input, change.file), ...restore }] : [];
+  });
   await save(input, record);
-  await writeSettings(
-    record.switched.map((s) => ({ file: absoluteFile(input, s.file), setting: s.setting, value: s.to })),
-  );
+  await writeSettings(edits);
   if (input.secret) {
     const version = await refreshSecretVersion(input.context());
     if (version) record.secretVersion = version;

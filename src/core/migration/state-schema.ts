@@ -11,6 +11,7 @@ import { PHASE_STATUS_LABELS } from './catalog';
 import type {
   CutoverRecord,
   EndpointSwitch,
+  FileRestoreRecord,
   GlobalMetrics,
   HistoryEvent,
   MigrationState,
@@ -158,6 +159,19 @@ const endpointSwitch = record(
   ['file', 'setting', 'to'],
 );
 
+const fileRestore = record(
+  {
+    file: name,
+    after: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    created: { type: 'boolean' },
+    offset: count,
+    length: count,
+    // The span of a config file the switch changed, as it was: config files are small.
+    text: { type: 'string', maxLength: 1_000_000 },
+  } satisfies Record<keyof FileRestoreRecord, Schema>,
+  ['file', 'after'],
+);
+
 const cutoverRecord = record(
   {
     status: { enum: ['in-progress', 'failed', 'done', 'rolled-back'] },
@@ -183,6 +197,7 @@ const cutoverRecord = record(
     records: count,
     checksum: name,
     switched: { type: 'array', items: endpointSwitch, maxItems: 1_000 },
+    restore: { type: 'array', items: fileRestore, maxItems: 1_000 },
     secretVersion: name,
     rollback: record(
       {

@@ -3,6 +3,7 @@
  * the source of truth for resume, the CLI's `status` and the editor's views.
  * Schema changes bump STATE_SCHEMA_VERSION and add a step to `migrateState`.
  */
+import type { FileRestore } from '../config/setting-files';
 import type { JsonValue } from '../memory/types';
 import type { PhaseId, PhaseStatus } from './catalog';
 import type { StepRecord } from './types';
@@ -94,6 +95,11 @@ export interface EndpointSwitch {
  * written before any file is touched, so a resumed cutover and a rollback restore what
  * was there, not a half-switched file.
  */
+export interface FileRestoreRecord extends FileRestore {
+  /** The config file, relative to the workspace folder, with forward slashes. */
+  file: string;
+}
+
 export interface CutoverRecord {
   status: 'in-progress' | 'failed' | 'done' | 'rolled-back';
   /** The furthest stage reached. */
@@ -117,6 +123,12 @@ export interface CutoverRecord {
   records?: number;
   checksum?: string;
   switched: EndpointSwitch[];
+  /**
+   * Each config file the switch wrote, as it was before (setting-files.ts FileRestore): the
+   * rollback gives a file back byte for byte while it still holds what the switch wrote,
+   * whatever its layout; a file edited since gets its settings put back one by one.
+   */
+  restore?: FileRestoreRecord[];
   /** The Secret Manager version the cutover added (absent: the latest already matched, or no secret). */
   secretVersion?: string;
   rollback?: {

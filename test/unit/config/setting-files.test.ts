@@ -9,7 +9,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { missingParent, writeSettings, type SettingEdit } from '../../../src/core/config/setting-files';
+import {
+  missingParent,
+  plannedSettings,
+  restoreFile,
+  restoreOf,
+  writeSettings,
+  type SettingEdit,
+} from '../../../src/core/config/setting-files';
 
 const URL = 'https://memory.example.run.app';
 
@@ -74,6 +81,62 @@ describe('config setting files: a write and its undo', () => {
     await writeSettings([{ file, setting: 'endpoints.mcp', value: 'http://127.0.0.1:9/' }]);
     await writeSettings([{ file, setting: 'endpoints.api', value: undefined, prune: created }]);
     assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { endpoints: { mcp: 'http://127.0.0.1:9/' } });
+  });
+
+  describe('an exact restore, recorded before the write (the cutover keeps it in the state)', () => {
+    /** Records the restore of writing `settings`, writes them, then restores; the file's text after each. */
+    async function restored(
+      name: string,
+      text: string | undefined,
+      settings: string[],
+      between?: (file: string) => Promise<void>,
+    ) {
+      const file = path.join(dir, name);
+      if (text !== undefined) await writeFile(file, text);
+      const edits = settings.map((setting) => ({ file, setting, value: URL }));
+      const [change] = await plannedSettings(edits);
+      const restore = restoreOf(change)!;
+      await writeSettings(edits);
+      const written = await readFile(file, 'utf8');
+      await between?.(file);
+      const done = await restoreFile(file, restore);
+      return { done, written, restore, after: existsSync(file) ? await readFile(file, 'utf8') : undefined };
+    }
+
+    it('any layout comes back byte for byte, where a setting-by-setting undo re-lays the lines it touches', async () => {
+      // An inline object on the line the write goes after: the formatter re-lays that line.
+      const before = '{\n  "log": { "level": "info" }, "memory": {"transport":"http"},\n\t"projectId":   "p"\n}';
+      const r = await restored('h.json', before, ['endpoints.api', 'memory.endpoint']);
+      assert.deepEqual(JSON.parse(r.written).endpoints, { api: URL });
+      assert.equal(r.done, true);
+      assert.equal(r.after, before);
+      // The undo setting by setting does not give these bytes back: the exact restore is needed.
+      const undo = await roundTrip('h3.json', before, ['endpoints.api', 'memory.endpoint']);
+      assert.notEqual(undo.after, before, 'this layout is one the setting-by-setting undo changes');
+    });
+
+    it('keeps only the span the write changed, with its text before', async () => {
+      const before = `{\n  "projectId": "p",\n${'  "pad": 1,\n'.repeat(200)}  "memory": { "transport": "http" }\n}\n`;
+      const r = await restored('i.json', before, ['memory.endpoint']);
+      assert.equal(r.after, before);
+      assert.ok((r.restore.text ?? '').length < 100, `kept ${r.restore.text?.length} characters of ${before.length}`);
+    });
+
+    it('a file the write created is deleted', async () => {
+      const r = await restored('j.json', undefined, ['memory.endpoint']);
+      assert.equal(r.restore.created, true);
+      assert.equal(r.done, true);
+      assert.equal(r.after, undefined);
+    });
+
+    it('a file someone changed since the write is left alone: restoreFile says so, for the setting-by-setting undo', async () => {
+      const before = '{\n  "memory": { "transport": "http" }\n}\n';
+      const r = await restored('k.json', before, ['memory.endpoint'], async (file) => {
+        await writeFile(file, (await readFile(file, 'utf8')).replace('"http"', '"http" ,"poolSize": 4'));
+      });
+      assert.equal(r.done, false);
+      assert.match(r.after ?? '', /"poolSize": 4/, 'their edit is still there');
+    });
   });
 
   it('missingParent names the outermost absent object, "" for no file, nothing when the path is there', async () => {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { runCli, startCli, treeHash } from '../hardening/harness';
@@ -86,6 +86,11 @@ describe('orchestra-migrate cutover and rollback-cutover (child processes, sandb
     const cloudMemory = world.target.url;
     // A team with no file for one environment: the cutover creates it, the rollback removes it.
     await rm(file('workstation.json'));
+    // A hand-laid file: several settings a line, objects inline, a tab. The cutover's edits
+    // re-lay the lines they touch; the rollback must give back these bytes all the same.
+    const laid = JSON.parse(await readFile(file('codespaces.json'), 'utf8')) as Record<string, unknown>;
+    const entries = Object.entries(laid).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+    await writeFile(file('codespaces.json'), `{ ${entries[0]},\n\t${entries.slice(1).join(',  ')}\n}`);
     const filesBefore = await configFiles();
     const secretBefore = await secretVersions(world);
 
