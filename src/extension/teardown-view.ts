@@ -123,7 +123,8 @@ export function teardownRows(plan: DestroyPlan): TeardownRow[] {
   const summed = [
     {
       steps: kept.filter((s) => KINDS_LEFT.test(s.reason)),
-      why: 'teardown leaves these kinds alone (enabled APIs, role grants, versions)',
+      // Each row's own reason is in the plan; the sum names the kinds there are.
+      why: 'teardown leaves these kinds alone (enabled APIs, role grants, and what goes with its container)',
     },
     {
       steps: kept.filter((s) => NOT_CREATED.test(s.reason)),

@@ -74,11 +74,11 @@ async function planOne(
 ): Promise<DestroyStepPlan> {
   const base = { id: step.id, title: step.title, target: step.describe(ctx) };
   const origin = input.state.steps[step.id]?.origin;
-  // First, since it is why these stay whoever made them: a step that found an API already
-  // enabled (by Core Infrastructure, in this same migration) records 'adopted', and "it
-  // existed before the migration" would be untrue.
-  if (!step.destroy)
-    return { ...base, action: 'keep', reason: 'teardown leaves this kind alone (enabled APIs, role grants, versions)' };
+  // First, since it is why these stay whoever made them.
+  if (!step.destroy) {
+    const why = step.kept ?? 'it has no delete of its own';
+    return { ...base, action: 'keep', reason: `teardown leaves this kind alone: ${why}` };
+  }
   if (origin === 'adopted')
     return { ...base, action: 'keep', reason: 'it existed before the migration (adopted): never deleted' };
   if (origin !== 'created')

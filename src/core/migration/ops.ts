@@ -93,6 +93,7 @@ export function servicesResource(options: {
     permissions: ['serviceusage.services.get', 'serviceusage.services.enable'],
     // A disabled API reads back (state DISABLED) and is enabled by update: that enabling is its making.
     updateCreates: true,
+    kept: 'an enabled API stays enabled (other workloads of the project may call it)',
     describe: (ctx) => `services ${options.services(ctx).join(', ')} on project ${ctx.config.projectId}`,
     async read(ctx) {
       const p = ctx.config.projectId;
@@ -202,6 +203,7 @@ export function grantsResource(options: {
     // The project IAM policy lives in Resource Manager.
     apis: options.apis ?? [SERVICES.resourceManager],
     permissions: ['resourcemanager.projects.getIamPolicy', 'resourcemanager.projects.setIamPolicy'],
+    kept: 'role grants stay (taking a binding away could lock out whoever else relies on it)',
     describe: (ctx) => `IAM bindings on project ${ctx.config.projectId}`,
     // Both grant resources read the project's policy: once in a verify pass.
     read: (ctx) => ctx.readOnce(`getIamPolicy ${ctx.config.projectId}`, () => getPolicy(ctx)),

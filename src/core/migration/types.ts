@@ -124,6 +124,8 @@ export interface Resource<L = unknown> extends StepBase {
   record?(ctx: StepContext, live: L): Promise<void>;
   /** Teardown: deletes the object and waits until it is gone. Absent: teardown leaves it. */
   destroy?(ctx: StepContext, live: L): Promise<void>;
+  /** Without destroy: why teardown leaves it, as its plan says (it goes with its container...). */
+  readonly kept?: string;
   /** Teardown: true when deleting it would lose data (objects, records): needs --include-data. */
   holdsData?(ctx: StepContext, live: L): boolean | Promise<boolean>;
 }

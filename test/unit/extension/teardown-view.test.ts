@@ -45,7 +45,8 @@ const PLAN: DestroyPlan = {
       title: 'Cloud Run Admin API',
       target: 'services run.googleapis.com on project orchestra-test',
       action: 'keep',
-      reason: 'teardown leaves this kind alone (enabled APIs, role grants, versions)',
+      reason:
+        'teardown leaves this kind alone: an enabled API stays enabled (other workloads of the project may call it)',
     },
     {
       id: 'workstation-configuration/cluster',
@@ -73,7 +74,7 @@ describe("the editor's Destroy: the plan it shows and the confirmation it takes"
         '-- Already gone',
         '$(circle-slash) Environment config secret',
         '-- Also kept',
-        '$(circle-large-outline) 1 resource: teardown leaves these kinds alone (enabled APIs, role grants, versions)',
+        '$(circle-large-outline) 1 resource: teardown leaves these kinds alone (enabled APIs, role grants, and what goes with its container)',
         '$(circle-large-outline) 1 resource: not created by this migration (never run, or found existing)',
       ],
     );

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
+import { defaultConfig } from '../../../src/core/config/defaults';
+import { builtInPhases } from '../../../src/core/migration/phases';
 import { expectedResourcePaths, openEngine, startWorld, testGcpClient, type World } from './world';
 
 describe('destroy: teardown of what the migration created', function () {
@@ -12,6 +14,17 @@ describe('destroy: teardown of what the migration created', function () {
   let world: World;
 
   before(async () => (world = await startWorld({ records: 20 })));
+
+  it('every resource teardown leaves alone says why, the vector store included', () => {
+    const config = defaultConfig();
+    config.projectId = 'kept-project';
+    config.phases.memorySystem.vectorStore.enabled = true;
+    const left = builtInPhases()
+      .steps(config)
+      .filter((s) => s.kind === 'resource' && !s.destroy);
+    assert.ok(left.length >= 5, `${left.length} resources without a delete`);
+    for (const step of left) assert.ok(step.kind === 'resource' && step.kept, `${step.id} does not say why it stays`);
+  });
   after(async () => world?.close());
 
   const apiOf = (p: string) =>
@@ -82,7 +95,15 @@ describe('destroy: teardown of what the migration created', function () {
       // It stays as an API all the same, and the plan does not say it existed before the migration.
       const reason = (id: string) => plan.steps.find((s) => s.id === id)?.reason;
       for (const id of gemini)
-        assert.equal(reason(id), 'teardown leaves this kind alone (enabled APIs, role grants, versions)', id);
+        assert.match(reason(id) ?? '', /^teardown leaves this kind alone: an enabled API stays enabled/, id);
+      // Each kind teardown leaves says its own reason: a source archive is no "enabled API".
+      assert.match(reason('ai-coding/team-roles') ?? '', /: role grants stay/);
+      assert.match(reason('hybrid-config/secret-version') ?? '', /: a secret version goes with its secret$/);
+      assert.match(reason('api-deployment/source') ?? '', /: an object in the reports bucket: it goes with the bucket/);
+      assert.match(
+        reason('api-deployment/image') ?? '',
+        /: an image in the Docker repository: it goes with the repository/,
+      );
       assert.match(reason('core-infrastructure/repository') ?? '', /existed before the migration \(adopted\)/);
       const order = plan.steps.map((s) => s.id);
       assert.ok(order.indexOf('api-deployment/service') < order.indexOf('core-infrastructure/service-account'));

@@ -70,6 +70,7 @@ export const sourceStep: Resource<StorageObject> = {
   id: API_BUILD.source,
   phase,
   title: 'API source upload',
+  kept: 'an object in the reports bucket: it goes with the bucket (--include-data)',
   // Only the bucket it is written to: the repository matters to the build's push (the
   // image step waits for it), and waiting for it here put the upload on the critical path.
   dependsOn: [CORE.bucket],
@@ -223,6 +224,7 @@ export const imageStep: Resource<DockerImage> = {
   phase,
   title: 'API image (Cloud Build)',
   dependsOn: [API_BUILD.source, CORE.repository],
+  kept: 'an image in the Docker repository: it goes with the repository (--include-data)',
   apis: [SERVICES.cloudBuild, SERVICES.artifactRegistry],
   permissions: ['cloudbuild.builds.create', 'cloudbuild.builds.get', 'artifactregistry.dockerimages.list'],
   gate,

@@ -62,6 +62,7 @@ const version: Resource<VersionLive> = {
   phase,
   title: 'Config secret version',
   dependsOn: [HYBRID.secret],
+  kept: 'a secret version goes with its secret',
   permissions: ['secretmanager.versions.access', 'secretmanager.versions.add'],
   describe: (ctx) => `latest version of ${secretName(ctx)}`,
   async read(ctx) {

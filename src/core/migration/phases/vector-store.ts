@@ -200,6 +200,7 @@ const schema: Resource<SchemaLive> = {
   title: 'Vector schema (pgvector)',
   dependsOn: [VECTOR.instance],
   permissions: [],
+  kept: 'tables in the AlloyDB database: they go with the cluster (--include-data)',
   describe: (ctx) =>
     `table memory_vectors (embedding vector(${vectorConfig(ctx).dimension})) with a ${indexChoice(desired(ctx))}, a GIN metadata index and vector_search() in ${vectorConfig(ctx).database} on ${instanceName(ctx)}`,
   async read(ctx) {
