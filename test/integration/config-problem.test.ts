@@ -60,7 +60,7 @@ describe('A configuration problem keeps the state in view', function () {
     );
     assert.ok(tooltip.includes('| Memory server | `http://127.0.0.1:47123` |'), tooltip);
     assert.ok(tooltip.includes('| Memory copy target | `http://127.0.0.1:47125` |'), tooltip);
-    assert.ok(tooltip.includes('| Google Cloud APIs | `http://127.0.0.1:47124` |'), tooltip);
+    assert.ok(tooltip.includes('| Google Cloud APIs | `http://127.0.0.1:47124/<api>` |'), tooltip);
     assert.doesNotMatch(tooltip, /localhost:8080|localhost:8085/, 'no endpoint nobody uses');
   });
 

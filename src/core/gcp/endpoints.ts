@@ -82,10 +82,18 @@ export function resolveEndpoint(
   return { base: GCP_API_HOSTS[api], source: 'google' };
 }
 
-/** Every API overridden to one emulator base URL (the sandbox serves them all on one port). */
+/**
+ * Every API overridden to the emulator (the sandbox serves them all on one port), each at a
+ * base that names it ('/alloydb'), as its own host does on Google: the emulator then answers
+ * as that API's host, so a call sent to the wrong API (an operation polled on another API's
+ * host) fails in a rehearsal as it would on Google. Storage's paths name it already.
+ */
 export function emulatorOverrides(baseUrl: string): Record<GcpApi, string> {
   const base = normalizeOverride(baseUrl);
-  return Object.fromEntries(GCP_APIS.map((api) => [api, base])) as Record<GcpApi, string>;
+  return Object.fromEntries(GCP_APIS.map((api) => [api, api === 'storage' ? base : `${base}/${api}`])) as Record<
+    GcpApi,
+    string
+  >;
 }
 
 /**
@@ -113,8 +121,9 @@ export function withEmulatorDefaults(
 ): GcpConfig {
   if (!gcp.emulator) return gcp;
   const overrides: Record<string, string> = { ...gcp.endpointOverrides };
+  const each = emulatorOverrides(emulatorBaseUrl);
   for (const api of GCP_APIS) {
-    if (!overrides[api] && !env[overrideEnvName(api)]) overrides[api] = normalizeOverride(emulatorBaseUrl);
+    if (!overrides[api] && !env[overrideEnvName(api)]) overrides[api] = each[api];
   }
   return { ...gcp, endpointOverrides: overrides };
 }

@@ -9,7 +9,13 @@ import * as path from 'node:path';
 import { resolveEndpoint as resolveServiceEndpoint } from '../config/endpoints';
 import { describeSide, memorySides, type MemorySide } from '../config/memory-sides';
 import type { ResolvedConfig } from '../config/types';
-import { GCP_APIS, resolveEndpoint, withEmulatorDefaults } from '../gcp/endpoints';
+import {
+  emulatorOverrides,
+  GCP_APIS,
+  normalizeOverride,
+  resolveEndpoint,
+  withEmulatorDefaults,
+} from '../gcp/endpoints';
 import type { WorkspacePaths } from './paths';
 
 export interface UsedEndpoint {
@@ -66,9 +72,13 @@ function memoryEndpoint(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): { url
 /** Each distinct base the Google APIs go to, naming the APIs when they do not all go to one. */
 function googleEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): UsedEndpoint[] {
   let gcp = resolved.config.gcp;
+  // The emulator's base per API ('http://h:8085/alloydb'): all of them one line, '<api>' in the URL.
+  let perApi: { each: Record<string, string>; shown: string } | undefined;
   if (gcp.emulator) {
     try {
-      gcp = withEmulatorDefaults(gcp, resolved.endpoint('gcpEmulator'), env);
+      const emulator = resolved.endpoint('gcpEmulator');
+      gcp = withEmulatorDefaults(gcp, emulator, env);
+      perApi = { each: emulatorOverrides(emulator), shown: `${normalizeOverride(emulator)}/<api>` };
     } catch {
       // No emulator address in this environment: the APIs without an override show where they would go.
     }
@@ -80,7 +90,11 @@ function googleEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): Used
     try {
       const resolvedApi = resolveEndpoint(api, gcp, env);
       const google = resolvedApi.source === 'google';
-      base = google ? 'https://*.googleapis.com' : resolvedApi.base;
+      base = google
+        ? 'https://*.googleapis.com'
+        : perApi && resolvedApi.base === normalizeOverride(perApi.each[api])
+          ? perApi.shown
+          : resolvedApi.base;
       rule = google
         ? 'Google'
         : resolvedApi.source === 'env'

@@ -73,6 +73,8 @@ export interface LoggedRequest {
   at: string;
   /** 'operation' marks LRO polls; 'service-url' requests to a deployed Cloud Run service. */
   kind: 'api' | 'operation' | 'service-url';
+  /** The API the path named first ('/alloydb/v1/...'), answered as that API's own host; `path` is without it. */
+  api?: string;
 }
 
 export interface GcpEmulator {
@@ -267,7 +269,15 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, env: E
     send(res, status, storageDialect ? storageErrorBody(fault) : googleErrorBody(fault));
   } finally {
     env.ctx.store.flush();
-    logRequest(env, method, url, route?.media ? `(${bytes.length} bytes)` : raw, status, route?.kind ?? 'api');
+    logRequest(
+      env,
+      method,
+      url,
+      route?.media ? `(${bytes.length} bytes)` : raw,
+      status,
+      route?.kind ?? 'api',
+      addressed?.api,
+    );
   }
 }
 
@@ -384,6 +394,7 @@ function logRequest(
   raw: string,
   status: number,
   kind: LoggedRequest['kind'],
+  api?: string,
 ): void {
   let body: unknown = undefined;
   if (raw) {
@@ -401,6 +412,7 @@ function logRequest(
     status,
     at: new Date().toISOString(),
     kind,
+    ...(api ? { api } : {}),
   });
 }
 

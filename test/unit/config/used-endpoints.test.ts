@@ -28,7 +28,8 @@ describe('endpoints used, as the views list them', () => {
     assert.deepEqual(usedEndpoints(resolved, {}, 'http://127.0.0.1:40002/run/orchestra-api'), [
       { name: 'Memory server', url: 'http://127.0.0.1:40001', rule: 'endpoints.memory' },
       { name: 'Memory copy target', url: 'http://127.0.0.1:40003', rule: 'phases.memorySystem.targetEndpoint' },
-      { name: 'Google Cloud APIs', url: 'http://127.0.0.1:40002', rule: 'gcp.emulator' },
+      // Each API at its own base on the emulator, as on Google: one line, the API in the URL.
+      { name: 'Google Cloud APIs', url: 'http://127.0.0.1:40002/<api>', rule: 'gcp.emulator' },
       { name: 'Deployed API', url: 'http://127.0.0.1:40002/run/orchestra-api', rule: 'recorded by API Deployment' },
     ]);
   });

@@ -47,17 +47,18 @@ describe('gcp endpoints', () => {
     );
   });
 
-  it('points every API at one emulator', () => {
+  it('points every API at one emulator, each at a base naming it (storage: its paths name it)', () => {
     const o = emulatorOverrides('http://127.0.0.1:8085/');
     assert.deepEqual(Object.keys(o).sort(), [...GCP_APIS].sort());
-    assert.ok(Object.values(o).every((v) => v === 'http://127.0.0.1:8085'));
+    for (const api of GCP_APIS)
+      assert.equal(o[api], api === 'storage' ? 'http://127.0.0.1:8085' : `http://127.0.0.1:8085/${api}`, api);
     const env = emulatorOverrideEnv('http://127.0.0.1:8085');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE, 'http://127.0.0.1:8085/storage/v1/');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN, 'http://127.0.0.1:8085/run/');
     assert.equal(env.CLOUDSDK_API_ENDPOINT_OVERRIDES_ALLOYDB, 'http://127.0.0.1:8085/alloydb/');
   });
 
-  it('in emulator mode sends every API without its own override to the emulator, never to Google', () => {
+  it('in emulator mode sends every API without its own override to the emulator (at its own base, as gcloud), never to Google', () => {
     const gcp = withEmulatorDefaults(
       { emulator: true, endpointOverrides: { run: 'http://127.0.0.1:9000' } },
       'http://localhost:8085',
@@ -67,7 +68,9 @@ describe('gcp endpoints', () => {
     assert.equal(resolveEndpoint('run', gcp, env).base, 'http://127.0.0.1:9000');
     assert.equal(resolveEndpoint('iam', gcp, env).base, 'http://127.0.0.1:9001');
     for (const api of GCP_APIS.filter((a) => a !== 'run' && a !== 'iam')) {
-      assert.equal(resolveEndpoint(api, gcp, env).base, 'http://localhost:8085', api);
+      // Each API's base names it, as its own host does on Google; storage's paths name it already.
+      const expected = api === 'storage' ? 'http://localhost:8085' : `http://localhost:8085/${api}`;
+      assert.equal(resolveEndpoint(api, gcp, env).base, expected, api);
     }
   });
 

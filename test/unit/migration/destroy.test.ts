@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { defaultConfig } from '../../../src/core/config/defaults';
 import { builtInPhases } from '../../../src/core/migration/phases';
-import { expectedResourcePaths, openEngine, startWorld, testGcpClient, type World } from './world';
+import { apiOfPath, expectedResourcePaths, openEngine, startWorld, testGcpClient, type World } from './world';
 
 describe('destroy: teardown of what the migration created', function () {
   this.timeout(120_000);
@@ -27,27 +27,12 @@ describe('destroy: teardown of what the migration created', function () {
   });
   after(async () => world?.close());
 
-  const apiOf = (p: string) =>
-    p.startsWith('/storage')
-      ? 'storage'
-      : p.includes('serviceAccounts')
-        ? 'iam'
-        : p.includes('repositories')
-          ? 'artifactregistry'
-          : p.includes('workstation')
-            ? 'workstations'
-            : p.includes('databases')
-              ? 'firestore'
-              : p.includes('secrets')
-                ? 'secretmanager'
-                : 'run';
-
   async function present(): Promise<string[]> {
     const gcp = testGcpClient(world.config);
     const out: string[] = [];
     for (const p of expectedResourcePaths(world.config)) {
       if (p.endsWith('/versions/latest')) continue;
-      if ((await gcp.getOrUndefined(apiOf(p) as never, p)) !== undefined) out.push(p);
+      if ((await gcp.getOrUndefined(apiOfPath(p), p)) !== undefined) out.push(p);
     }
     return out;
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { readStateFile } from '../../../src/core/migration/store';
 import {
+  apiOfPath,
   expectedResourcePaths,
   MUTATING,
   openEngine,
@@ -45,7 +46,20 @@ describe('migration engine against the local emulators', function () {
   it('execute from an empty project completes every phase and creates every resource', async () => {
     const h = await openEngine(world.config, world.workspace);
     try {
+      world.emulator.clearRequestLog();
       const result = await h.engine.execute();
+      // Each call went to its own API's base, as to Google's host for it: an operation polled on
+      // another API's host would have been answered 404, as there.
+      const calls = world.emulator.requestLog().filter((r) => r.kind !== 'service-url' && r.path !== '/token');
+      const unaddressed = calls.filter((r) => !r.api && !/^\/(upload\/)?storage\//.test(r.path));
+      assert.deepEqual(
+        unaddressed.map((r) => `${r.method} ${r.path}`),
+        [],
+      );
+      assert.ok(
+        calls.some((r) => r.kind === 'operation' && r.api === 'workstations'),
+        'operations polled per API',
+      );
       assert.deepEqual(result.failures, []);
       assert.equal(result.status, 'completed');
       const state = h.engine.state();
@@ -55,9 +69,7 @@ describe('migration engine against the local emulators', function () {
         assert.equal(phase.status, 'completed', `${id}: ${phase.error}`);
       const gcp = testGcpClient(world.config);
       for (const p of expectedResourcePaths(world.config)) {
-        const api = p.startsWith('/storage') ? 'storage' : 'iam';
-        // The emulator serves every API on one port; the api name only picks the override.
-        assert.ok(await gcp.getOrUndefined(api, p), `missing ${p}`);
+        assert.ok(await gcp.getOrUndefined(apiOfPath(p), p), `missing ${p}`);
       }
       assert.match(String(state.outputs.apiUrl), /^http:\/\/127\.0\.0\.1:\d+\//);
       assert.equal(world.target.store.size, world.source.store.size);

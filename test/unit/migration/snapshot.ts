@@ -6,7 +6,7 @@
 import type { OrchestraConfig } from '../../../src/core/config/types';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import { digestOf } from '../../../src/core/memory/digest';
-import { expectedResourcePaths } from './world';
+import { apiOfPath, expectedResourcePaths } from './world';
 
 const VOLATILE =
   /(time|Time)$|^etag$|^uid$|^uniqueId$|^oauth2ClientId$|^uri$|^urls$|[gG]eneration$|Revision$|^updated$|^timeCreated$|^selfLink$|^id$|^projectNumber$|^host$/;
@@ -25,7 +25,7 @@ export async function emulatorSnapshot(gcp: GcpClient, config: OrchestraConfig):
   const p = config.projectId;
   const out: Record<string, unknown> = {};
   for (const path of expectedResourcePaths(config)) {
-    out[path] = strip(await gcp.getOrUndefined(path.startsWith('/storage') ? 'storage' : 'iam', path));
+    out[path] = strip(await gcp.getOrUndefined(apiOfPath(path), path));
   }
   const services = await gcp.request<{ services?: { config: { name: string } }[] }>({
     api: 'serviceusage',

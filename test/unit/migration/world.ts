@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultConfig } from '../../../src/core/config/defaults';
 import type { OrchestraConfig } from '../../../src/core/config/types';
-import { createGcpClient, emulatorOverrides } from '../../../src/core/gcp';
+import { createGcpClient, emulatorOverrides, type GcpApi } from '../../../src/core/gcp';
 import type { GcpClient } from '../../../src/core/gcp/types';
 import { nullLogger, type Logger } from '../../../src/core/logger';
 import type { MemoryClient } from '../../../src/core/memory/types';
@@ -308,6 +308,21 @@ export const MUTATING = (r: { method: string; kind?: string }) => r.method !== '
 export const READ_ONLY_POST = /:(getIamPolicy|testIamPermissions)$/;
 
 /** Every resource the seven phases create, by its emulator GET path. */
+/**
+ * The API whose host answers one of expectedResourcePaths: the emulator, as Google, answers
+ * each API's paths at that API's own base only.
+ */
+export function apiOfPath(p: string): GcpApi {
+  if (p.startsWith('/storage/')) return 'storage';
+  if (p.includes('/serviceAccounts/')) return 'iam';
+  if (p.includes('/repositories/')) return 'artifactregistry';
+  if (p.includes('/workstationClusters/')) return 'workstations';
+  if (p.includes('/databases/')) return 'firestore';
+  if (p.includes('/secrets/')) return 'secretmanager';
+  if (p.startsWith('/v2/') && p.includes('/services/')) return 'run';
+  throw new Error(`no API known for ${p}`);
+}
+
 export function expectedResourcePaths(config: OrchestraConfig): string[] {
   const p = config.projectId;
   const l = config.location;
