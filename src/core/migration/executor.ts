@@ -95,19 +95,6 @@ export async function executeSteps(input: ExecuteInput): Promise<ExecuteResult> 
 }
 
 class Run {
-  /**
-   * An API step finding its APIs enabled by another step of this migration (AI Coding's
-   * Gemini, which Core Infrastructure enabled just before: the gating runs that first) found
-   * no object from before the migration: 'adopted' would say the project had it.
-   */
-  private enabledByMigration(step: Step, state: MigrationState): boolean {
-    if (!step.enables?.length) return false;
-    const others = this.input.deps.steps().filter((o) => o.id !== step.id);
-    return step.enables.every((service) =>
-      others.some((o) => o.enables?.includes(service) && state.steps[o.id]?.origin === 'created'),
-    );
-  }
-
   private readonly runId = randomUUID().slice(0, 8);
   private readonly byId: Map<string, Step>;
   private readonly dependants: Map<string, string[]>;
@@ -301,12 +288,7 @@ class Run {
           retries: counters.retries,
         });
         if (step.kind === 'resource') {
-          const made =
-            action === 'create' ||
-            (action === 'update' && step.updateCreates === true) ||
-            record.creating ||
-            this.enabledByMigration(step, s);
-          record.origin ??= made ? 'created' : 'adopted';
+          record.origin ??= action === 'create' || record.creating ? 'created' : 'adopted';
           delete record.creating;
           if (action === 'update') record.updatedAt = record.finishedAt;
         }

@@ -91,8 +91,6 @@ export function servicesResource(options: {
     ...(options.enables ? { enables: options.enables } : {}),
     ...(options.apis ? { apis: options.apis } : {}),
     permissions: ['serviceusage.services.get', 'serviceusage.services.enable'],
-    // A disabled API reads back (state DISABLED) and is enabled by update: that enabling is its making.
-    updateCreates: true,
     kept: 'an enabled API stays enabled (other workloads of the project may call it)',
     describe: (ctx) => `services ${options.services(ctx).join(', ')} on project ${ctx.config.projectId}`,
     async read(ctx) {

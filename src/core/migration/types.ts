@@ -103,11 +103,6 @@ export interface Resource<L = unknown> extends StepBase {
   diff?(ctx: StepContext, live: L): FieldDiff[] | Promise<FieldDiff[]>;
   update?(ctx: StepContext, live: L): Promise<L | undefined>;
   /**
-   * Its update brings the object into being (enabling an API: the service always reads back,
-   * enabled or not): a step that updated records the object as made by the migration.
-   */
-  readonly updateCreates?: boolean;
-  /**
    * Why the live object cannot be brought to the desired state without losing data
    * (e.g. a vector column's dimension): verify plans it blocked, execute refuses.
    */

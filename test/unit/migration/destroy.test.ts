@@ -71,13 +71,16 @@ describe('destroy: teardown of what the migration created', function () {
       assert.equal(action('core-infrastructure/repository'), 'keep');
       assert.equal(action('core-infrastructure/reports-bucket'), 'keep', 'data needs includeData');
       assert.equal(action('api-deployment/service'), 'delete');
-      // The Gemini API was enabled by this run (the project had it off): both steps that enable it
-      // say so, AI Coding's too, although it found the API enabled by Core Infrastructure's step.
-      // Artifact Registry's API was on before the migration: adopted.
+      // A Google API is a service every project has, off or on: enabling it is an update of it.
+      // The state says what happened: Core Infrastructure's step enabled Gemini (an update, with
+      // its time), AI Coding's found it enabled; the service itself was there (adopted).
       const gemini = ['ai-coding/gemini-api', 'core-infrastructure/api-cloudaicompanion'];
-      for (const id of gemini) assert.equal(state.steps[id].origin, 'created', id);
-      assert.equal(state.steps['core-infrastructure/api-artifactregistry'].origin, 'adopted');
-      // It stays as an API all the same, and the plan does not say it existed before the migration.
+      const enabled = state.steps['core-infrastructure/api-cloudaicompanion'];
+      assert.equal(enabled.action, 'update');
+      assert.ok(enabled.updatedAt, 'when this run enabled it');
+      assert.equal(state.steps['ai-coding/gemini-api'].action, 'none');
+      for (const id of gemini) assert.equal(state.steps[id].origin, 'adopted', id);
+      // It stays as an API, and the plan says why in its own words, not "it existed before".
       const reason = (id: string) => plan.steps.find((s) => s.id === id)?.reason;
       for (const id of gemini)
         assert.match(reason(id) ?? '', /^teardown leaves this kind alone: an enabled API stays enabled/, id);
