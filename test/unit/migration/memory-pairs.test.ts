@@ -367,7 +367,7 @@ describe('memory copy between any pair of stores, each side configured on its ow
         assert.match(
           failure.error,
           new RegExp(
-            `the source and target are one store \\(memory\\.source\\.endpoint and memory\\.target\\.endpoint name two addresses, ${world.source.url}\\S* and ${proxied}\\S*, that report one change sequence, epoch ${world.source.store.feed.epoch}\\)`,
+            `the source and target are one store: memory\\.source\\.endpoint \\(${world.source.url}\\S*\\) and memory\\.target\\.endpoint \\(${proxied}\\S*\\) report one change sequence \\(epoch ${world.source.store.feed.epoch}\\), so they reach one server under two addresses`,
           ),
         );
         assert.match(failure.error, /Point memory\.target/, 'the fix names the setting to change');

@@ -4,7 +4,7 @@
  * execute after the first syncs what changed on the source since); with
  * `vectorStore.enabled`, the AlloyDB vector store too (vector-store.ts).
  */
-import { describeSide, memorySides, SAME_STORE_FIX, sameStoreReason } from '../../config/memory-sides';
+import { describeSide, memorySides, SAME_STORE_FIX, sameStoreReason, type MemorySide } from '../../config/memory-sides';
 import type { OrchestraConfig } from '../../config/types';
 import { errorMessage, InputError } from '../../errors';
 import type { MemoryClient } from '../../memory/types';
@@ -126,8 +126,12 @@ async function oneChangeSequence(
   const mark = async (client: MemoryClient) => client.changeMark?.({ signal: ctx.signal }).catch(() => undefined);
   const [a, b] = await Promise.all([mark(source), mark(target)]);
   if (!a || !b || a.epoch !== b.epoch) return undefined;
+  // The config's own names where it has them (the source may come from the environment's
+  // memory endpoint, which this step does not resolve): never a made-up address.
   const [from, to] = sidesOf(ctx.config);
-  return `the source and target are one store (${from.setting} and ${to.setting} name two addresses, ${describeSide(from)} and ${describeSide(to)}, that report one change sequence, epoch ${a.epoch}); a copy onto itself would verify while moving nothing`;
+  const named = (side: MemorySide, role: string) =>
+    side.transport === 'mcp-stdio' || side.endpoint ? `${side.setting} (${describeSide(side)})` : `the ${role}`;
+  return `the source and target are one store: ${named(from, 'source')} and ${named(to, 'target')} report one change sequence (epoch ${a.epoch}), so they reach one server under two addresses; a copy onto itself would verify while moving nothing`;
 }
 
 /** Bad input (exit 2): the config names one store twice; the fix is in the config. */
