@@ -219,6 +219,21 @@ export class MigrationEngine {
       .map((s) => (s.kind === 'action' ? s.refusal?.(this.options.config, this.options.workspaceDir) : undefined))
       .find((e) => e !== undefined);
     if (refused) throw refused;
+    // What only the servers can tell, asked under the lock before any step starts (read-only).
+    for (const step of steps) {
+      if (step.kind !== 'action' || !step.refusalBeforeRun) continue;
+      const ctx = makeStepContext(
+        this.deps,
+        step,
+        { requests: 0, retries: 0, custom: {} },
+        {
+          signal: controller.signal,
+          mode: 'verify',
+        },
+      );
+      const refusedLive = await step.refusalBeforeRun(ctx);
+      if (refusedLive) throw refusedLive;
+    }
     const guard = plan && new PlanGuard(plan, all);
     const result = await executeSteps({
       deps: this.deps,

@@ -147,6 +147,11 @@ export interface Action extends StepBase {
    * (bad input, exit 2), rather than failing this step after the others have run.
    */
   refusal?(config: OrchestraConfig, workspaceDir: string): OrchestraError | undefined;
+  /**
+   * The same, for what only the servers can tell (two addresses of one store): asked under
+   * the run's lock before any step starts; undefined when fine or when it cannot be told now.
+   */
+  refusalBeforeRun?(ctx: StepContext): Promise<OrchestraError | undefined>;
 }
 
 export type Step = Resource | Action;

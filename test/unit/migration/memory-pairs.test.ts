@@ -342,8 +342,8 @@ describe('memory copy between any pair of stores, each side configured on its ow
       );
     });
 
-    it('behind a second address (a proxy to the source): the copy stops naming the one change sequence, and copies nothing', async () => {
-      // Two URLs the config cannot tell apart from two stores: another port, one server behind it.
+    /** A second address of the source: another port, the same server behind it (a proxy). */
+    async function proxyOfSource(): Promise<{ url: string; close(): Promise<unknown> }> {
       const upstream = new URL(world.source.url);
       const proxy = net.createServer((client) => {
         const server = net.connect(Number(upstream.port), upstream.hostname);
@@ -352,31 +352,76 @@ describe('memory copy between any pair of stores, each side configured on its ow
         server.on('error', () => client.destroy());
       });
       await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      const proxied = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      return {
+        url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+        close: () => new Promise((resolve) => proxy.close(resolve)),
+      };
+    }
+
+    it('orchestra-migrate execute with the target a second address of the source: exit 2 naming the one change sequence, nothing changed anywhere', async () => {
+      const proxy = await proxyOfSource();
+      try {
+        const dir = await cliWorkspace(world, {
+          dir: path.join(world.dir, `cli-same-${++n}`),
+          extra: { memory: { source: http(world.source.url), target: http(proxy.url) } },
+        });
+        const held = world.source.store.size;
+        const changes = world.source.store.feed.seq;
+        world.emulator.clearRequestLog();
+        const run = await runCli(['execute', '--yes'], dir);
+        assert.equal(run.code, 2, run.err);
+        assert.match(
+          run.err,
+          new RegExp(
+            `The memory copy is refused: the source and target are one store: memory\\.source\\.endpoint \\(${world.source.url}\\S*\\) and memory\\.target\\.endpoint \\(${proxy.url}\\S*\\) report one change sequence \\(epoch ${world.source.store.feed.epoch}\\)`,
+          ),
+        );
+        assert.match(run.err, /fix: Point memory\.target/);
+        // Refused before the run: no Google Cloud call changed anything, no phase ran, no write.
+        assert.deepEqual(world.emulator.requestLog().filter(MUTATING), [], 'no Google Cloud call changed anything');
+        const status = JSON.parse((await runCli(['status', '--json'], dir)).out) as { phases: { status: string }[] };
+        assert.ok(
+          status.phases.every((p) => p.status === 'not-started'),
+          'no phase ran',
+        );
+        assert.equal(world.source.store.size, held);
+        assert.equal(world.source.store.feed.seq, changes, 'nothing was written to the store');
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('behind a second address, through the engine: refused before any step (bad input), and verify of a finished copy says so', async () => {
+      const proxy = await proxyOfSource();
       const h = await openEngine(
-        configWith(http(world.source.url), http(proxied)),
+        configWith(http(world.source.url), http(proxy.url)),
         path.join(world.dir, `ws-same-${++n}`),
       );
       try {
         const held = world.source.store.size;
         const changes = world.source.store.feed.seq;
-        const result = await h.engine.execute(PHASES);
-        assert.equal(result.status, 'failed');
-        const failure = result.failures.find((f) => f.step === 'memory-system/copy');
-        assert.ok(failure, JSON.stringify(result.failures));
-        assert.match(
-          failure.error,
-          new RegExp(
-            `the source and target are one store: memory\\.source\\.endpoint \\(${world.source.url}\\S*\\) and memory\\.target\\.endpoint \\(${proxied}\\S*\\) report one change sequence \\(epoch ${world.source.store.feed.epoch}\\), so they reach one server under two addresses`,
-          ),
-        );
-        assert.match(failure.error, /Point memory\.target/, 'the fix names the setting to change');
-        assert.equal(h.engine.state().outputs.memoryCopy, undefined, 'no copy is recorded');
+        world.emulator.clearRequestLog();
+        await assert.rejects(h.engine.execute(PHASES), (error: Error & { code?: string; fix?: string }) => {
+          assert.ok(isInputError(error), 'bad input (exit 2), not a migration failure');
+          assert.equal(error.code, 'MEMORY_SAME_STORE');
+          assert.match(
+            error.message,
+            new RegExp(
+              `the source and target are one store: memory\\.source\\.endpoint \\(${world.source.url}\\S*\\) and memory\\.target\\.endpoint \\(${proxy.url}\\S*\\) report one change sequence \\(epoch ${world.source.store.feed.epoch}\\), so they reach one server under two addresses`,
+            ),
+          );
+          assert.match(error.fix ?? '', /Point memory\.target/, 'the fix names the setting to change');
+          return true;
+        });
+        assert.deepEqual(world.emulator.requestLog().filter(MUTATING), [], 'no Google Cloud call changed anything');
+        const state = h.engine.state();
+        for (const phase of PHASES) assert.equal(state.phases[phase].status, 'not-started', phase);
+        assert.equal(state.outputs.memoryCopy, undefined, 'no copy is recorded');
         assert.equal(world.source.store.size, held, 'the store holds what it held');
         assert.equal(world.source.store.feed.seq, changes, 'and nothing was written to it');
       } finally {
         await h.close();
-        await new Promise((resolve) => proxy.close(resolve));
+        await proxy.close();
       }
     });
   });

@@ -69,6 +69,16 @@ const copy: Action = {
     const same = sameStoreReason(...sidesOf(config), workspaceDir);
     return same ? sameStoreError(same) : undefined;
   },
+  // Two addresses of one store, which the config cannot show: asked of the stores before the
+  // run, so it is bad input (exit 2) with no step run, not a copy failing after other phases
+  // changed the cloud. A store that does not answer within the bound is left to the copy.
+  async refusalBeforeRun(ctx) {
+    const pair = await ctx.memory().catch(() => undefined);
+    if (!pair) return undefined;
+    const bounded = AbortSignal.any([ctx.signal, AbortSignal.timeout(ONE_STORE_CHECK_MS)]);
+    const one = await oneStoreReason(ctx.config, pair.source, pair.target, bounded);
+    return one ? sameStoreError(one) : undefined;
+  },
   async plan(ctx, recorded) {
     const same = sameStore(ctx);
     if (same) return { action: 'blocked', reason: `${same}. ${SAME_STORE_FIX}` };
@@ -118,24 +128,33 @@ function sameStore(ctx: StepContext): string | undefined {
  * numbering (docs/memory-api.md). Only stores with the changes feed can say; one that cannot
  * be asked now is left to the copy, which reports its outage itself.
  */
-async function oneChangeSequence(
-  ctx: StepContext,
+function oneChangeSequence(ctx: StepContext, source: MemoryClient, target: MemoryClient): Promise<string | undefined> {
+  return oneStoreReason(ctx.config, source, target, ctx.signal);
+}
+
+/** The same check for any caller with both clients (the workspace, before a run that copies). */
+export async function oneStoreReason(
+  config: OrchestraConfig,
   source: MemoryClient,
   target: MemoryClient,
+  signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const mark = async (client: MemoryClient) => client.changeMark?.({ signal: ctx.signal }).catch(() => undefined);
+  const mark = async (client: MemoryClient) => client.changeMark?.({ signal }).catch(() => undefined);
   const [a, b] = await Promise.all([mark(source), mark(target)]);
   if (!a || !b || a.epoch !== b.epoch) return undefined;
   // The config's own names where it has them (the source may come from the environment's
   // memory endpoint, which this step does not resolve): never a made-up address.
-  const [from, to] = sidesOf(ctx.config);
+  const [from, to] = sidesOf(config);
   const named = (side: MemorySide, role: string) =>
     side.transport === 'mcp-stdio' || side.endpoint ? `${side.setting} (${describeSide(side)})` : `the ${role}`;
   return `the source and target are one store: ${named(from, 'source')} and ${named(to, 'target')} report one change sequence (epoch ${a.epoch}), so they reach one server under two addresses; a copy onto itself would verify while moving nothing`;
 }
 
+/** How long the check before a run waits for the stores' change marks. */
+const ONE_STORE_CHECK_MS = 3000;
+
 /** Bad input (exit 2): the config names one store twice; the fix is in the config. */
-function sameStoreError(reason: string): InputError {
+export function sameStoreError(reason: string): InputError {
   return new SameStoreError(`The memory copy is refused: ${reason}.`, { where: MEMORY.copy, fix: SAME_STORE_FIX });
 }
 
