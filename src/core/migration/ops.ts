@@ -114,6 +114,7 @@ export function servicesResource(options: {
     diff: (_ctx, live) =>
       live.disabled.length ? [{ field: 'disabled services', live: live.disabled, desired: [] }] : [],
     update: (ctx, live) => enable(ctx, live.disabled),
+    updateReason: (_ctx, live) => `enable ${live.disabled.join(', ')}`,
   };
 }
 

@@ -136,7 +136,10 @@ async function planOne(
     const blocked = step.blocked?.(ctx, live);
     if (blocked) return { ...base, target, action: 'blocked', reason: blocked };
     const diff = step.diff ? await step.diff(ctx, live) : [];
-    if (diff.length > 0) return { ...base, target, action: 'update', diff, reason: `${diff.length} field(s) differ` };
+    if (diff.length > 0) {
+      const reason = step.updateReason?.(ctx, live) ?? `${diff.length} field(s) differ`;
+      return { ...base, target, action: 'update', diff, reason };
+    }
     const failed = step.failed?.(live);
     if (failed) {
       return step.update

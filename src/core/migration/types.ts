@@ -102,6 +102,8 @@ export interface Resource<L = unknown> extends StepBase {
   /** Differences between the live state and the desired one; empty when it matches. */
   diff?(ctx: StepContext, live: L): FieldDiff[] | Promise<FieldDiff[]>;
   update?(ctx: StepContext, live: L): Promise<L | undefined>;
+  /** What its update does, in the plan's words ('enable iam.googleapis.com'); default: how many fields differ. */
+  updateReason?(ctx: StepContext, live: L): string;
   /**
    * Why the live object cannot be brought to the desired state without losing data
    * (e.g. a vector column's dimension): verify plans it blocked, execute refuses.

@@ -36,7 +36,10 @@ describe('migration engine against the local emulators', function () {
       assert.equal(nonGet.length, 2);
       const core = plan.phases.find((p) => p.phase === 'core-infrastructure')!;
       assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/service-account')?.action, 'create');
-      assert.equal(core.steps.find((s) => s.id === 'core-infrastructure/api-iam')?.action, 'update');
+      const api = core.steps.find((s) => s.id === 'core-infrastructure/api-iam');
+      assert.equal(api?.action, 'update');
+      // The plan says what the update does, not only that a field differs.
+      assert.equal(api?.reason, 'enable iam.googleapis.com');
       assert.deepEqual(plan.missingPermissions, []);
     } finally {
       await h.close();
