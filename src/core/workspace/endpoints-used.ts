@@ -92,7 +92,7 @@ function googleEndpoints(resolved: ResolvedConfig, env: NodeJS.ProcessEnv): Used
       const google = resolvedApi.source === 'google';
       base = google
         ? 'https://*.googleapis.com'
-        : perApi && resolvedApi.base === normalizeOverride(perApi.each[api])
+        : perApi && resolvedApi.base === perApi.each[api]
           ? perApi.shown
           : resolvedApi.base;
       rule = google

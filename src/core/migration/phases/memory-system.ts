@@ -94,7 +94,8 @@ const copy: Action = {
     const same = sameStore(ctx);
     if (same) throw sameStoreError(same);
     const { source, target } = await ctx.memory();
-    const one = await oneChangeSequence(ctx, source, target);
+    // Again before writing: the check before the run leaves a store it could not reach to here.
+    const one = await oneStoreReason(ctx.config, source, target, ctx.signal);
     if (one) throw sameStoreError(one);
     const report = await copyMemory(ctx, source, target, { batchSize: ctx.config.phases.memorySystem.batchSize });
     const synced = deltaSize(report.synced);
@@ -128,12 +129,7 @@ function sameStore(ctx: StepContext): string | undefined {
  * numbering (docs/memory-api.md). Only stores with the changes feed can say; one that cannot
  * be asked now is left to the copy, which reports its outage itself.
  */
-function oneChangeSequence(ctx: StepContext, source: MemoryClient, target: MemoryClient): Promise<string | undefined> {
-  return oneStoreReason(ctx.config, source, target, ctx.signal);
-}
-
-/** The same check for any caller with both clients (the workspace, before a run that copies). */
-export async function oneStoreReason(
+async function oneStoreReason(
   config: OrchestraConfig,
   source: MemoryClient,
   target: MemoryClient,
@@ -154,7 +150,7 @@ export async function oneStoreReason(
 const ONE_STORE_CHECK_MS = 3000;
 
 /** Bad input (exit 2): the config names one store twice; the fix is in the config. */
-export function sameStoreError(reason: string): InputError {
+function sameStoreError(reason: string): InputError {
   return new SameStoreError(`The memory copy is refused: ${reason}.`, { where: MEMORY.copy, fix: SAME_STORE_FIX });
 }
 
@@ -167,7 +163,7 @@ async function planSync(ctx: StepContext, checkpoint: CopyCheckpoint): Promise<A
   let delta: Delta;
   try {
     const { source, target } = await ctx.memory();
-    const one = await oneChangeSequence(ctx, source, target);
+    const one = await oneStoreReason(ctx.config, source, target, ctx.signal);
     if (one) return { action: 'blocked', reason: `${one}. ${SAME_STORE_FIX}` };
     delta = await pendingDelta(ctx, source, target, checkpoint.mark);
   } catch (error) {
